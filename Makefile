@@ -1,0 +1,59 @@
+# GridCore developer commands: `make run` starts the dashboard, `make test` checks everything.
+# Needs only Python 3.11; the virtual environment, packages and database are made on first use.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+# Installed packages are refreshed only when a requirements file changes.
+RUN_STAMP := $(VENV)/.installed-requirements
+DEV_STAMP := $(VENV)/.installed-requirements-dev
+PORT ?= 8501
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test lint typecheck pytest browser-deps
+
+help:
+	@echo "make run    start GridCore at http://localhost:$(PORT) (demo street on first run)"
+	@echo "make test   lint, type-check and run every test, real-browser tests included"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@ $(RUN_STAMP)
+
+# browser.serverAddress names the printed URL; without it a headless Streamlit asks an outside
+# service for this machine's public address at every start.
+run: $(RUN_STAMP)
+	$(PY) -m gridcore init --demo street
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+		--browser.gatherUsageStats false --browser.serverAddress localhost
+
+# Debian's Chromium (never a browser download) and a Chinese font for the screenshots.
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei; }; \
+	fi
+
+lint: $(DEV_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(PY) -m mypy
+
+pytest: $(DEV_STAMP) browser-deps
+	$(PY) -m pytest
+
+test: lint typecheck pytest
