@@ -1,0 +1,668 @@
+"""The GridCore schema: every table in one place, with its Create/Update shapes.
+
+Enumerations are stored as short strings (not native database enums) so that a
+protocol edition can add a value with a data change instead of a schema change.
+Every datetime is timezone-aware UTC; dates (reported, identified, quarantine
+ends) are the local calendar day of the deployment.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current moment, timezone-aware (naive datetimes are rejected by the schema)."""
+    return datetime.now(UTC)
+
+
+def _code(length: int = 24) -> Any:
+    """A short string column for an enumeration value."""
+    return String(length)
+
+
+# --------------------------------------------------------------------------- enumerations
+
+
+class AreaLevel(StrEnum):
+    city = "city"
+    district = "district"
+    street = "street"
+    community = "community"
+    grid = "grid"
+
+
+AREA_LEVEL_ORDER: tuple[AreaLevel, ...] = tuple(AreaLevel)
+
+
+class WorkerRole(StrEnum):
+    grid_chief_instructor = "grid_chief_instructor"
+    chief_grid_manager = "chief_grid_manager"
+    grid_supervisor = "grid_supervisor"
+    grid_leader = "grid_leader"
+    grid_member = "grid_member"
+    volunteer = "volunteer"
+
+
+class Employment(StrEnum):
+    full_time = "full_time"
+    part_time = "part_time"
+    volunteer = "volunteer"
+
+
+class ServiceGroup(StrEnum):
+    information_collection = "information_collection"
+    material_purchase = "material_purchase"
+    special_population_care = "special_population_care"
+    psychological_counselling = "psychological_counselling"
+    medical = "medical"
+
+
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+
+
+class Vulnerability(StrEnum):
+    elderly_alone = "elderly_alone"
+    disabled = "disabled"
+    chronic_illness = "chronic_illness"
+    pregnant = "pregnant"
+    infant = "infant"
+    bedridden = "bedridden"
+
+
+class HealthStatus(StrEnum):
+    """Where a resident is; anything but `at_home` exempts them from a testing round."""
+
+    at_home = "at_home"
+    in_hospital = "in_hospital"
+    central_isolation = "central_isolation"
+    away = "away"
+
+
+class UserRole(StrEnum):
+    admin = "admin"
+    leader = "leader"
+    grid_worker = "grid_worker"
+    viewer = "viewer"
+
+
+class CaseKind(StrEnum):
+    confirmed = "confirmed"
+    asymptomatic = "asymptomatic"
+    suspected = "suspected"
+
+
+class CaseStatus(StrEnum):
+    active = "active"
+    recovered = "recovered"
+    discarded = "discarded"  # a suspected case ruled out
+
+
+class FoundVia(StrEnum):
+    quarantine = "quarantine"
+    community_screening = "community_screening"
+    mass_testing = "mass_testing"
+    clinic = "clinic"
+
+
+class ContactType(StrEnum):
+    close = "close"
+    secondary = "secondary"
+
+
+class QuarantinePlace(StrEnum):
+    home = "home"
+    central = "central"
+
+
+class ContactStatus(StrEnum):
+    in_quarantine = "in_quarantine"
+    released = "released"
+    became_case = "became_case"
+
+
+class ZoneLevel(StrEnum):
+    sealed = "sealed"
+    controlled = "controlled"
+    precaution = "precaution"
+
+
+class SamplingMethod(StrEnum):
+    site = "site"
+    door_to_door = "door_to_door"
+
+
+class TestResult(StrEnum):
+    __test__ = False  # not a pytest test class
+    pending = "pending"
+    negative = "negative"
+    positive = "positive"
+    invalid = "invalid"
+
+
+class DepotLevel(StrEnum):
+    street = "street"
+    community = "community"
+    grid = "grid"
+
+
+class MovementKind(StrEnum):
+    receipt = "receipt"
+    issue = "issue"
+    transfer_out = "transfer_out"
+    transfer_in = "transfer_in"
+    adjustment = "adjustment"
+
+
+class RequestCategory(StrEnum):
+    medicine = "medicine"
+    food = "food"
+    medical_care = "medical_care"
+    other = "other"
+
+
+class Urgency(StrEnum):
+    urgent = "urgent"
+    normal = "normal"
+
+
+class RequestStatus(StrEnum):
+    new = "new"
+    assigned = "assigned"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+OPEN_REQUEST_STATUSES: tuple[str, ...] = (
+    RequestStatus.new,
+    RequestStatus.assigned,
+    RequestStatus.in_progress,
+)
+
+
+class TaskKind(StrEnum):
+    door_to_door_testing = "door_to_door_testing"
+    vulnerable_visit = "vulnerable_visit"
+    delivery = "delivery"
+    epidemiological_survey = "epidemiological_survey"
+    disinfection = "disinfection"
+    information_collection = "information_collection"
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+OPEN_TASK_STATUSES: tuple[str, ...] = (TaskStatus.open, TaskStatus.in_progress)
+
+
+# --------------------------------------------------------------------------- area hierarchy
+
+
+class AreaBase(SQLModel):
+    """Shared fields of one node of the area tree (city → … → grid)."""
+
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
+    level: AreaLevel = Field(sa_type=_code(), index=True)
+    parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    # GeoJSON geometry (Polygon or MultiPolygon), WGS-84, as text.
+    shape: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    center_lng: float | None = None
+    center_lat: float | None = None
+
+
+class Area(AreaBase, table=True):
+    """A city, district, street, community or grid."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Households in the area, denormalised for staffing ratios; kept by the services.
+    households: int = 0
+
+
+class AreaCreate(AreaBase):
+    """Input for creating an area."""
+
+
+class BuildingBase(SQLModel):
+    """Shared fields of a residential building."""
+
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=120)
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    lng: float
+    lat: float
+    address: str | None = Field(default=None, max_length=200)
+
+
+class Building(BuildingBase, table=True):
+    """A building, a point inside its grid."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class Household(SQLModel, table=True):
+    """A household (flat) in a building."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    building_id: int = Field(foreign_key="building.id", index=True)
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    unit: str = Field(max_length=40)  # flat / room label, e.g. "3-502"
+
+
+class ResidentBase(SQLModel):
+    """Shared fields of a resident."""
+
+    household_id: int = Field(foreign_key="household.id", index=True)
+    name: str = Field(min_length=1, max_length=80)
+    # Only the masked form is ever stored: first 3 and last 4 characters kept.
+    id_number_masked: str | None = Field(default=None, max_length=24)
+    id_suffix: str | None = Field(default=None, max_length=4, index=True)
+    phone: str | None = Field(default=None, max_length=20, index=True)
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    sex: Sex | None = Field(default=None, sa_type=_code())
+    # Comma-separated Vulnerability values ("" when none).
+    vulnerability: str = Field(default="", max_length=120)
+    health_status: HealthStatus = Field(default=HealthStatus.at_home, sa_type=_code())
+
+    @field_validator("vulnerability")
+    @classmethod
+    def _known_tags(cls, value: str) -> str:
+        known = {v.value for v in Vulnerability}
+        unknown = [t for t in vulnerability_tags(value) if t not in known]
+        if unknown:
+            raise ValueError(f"unknown vulnerability tag(s): {', '.join(unknown)}")
+        return value
+
+
+class Resident(ResidentBase, table=True):
+    """A person registered in a household."""
+
+    # Residents at home per grid (expected at a testing round) read this index alone.
+    __table_args__ = (Index("ix_resident_grid_status", "grid_id", "health_status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # Denormalised from the household so that dashboards can group residents per area.
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    building_id: int = Field(foreign_key="building.id", index=True)
+
+
+class ResidentCreate(ResidentBase):
+    """Input for registering a resident."""
+
+
+# --------------------------------------------------------------------------- people who work
+
+
+class WorkerBase(SQLModel):
+    """Shared fields of a grid worker or volunteer."""
+
+    name: str = Field(min_length=1, max_length=80)
+    phone: str | None = Field(default=None, max_length=20)
+    role: WorkerRole = Field(sa_type=_code())
+    employment: Employment = Field(sa_type=_code())
+    service_group: ServiceGroup | None = Field(default=None, sa_type=_code(32))
+    active: bool = True
+
+
+class Worker(WorkerBase, table=True):
+    """A person who works for the grid (staff or volunteer)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class WorkerCreate(WorkerBase):
+    """Input for adding a worker; `grid_ids` are the grids they serve."""
+
+    grid_ids: list[int] = []
+
+
+class WorkerGrid(SQLModel, table=True):
+    """Assignment of a worker to a grid (a worker may serve several)."""
+
+    worker_id: int = Field(foreign_key="worker.id", primary_key=True)
+    grid_id: int = Field(foreign_key="area.id", primary_key=True, index=True)
+
+
+class UserBase(SQLModel):
+    """Shared fields of an account that signs in."""
+
+    username: str = Field(min_length=2, max_length=40, unique=True, index=True)
+    full_name: str | None = Field(default=None, max_length=80)
+    role: UserRole = Field(sa_type=_code())
+    active: bool = True
+    worker_id: int | None = Field(default=None, foreign_key="worker.id")
+
+
+class User(UserBase, table=True):
+    """An account; the scope is the set of grids in UserGrid (empty = all grids)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UserCreate(UserBase):
+    """Input for creating an account."""
+
+    password: str = Field(min_length=8, max_length=200)
+    grid_codes: list[str] = []
+
+
+class UserGrid(SQLModel, table=True):
+    """One grid in a user's scope."""
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    grid_id: int = Field(foreign_key="area.id", primary_key=True)
+
+
+class KioskLink(SQLModel, table=True):
+    """A signed, expiring, read-only link for a projector; revocable by deleting it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(default="", max_length=80)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    created_by: str = Field(max_length=40)
+    revoked: bool = False
+
+
+# --------------------------------------------------------------------------- epidemic
+
+
+class CaseBase(SQLModel):
+    """Shared fields of an infection case."""
+
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    address: str | None = Field(default=None, max_length=200)
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    building_id: int | None = Field(default=None, foreign_key="building.id")
+    kind: CaseKind = Field(sa_type=_code())
+    status: CaseStatus = Field(default=CaseStatus.active, sa_type=_code())
+    reported_date: date = Field(index=True)
+    found_via: FoundVia = Field(sa_type=_code())
+    note: str | None = Field(default=None, max_length=500)
+
+
+class Case(CaseBase, table=True):
+    """A confirmed, asymptomatic or suspected infection."""
+
+    __tablename__ = "case_record"  # "case" is an SQL keyword
+    __table_args__ = (Index("ix_case_grid_date", "grid_id", "reported_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseCreate(CaseBase):
+    """Input for reporting a case."""
+
+
+class ContactBase(SQLModel):
+    """Shared fields of a traced contact."""
+
+    case_id: int | None = Field(default=None, foreign_key="case_record.id", index=True)
+    resident_id: int | None = Field(default=None, foreign_key="resident.id", index=True)
+    person_name: str = Field(min_length=1, max_length=80)
+    phone: str | None = Field(default=None, max_length=20)
+    grid_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    contact_type: ContactType = Field(sa_type=_code())
+    identified_date: date
+    quarantine_place: QuarantinePlace = Field(sa_type=_code())
+    start_date: date
+    planned_end_date: date = Field(index=True)
+    status: ContactStatus = Field(default=ContactStatus.in_quarantine, sa_type=_code())
+
+
+class Contact(ContactBase, table=True):
+    """A close or secondary contact of a case, in quarantine."""
+
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class ContactCreate(ContactBase):
+    """Input for registering a contact."""
+
+
+class ZoneOrderBase(SQLModel):
+    """Shared fields of a zone order."""
+
+    area_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    building_id: int | None = Field(default=None, foreign_key="building.id", index=True)
+    level: ZoneLevel = Field(sa_type=_code())
+    start_date: date
+    end_date: date | None = None  # None: in force until lifted
+    reason: str = Field(default="", max_length=300)
+
+
+class ZoneOrder(ZoneOrderBase, table=True):
+    """A sealed / controlled / precaution order on a grid or a building, set by command."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ZoneOrderCreate(ZoneOrderBase):
+    """Input for issuing a zone order."""
+
+
+# --------------------------------------------------------------------------- mass testing
+
+
+class TestRoundBase(SQLModel):
+    """Shared fields of a round of mass testing."""
+
+    __test__ = False
+    name: str = Field(min_length=1, max_length=80)
+    start_at: datetime
+    deadline_at: datetime
+    closed_at: datetime | None = None
+
+
+class TestRound(TestRoundBase, table=True):
+    """One round of area-wide testing over a set of grids (TestRoundArea)."""
+
+    __test__ = False
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class TestRoundArea(SQLModel, table=True):
+    """A grid in the scope of a testing round."""
+
+    __test__ = False
+    round_id: int = Field(foreign_key="testround.id", primary_key=True)
+    grid_id: int = Field(foreign_key="area.id", primary_key=True)
+
+
+class TestSite(SQLModel, table=True):
+    """A sampling site of a round, with its hourly capacity."""
+
+    __test__ = False
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="testround.id", index=True)
+    name: str = Field(max_length=120)
+    area_id: int | None = Field(default=None, foreign_key="area.id")
+    lng: float | None = None
+    lat: float | None = None
+    hourly_capacity: int = Field(default=300, ge=1)
+    desks: int = Field(default=1, ge=1)
+
+
+class TestRecord(SQLModel, table=True):
+    """One resident's sample in one round; the grid is stored for per-area counts."""
+
+    __test__ = False
+    __table_args__ = (
+        UniqueConstraint("round_id", "resident_id", name="uq_testrecord_round_resident"),
+        # Per-grid counts by result read this index alone (no table reads, no sort).
+        Index("ix_testrecord_round_grid_result", "round_id", "grid_id", "result"),
+        Index("ix_testrecord_round_site_time", "round_id", "site_id", "sampled_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="testround.id")
+    resident_id: int = Field(foreign_key="resident.id", index=True)
+    grid_id: int = Field(foreign_key="area.id")
+    site_id: int | None = Field(default=None, foreign_key="testsite.id")
+    method: SamplingMethod = Field(default=SamplingMethod.site, sa_type=_code())
+    sampled_at: datetime
+    tube_code: str | None = Field(default=None, max_length=40, index=True)
+    result: TestResult = Field(default=TestResult.pending, sa_type=_code())
+    result_at: datetime | None = None
+
+
+# --------------------------------------------------------------------------- supplies
+
+
+class SupplyItem(SQLModel, table=True):
+    """A kind of supply, with its unit and the default minimum stock of a grid depot."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True, index=True)
+    name: str = Field(max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
+    unit: str = Field(max_length=20)
+    category: str = Field(default="general", max_length=40)
+    min_stock: int = Field(default=0, ge=0)
+
+
+class Depot(SQLModel, table=True):
+    """A store of supplies at street, community or grid level."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    level: DepotLevel = Field(sa_type=_code())
+    lng: float | None = None
+    lat: float | None = None
+
+
+class DepotMinimum(SQLModel, table=True):
+    """Minimum stock of one item at one depot (overrides the item's default)."""
+
+    depot_id: int = Field(foreign_key="depot.id", primary_key=True)
+    item_id: int = Field(foreign_key="supplyitem.id", primary_key=True)
+    min_stock: int = Field(ge=0)
+
+
+class StockMovementBase(SQLModel):
+    """Shared fields of a stock movement."""
+
+    item_id: int = Field(foreign_key="supplyitem.id")
+    depot_id: int = Field(foreign_key="depot.id")
+    kind: MovementKind = Field(sa_type=_code())
+    # Signed change to the depot's stock: receipts and transfers in are positive.
+    quantity: int
+    occurred_at: datetime
+    counterpart_depot_id: int | None = Field(default=None, foreign_key="depot.id")
+    note: str | None = Field(default=None, max_length=300)
+
+
+class StockMovement(StockMovementBase, table=True):
+    """One line of the append-only stock ledger; stock is the sum, never overwritten."""
+
+    __table_args__ = (Index("ix_stock_depot_item_time", "depot_id", "item_id", "occurred_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = Field(default=None, max_length=40)
+
+
+class StockMovementCreate(StockMovementBase):
+    """Input for recording a stock movement."""
+
+
+# --------------------------------------------------------------------------- requests and tasks
+
+
+class ResidentRequestBase(SQLModel):
+    """Shared fields of a resident's request for help."""
+
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    resident_id: int | None = Field(default=None, foreign_key="resident.id")
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    category: RequestCategory = Field(sa_type=_code())
+    urgency: Urgency = Field(default=Urgency.normal, sa_type=_code())
+    description: str = Field(default="", max_length=500)
+
+
+class ResidentRequest(ResidentRequestBase, table=True):
+    """A household's request (medicine, food, medical care, other) and its progress."""
+
+    __table_args__ = (Index("ix_request_grid_status", "grid_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    status: RequestStatus = Field(default=RequestStatus.new, sa_type=_code())
+    assigned_worker_id: int | None = Field(default=None, foreign_key="worker.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    assigned_at: datetime | None = None
+    started_at: datetime | None = None
+    done_at: datetime | None = None
+
+
+class ResidentRequestCreate(ResidentRequestBase):
+    """Input for logging a request."""
+
+
+class TaskBase(SQLModel):
+    """Shared fields of a task."""
+
+    grid_id: int = Field(foreign_key="area.id", index=True)
+    kind: TaskKind = Field(sa_type=_code(32))
+    title: str = Field(default="", max_length=200)
+    assigned_worker_id: int | None = Field(default=None, foreign_key="worker.id", index=True)
+    due_at: datetime | None = None
+    request_id: int | None = Field(default=None, foreign_key="residentrequest.id")
+    resident_id: int | None = Field(default=None, foreign_key="resident.id")
+
+
+class Task(TaskBase, table=True):
+    """A piece of work for a grid worker."""
+
+    __table_args__ = (Index("ix_task_grid_status", "grid_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    status: TaskStatus = Field(default=TaskStatus.open, sa_type=_code())
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class TaskCreate(TaskBase):
+    """Input for creating a task."""
+
+
+# --------------------------------------------------------------------------- settings and audit
+
+
+class PolicySetting(SQLModel, table=True):
+    """One policy value (JSON-encoded), editable by an administrator."""
+
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: str | None = Field(default=None, max_length=40)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, when: one row per write."""
+
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    username: str = Field(max_length=40)
+    action: str = Field(max_length=20)  # create / update / delete / import / sign_in
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=40)
+    changes: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+
+
+def vulnerability_tags(value: str) -> list[str]:
+    """Split a stored vulnerability list into its tags."""
+    return [tag for tag in value.split(",") if tag]
