@@ -1,0 +1,1 @@
+"""Pure computations on rows or frames (coverage, incidence, risk …); no database access."""

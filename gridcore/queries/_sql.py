@@ -1,0 +1,46 @@
+"""Small SQL building blocks that read the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, case, cast, func
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+from sqlmodel.sql.expression import Select
+
+
+def dialect_name(session: Session) -> str:
+    """'sqlite' or 'postgresql': the database behind `session`."""
+    return session.get_bind().dialect.name
+
+
+def select_columns(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """A SELECT of any number of columns (sqlmodel's typed `select` stops at four)."""
+    return Select(*columns)
+
+
+def count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows of the group meet `condition` (0, never NULL)."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0, type_=Integer)
+
+
+def local_date(
+    column: Any, *, dialect: str, tz: tzinfo, at: datetime | None = None
+) -> ColumnElement[Any]:
+    """The local calendar day of a UTC timestamp column.
+
+    PostgreSQL converts with the zone's rules (daylight saving included). SQLite has no
+    time-zone rules, so it shifts by the zone's offset at `at` (default: now) — exact for
+    zones without daylight saving such as Asia/Shanghai, and off by the DST hour for
+    timestamps on the far side of a change elsewhere.
+    """
+    if dialect == "postgresql":
+        if not isinstance(tz, ZoneInfo):
+            raise ValueError("local_date on PostgreSQL needs a named zone (zoneinfo.ZoneInfo)")
+        return cast(func.timezone(tz.key, column), Date)
+    offset = (at or datetime.now(UTC)).astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    return func.date(column, f"{minutes:+d} minutes", type_=Date)

@@ -1,0 +1,916 @@
+"""Mass-testing rounds as command and the sampling desks see them.
+
+Counts are aggregated in SQL, per grid through the (round_id, grid_id) index of the test
+records; communities and the street are sums of their grids (gridcore.analytics.campaign).
+Definitions (expected, missing, coverage, behind schedule, recent pace) are in
+gridcore/queries/testing_contract.md. Functions that return residents' names or phones
+take the `actor` and mask them unless `actor.sees_personal_data_of(grid_id)`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+from sqlalchemy import String, and_, case, exists, func, literal, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col
+
+from gridcore.analytics.campaign import (
+    Forecast,
+    Pace,
+    Progress,
+    Staffing,
+    behind_schedule,
+    elapsed_share,
+    forecast,
+    progress,
+    recent_pace,
+    rollup,
+    staffing,
+)
+from gridcore.analytics.testing import EXPECTED_STATUS
+from gridcore.config import get_settings
+from gridcore.models import (
+    OPEN_TASK_STATUSES,
+    Area,
+    AreaLevel,
+    Building,
+    Case,
+    CaseStatus,
+    Household,
+    Resident,
+    SamplingMethod,
+    Task,
+    TaskKind,
+    TestRecord,
+    TestResult,
+    TestRound,
+    TestRoundArea,
+    TestSite,
+    Worker,
+    WorkerGrid,
+    utcnow,
+    vulnerability_tags,
+)
+from gridcore.policy import load_policy
+from gridcore.queries._sql import count_if, dialect_name, local_date
+from gridcore.queries.areas import grid_rows, resident_counts
+from gridcore.queries.grid_detail import mask_name, mask_phone
+from gridcore.services.base import Actor
+
+ROUND_COLUMNS: list[str] = [
+    "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids",
+]  # fmt: skip
+GRID_PROGRESS_COLUMNS: list[str] = [
+    "grid_id", "code", "name", "name_zh", "community_id", "community_code", "community_name",
+    "community_name_zh", "center_lng", "center_lat", "expected", "sampled", "missing",
+    "coverage", "positives", "negatives", "pending", "invalid", "behind",
+]  # fmt: skip
+COMMUNITY_PROGRESS_COLUMNS: list[str] = [
+    "community_id", "code", "name", "name_zh", "grids", "expected", "sampled", "missing",
+    "coverage", "positives", "negatives", "pending", "invalid", "behind_grids",
+]  # fmt: skip
+THROUGHPUT_COLUMNS: list[str] = [
+    "site_id", "site_name", "method", "hour", "sampled", "hourly_capacity",
+]  # fmt: skip
+SITE_COLUMNS: list[str] = [
+    "site_id", "name", "area_id", "lng", "lat", "hourly_capacity", "desks", "sampled",
+]  # fmt: skip
+ROUND_TREND_COLUMNS: list[str] = [
+    "round_id", "name", "start_at", "status", "expected", "sampled",
+    "coverage_6h", "coverage_12h", "coverage_24h", "coverage_final",
+]  # fmt: skip
+POSITIVE_COLUMNS: list[str] = [
+    "round_id", "name", "start_at", "sampled", "positives", "negatives", "pending", "invalid",
+    "positives_per_10k",
+]  # fmt: skip
+ROLL_CALL_COLUMNS: list[str] = [
+    "resident_id", "building_id", "building", "household_id", "unit", "name", "phone",
+    "birth_year", "sex", "vulnerability", "household_missing", "door_to_door_task",
+]  # fmt: skip
+SEARCH_COLUMNS: list[str] = [
+    "resident_id", "name", "phone", "id_suffix", "grid_id", "grid_code", "building", "unit",
+    "health_status", "exempt", "sampled", "record_id", "sampled_at",
+]  # fmt: skip
+UNHANDLED_COLUMNS: list[str] = [
+    "record_id", "round_id", "round_name", "resident_id", "name", "grid_id", "grid_code",
+    "sampled_at", "result_at",
+]  # fmt: skip
+
+# Hours after a round's start at which the trend over rounds reads its coverage.
+CHECKPOINT_HOURS: tuple[int, ...] = (6, 12, 24)
+# Clock hours whose samples make the recent pace that projects a round's finish.
+PACE_HOURS = 3
+OPEN, CLOSED = "open", "closed"
+# The stored type of a sample's time, so that literal times compare as stored ones do.
+_SAMPLED_AT_TYPE = sa_inspect(TestRecord).columns["sampled_at"].type
+_ID_SUFFIX = re.compile(r"^[0-9]{3}[0-9Xx]$")
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    """One round: its window, whether it is closed, and the grids in its scope."""
+
+    id: int
+    name: str
+    start_at: datetime
+    deadline_at: datetime
+    closed_at: datetime | None
+    status: str
+    grid_ids: tuple[int, ...]
+
+
+def _status(closed_at: datetime | None) -> str:
+    return OPEN if closed_at is None else CLOSED
+
+
+def rounds(*, session: Session) -> pd.DataFrame:
+    """Every round, newest start first, with its status and how many grids it covers."""
+    in_scope = (
+        select(col(TestRoundArea.round_id), func.count().label("grids"))
+        .group_by(col(TestRoundArea.round_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            col(TestRound.id),
+            col(TestRound.name),
+            col(TestRound.start_at),
+            col(TestRound.deadline_at),
+            col(TestRound.closed_at),
+            func.coalesce(in_scope.c.grids, 0),
+        )
+        .outerjoin(in_scope, in_scope.c.round_id == col(TestRound.id))
+        .order_by(col(TestRound.start_at).desc(), col(TestRound.id).desc())
+    ).all()
+    records = [(r[0], r[1], r[2], r[3], r[4], _status(r[4]), int(r[5])) for r in rows]
+    return pd.DataFrame(records, columns=ROUND_COLUMNS)
+
+
+def round_info(*, session: Session, round_id: int) -> RoundInfo | None:
+    """The round `round_id` with the grids in its scope; None when there is no such round."""
+    found = session.get(TestRound, round_id)
+    if found is None:
+        return None
+    grid_ids = session.execute(
+        select(col(TestRoundArea.grid_id))
+        .where(col(TestRoundArea.round_id) == round_id)
+        .order_by(col(TestRoundArea.grid_id))
+    ).scalars()
+    return RoundInfo(
+        id=round_id,
+        name=found.name,
+        start_at=found.start_at,
+        deadline_at=found.deadline_at,
+        closed_at=found.closed_at,
+        status=_status(found.closed_at),
+        grid_ids=tuple(int(g) for g in grid_ids),
+    )
+
+
+def current_round_id(*, session: Session, now: datetime | None = None) -> int | None:
+    """The round a page shows first.
+
+    The open round that started last by `now`; else the open round that starts soonest;
+    else the round that started last; None when there is no round at all.
+    """
+    now = now or utcnow()
+    is_open = col(TestRound.closed_at).is_(None)
+    started = col(TestRound.start_at) <= now
+    newest = (col(TestRound.start_at).desc(), col(TestRound.id).desc())
+    for stmt in (
+        select(col(TestRound.id)).where(is_open, started).order_by(*newest),
+        select(col(TestRound.id))
+        .where(is_open)
+        .order_by(col(TestRound.start_at), col(TestRound.id)),
+        select(col(TestRound.id)).order_by(*newest),
+    ):
+        found = session.execute(stmt.limit(1)).scalar()
+        if found is not None:
+            return int(found)
+    return None
+
+
+# --------------------------------------------------------------------------- progress
+
+
+_RESULTS: tuple[str, ...] = (
+    TestResult.positive,
+    TestResult.negative,
+    TestResult.pending,
+    TestResult.invalid,
+)
+
+
+def _result_counts(rows: Iterable[Any]) -> dict[int, tuple[int, int, int, int, int]]:
+    """(key, result, n) rows summed per key: samples, positives, negatives, pending, invalid."""
+    totals: dict[int, list[int]] = {}
+    for key, result, n in rows:
+        counts = totals.setdefault(int(key), [0, 0, 0, 0, 0])
+        counts[0] += int(n)
+        if result in _RESULTS:
+            counts[1 + _RESULTS.index(result)] += int(n)
+    return {key: (c[0], c[1], c[2], c[3], c[4]) for key, c in totals.items()}
+
+
+def _record_counts(session: Session, round_id: int) -> dict[int, tuple[int, int, int, int, int]]:
+    """Per grid: samples, positives, negatives, pending and invalid in the round."""
+    # Grouped in the order of the (round, grid, result) index, so no sort and no table reads.
+    rows = session.execute(
+        select(col(TestRecord.grid_id), col(TestRecord.result), func.count())
+        .where(col(TestRecord.round_id) == round_id)
+        .group_by(col(TestRecord.grid_id), col(TestRecord.result))
+    ).all()
+    return _result_counts(rows)
+
+
+def _at_home(session: Session, grid_ids: Sequence[int]) -> dict[int, int]:
+    """Residents at home (expected at a round) in each of the grids, by the grid-status index."""
+    rows = session.execute(
+        select(col(Resident.grid_id), func.count())
+        .where(
+            col(Resident.grid_id).in_(list(grid_ids)),
+            col(Resident.health_status) == EXPECTED_STATUS,
+        )
+        .group_by(col(Resident.grid_id))
+    ).all()
+    return {int(g): int(n) for g, n in rows}
+
+
+def _exempt_sampled(session: Session, round_id: int) -> dict[int, int]:
+    """Per grid: residents exempt now who were sampled in the round.
+
+    Exempt residents are few, so this starts from them and looks each one's sample up by
+    the (round, resident) key, rather than joining every sample of the round to its resident.
+    """
+    sampled = exists().where(
+        col(TestRecord.round_id) == round_id, col(TestRecord.resident_id) == col(Resident.id)
+    )
+    rows = session.execute(
+        select(col(Resident.grid_id), func.count())
+        .where(col(Resident.health_status) != EXPECTED_STATUS, sampled)
+        .group_by(col(Resident.grid_id))
+    ).all()
+    return {int(g): int(n) for g, n in rows}
+
+
+def _grid_progress(session: Session, info: RoundInfo) -> dict[int, Progress]:
+    """Progress of every grid in the round's scope."""
+    at_home = _at_home(session, info.grid_ids)
+    records = _record_counts(session, info.id)
+    exempt = _exempt_sampled(session, info.id)
+    figures: dict[int, Progress] = {}
+    for grid_id in info.grid_ids:
+        sampled, positives, negatives, pending, invalid = records.get(grid_id, (0, 0, 0, 0, 0))
+        figures[grid_id] = progress(
+            expected=at_home.get(grid_id, 0),
+            sampled=sampled,
+            sampled_exempt=exempt.get(grid_id, 0),
+            positives=positives,
+            negatives=negatives,
+            pending=pending,
+            invalid=invalid,
+        )
+    return figures
+
+
+def _share(info: RoundInfo, now: datetime) -> float:
+    """The elapsed share of the round's window at `now` (or when it closed, if earlier)."""
+    at = now if info.closed_at is None else min(now, info.closed_at)
+    return elapsed_share(start_at=info.start_at, deadline_at=info.deadline_at, at=at)
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _grid_frame(session: Session, info: RoundInfo, now: datetime) -> pd.DataFrame:
+    """The per-grid progress table of a round, unsorted."""
+    figures = _grid_progress(session, info)
+    share = _share(info, now)
+    records = []
+    for grid in grid_rows(session=session):
+        figure = figures.get(grid["grid_id"])
+        if figure is None:
+            continue
+        records.append(
+            {
+                **grid,
+                "expected": figure.expected,
+                "sampled": figure.sampled,
+                "missing": figure.missing,
+                "coverage": _nan(figure.coverage),
+                "positives": figure.positives,
+                "negatives": figure.negatives,
+                "pending": figure.pending,
+                "invalid": figure.invalid,
+                "behind": behind_schedule(
+                    missing=figure.missing, coverage=figure.coverage, share=share
+                ),
+            }
+        )
+    return pd.DataFrame(records, columns=GRID_PROGRESS_COLUMNS)
+
+
+def grid_progress(*, session: Session, round_id: int, now: datetime | None = None) -> pd.DataFrame:
+    """The round's grids: expected, sampled, missing, coverage, results, behind schedule.
+
+    Behind-schedule grids first, then the lowest coverage, the most missing, the code.
+    """
+    info = round_info(session=session, round_id=round_id)
+    if info is None:
+        return pd.DataFrame([], columns=GRID_PROGRESS_COLUMNS)
+    frame = _grid_frame(session, info, now or utcnow())
+    return frame.sort_values(
+        ["behind", "coverage", "missing", "code"],
+        ascending=[False, True, False, True],
+        na_position="last",
+        kind="stable",
+    ).reset_index(drop=True)
+
+
+def community_progress(
+    *, session: Session, round_id: int, now: datetime | None = None
+) -> pd.DataFrame:
+    """The round's communities: their grids' figures summed, and how many grids are behind."""
+    info = round_info(session=session, round_id=round_id)
+    if info is None:
+        return pd.DataFrame([], columns=COMMUNITY_PROGRESS_COLUMNS)
+    grids = _grid_frame(session, info, now or utcnow())
+    summed = rollup(grids=grids, by="community_id")
+    names = grids.drop_duplicates("community_id").set_index("community_id")
+    summed["code"] = summed["community_id"].map(names["community_code"])
+    summed["name"] = summed["community_id"].map(names["community_name"])
+    summed["name_zh"] = summed["community_id"].map(names["community_name_zh"])
+    summed = summed.sort_values("code", kind="stable").reset_index(drop=True)
+    return summed[COMMUNITY_PROGRESS_COLUMNS]
+
+
+# --------------------------------------------------------------------------- pace and staff
+
+
+def _hour_bucket(session: Session, moment: datetime) -> ColumnElement[Any]:
+    """The clock hour of a sample as text 'YYYY-MM-DD HH', local on PostgreSQL.
+
+    On SQLite (timestamps stored as UTC text) it is the UTC hour — a prefix of the text,
+    far cheaper than date functions — when the zone's offset is whole hours, and the local
+    hour otherwise; `_bucket_start` turns either into the local hour's start.
+    """
+    tz = get_settings().tz
+    sampled_at = col(TestRecord.sampled_at)
+    if dialect_name(session) == "postgresql":
+        if not isinstance(tz, ZoneInfo):
+            raise ValueError("hour buckets on PostgreSQL need a named zone (zoneinfo.ZoneInfo)")
+        local = func.date_trunc("hour", func.timezone(tz.key, sampled_at))
+        return func.to_char(local, "YYYY-MM-DD HH24")
+    if _whole_hour_offset(moment):
+        return func.substr(sampled_at, 1, 13, type_=String)
+    offset = moment.astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset else 0
+    return func.strftime("%Y-%m-%d %H", sampled_at, f"{minutes:+d} minutes", type_=String)
+
+
+def _whole_hour_offset(moment: datetime) -> bool:
+    offset = moment.astimezone(get_settings().tz).utcoffset()
+    return offset is None or offset.total_seconds() % 3600 == 0
+
+
+def _bucket_start(session: Session, text: str, moment: datetime) -> datetime:
+    """The start of a bucket's local hour, aware, in the deployment's zone."""
+    tz = get_settings().tz
+    hour = datetime.strptime(text, "%Y-%m-%d %H")
+    if dialect_name(session) == "sqlite" and _whole_hour_offset(moment):
+        return hour.replace(tzinfo=UTC).astimezone(tz)
+    return hour.replace(tzinfo=tz)
+
+
+def _hourly_rows(
+    session: Session, info: RoundInfo, since: datetime | None = None, until: datetime | None = None
+) -> list[tuple[int | None, datetime, int]]:
+    """(site or None for door to door, local hour, samples) of the round, within bounds."""
+    # Site and time only: the (round, site, time) index then answers without the table.
+    bucket = _hour_bucket(session, info.start_at).label("hour")
+    stmt = (
+        select(col(TestRecord.site_id), bucket, func.count())
+        .where(col(TestRecord.round_id) == info.id)
+        .group_by(col(TestRecord.site_id), bucket)
+    )
+    if since is not None:
+        stmt = stmt.where(col(TestRecord.sampled_at) >= since)
+    if until is not None:
+        stmt = stmt.where(col(TestRecord.sampled_at) <= until)
+    return [
+        (
+            None if r[0] is None else int(r[0]),
+            _bucket_start(session, str(r[1]), info.start_at),
+            int(r[2]),
+        )
+        for r in session.execute(stmt).all()
+    ]
+
+
+def hourly_throughput(*, session: Session, round_id: int) -> pd.DataFrame:
+    """Samples per site (and door to door) per local clock hour, by hour then site.
+
+    A sample without a site is door to door.
+    """
+    info = round_info(session=session, round_id=round_id)
+    if info is None:
+        return pd.DataFrame([], columns=THROUGHPUT_COLUMNS)
+    sites = {
+        int(s.id): s
+        for s in session.execute(select(TestSite).where(col(TestSite.round_id) == round_id))
+        .scalars()
+        .all()
+        if s.id is not None
+    }
+    records = [
+        (
+            site_id,
+            sites[site_id].name if site_id in sites else "",
+            SamplingMethod.site.value if site_id is not None else SamplingMethod.door_to_door.value,
+            hour,
+            sampled,
+            sites[site_id].hourly_capacity if site_id in sites else None,
+        )
+        for site_id, hour, sampled in _hourly_rows(session, info)
+    ]
+    frame = pd.DataFrame(records, columns=THROUGHPUT_COLUMNS)
+    frame["site_id"] = frame["site_id"].astype("Int64")
+    frame["hourly_capacity"] = frame["hourly_capacity"].astype("Int64")
+    return frame.sort_values(["hour", "site_id"], na_position="last", kind="stable").reset_index(
+        drop=True
+    )
+
+
+def round_sites(*, session: Session, round_id: int) -> pd.DataFrame:
+    """The round's sampling sites with their capacity, desks and how many each has sampled."""
+    sampled = (
+        select(col(TestRecord.site_id), func.count().label("n"))
+        .where(col(TestRecord.round_id) == round_id, col(TestRecord.site_id).is_not(None))
+        .group_by(col(TestRecord.site_id))
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            col(TestSite.id),
+            col(TestSite.name),
+            col(TestSite.area_id),
+            col(TestSite.lng),
+            col(TestSite.lat),
+            col(TestSite.hourly_capacity),
+            col(TestSite.desks),
+            func.coalesce(sampled.c.n, 0),
+        )
+        .outerjoin(sampled, sampled.c.site_id == col(TestSite.id))
+        .where(col(TestSite.round_id) == round_id)
+        .order_by(col(TestSite.id))
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=SITE_COLUMNS)
+
+
+def _workers_serving(session: Session, grid_ids: Iterable[int]) -> int:
+    """Active workers who serve any of the grids (each counted once)."""
+    found = session.execute(
+        select(func.count(func.distinct(col(WorkerGrid.worker_id))))
+        .join(Worker, col(Worker.id) == col(WorkerGrid.worker_id))
+        .where(col(WorkerGrid.grid_id).in_(list(grid_ids)), col(Worker.active).is_(True))
+    ).scalar()
+    return int(found or 0)
+
+
+@dataclass(frozen=True)
+class RoundSummary:
+    """The street-level picture of one round (all grids in its scope)."""
+
+    round: RoundInfo
+    street: Progress
+    share: float
+    pace: Pace
+    forecast: Forecast
+    behind_grids: int
+    staffing: Staffing
+    sites: int
+
+
+def round_summary(
+    *, session: Session, round_id: int, now: datetime | None = None
+) -> RoundSummary | None:
+    """Coverage, recent pace, projected finish against the deadline, and staffing of a round."""
+    now = now or utcnow()
+    info = round_info(session=session, round_id=round_id)
+    if info is None:
+        return None
+    figures = _grid_progress(session, info)
+    share = _share(info, now)
+    street = progress(
+        expected=sum(f.expected for f in figures.values()),
+        sampled=sum(f.sampled for f in figures.values()),
+        sampled_exempt=sum(f.sampled - (f.expected - f.missing) for f in figures.values()),
+        positives=sum(f.positives for f in figures.values()),
+        negatives=sum(f.negatives for f in figures.values()),
+        pending=sum(f.pending for f in figures.values()),
+        invalid=sum(f.invalid for f in figures.values()),
+    )
+    # Only samples in the last PACE_HOURS clock hours count (see recent_pace).
+    hourly: dict[datetime, int] = {}
+    recent = _hourly_rows(session, info, since=now - timedelta(hours=PACE_HOURS + 1), until=now)
+    for _site, hour, sampled in recent:
+        hourly[hour] = hourly.get(hour, 0) + sampled
+    pace = recent_pace(
+        hourly=sorted(hourly.items()),
+        start_at=info.start_at,
+        now=now,
+        window_hours=PACE_HOURS,
+        tz=get_settings().tz,
+    )
+    site_row = session.execute(
+        select(func.count(), func.coalesce(func.sum(col(TestSite.desks)), 0)).where(
+            col(TestSite.round_id) == round_id
+        )
+    ).one()
+    return RoundSummary(
+        round=info,
+        street=street,
+        share=share,
+        pace=pace,
+        forecast=forecast(
+            missing=street.missing,
+            pace=pace,
+            now=now,
+            deadline_at=info.deadline_at,
+            closed_at=info.closed_at,
+        ),
+        behind_grids=sum(
+            behind_schedule(missing=f.missing, coverage=f.coverage, share=share)
+            for f in figures.values()
+        ),
+        staffing=staffing(
+            residents=street.expected,
+            desks=int(site_row[1]),
+            workers=_workers_serving(session, info.grid_ids),
+            policy=load_policy(session),
+        ),
+        sites=int(site_row[0]),
+    )
+
+
+# --------------------------------------------------------------------------- over the rounds
+
+
+def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd.DataFrame:
+    """Each round's coverage 6, 12 and 24 hours after its start, and now (oldest first).
+
+    A checkpoint the round has not yet reached at `now` is NaN.
+    """
+    now = now or utcnow()
+    all_rounds = session.execute(
+        select(
+            col(TestRound.id),
+            col(TestRound.name),
+            col(TestRound.start_at),
+            col(TestRound.closed_at),
+        ).order_by(col(TestRound.start_at), col(TestRound.id))
+    ).all()
+    if not all_rounds:
+        return pd.DataFrame([], columns=ROUND_TREND_COLUMNS)
+    at_home = resident_counts(session=session)
+    expected: dict[int, int] = {}
+    for round_id, grid_id in session.execute(
+        select(col(TestRoundArea.round_id), col(TestRoundArea.grid_id))
+    ).all():
+        expected[round_id] = expected.get(round_id, 0) + at_home.get(grid_id, (0, 0))[1]
+
+    def totals(round_id: int, start_at: datetime) -> tuple[int, ...]:
+        """The round's samples, and those taken before each checkpoint."""
+        late = [_samples(round_id, since=start_at + timedelta(hours=h)) for h in CHECKPOINT_HOURS]
+        total, *after = session.execute(select(_samples(round_id), *late)).one()
+        return (int(total), *(int(total) - int(n) for n in after))
+
+    # Samples of now-exempt residents, all rounds at once: few rows, found by resident.
+    limits = [
+        case(
+            {r[0]: literal(r[2] + timedelta(hours=h), _SAMPLED_AT_TYPE)
+             for r in all_rounds},
+            value=col(TestRecord.round_id),
+        )
+        for h in CHECKPOINT_HOURS
+    ]  # fmt: skip
+    exempt = select(col(Resident.id)).where(col(Resident.health_status) != EXPECTED_STATUS)
+    exempt_counts = {
+        int(r[0]): tuple(int(n) for n in r[1:])
+        for r in session.execute(
+            select(
+                col(TestRecord.round_id),
+                func.count(),
+                *(count_if(col(TestRecord.sampled_at) < limit) for limit in limits),
+            )
+            .where(col(TestRecord.resident_id).in_(exempt))
+            .group_by(col(TestRecord.round_id))
+        ).all()
+    }
+    zero = (0,) * (len(CHECKPOINT_HOURS) + 1)
+
+    records = []
+    for round_id, name, start_at, closed_at in all_rounds:
+        total, done = totals(round_id, start_at), exempt_counts.get(round_id, zero)
+        n = expected.get(round_id, 0)
+        shares = [
+            _nan(progress(**_counts_only(n, total[i], done[i])).coverage) for i in range(len(total))
+        ]
+        reached = [start_at + timedelta(hours=h) <= now for h in CHECKPOINT_HOURS]
+        records.append(
+            (
+                round_id,
+                name,
+                start_at,
+                _status(closed_at),
+                n,
+                total[0],
+                *(s if ok else math.nan for s, ok in zip(shares[1:], reached, strict=True)),
+                shares[0],
+            )
+        )
+    return pd.DataFrame(records, columns=ROUND_TREND_COLUMNS)
+
+
+def _samples(round_id: int, since: datetime | None = None) -> ColumnElement[int]:
+    """How many samples the round has (taken at or after `since`, if given), as a subquery.
+
+    Samples after a checkpoint are few, and the (round, site, time) index finds them by
+    seeking each site's range from `since` — far less than comparing every sample's time —
+    so the sites are named (every site: a sample never counts twice) and door to door
+    (no site) is counted apart.
+    """
+    in_round = col(TestRecord.round_id) == round_id
+    if since is None:
+        return select(func.count()).where(in_round).scalar_subquery()
+    late = col(TestRecord.sampled_at) >= since
+    at_sites = select(func.count()).where(
+        in_round, col(TestRecord.site_id).in_(select(col(TestSite.id))), late
+    )
+    door = select(func.count()).where(in_round, col(TestRecord.site_id).is_(None), late)
+    return at_sites.scalar_subquery() + door.scalar_subquery()
+
+
+def _counts_only(expected: int, sampled: int, sampled_exempt: int) -> dict[str, int]:
+    """Arguments of `progress` when only coverage is wanted."""
+    return {
+        "expected": expected,
+        "sampled": sampled,
+        "sampled_exempt": sampled_exempt,
+        "positives": 0,
+        "negatives": 0,
+        "pending": 0,
+        "invalid": 0,
+    }
+
+
+def positives_per_round(*, session: Session) -> pd.DataFrame:
+    """Each round's samples by result and positives per 10,000 sampled (oldest first)."""
+    # Grouped in the order of the (round, grid, result) index, then summed per round.
+    per_grid = session.execute(
+        select(
+            col(TestRecord.round_id), col(TestRecord.grid_id), col(TestRecord.result), func.count()
+        ).group_by(col(TestRecord.round_id), col(TestRecord.grid_id), col(TestRecord.result))
+    ).all()
+    counts = _result_counts((r[0], r[2], r[3]) for r in per_grid)
+    all_rounds = session.execute(
+        select(col(TestRound.id), col(TestRound.name), col(TestRound.start_at)).order_by(
+            col(TestRound.start_at), col(TestRound.id)
+        )
+    ).all()
+    records = []
+    for round_id, name, start_at in all_rounds:
+        sampled, positives, negatives, pending, invalid = counts.get(int(round_id), (0,) * 5)
+        per_10k = positives / sampled * 10_000 if sampled else math.nan
+        records.append(
+            (round_id, name, start_at, sampled, positives, negatives, pending, invalid, per_10k)
+        )
+    return pd.DataFrame(records, columns=POSITIVE_COLUMNS)
+
+
+# --------------------------------------------------------------------------- people
+
+
+def _open_door_tasks(session: Session, grid_id: int, since: datetime) -> set[int]:
+    """Households of the grid with an open door-to-door testing task created since `since`."""
+    found = session.execute(
+        select(col(Resident.household_id))
+        .select_from(Task)
+        .join(Resident, col(Resident.id) == col(Task.resident_id))
+        .where(
+            col(Task.grid_id) == grid_id,
+            col(Task.kind) == TaskKind.door_to_door_testing,
+            col(Task.status).in_(OPEN_TASK_STATUSES),
+            col(Task.created_at) >= since,
+        )
+    ).scalars()
+    return {int(h) for h in found}
+
+
+def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) -> pd.DataFrame:
+    """Expected residents of the grid not yet sampled in the round, by building and household.
+
+    Ordered by building code, flat and resident; `household_missing` is how many of the
+    household are missing; `door_to_door_task` whether the household already has an open
+    door-to-door testing task created since the round started.
+    """
+    info = round_info(session=session, round_id=round_id)
+    if info is None or grid_id not in info.grid_ids:
+        return pd.DataFrame([], columns=ROLL_CALL_COLUMNS)
+    sampled = exists().where(
+        col(TestRecord.round_id) == round_id, col(TestRecord.resident_id) == col(Resident.id)
+    )
+    rows = session.execute(
+        select(
+            col(Resident.id),
+            col(Building.id),
+            col(Building.name),
+            col(Household.id),
+            col(Household.unit),
+            col(Resident.name),
+            col(Resident.phone),
+            col(Resident.birth_year),
+            col(Resident.sex),
+            col(Resident.vulnerability),
+        )
+        .join(Household, col(Household.id) == col(Resident.household_id))
+        .join(Building, col(Building.id) == col(Resident.building_id))
+        .where(
+            col(Resident.grid_id) == grid_id,
+            col(Resident.health_status) == EXPECTED_STATUS,
+            ~sampled,
+        )
+        .order_by(col(Building.code), col(Household.unit), col(Household.id), col(Resident.id))
+    ).all()
+    tasks = _open_door_tasks(session, grid_id, info.start_at)
+    per_household: dict[int, int] = {}
+    for r in rows:
+        per_household[int(r[3])] = per_household.get(int(r[3]), 0) + 1
+    records = [
+        (
+            *r[:8],
+            None if r[8] is None else str(r[8]),
+            vulnerability_tags(r[9] or ""),
+            per_household[int(r[3])],
+            int(r[3]) in tasks,
+        )
+        for r in rows
+    ]
+    frame = pd.DataFrame(records, columns=ROLL_CALL_COLUMNS)
+    if not actor.sees_personal_data_of(grid_id):
+        frame["name"] = frame["name"].map(mask_name, na_action="ignore")
+        frame["phone"] = frame["phone"].map(mask_phone, na_action="ignore")
+    return frame
+
+
+def _search_condition(text: str) -> ColumnElement[bool] | None:
+    """Name contains the text; or phone ends with it (4+ digits); or the ID suffix matches."""
+    text = text.strip()
+    if not text:
+        return None
+    conditions: list[ColumnElement[bool]] = [col(Resident.name).contains(text, autoescape=True)]
+    digits = re.sub(r"[ -]", "", text)
+    if digits.isascii() and digits.isdigit() and len(digits) >= 4:
+        conditions.append(col(Resident.phone).endswith(digits, autoescape=True))
+    if len(digits) >= 4 and _ID_SUFFIX.match(digits[-4:]):
+        conditions.append(col(Resident.id_suffix) == digits[-4:].upper())
+    return or_(*conditions)
+
+
+def find_residents(
+    *, session: Session, round_id: int, text: str, actor: Actor, limit: int = 20
+) -> pd.DataFrame:
+    """Residents of the round's grids (and the actor's) matching a name, phone or ID suffix.
+
+    Those not yet sampled first, then by name. Each row says whether the resident is
+    exempt now and, if sampled in this round, the record and when.
+    """
+    condition = _search_condition(text)
+    info = round_info(session=session, round_id=round_id)
+    if condition is None or info is None:
+        return pd.DataFrame([], columns=SEARCH_COLUMNS)
+    grid_ids = [g for g in info.grid_ids if actor.grid_ids is None or g in actor.grid_ids]
+    if not grid_ids:
+        return pd.DataFrame([], columns=SEARCH_COLUMNS)
+    rows = session.execute(
+        select(
+            col(Resident.id),
+            col(Resident.name),
+            col(Resident.phone),
+            col(Resident.id_suffix),
+            col(Resident.grid_id),
+            col(Area.code),
+            col(Building.name),
+            col(Household.unit),
+            col(Resident.health_status),
+            col(TestRecord.id),
+            col(TestRecord.sampled_at),
+        )
+        .join(Area, col(Area.id) == col(Resident.grid_id))
+        .join(Building, col(Building.id) == col(Resident.building_id))
+        .join(Household, col(Household.id) == col(Resident.household_id))
+        .outerjoin(
+            TestRecord,
+            and_(
+                col(TestRecord.round_id) == round_id,
+                col(TestRecord.resident_id) == col(Resident.id),
+            ),
+        )
+        .where(col(Resident.grid_id).in_(grid_ids), condition)
+        .order_by(
+            case((col(TestRecord.id).is_(None), 0), else_=1),
+            col(Resident.name),
+            col(Resident.id),
+        )
+        .limit(limit)
+    ).all()
+    records = []
+    for r in rows:
+        visible = actor.sees_personal_data_of(int(r[4]))
+        records.append(
+            (
+                r[0],
+                r[1] if visible else mask_name(r[1]),
+                r[2] if visible else mask_phone(r[2]),
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                str(r[8]),
+                str(r[8]) != EXPECTED_STATUS,
+                r[9] is not None,
+                r[9],
+                r[10],
+            )
+        )
+    frame = pd.DataFrame(records, columns=SEARCH_COLUMNS)
+    frame["record_id"] = frame["record_id"].astype("Int64")
+    return frame
+
+
+def unhandled_positives(*, session: Session, actor: Actor | None = None) -> pd.DataFrame:
+    """Positive samples whose resident has no case yet, oldest first.
+
+    Handled means the resident has an active case, or any case reported on or after the
+    local day the sample was taken. Names are masked unless `actor` may see them.
+    """
+    tz = get_settings().tz
+    sample_day = local_date(
+        col(TestRecord.sampled_at), dialect=dialect_name(session), tz=tz, at=datetime.now(UTC)
+    )
+    has_case = exists().where(
+        col(Case.resident_id) == col(TestRecord.resident_id),
+        or_(col(Case.status) == CaseStatus.active, col(Case.reported_date) >= sample_day),
+    )
+    rows = session.execute(
+        select(
+            col(TestRecord.id),
+            col(TestRecord.round_id),
+            col(TestRound.name),
+            col(TestRecord.resident_id),
+            col(Resident.name),
+            col(TestRecord.grid_id),
+            col(Area.code),
+            col(TestRecord.sampled_at),
+            col(TestRecord.result_at),
+        )
+        .join(TestRound, col(TestRound.id) == col(TestRecord.round_id))
+        .join(Resident, col(Resident.id) == col(TestRecord.resident_id))
+        .join(Area, col(Area.id) == col(TestRecord.grid_id))
+        .where(
+            # Naming every round and grid lets the (round, grid, result) index find the few
+            # positives by seeking, instead of reading every record.
+            col(TestRecord.round_id).in_(select(col(TestRound.id))),
+            col(TestRecord.grid_id).in_(
+                select(col(Area.id)).where(col(Area.level) == AreaLevel.grid)
+            ),
+            col(TestRecord.result) == TestResult.positive,
+            ~has_case,
+        )
+        .order_by(col(TestRecord.sampled_at), col(TestRecord.id))
+    ).all()
+    records = [
+        (
+            *r[:4],
+            r[4]
+            if actor is not None and actor.sees_personal_data_of(int(r[5]))
+            else mask_name(r[4]),
+            *r[5:],
+        )
+        for r in rows
+    ]
+    return pd.DataFrame(records, columns=UNHANDLED_COLUMNS)

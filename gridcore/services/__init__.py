@@ -1,0 +1,1 @@
+"""Writes and business rules: every write validates, checks the actor, audits and commits."""

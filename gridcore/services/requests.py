@@ -1,0 +1,215 @@
+"""Residents' requests for help and their progress: new → assigned → in progress → done.
+
+A request may be cancelled while it is open. Each step stamps its time (assigned_at,
+started_at, done_at); a step to the status a request already has writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, SQLModel
+
+from gridcore.models import (
+    Household,
+    RequestStatus,
+    Resident,
+    ResidentRequest,
+    ResidentRequestCreate,
+    utcnow,
+)
+from gridcore.services.base import Actor, ValidationFailed, audit, require_grid
+from gridcore.services.checks import (
+    as_utc,
+    changed,
+    check_client_token,
+    choice,
+    get_row,
+    grid_area,
+    replayed,
+    require_writer,
+    validated,
+    with_token,
+    writing,
+)
+from gridcore.services.workers import assignable_worker_error
+
+# The steps set_request_status may take; `assigned` is reached through assign_request.
+REQUEST_STATUS_NEXT: dict[str, frozenset[str]] = {
+    RequestStatus.new: frozenset({RequestStatus.cancelled}),
+    RequestStatus.assigned: frozenset({RequestStatus.in_progress, RequestStatus.cancelled}),
+    RequestStatus.in_progress: frozenset({RequestStatus.done, RequestStatus.cancelled}),
+    RequestStatus.done: frozenset(),
+    RequestStatus.cancelled: frozenset(),
+}
+
+
+def _request_input(
+    session: Session, data: ResidentRequestCreate | Mapping[str, Any]
+) -> ResidentRequestCreate:
+    """The validated input; a resident of the grid fills in the household and grid if left out."""
+    raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
+    resident_id = raw.get("resident_id")
+    resident = get_row(session, Resident, resident_id) if isinstance(resident_id, int) else None
+    if resident is not None and raw.get("grid_id") in (None, "", resident.grid_id):
+        raw["grid_id"] = resident.grid_id
+        if raw.get("household_id") in (None, ""):
+            raw["household_id"] = resident.household_id
+    return validated(ResidentRequestCreate, raw)
+
+
+def _request_errors(session: Session, request_in: ResidentRequestCreate) -> dict[str, str]:
+    """Domain checks of a new request: the grid, household and resident exist and agree."""
+    errors: dict[str, str] = {}
+    if grid_area(session, request_in.grid_id) is None:
+        errors["grid_id"] = "services.error.grid_not_found"
+    household = get_row(session, Household, request_in.household_id)
+    if request_in.household_id is not None and household is None:
+        errors["household_id"] = "services.error.household_not_found"
+    elif household is not None and household.grid_id != request_in.grid_id:
+        errors["household_id"] = "services.error.household_not_in_grid"
+    resident = get_row(session, Resident, request_in.resident_id)
+    if request_in.resident_id is not None and resident is None:
+        errors["resident_id"] = "services.error.resident_not_found"
+    elif resident is not None and resident.grid_id != request_in.grid_id:
+        errors["resident_id"] = "services.error.resident_not_in_grid"
+    elif resident is not None and household is not None and resident.household_id != household.id:
+        errors["resident_id"] = "services.error.resident_not_in_household"
+    return errors
+
+
+def create_request(
+    *,
+    session: Session,
+    data: ResidentRequestCreate | Mapping[str, Any],
+    actor: Actor,
+    client_token: str | None = None,
+    now: datetime | None = None,
+) -> ResidentRequest:
+    """Log a household's request as new (created at `now`, default the current time)."""
+    require_writer(actor)
+    check_client_token(client_token)
+    with writing(session):
+        found = replayed(
+            session, ResidentRequest, actor=actor, entity="request", client_token=client_token
+        )
+        if found is not None:
+            return found
+        request_in = _request_input(session, data)
+        errors = _request_errors(session, request_in)
+        if errors:
+            raise ValidationFailed(errors)
+        require_grid(actor, request_in.grid_id)
+        request = ResidentRequest(**request_in.model_dump(), created_at=as_utc(now or utcnow()))
+        session.add(request)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="request",
+            entity_id=request.id,
+            changes=with_token(
+                {
+                    "grid_id": request.grid_id,
+                    "household_id": request.household_id,
+                    "category": request.category,
+                    "urgency": request.urgency,
+                },
+                client_token,
+            ),
+        )
+    return request
+
+
+def _request_for_change(session: Session, request_id: int, actor: Actor) -> ResidentRequest:
+    """The request to change, locked for this transaction; the actor must hold its grid."""
+    request = session.get(ResidentRequest, request_id, with_for_update=True)
+    if request is None:
+        raise ValidationFailed({"request_id": "services.error.request_not_found"})
+    require_grid(actor, request.grid_id)
+    return request
+
+
+def assign_request(
+    *,
+    session: Session,
+    request_id: int,
+    worker_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+) -> ResidentRequest:
+    """Give an open request to a worker of its grid; a new request becomes assigned."""
+    require_writer(actor)
+    with writing(session):
+        request = _request_for_change(session, request_id, actor)
+        if request.status not in (
+            RequestStatus.new,
+            RequestStatus.assigned,
+            RequestStatus.in_progress,
+        ):
+            raise ValidationFailed({"request_id": "services.error.request_closed"})
+        problem = assignable_worker_error(session, worker_id, request.grid_id)
+        if problem is not None:
+            raise ValidationFailed({"worker_id": problem})
+        if request.assigned_worker_id == worker_id:
+            return request
+        old_worker, old_status = request.assigned_worker_id, request.status
+        request.assigned_worker_id = worker_id
+        if request.status == RequestStatus.new:
+            request.status = RequestStatus.assigned
+        if request.assigned_at is None:
+            request.assigned_at = as_utc(now or utcnow())
+        session.add(request)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="request",
+            entity_id=request.id,
+            changes={
+                "assigned_worker_id": changed(old_worker, worker_id),
+                "status": changed(old_status, request.status),
+            },
+        )
+    return request
+
+
+def set_request_status(
+    *,
+    session: Session,
+    request_id: int,
+    status: RequestStatus | str,
+    actor: Actor,
+    now: datetime | None = None,
+) -> ResidentRequest:
+    """Move a request one step on (in progress, done) or cancel it, stamping the time."""
+    require_writer(actor)
+    new = choice(RequestStatus, status, "status")
+    with writing(session):
+        request = _request_for_change(session, request_id, actor)
+        if new == request.status:
+            return request
+        if new == RequestStatus.assigned:
+            raise ValidationFailed({"status": "services.error.assign_needs_worker"})
+        if new not in REQUEST_STATUS_NEXT[request.status]:
+            raise ValidationFailed({"status": "services.error.status_change"})
+        moment = as_utc(now or utcnow())
+        old = request.status
+        request.status = new
+        if new == RequestStatus.in_progress:
+            request.started_at = moment
+        elif new == RequestStatus.done:
+            request.done_at = moment
+        session.add(request)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="request",
+            entity_id=request.id,
+            changes={"status": changed(old, new), "at": moment},
+        )
+    return request

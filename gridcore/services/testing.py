@@ -1,0 +1,561 @@
+"""Mass testing: opening and closing rounds, sampling residents, results, door-to-door tasks.
+
+Each function checks the actor, validates, writes its rows and one audit entry, and
+commits — or raises and writes nothing. Who may do what: command (leaders and
+administrators) opens and closes rounds; grid workers sample, enter results and send
+door-to-door teams in their own grids, command everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import field_validator
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from gridcore.analytics.testing import EXPECTED_STATUS
+from gridcore.i18n import t
+from gridcore.models import (
+    Area,
+    AreaLevel,
+    Resident,
+    SamplingMethod,
+    Task,
+    TaskKind,
+    TestRecord,
+    TestResult,
+    TestRound,
+    TestRoundArea,
+    TestSite,
+    utcnow,
+)
+from gridcore.policy import load_policy
+from gridcore.queries.testing import roll_call
+from gridcore.services.base import (
+    SYSTEM,
+    Actor,
+    ValidationFailed,
+    audit,
+    require_grid,
+    require_role,
+)
+from gridcore.services.checks import (
+    COMMAND_ROLES,
+    as_utc,
+    changed,
+    check_client_token,
+    choice,
+    get_row,
+    replayed,
+    require_writer,
+    row_id,
+    time_in_future,
+    validated,
+    with_token,
+    writing,
+)
+
+# Results a batch may set; a positive is recorded one sample at a time.
+BATCH_RESULTS: frozenset[str] = frozenset({TestResult.negative, TestResult.invalid})
+_CHUNK = 900  # ids per IN (...) list, well below SQLite's limit on bound parameters
+
+
+class SiteInput(SQLModel):
+    """A sampling site of a new round."""
+
+    name: str = Field(min_length=1, max_length=120)
+    area_id: int | None = None
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    hourly_capacity: int = Field(default=300, ge=1)
+    desks: int = Field(default=1, ge=1)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+
+class RoundCreate(SQLModel):
+    """Input for opening a round: `area_ids` are grids, or areas standing for all their grids."""
+
+    name: str = Field(min_length=1, max_length=80)
+    area_ids: list[int] = []
+    start_at: datetime
+    deadline_at: datetime
+    sites: list[SiteInput] = []
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _stripped(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+def grids_under(session: Session, area_ids: Sequence[int]) -> tuple[set[int], list[int]]:
+    """The grids at or below each area, and the ids that are no area at all."""
+    grids: set[int] = set()
+    unknown: list[int] = []
+    frontier: set[int] = set()
+    for area_id in area_ids:
+        area = session.get(Area, area_id)
+        if area is None:
+            unknown.append(area_id)
+        elif area.level == AreaLevel.grid:
+            grids.add(area_id)
+        else:
+            frontier.add(area_id)
+    while frontier:
+        children = session.execute(
+            select(col(Area.id), col(Area.level)).where(col(Area.parent_id).in_(frontier))
+        ).all()
+        frontier = set()
+        for child_id, level in children:
+            if level == AreaLevel.grid:
+                grids.add(int(child_id))
+            else:
+                frontier.add(int(child_id))
+    return grids, unknown
+
+
+def _round_errors(
+    session: Session, round_in: RoundCreate, grids: set[int], unknown: list[int]
+) -> dict[str, str]:
+    """Domain checks of a new round: areas exist and hold grids; the window fits the policy."""
+    errors: dict[str, str] = {}
+    if unknown:
+        errors["area_ids"] = "testing.error.area_not_found"
+    elif not grids:
+        errors["area_ids"] = "testing.error.no_grids"
+    start, deadline = as_utc(round_in.start_at), as_utc(round_in.deadline_at)
+    if deadline <= start:
+        errors["deadline_at"] = "services.error.end_before_start"
+    elif deadline - start > timedelta(hours=load_policy(session).round_max_hours):
+        errors["deadline_at"] = "testing.error.round_too_long"
+    for i, site in enumerate(round_in.sites):
+        if site.area_id is not None and session.get(Area, site.area_id) is None:
+            errors[f"sites.{i}.area_id"] = "testing.error.site_area_not_found"
+    return errors
+
+
+def open_round(
+    *,
+    session: Session,
+    data: RoundCreate | Mapping[str, Any],
+    actor: Actor,
+    client_token: str | None = None,
+) -> TestRound:
+    """Open a round of testing over some areas' grids, with its sites (leaders, administrators)."""
+    require_role(actor, *COMMAND_ROLES)
+    check_client_token(client_token)
+    round_in = validated(RoundCreate, data)
+    with writing(session):
+        found = replayed(
+            session, TestRound, actor=actor, entity="test_round", client_token=client_token
+        )
+        if found is not None:
+            return found
+        grids, unknown = grids_under(session, round_in.area_ids)
+        errors = _round_errors(session, round_in, grids, unknown)
+        if errors:
+            raise ValidationFailed(errors)
+        test_round = TestRound(
+            name=round_in.name,
+            start_at=as_utc(round_in.start_at),
+            deadline_at=as_utc(round_in.deadline_at),
+        )
+        session.add(test_round)
+        session.flush()
+        round_id = row_id(test_round)
+        session.add_all(TestRoundArea(round_id=round_id, grid_id=g) for g in sorted(grids))
+        session.add_all(TestSite(round_id=round_id, **site.model_dump()) for site in round_in.sites)
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="test_round",
+            entity_id=round_id,
+            changes=with_token(
+                {
+                    "name": test_round.name,
+                    "start_at": test_round.start_at,
+                    "deadline_at": test_round.deadline_at,
+                    "grid_ids": sorted(grids),
+                    "sites": [site.name for site in round_in.sites],
+                },
+                client_token,
+            ),
+        )
+    return test_round
+
+
+def close_round(
+    *, session: Session, round_id: int, actor: Actor, now: datetime | None = None
+) -> TestRound:
+    """Close a round at `now` (leaders, administrators); a closed round stays as it was."""
+    require_role(actor, *COMMAND_ROLES)
+    moment = as_utc(now or utcnow())
+    with writing(session):
+        test_round = session.get(TestRound, round_id, with_for_update=True)
+        if test_round is None:
+            raise ValidationFailed({"round_id": "testing.error.round_not_found"})
+        if test_round.closed_at is not None:
+            return test_round
+        test_round.closed_at = moment
+        session.add(test_round)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="test_round",
+            entity_id=round_id,
+            changes={"closed_at": changed(None, moment)},
+        )
+    return test_round
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def _open_round(session: Session, round_id: int) -> TestRound:
+    """The round, which must exist and be open; else ValidationFailed on round_id."""
+    test_round = session.get(TestRound, round_id)
+    if test_round is None:
+        raise ValidationFailed({"round_id": "testing.error.round_not_found"})
+    if test_round.closed_at is not None:
+        raise ValidationFailed({"round_id": "testing.error.round_closed"})
+    return test_round
+
+
+def _in_round(session: Session, round_id: int, grid_id: int) -> bool:
+    found = session.execute(
+        select(col(TestRoundArea.grid_id)).where(
+            col(TestRoundArea.round_id) == round_id, col(TestRoundArea.grid_id) == grid_id
+        )
+    ).first()
+    return found is not None
+
+
+def _already_sampled(session: Session, round_id: int, resident_id: int) -> bool:
+    found = session.execute(
+        select(col(TestRecord.id)).where(
+            col(TestRecord.round_id) == round_id, col(TestRecord.resident_id) == resident_id
+        )
+    ).first()
+    return found is not None
+
+
+def _site_errors(
+    session: Session, round_id: int, site_id: int | None, door_to_door: bool
+) -> dict[str, str]:
+    """Exactly one of a site of this round or door to door."""
+    if door_to_door and site_id is not None:
+        return {"site_id": "testing.error.site_and_door"}
+    if not door_to_door and site_id is None:
+        return {"site_id": "testing.error.site_required"}
+    site = get_row(session, TestSite, site_id)
+    if site_id is not None and (site is None or site.round_id != round_id):
+        return {"site_id": "testing.error.site_not_in_round"}
+    return {}
+
+
+def record_sample(
+    *,
+    session: Session,
+    resident_id: int,
+    round_id: int,
+    actor: Actor,
+    site_id: int | None = None,
+    door_to_door: bool = False,
+    sampled_at: datetime | None = None,
+    tube_code: str | None = None,
+    allow_exempt: bool = False,
+    client_token: str | None = None,
+    now: datetime | None = None,
+) -> TestRecord:
+    """Record that a resident was sampled in a round, at a site or door to door.
+
+    An exempt resident (not at home) is sampled only with `allow_exempt`; a second
+    sample in the same round is refused; the record's grid is the resident's.
+    """
+    require_writer(actor)
+    check_client_token(client_token)
+    moment = as_utc(now or utcnow())
+    taken = as_utc(sampled_at) if sampled_at is not None else moment
+    tube = (tube_code or "").strip() or None
+    with writing(session):
+        found = replayed(
+            session, TestRecord, actor=actor, entity="test_record", client_token=client_token
+        )
+        if found is not None:
+            return found
+        test_round = _open_round(session, round_id)
+        resident = session.get(Resident, resident_id)
+        if resident is None:
+            raise ValidationFailed({"resident_id": "services.error.resident_not_found"})
+        if not _in_round(session, round_id, resident.grid_id):
+            raise ValidationFailed({"resident_id": "testing.error.resident_not_in_round"})
+        require_grid(actor, resident.grid_id)
+        errors = _site_errors(session, round_id, site_id, door_to_door)
+        if resident.health_status != EXPECTED_STATUS and not allow_exempt:
+            errors["resident_id"] = "testing.error.resident_exempt"
+        elif _already_sampled(session, round_id, resident_id):
+            errors["resident_id"] = "testing.error.already_sampled"
+        if taken < test_round.start_at:
+            errors["sampled_at"] = "testing.error.before_round_start"
+        elif time_in_future(taken, moment):
+            errors["sampled_at"] = "services.error.time_in_future"
+        if tube is not None and len(tube) > 40:
+            errors["tube_code"] = "services.error.too_long"
+        if errors:
+            raise ValidationFailed(errors)
+        record = TestRecord(
+            round_id=round_id,
+            resident_id=resident_id,
+            grid_id=resident.grid_id,
+            site_id=site_id,
+            method=SamplingMethod.door_to_door if door_to_door else SamplingMethod.site,
+            sampled_at=taken,
+            tube_code=tube,
+        )
+        session.add(record)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another desk sampled the same resident a moment ago.
+            raise ValidationFailed({"resident_id": "testing.error.already_sampled"}) from None
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="test_record",
+            entity_id=record.id,
+            changes=with_token(
+                {
+                    "round_id": round_id,
+                    "resident_id": resident_id,
+                    "grid_id": record.grid_id,
+                    "site_id": site_id,
+                    "method": record.method,
+                    "sampled_at": taken,
+                    "tube_code": tube,
+                    "exempt": resident.health_status != EXPECTED_STATUS,
+                },
+                client_token,
+            ),
+        )
+    return record
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _batch_records(
+    session: Session, record_ids: Sequence[int], tube_code: str | None, round_id: int | None
+) -> list[TestRecord]:
+    """The records of a batch, locked: by id and/or by the round's tube code."""
+    wanted = sorted(set(record_ids))
+    records: dict[int, TestRecord] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        for record in session.exec(
+            select(TestRecord).where(col(TestRecord.id).in_(chunk)).with_for_update()
+        ):
+            records[row_id(record)] = record
+    if len(records) < len(wanted):
+        raise ValidationFailed({"record_ids": "testing.error.record_not_found"})
+    if tube_code is not None:
+        in_tube = session.exec(
+            select(TestRecord)
+            .where(col(TestRecord.round_id) == round_id, col(TestRecord.tube_code) == tube_code)
+            .with_for_update()
+        ).all()
+        if not in_tube:
+            raise ValidationFailed({"tube_code": "testing.error.tube_not_found"})
+        records.update((row_id(r), r) for r in in_tube)
+    return [records[k] for k in sorted(records)]
+
+
+def _batch_input_errors(
+    result: str, record_ids: Sequence[int], tube_code: str | None, round_id: int | None
+) -> dict[str, str]:
+    if result == TestResult.positive:
+        return {"result": "testing.error.batch_positive"}
+    if result not in BATCH_RESULTS:
+        return {"result": "testing.error.result_not_final"}
+    if not record_ids and tube_code is None:
+        return {"record_ids": "testing.error.batch_empty"}
+    if tube_code is not None and round_id is None:
+        return {"round_id": "testing.error.tube_needs_round"}
+    return {}
+
+
+def record_results_batch(
+    *,
+    session: Session,
+    actor: Actor,
+    record_ids: Sequence[int] = (),
+    tube_code: str | None = None,
+    round_id: int | None = None,
+    result: TestResult | str = TestResult.negative,
+    result_at: datetime | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Give a batch of samples one result (negative or invalid) in one transaction.
+
+    The batch is `record_ids`, and/or every sample of `round_id` with `tube_code` (a
+    pooled tube of 5 or 10). Positives are refused — in the batch and among its records.
+    Records that already hold the result are left alone; returns how many changed.
+    """
+    require_writer(actor)
+    target = choice(TestResult, result, "result")
+    tube = (tube_code or "").strip() or None
+    errors = _batch_input_errors(target, record_ids, tube, round_id)
+    if errors:
+        raise ValidationFailed(errors)
+    moment = as_utc(now or utcnow())
+    when = as_utc(result_at) if result_at is not None else moment
+    with writing(session):
+        records = _batch_records(session, record_ids, tube, round_id)
+        if any(r.result == TestResult.positive for r in records):
+            raise ValidationFailed({"record_ids": "testing.error.record_positive"})
+        if time_in_future(when, moment):
+            raise ValidationFailed({"result_at": "services.error.time_in_future"})
+        if any(when < r.sampled_at for r in records):
+            raise ValidationFailed({"result_at": "testing.error.result_before_sample"})
+        for grid_id in sorted({r.grid_id for r in records}):
+            require_grid(actor, grid_id)
+        changing = [r for r in records if r.result != target]
+        if not changing:
+            return 0
+        for record in changing:
+            record.result = target
+            record.result_at = when
+        session.add_all(changing)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="test_record",
+            entity_id=row_id(changing[0]) if len(changing) == 1 else None,
+            changes={
+                "result": target,
+                "result_at": when,
+                "record_ids": [row_id(r) for r in changing],
+                "tube_code": tube,
+            },
+        )
+    return len(changing)
+
+
+def record_positive(
+    *,
+    session: Session,
+    record_id: int,
+    actor: Actor,
+    result_at: datetime | None = None,
+    now: datetime | None = None,
+) -> TestRecord:
+    """Mark one sample positive (an alert on the overview until a case is opened)."""
+    require_writer(actor)
+    moment = as_utc(now or utcnow())
+    when = as_utc(result_at) if result_at is not None else moment
+    with writing(session):
+        record = session.get(TestRecord, record_id, with_for_update=True)
+        if record is None:
+            raise ValidationFailed({"record_id": "testing.error.record_not_found"})
+        require_grid(actor, record.grid_id)
+        if record.result == TestResult.positive:
+            return record
+        if time_in_future(when, moment):
+            raise ValidationFailed({"result_at": "services.error.time_in_future"})
+        if when < record.sampled_at:
+            raise ValidationFailed({"result_at": "testing.error.result_before_sample"})
+        old = record.result
+        record.result = TestResult.positive
+        record.result_at = when
+        session.add(record)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="test_record",
+            entity_id=record_id,
+            changes={"result": changed(old, TestResult.positive), "result_at": when},
+        )
+    return record
+
+
+# --------------------------------------------------------------------------- door to door
+
+
+def create_door_to_door_tasks(
+    *,
+    session: Session,
+    round_id: int,
+    grid_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+    lang: str = "en",
+) -> int:
+    """One door-to-door testing task per household of the grid with someone still missing.
+
+    The task names the building, the flat and how many are missing; its resident is the
+    household's first missing resident; it is due at the round's deadline when that is
+    still ahead. A household that already has an open door-to-door task created since
+    the round started gets no second one. Returns how many tasks were created.
+    """
+    require_writer(actor)
+    moment = as_utc(now or utcnow())
+    with writing(session):
+        test_round = _open_round(session, round_id)
+        if not _in_round(session, round_id, grid_id):
+            raise ValidationFailed({"grid_id": "testing.error.grid_not_in_round"})
+        if test_round.start_at > moment:
+            raise ValidationFailed({"round_id": "testing.error.round_not_started"})
+        require_grid(actor, grid_id)
+        missing = roll_call(session=session, round_id=round_id, grid_id=grid_id, actor=SYSTEM)
+        households = missing[~missing["door_to_door_task"]].drop_duplicates("household_id")
+        due = test_round.deadline_at if test_round.deadline_at > moment else None
+        tasks = [
+            Task(
+                grid_id=grid_id,
+                kind=TaskKind.door_to_door_testing,
+                title=t(
+                    "testing.task.door_to_door_title",
+                    lang,
+                    round=test_round.name,
+                    building=row["building"],
+                    unit=row["unit"],
+                    n=int(row["household_missing"]),
+                )[:200],
+                resident_id=int(row["resident_id"]),
+                due_at=due,
+                created_at=moment,
+            )
+            for row in households.to_dict("records")
+        ]
+        if not tasks:
+            return 0
+        session.add_all(tasks)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="task",
+            entity_id=None,
+            changes={
+                "kind": TaskKind.door_to_door_testing,
+                "round_id": round_id,
+                "grid_id": grid_id,
+                "task_ids": [row_id(task) for task in tasks],
+                "due_at": due,
+            },
+        )
+    return len(tasks)

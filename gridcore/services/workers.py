@@ -1,0 +1,122 @@
+"""Grid workers and volunteers: adding them with the grids they serve, and standing them down."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session, select
+
+from gridcore.models import Worker, WorkerCreate, WorkerGrid
+from gridcore.services.base import Actor, ValidationFailed, audit, require_grid, require_role
+from gridcore.services.checks import (
+    COMMAND_ROLES,
+    changed,
+    check_client_token,
+    get_row,
+    grid_area,
+    phone_ok,
+    replayed,
+    require_writer,
+    row_id,
+    validated,
+    with_token,
+    writing,
+)
+
+
+def worker_grid_ids(session: Session, worker_id: int) -> list[int]:
+    """The grids a worker serves."""
+    return list(session.exec(select(WorkerGrid.grid_id).where(WorkerGrid.worker_id == worker_id)))
+
+
+def assignable_worker_error(session: Session, worker_id: int | None, grid_id: int) -> str | None:
+    """Why `worker_id` cannot take work in `grid_id` (a catalogue key), or None if it can."""
+    worker = get_row(session, Worker, worker_id)
+    if worker is None:
+        return "services.error.worker_not_found"
+    if not worker.active:
+        return "services.error.worker_inactive"
+    if grid_id not in worker_grid_ids(session, row_id(worker)):
+        return "services.error.worker_not_in_grid"
+    return None
+
+
+def _require_grids(actor: Actor, grid_ids: list[int]) -> None:
+    """A worker with grids needs every one in scope; one without grids needs command."""
+    if not grid_ids:
+        require_role(actor, *COMMAND_ROLES)
+    for grid_id in grid_ids:
+        require_grid(actor, grid_id)
+
+
+def create_worker(
+    *,
+    session: Session,
+    data: WorkerCreate | Mapping[str, Any],
+    actor: Actor,
+    client_token: str | None = None,
+) -> Worker:
+    """Add a worker and the grids they serve (a grid worker may add to their own grids)."""
+    require_writer(actor)
+    check_client_token(client_token)
+    worker_in = validated(WorkerCreate, data)
+    errors: dict[str, str] = {}
+    if not phone_ok(worker_in.phone):
+        errors["phone"] = "services.error.phone_invalid"
+    if len(set(worker_in.grid_ids)) != len(worker_in.grid_ids):
+        errors["grid_ids"] = "services.error.duplicate_grids"
+    with writing(session):
+        found = replayed(session, Worker, actor=actor, entity="worker", client_token=client_token)
+        if found is not None:
+            return found
+        if any(grid_area(session, grid_id) is None for grid_id in worker_in.grid_ids):
+            errors.setdefault("grid_ids", "services.error.grid_not_found")
+        if errors:
+            raise ValidationFailed(errors)
+        _require_grids(actor, worker_in.grid_ids)
+        worker = Worker(**worker_in.model_dump(exclude={"grid_ids"}))
+        session.add(worker)
+        session.flush()
+        for grid_id in worker_in.grid_ids:
+            session.add(WorkerGrid(worker_id=row_id(worker), grid_id=grid_id))
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="worker",
+            entity_id=worker.id,
+            changes=with_token(
+                {
+                    "name": worker.name,
+                    "role": worker.role,
+                    "employment": worker.employment,
+                    "grid_ids": worker_in.grid_ids,
+                },
+                client_token,
+            ),
+        )
+    return worker
+
+
+def set_worker_active(*, session: Session, worker_id: int, active: bool, actor: Actor) -> Worker:
+    """Stand a worker down (or back up); their grids must all be in the actor's scope."""
+    require_writer(actor)
+    with writing(session):
+        worker = get_row(session, Worker, worker_id)
+        if worker is None:
+            raise ValidationFailed({"worker_id": "services.error.worker_not_found"})
+        _require_grids(actor, worker_grid_ids(session, row_id(worker)))
+        if worker.active == active:
+            return worker
+        worker.active = active
+        session.add(worker)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="worker",
+            entity_id=worker.id,
+            changes={"active": changed(not active, active)},
+        )
+    return worker

@@ -1,0 +1,146 @@
+"""Zone orders (sealed / controlled / precaution): issued and lifted by command only.
+
+An order is in force on day d when start_date <= d and (end_date is None or d <= end_date).
+A grid or a building has at most one order in force: a new order ends the one before it
+on the day before it starts. Lifting an order on day d makes d - 1 its last day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from gridcore.config import local_today
+from gridcore.models import Building, ZoneOrder, ZoneOrderCreate
+from gridcore.services.base import Actor, ValidationFailed, audit, require_role
+from gridcore.services.checks import (
+    COMMAND_ROLES,
+    changed,
+    check_client_token,
+    get_row,
+    grid_area,
+    replayed,
+    validated,
+    with_token,
+    writing,
+)
+
+
+def _order_errors(session: Session, order_in: ZoneOrderCreate) -> dict[str, str]:
+    """Domain checks: exactly one of grid or building, which exists; dates in order."""
+    errors: dict[str, str] = {}
+    if (order_in.area_id is None) == (order_in.building_id is None):
+        errors["area_id"] = "services.error.area_or_building"
+    elif order_in.area_id is not None and grid_area(session, order_in.area_id) is None:
+        errors["area_id"] = "services.error.grid_not_found"
+    elif order_in.area_id is None and get_row(session, Building, order_in.building_id) is None:
+        errors["building_id"] = "services.error.building_not_found"
+    if order_in.end_date is not None and order_in.end_date < order_in.start_date:
+        errors["end_date"] = "services.error.end_before_start"
+    return errors
+
+
+def _orders_replaced(session: Session, order_in: ZoneOrderCreate) -> list[ZoneOrder]:
+    """Orders on the same grid or building still in force when the new one starts."""
+    target = (
+        ZoneOrder.area_id == order_in.area_id
+        if order_in.area_id is not None
+        else ZoneOrder.building_id == order_in.building_id
+    )
+    return list(
+        session.exec(
+            select(ZoneOrder)
+            .where(
+                target,
+                ZoneOrder.start_date <= order_in.start_date,
+                or_(
+                    col(ZoneOrder.end_date).is_(None),
+                    col(ZoneOrder.end_date) >= order_in.start_date,
+                ),
+            )
+            .with_for_update()
+        )
+    )
+
+
+def issue_zone_order(
+    *,
+    session: Session,
+    data: ZoneOrderCreate | Mapping[str, Any],
+    actor: Actor,
+    client_token: str | None = None,
+) -> ZoneOrder:
+    """Put a grid or a building under an order (leaders and administrators)."""
+    require_role(actor, *COMMAND_ROLES)
+    check_client_token(client_token)
+    order_in = validated(ZoneOrderCreate, data)
+    with writing(session):
+        found = replayed(
+            session, ZoneOrder, actor=actor, entity="zone_order", client_token=client_token
+        )
+        if found is not None:
+            return found
+        errors = _order_errors(session, order_in)
+        if errors:
+            raise ValidationFailed(errors)
+        replaced = _orders_replaced(session, order_in)
+        for old in replaced:
+            old.end_date = order_in.start_date - timedelta(days=1)
+            session.add(old)
+        order = ZoneOrder(**order_in.model_dump())
+        session.add(order)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="zone_order",
+            entity_id=order.id,
+            changes=with_token(
+                {
+                    "area_id": order.area_id,
+                    "building_id": order.building_id,
+                    "level": order.level,
+                    "start_date": order.start_date,
+                    "end_date": order.end_date,
+                    "reason": order.reason,
+                    "replaces": [o.id for o in replaced],
+                },
+                client_token,
+            ),
+        )
+    return order
+
+
+def lift_zone_order(
+    *, session: Session, order_id: int, actor: Actor, on: date | None = None
+) -> ZoneOrder:
+    """End an order so that it is no longer in force from `on` (default today, local).
+
+    Lifting twice on the same day writes once; an order that ended earlier cannot be lifted.
+    """
+    require_role(actor, *COMMAND_ROLES)
+    day = on or local_today()
+    with writing(session):
+        order = session.get(ZoneOrder, order_id, with_for_update=True)
+        if order is None:
+            raise ValidationFailed({"order_id": "services.error.order_not_found"})
+        if order.end_date == day - timedelta(days=1):
+            return order
+        if order.end_date is not None and order.end_date < day:
+            raise ValidationFailed({"order_id": "services.error.order_not_in_force"})
+        old_end = order.end_date
+        order.end_date = day - timedelta(days=1)
+        session.add(order)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="zone_order",
+            entity_id=order.id,
+            changes={"end_date": changed(old_end, order.end_date)},
+        )
+    return order
