@@ -1,0 +1,31 @@
+"""The demo accounts every demo world has (admin, leader, worker, viewer)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from gridcore.demo import DEMO_PASSWORD
+from gridcore.models import UserCreate, UserRole
+from gridcore.services.auth import create_user
+from gridcore.services.base import SYSTEM
+
+
+def create_demo_accounts(session: Session, *, worker_grid_code: str) -> None:
+    """admin, leader, worker (scoped to `worker_grid_code`) and viewer, password gridcore-demo."""
+    for username, role, full_name, grids in (
+        ("admin", UserRole.admin, "Administrator", []),
+        ("leader", UserRole.leader, "Street leader", []),
+        ("worker", UserRole.grid_worker, "Grid worker", [worker_grid_code]),
+        ("viewer", UserRole.viewer, "Viewer", []),
+    ):
+        create_user(
+            session,
+            data=UserCreate(
+                username=username,
+                full_name=full_name,
+                role=role,
+                password=DEMO_PASSWORD,
+                grid_codes=grids,
+            ),
+            actor=SYSTEM,
+        )
