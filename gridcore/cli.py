@@ -1,0 +1,380 @@
+"""The command line: `python -m gridcore init | seed | users | backup | kiosk-link`.
+
+Every command acts as the system actor. A failure prints one line to stderr and exits
+with status 2; set GRIDCORE_DEBUG=1 to see the traceback of an unexpected error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlmodel import Session
+
+from gridcore import bootstrap, migrate
+from gridcore.cli_io import add_io_commands
+from gridcore.config import ConfigError, Settings, get_settings
+from gridcore.db import make_engine
+from gridcore.demo import SCALES
+from gridcore.i18n import has_key, normalise_language, t
+from gridcore.models import UserRole
+from gridcore.services.auth import create_kiosk_link, create_user, list_users, set_password
+from gridcore.services.base import SYSTEM, PermissionDenied, ValidationFailed
+
+EXIT_FAILURE = 2
+
+
+class CliError(Exception):
+    """A failure already put in plain words for the user."""
+
+
+def cli_language() -> str:
+    """The language of messages: GRIDCORE_LANGUAGE, else the locale (zh_CN → 'zh')."""
+    for name in ("GRIDCORE_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return normalise_language(value)
+    return normalise_language(None)
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser(lang: str) -> argparse.ArgumentParser:
+    """The argument parser, its help texts in `lang`."""
+    parser = argparse.ArgumentParser(
+        prog="python -m gridcore", description=t("cli.description", lang)
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init", help=t("cli.help.init", lang), description=t("cli.help.init", lang)
+    )
+    init.add_argument("--demo", choices=SCALES, help=t("cli.help.init_demo", lang))
+    init.add_argument("--seed", type=int, default=1, help=t("cli.help.seed_number", lang))
+    init.set_defaults(handler=_init)
+
+    seed = commands.add_parser(
+        "seed", help=t("cli.help.seed", lang), description=t("cli.help.seed", lang)
+    )
+    seed.add_argument("--scale", choices=SCALES, required=True, help=t("cli.help.scale", lang))
+    seed.add_argument("--seed", type=int, default=1, help=t("cli.help.seed_number", lang))
+    seed.add_argument("--anchor", type=_anchor(lang), help=t("cli.help.anchor", lang))
+    seed.add_argument("--replace", action="store_true", help=t("cli.help.replace", lang))
+    seed.set_defaults(handler=_seed)
+
+    users = commands.add_parser(
+        "users", help=t("cli.help.users", lang), description=t("cli.help.users", lang)
+    )
+    actions = users.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add", help=t("cli.help.users_add", lang), description=t("cli.help.users_add", lang)
+    )
+    add.add_argument("username", help=t("cli.help.username", lang))
+    add.add_argument(
+        "--role", choices=[r.value for r in UserRole], required=True, help=t("cli.help.role", lang)
+    )
+    add.add_argument(
+        "--grid",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="CODE",
+        help=t("cli.help.grid", lang),
+    )
+    add.add_argument("--full-name", help=t("cli.help.full_name", lang))
+    add.add_argument("--password", help=t("cli.help.password", lang))
+    add.set_defaults(handler=_users_add)
+    listing = actions.add_parser(
+        "list", help=t("cli.help.users_list", lang), description=t("cli.help.users_list", lang)
+    )
+    listing.set_defaults(handler=_users_list)
+    reset = actions.add_parser(
+        "set-password",
+        help=t("cli.help.users_set_password", lang),
+        description=t("cli.help.users_set_password", lang),
+    )
+    reset.add_argument("username", help=t("cli.help.username", lang))
+    reset.add_argument("--password", help=t("cli.help.password", lang))
+    reset.set_defaults(handler=_users_set_password)
+
+    backup = commands.add_parser(
+        "backup", help=t("cli.help.backup", lang), description=t("cli.help.backup", lang)
+    )
+    backup.add_argument("path", metavar="PATH", help=t("cli.help.backup_path", lang))
+    backup.add_argument("--overwrite", action="store_true", help=t("cli.help.overwrite", lang))
+    backup.set_defaults(handler=_backup)
+
+    kiosk = commands.add_parser(
+        "kiosk-link", help=t("cli.help.kiosk", lang), description=t("cli.help.kiosk", lang)
+    )
+    kiosk.add_argument("--hours", type=float, required=True, help=t("cli.help.hours", lang))
+    kiosk.add_argument("--label", default="", help=t("cli.help.label", lang))
+    kiosk.add_argument(
+        "--base-url", default="http://localhost:8501", help=t("cli.help.base_url", lang)
+    )
+    kiosk.set_defaults(handler=_kiosk_link)
+    add_io_commands(commands, lang)
+    return parser
+
+
+def _anchor(lang: str) -> Callable[[str], date]:
+    def parse(value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(t("cli.error.bad_anchor", lang, value=value)) from None
+
+    return parse
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _settings_and_engine() -> tuple[Settings, Engine]:
+    settings = get_settings()
+    return settings, make_engine(settings.database_url)
+
+
+def _migrated_engine(lang: str) -> tuple[Settings, Engine]:
+    """Settings and engine of a database that already has the schema."""
+    settings, engine = _settings_and_engine()
+    if not migrate.is_initialised(engine):
+        raise CliError(t("cli.error.not_initialised", lang))
+    return settings, engine
+
+
+def _init(args: argparse.Namespace, lang: str) -> None:
+    _, engine = _settings_and_engine()
+    started = time.perf_counter()
+    try:
+        done = bootstrap.ensure_database(engine=engine, demo=args.demo, seed=args.seed)
+    except bootstrap.NotEmpty:
+        raise CliError(t("cli.error.accounts_without_areas", lang, scale=args.demo)) from None
+    if done == bootstrap.SEEDED:
+        print(
+            t("cli.done.seeded_short", lang, scale=args.demo, seconds=time.perf_counter() - started)
+        )
+    elif done == bootstrap.ALREADY_SEEDED:
+        print(t("cli.done.already_seeded", lang))
+    else:
+        print(t("cli.done.migrated", lang))
+
+
+def _seed(args: argparse.Namespace, lang: str) -> None:
+    _, engine = _settings_and_engine()
+    started = time.perf_counter()
+    try:
+        counts = bootstrap.seed_world(
+            engine=engine,
+            scale=args.scale,
+            seed=args.seed,
+            anchor=args.anchor,
+            replace=args.replace,
+        )
+    except bootstrap.NotEmpty:
+        raise CliError(t("cli.error.has_data", lang, scale=args.scale)) from None
+    summary = ", ".join(f"{name} {count:,}" for name, count in counts.items())
+    print(
+        t(
+            "cli.done.seeded",
+            lang,
+            scale=args.scale,
+            seconds=time.perf_counter() - started,
+            counts=summary,
+        )
+    )
+
+
+def _ask_password(username: str, lang: str) -> str:
+    if not sys.stdin.isatty():
+        raise CliError(t("cli.error.no_password", lang))
+    first = getpass.getpass(t("cli.prompt.password", lang, username=username))
+    if getpass.getpass(t("cli.prompt.repeat", lang)) != first:
+        raise CliError(t("cli.error.passwords_differ", lang))
+    return first
+
+
+def _users_add(args: argparse.Namespace, lang: str) -> None:
+    _, engine = _migrated_engine(lang)
+    password = args.password if args.password is not None else _ask_password(args.username, lang)
+    with Session(engine, expire_on_commit=False) as session:
+        user = create_user(
+            session,
+            data={
+                "username": args.username,
+                "full_name": args.full_name,
+                "role": args.role,
+                "password": password,
+                "grid_codes": args.grid,
+            },
+            actor=SYSTEM,
+        )
+    print(t("cli.done.user_added", lang, username=user.username, role=user.role))
+
+
+def _users_list(args: argparse.Namespace, lang: str) -> None:
+    _, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        accounts = list_users(session)
+    if not accounts:
+        print(t("cli.users.none", lang))
+        return
+    print(t("cli.users.header", lang))
+    for user, grids in accounts:
+        print(
+            " | ".join(
+                (
+                    user.username,
+                    str(user.role),
+                    user.full_name or "",
+                    t("cli.yes" if user.active else "cli.no", lang),
+                    " ".join(grids) or t("cli.users.all_grids", lang),
+                )
+            )
+        )
+
+
+def _users_set_password(args: argparse.Namespace, lang: str) -> None:
+    _, engine = _migrated_engine(lang)
+    password = args.password if args.password is not None else _ask_password(args.username, lang)
+    with Session(engine) as session:
+        set_password(session, username=args.username, password=password, actor=SYSTEM)
+    print(t("cli.done.password_set", lang, username=args.username))
+
+
+def _backup(args: argparse.Namespace, lang: str) -> None:
+    settings = get_settings()
+    target = Path(args.path).expanduser().resolve()
+    if not target.parent.is_dir():
+        raise CliError(t("cli.error.no_folder", lang, path=target.parent))
+    if target.exists() and not args.overwrite:
+        raise CliError(t("cli.error.exists", lang, path=target))
+    if settings.is_sqlite:
+        _backup_sqlite(settings.database_url, target, lang)
+    else:
+        _backup_postgresql(settings.database_url, target, lang)
+    print(t("cli.done.backup", lang, path=target, size=_size(target.stat().st_size)))
+
+
+def _backup_sqlite(url: str, target: Path, lang: str) -> None:
+    """A consistent copy through SQLite's online backup, safe while the app writes."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or not Path(database).is_file():
+        raise CliError(t("cli.error.no_sqlite_file", lang, path=database or url))
+    handle, temporary = tempfile.mkstemp(prefix=".backup-", suffix=".db", dir=target.parent)
+    os.close(handle)
+    try:
+        source = sqlite3.connect(database, timeout=30)
+        copy = sqlite3.connect(temporary)
+        try:
+            source.backup(copy)
+            # One self-contained file: no write-ahead log beside it.
+            copy.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            copy.close()
+            source.close()
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def _backup_postgresql(url: str, target: Path, lang: str) -> None:
+    """pg_dump in its custom format (restore with pg_restore)."""
+    program = shutil.which("pg_dump")
+    if program is None:
+        raise CliError(t("cli.error.no_pg_dump", lang))
+    parsed = make_url(url)
+    env = dict(os.environ)
+    if parsed.password:
+        env["PGPASSWORD"] = str(parsed.password)
+    command = [program, "--format=custom", f"--file={target}"]
+    for flag, value in (
+        ("--host", parsed.host),
+        ("--port", parsed.port),
+        ("--username", parsed.username),
+    ):
+        if value:
+            command.append(f"{flag}={value}")
+    command.append(f"--dbname={parsed.database or 'postgres'}")
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise CliError(
+            t("cli.error.pg_dump_failed", lang, detail=lines[-1] if lines else done.returncode)
+        )
+
+
+def _size(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
+
+
+def _kiosk_link(args: argparse.Namespace, lang: str) -> None:
+    settings, engine = _migrated_engine(lang)
+    with Session(engine, expire_on_commit=False) as session:
+        _, token = create_kiosk_link(
+            session, hours=args.hours, secret=settings.secret_key, actor=SYSTEM, label=args.label
+        )
+    print(f"{args.base_url.rstrip('/')}/?kiosk=1&token={token}")
+
+
+# --------------------------------------------------------------------------- entry
+
+
+def _translated(message: str, lang: str) -> str:
+    return t(message, lang) if has_key(message) else message
+
+
+def _explain(exc: BaseException, lang: str) -> str | None:
+    """One line for a failure the user can act on; None for anything unexpected."""
+    if isinstance(exc, CliError):
+        return str(exc)
+    if isinstance(exc, ConfigError):
+        return t("cli.error.config", lang, detail=exc)
+    if isinstance(exc, ValidationFailed):
+        detail = "; ".join(
+            f"{field}: {_translated(msg, lang)}" for field, msg in exc.errors.items()
+        )
+        return t("cli.error.invalid", lang, detail=detail)
+    if isinstance(exc, PermissionDenied):
+        return t("cli.error.permission", lang, detail=exc)
+    if isinstance(exc, DBAPIError):
+        lines = [line for line in str(exc.orig).splitlines() if line.strip()]
+        return t("cli.error.database", lang, detail=lines[0] if lines else type(exc.orig).__name__)
+    if isinstance(exc, ArgumentError):
+        return t("cli.error.config", lang, detail=exc)
+    if isinstance(exc, OSError):
+        return t("cli.error.file", lang, path=exc.filename or "", detail=exc.strerror or exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return t("cli.error.interrupted", lang)
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 on any failure (one line on stderr)."""
+    lang = cli_language()
+    args = build_parser(lang).parse_args(argv)
+    try:
+        args.handler(args, lang)
+    except (Exception, KeyboardInterrupt) as exc:
+        message = _explain(exc, lang)
+        if message is None:
+            if os.environ.get("GRIDCORE_DEBUG"):
+                raise
+            message = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        print(t("cli.error.prefix", lang, message=message), file=sys.stderr)
+        return EXIT_FAILURE
+    return 0

@@ -1,0 +1,1 @@
+"""Import and export: CSV, Excel, GeoJSON; previews with row-level errors."""

@@ -1,0 +1,233 @@
+"""CSV and Excel tables: reading every cell as text, writing safe against formula injection.
+
+A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a
+formula, so on export such a text gets an apostrophe in front ("'=1+1"), and on import
+that apostrophe is taken off again: a round trip gives back exactly what was exported.
+Texts that merely start with an apostrophe are left alone both ways, except when more
+apostrophes and then one of those characters follow (those get one more, which import
+removes), so that every text survives the trip.
+
+CSV is written as UTF-8 with a byte-order mark (Excel then shows Chinese correctly) and
+read as UTF-8, falling back to GB18030 (what Excel saves a CSV as on a Chinese system).
+Excel files: the first worksheet, row 1 the header (see gridcore.io.xlsx for why it is
+read and written without openpyxl's cell-by-cell parser).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gridcore.io.xlsx import XlsxError, read_rows, write_book
+
+FORMATS: tuple[str, ...] = ("csv", "xlsx")
+# First characters that make a spreadsheet read a cell as a formula.
+FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+HEADER_ROW = 1
+MIME_TYPES: dict[str, str] = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class TableError(Exception):
+    """A file cannot be read or written as a table; `key` and `params` say why (i18n)."""
+
+    def __init__(self, key: str, **params: Any):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass
+class Table:
+    """A read table: header names, and each non-blank data row with its spreadsheet row number."""
+
+    columns: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+    def index(self) -> dict[str, int]:
+        """Column name (trimmed, lower case) → position; the first of duplicated names wins."""
+        positions: dict[str, int] = {}
+        for i, name in enumerate(self.columns):
+            positions.setdefault(normal_name(name), i)
+        return positions
+
+
+def normal_name(name: str) -> str:
+    """A header name as it is matched: trimmed, lower case, spaces as underscores."""
+    return "_".join(name.strip().lower().split())
+
+
+def format_of(name: str | Path) -> str:
+    """'csv' or 'xlsx' from a file name's extension; TableError for anything else."""
+    suffix = Path(str(name)).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise TableError("io.error.unknown_format", name=Path(str(name)).name)
+    return suffix
+
+
+# --------------------------------------------------------------------------- formula injection
+
+
+def _needs_quote(text: str) -> bool:
+    rest = text.lstrip(QUOTE)
+    return rest != "" and rest[0] in FORMULA_STARTS
+
+
+def escape_cell(value: Any) -> Any:
+    """`value` safe to put in a spreadsheet cell (texts that would run as formulas get a ')."""
+    if isinstance(value, str) and _needs_quote(value):
+        return QUOTE + value
+    return value
+
+
+def unescape_cell(text: str) -> str:
+    """The text `escape_cell` was given, from what it returned (the inverse, for every text)."""
+    if text.startswith(QUOTE) and _needs_quote(text):
+        return text[1:]
+    return text
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_table(*, columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str) -> bytes:
+    """The bytes of a CSV or Excel file with a header row and `rows` (None is an empty cell)."""
+    if fmt == "csv":
+        return _write_csv(columns, rows)
+    if fmt == "xlsx":
+        return _write_xlsx(columns, rows)
+    raise TableError("io.error.unknown_format", name=fmt)
+
+
+def frame_bytes(*, frame: pd.DataFrame, fmt: str) -> bytes:
+    """A DataFrame as a CSV or Excel file (for downloads of any table view)."""
+    rows = (
+        [None if _missing(v) else _plain(v) for v in record]
+        for record in frame.itertuples(index=False, name=None)
+    )
+    return write_table(columns=[str(c) for c in frame.columns], rows=rows, fmt=fmt)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value: Any) -> Any:
+    """A cell value openpyxl and csv both take: numbers stay numbers, times become ISO text."""
+    if isinstance(value, datetime):  # pandas Timestamps too
+        return value.isoformat(timespec="seconds")
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # a numpy number
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _write_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow([escape_cell(c) for c in columns])
+    writer.writerows([escape_cell(v) for v in row] for row in rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _write_xlsx(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    return write_book(
+        columns=[escape_cell(c) for c in columns],
+        rows=([escape_cell(v) for v in row] for row in rows),
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(*, data: bytes, fmt: str) -> Table:
+    """The header and data rows of a CSV or Excel file, every cell as text ('' when empty).
+
+    Blank rows are left out but counted, so each row keeps the number a spreadsheet shows
+    (the header is row 1). Raises TableError when the file cannot be read or has no header.
+    """
+    if fmt == "csv":
+        records: Iterable[tuple[int, Sequence[Any]]] = enumerate(_csv_records(data), start=1)
+    elif fmt == "xlsx":
+        try:
+            records = read_rows(data)
+        except XlsxError:
+            raise TableError("io.error.unreadable_excel") from None
+    else:
+        raise TableError("io.error.unknown_format", name=fmt)
+    iterator = iter(records)
+    try:
+        _, header = next(iterator)
+    except StopIteration:
+        raise TableError("io.error.empty_file") from None
+    columns = [_text(v) for v in header]
+    while columns and columns[-1].strip() == "":
+        columns.pop()
+    if not columns:
+        raise TableError("io.error.no_header")
+    width = len(columns)
+    table = Table(columns=columns)
+    for number, record in iterator:
+        cells = [_text(v) for v in record[:width]]
+        if not any(c.strip() for c in cells):
+            continue
+        cells.extend([""] * (width - len(cells)))
+        table.rows.append((number, cells))
+    return table
+
+
+def _text(value: Any) -> str:
+    """A cell's value as text: numbers without a spurious '.0', times in ISO 8601."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return unescape_cell(value)
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise TableError("io.error.encoding") from None
+
+
+def _csv_records(data: bytes) -> Iterable[Sequence[Any]]:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    # Excel writes ';' (some European locales) or tabs instead of commas.
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = next((d for d in (";", "\t") if d in first_line), ",")
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise TableError("io.error.bad_csv", detail=str(exc)) from None
