@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: cached query wrappers, chart and map builders, forms, layout."""

@@ -1,0 +1,76 @@
+"""Cached access to the database for pages: the engine, and query results with a short TTL.
+
+Results are cached for less than the refresh interval, so what one user saves is on
+every other user's screen at the next refresh; a write in this process clears them at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from gridcore.config import get_settings, local_now, local_today
+from gridcore.db import make_engine
+
+T = TypeVar("T")
+
+CACHE_TTL_SECONDS = max(2, get_settings().refresh_seconds // 2)
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL for the whole server process."""
+    return make_engine(url)
+
+
+def engine() -> Engine:
+    """The engine of the configured database."""
+    return engine_for(get_settings().database_url)
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A short-lived session for one read or one write."""
+    with Session(engine(), expire_on_commit=False) as s:
+        yield s
+
+
+def today() -> date:
+    """Today in the deployment's time zone."""
+    return local_today()
+
+
+def now() -> datetime:
+    """Now, in the deployment's time zone."""
+    return local_now()
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)
+def _cached_call(url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    import importlib
+
+    fn = getattr(importlib.import_module(module), name)
+    with Session(engine_for(url), expire_on_commit=False) as s:
+        return fn(session=s, **dict(kwargs))
+
+
+def cached(fn: Callable[..., T], **kwargs: Any) -> T:
+    """Call query `fn(session=…, **kwargs)` through the shared short-lived cache.
+
+    Arguments must be hashable plain values (dates, ints, strings, an Actor); results must
+    be plain data (DataFrames, dataclasses) since each caller gets a copy.
+    """
+    key = tuple(sorted(kwargs.items()))
+    result: T = _cached_call(get_settings().database_url, fn.__module__, fn.__name__, key)
+    return result
+
+
+def invalidate() -> None:
+    """Forget every cached result (call after a write)."""
+    _cached_call.clear()

@@ -1,0 +1,419 @@
+"""Pure pydeck builders: a DataFrame in, a Deck (plus its legend) out; no Streamlit here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pydeck as pdk
+
+from gridcore.geo import fit_view, outer_rings, ring_centroid, wgs84_to_gcj02
+from gridcore.i18n import fmt_int, fmt_num, fmt_pct, t
+from gridcore.ui.theme import (
+    NO_DATA_HEX,
+    RISK_HEX,
+    RISK_LEVELS,
+    SEQUENTIAL_HEX,
+    SERIES_HEX,
+    ZONE_HEX,
+    hex_to_rgba,
+)
+
+MEASURES: tuple[str, ...] = (
+    "risk_level",
+    "active_cases",
+    "incidence_7d_per_10k",
+    "coverage",
+    "open_requests",
+    "households_per_worker",
+)
+
+GRID_LAYER_ID = "grids"
+
+# Bin edges (lower bounds) for the numeric measures; the last bin is open-ended.
+_BINS: dict[str, tuple[float, ...]] = {
+    "active_cases": (0, 1, 3, 6, 11),
+    "incidence_7d_per_10k": (0, 0.001, 5, 20, 50),
+    "open_requests": (0, 1, 3, 6, 11),
+    "households_per_worker": (0, 200, 300, 400, 600),
+    "coverage": (0, 0.5, 0.8, 0.9, 0.95),
+}
+# Coverage: more is better, so the scale runs dark (bad) → light (good).
+_COVERAGE_HEX: tuple[str, ...] = ("#8D2C00", "#E65100", "#FF9800", "#FFE0B2", "#C8E6C9")
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    """One line of a map legend: a fill swatch, a dashed outline or a dot."""
+
+    label: str
+    color: str
+    kind: str = "fill"
+
+
+@dataclass
+class MapLayers:
+    """Optional extra layers drawn over the grids."""
+
+    zones: pd.DataFrame | None = None
+    buildings: pd.DataFrame | None = None
+    sites: pd.DataFrame | None = None
+    depots: pd.DataFrame | None = None
+
+
+@dataclass
+class GridMap:
+    """A ready deck and its legend."""
+
+    deck: pdk.Deck
+    legend: list[LegendEntry] = field(default_factory=list)
+
+
+def _bin_labels(measure: str, lang: str) -> list[str]:
+    edges = _BINS[measure]
+    if measure == "coverage":
+        pcts = [fmt_pct(e, lang, 0) for e in edges]
+        return (
+            [f"< {pcts[1]}"] + [f"{pcts[i]}–{pcts[i + 1]}" for i in range(1, 4)] + [f"≥ {pcts[4]}"]
+        )
+    if measure == "incidence_7d_per_10k":
+        return ["0", "< 5", "5–20", "20–50", "≥ 50"]
+    ints = [int(e) for e in edges]
+    labels = ["0"] if ints[0] == 0 and ints[1] == 1 else [f"< {ints[1]}"]
+    for i in range(1, 4):
+        low, high = ints[i], ints[i + 1] - 1
+        labels.append(str(low) if low == high else f"{low}–{high}")
+    labels.append(f"≥ {ints[4]}")
+    return labels
+
+
+def measure_color(measure: str, value: Any) -> str:
+    """The fill colour of one grid for `measure` (grey when the value is unknown)."""
+    if measure == "risk_level":
+        return RISK_HEX.get(str(value), NO_DATA_HEX)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if measure == "households_per_worker":
+            return SEQUENTIAL_HEX[-1]  # no full-time worker at all: worst
+        return NO_DATA_HEX
+    edges = _BINS[measure]
+    index = max(i for i, edge in enumerate(edges) if value >= edge)
+    palette = _COVERAGE_HEX if measure == "coverage" else SEQUENTIAL_HEX
+    return palette[index]
+
+
+def measure_legend(measure: str, lang: str) -> list[LegendEntry]:
+    """Legend entries for the grid fill of `measure`."""
+    if measure == "risk_level":
+        return [LegendEntry(t(f"risk.{level}", lang), RISK_HEX[level]) for level in RISK_LEVELS]
+    palette = _COVERAGE_HEX if measure == "coverage" else SEQUENTIAL_HEX
+    entries = [
+        LegendEntry(label, color)
+        for label, color in zip(_bin_labels(measure, lang), palette, strict=True)
+    ]
+    if measure == "households_per_worker":
+        entries.append(LegendEntry(t("map.no_fulltime_worker", lang), SEQUENTIAL_HEX[-1]))
+    elif measure == "coverage":
+        entries.append(LegendEntry(t("map.no_round", lang), NO_DATA_HEX))
+    return entries
+
+
+def format_measure(measure: str, value: Any, lang: str) -> str:
+    """A measure's value as shown in tooltips and tables."""
+    if measure == "risk_level":
+        return t(f"risk.{value}", lang) if value else "—"
+    if measure == "coverage":
+        return fmt_pct(value, lang)
+    if measure == "incidence_7d_per_10k":
+        return fmt_num(value, lang)
+    if measure == "households_per_worker" and (value is None or value != value):
+        return t("map.no_fulltime_worker", lang)
+    return fmt_int(value, lang)
+
+
+def rank_by_measure(grids: pd.DataFrame, measure: str) -> pd.DataFrame:
+    """Grids worst first for `measure` (unknown values first: they need a look too)."""
+    if measure == "risk_level":
+        key = grids["risk_level"].map({level: i for i, level in enumerate(RISK_LEVELS)})
+        ascending = True
+    else:
+        key = grids[measure]
+        ascending = measure == "coverage"  # low coverage is the worst
+    ranked = grids.assign(_key=key).sort_values("_key", ascending=ascending, na_position="first")
+    return ranked.drop(columns="_key").reset_index(drop=True)
+
+
+def _literal(text: str) -> str:
+    """A string prop for pydeck, quoted so it is not read as a data accessor."""
+    return "'" + text.replace("'", "") + "'"
+
+
+def _characters(texts: Any) -> str:
+    """The distinct characters of `texts` plus printable ASCII, for a TextLayer's atlas."""
+    ascii_chars = {chr(c) for c in range(32, 127)}
+    return "".join(sorted(ascii_chars.union(*(set(text) for text in texts))))
+
+
+def _identity(lng: float, lat: float) -> tuple[float, float]:
+    return lng, lat
+
+
+def _projector(datum: str) -> Callable[[float, float], tuple[float, float]]:
+    return wgs84_to_gcj02 if datum == "gcj02" else _identity
+
+
+def _ring(
+    ring: list[list[float]], project: Callable[[float, float], tuple[float, float]]
+) -> list[list[float]]:
+    out = []
+    for lng, lat in ring:
+        x, y = project(lng, lat)
+        out.append([round(x, 5), round(y, 5)])
+    return out
+
+
+def build_grid_map(
+    *,
+    grids: pd.DataFrame,
+    measure: str,
+    lang: str,
+    layers: MapLayers | None = None,
+    label_column: str = "label",
+    show_labels: bool = True,
+    basemap_url: str = "",
+    basemap_datum: str = "wgs84",
+    height_px: int = 560,
+    large_text: bool = False,
+    highlight_code: str | None = None,
+) -> GridMap:
+    """A map of grid polygons coloured by `measure`, with labels, tooltips and extra layers.
+
+    `grids` needs: code, name, shape (GeoJSON geometry dict), `measure`, and `label_column`;
+    optional: risk_level, active_cases, coverage (shown in the tooltip).
+    """
+    layers = layers or MapLayers()
+    project = _projector(basemap_datum)
+    polygon_rows: list[dict[str, Any]] = []
+    label_rows: list[dict[str, Any]] = []
+    all_lngs: list[float] = []
+    all_lats: list[float] = []
+    measure_label = t(f"measure.{measure}", lang)
+    for row in grids.itertuples(index=False):
+        shape = getattr(row, "shape", None)
+        if not shape:
+            continue
+        value = getattr(row, measure, None)
+        fill = hex_to_rgba(measure_color(measure, value), 200)
+        line = [30, 30, 30, 255] if row.code == highlight_code else [255, 255, 255, 230]
+        rings = [_ring(r, project) for r in outer_rings(shape)]
+        tooltip = (
+            f"<b>{getattr(row, label_column)}</b> · {row.code}<br/>"
+            f"{measure_label}: {format_measure(measure, value, lang)}"
+        )
+        if measure != "risk_level" and "risk_level" in grids.columns:
+            risk = format_measure("risk_level", row.risk_level, lang)
+            tooltip += f"<br/>{t('measure.risk_level', lang)}: {risk}"
+        for ring in rings:
+            polygon_rows.append(
+                {"polygon": ring, "fill": fill, "line": line, "code": row.code, "tip": tooltip}
+            )
+            all_lngs.extend(p[0] for p in ring)
+            all_lats.extend(p[1] for p in ring)
+        if rings:
+            cx, cy = ring_centroid(rings[0])
+            label_rows.append({"position": [cx, cy], "text": str(getattr(row, label_column))})
+
+    deck_layers: list[pdk.Layer] = [
+        pdk.Layer(
+            "PolygonLayer",
+            id=GRID_LAYER_ID,
+            data=polygon_rows,
+            get_polygon="polygon",
+            get_fill_color="fill",
+            get_line_color="line",
+            line_width_min_pixels=1.5 if highlight_code is None else 2,
+            stroked=True,
+            filled=True,
+            pickable=True,
+            auto_highlight=True,
+            highlight_color=[255, 255, 255, 90],
+        )
+    ]
+    legend = measure_legend(measure, lang)
+    deck_layers += _zone_layers(layers.zones, project, lang, legend)
+    deck_layers += _point_layers(layers, project, lang, legend)
+    if show_labels:
+        deck_layers.append(_label_layer(label_rows, large_text))
+    lng, lat, zoom = fit_view(all_lngs, all_lats, height_px=height_px)
+    view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
+    deck = _deck(deck_layers, view, basemap_url)
+    return GridMap(deck=deck, legend=legend)
+
+
+def _label_layer(label_rows: list[dict[str, Any]], large_text: bool) -> pdk.Layer:
+    """Grid names on a white background, with every character they use in the atlas."""
+    return pdk.Layer(
+        "TextLayer",
+        id="labels",
+        data=label_rows,
+        get_position="position",
+        get_text="text",
+        get_size=22 if large_text else 13,
+        size_units=_literal("pixels"),
+        get_color=[20, 20, 20, 255],
+        background=True,
+        get_background_color=[255, 255, 255, 210],
+        background_padding=[4, 2],
+        font_weight=600,
+        # Every character the labels use (Chinese included), not just ASCII.
+        character_set=_literal(_characters(row["text"] for row in label_rows)),
+        font_family=_literal("Noto Sans CJK SC, WenQuanYi Zen Hei, Microsoft YaHei, sans-serif"),
+        pickable=False,
+    )
+
+
+def _deck(layers: list[pdk.Layer], view: pdk.ViewState, basemap_url: str) -> pdk.Deck:
+    tooltip = {
+        "html": "{tip}",
+        "style": {"backgroundColor": "#263238", "color": "white", "fontSize": "14px"},
+    }
+    if basemap_url:
+        style = {
+            "version": 8,
+            "sources": {"base": {"type": "raster", "tiles": [basemap_url], "tileSize": 256}},
+            "layers": [{"id": "base", "type": "raster", "source": "base"}],
+        }
+        return pdk.Deck(
+            layers=layers,
+            initial_view_state=view,
+            map_provider="mapbox",
+            map_style=style,
+            tooltip=tooltip,
+        )
+    return pdk.Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=tooltip)
+
+
+def _zone_layers(
+    zones: pd.DataFrame | None,
+    project: Callable[[float, float], tuple[float, float]],
+    lang: str,
+    legend: list[LegendEntry],
+) -> list[pdk.Layer]:
+    if zones is None or zones.empty:
+        return []
+    paths: list[dict[str, Any]] = []
+    points: list[dict[str, Any]] = []
+    for row in zones.itertuples(index=False):
+        color = hex_to_rgba(ZONE_HEX.get(str(row.level), "#000000"))
+        shape = getattr(row, "shape", None)
+        if shape:
+            for ring in outer_rings(shape):
+                paths.append({"path": _ring(ring, project), "color": color})
+        elif (point := _point(row)) is not None:
+            x, y = project(*point)
+            points.append({"position": [x, y], "color": color})
+    for level in ("sealed", "controlled", "precaution"):
+        if (zones["level"] == level).any():
+            legend.append(LegendEntry(t(f"zone.{level}", lang), ZONE_HEX[level], "line"))
+    out: list[pdk.Layer] = []
+    if paths:
+        out.append(
+            pdk.Layer(
+                "PathLayer",
+                id="zones",
+                data=paths,
+                get_path="path",
+                get_color="color",
+                get_width=4,
+                width_units=_literal("pixels"),
+                get_dash_array=[4, 2],
+                dash_justified=True,
+                extensions=[{"@@type": "PathStyleExtension", "dash": True}],
+                pickable=False,
+            )
+        )
+    if points:
+        out.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                id="zone_buildings",
+                data=points,
+                get_position="position",
+                get_fill_color=[0, 0, 0, 0],
+                get_line_color="color",
+                stroked=True,
+                filled=False,
+                get_radius=25,
+                radius_min_pixels=6,
+                line_width_min_pixels=3,
+            )
+        )
+    return out
+
+
+def _point_layers(
+    layers: MapLayers,
+    project: Callable[[float, float], tuple[float, float]],
+    lang: str,
+    legend: list[LegendEntry],
+) -> list[pdk.Layer]:
+    out: list[pdk.Layer] = []
+    for frame, layer_id, color_key, radius, label_key in (
+        (layers.buildings, "buildings", "buildings", 6, "map.layer_buildings"),
+        (layers.sites, "sites", "sites", 40, "map.layer_sites"),
+        (layers.depots, "depots", "depots", 35, "map.layer_depots"),
+    ):
+        if frame is None or frame.empty:
+            continue
+        rows = []
+        for row in frame.itertuples(index=False):
+            point = _point(row)
+            if point is None:
+                continue
+            x, y = project(*point)
+            rows.append({"position": [round(x, 6), round(y, 6)], "tip": str(row.name)})
+        out.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                id=layer_id,
+                data=rows,
+                get_position="position",
+                get_fill_color=hex_to_rgba(SERIES_HEX[color_key], 230),
+                get_line_color=[255, 255, 255, 255],
+                stroked=True,
+                get_radius=radius,
+                radius_min_pixels=2 if layer_id == "buildings" else 6,
+                line_width_min_pixels=1,
+                pickable=layer_id != "buildings",
+            )
+        )
+        legend.append(LegendEntry(t(label_key, lang), SERIES_HEX[color_key], "dot"))
+    return out
+
+
+def _point(row: Any) -> tuple[float, float] | None:
+    """A row's (lng, lat), or None when it has no location."""
+    lng, lat = getattr(row, "lng", None), getattr(row, "lat", None)
+    if lng is None or lat is None or pd.isna(lng) or pd.isna(lat):
+        return None
+    return float(lng), float(lat)
+
+
+def legend_html(entries: list[LegendEntry]) -> str:
+    """The legend as a small HTML block (rendered by the page next to the map)."""
+    parts = []
+    for entry in entries:
+        if entry.kind == "line":
+            swatch = f'<span class="ln" style="border-color:{entry.color}"></span>'
+        elif entry.kind == "dot":
+            swatch = f'<span class="sw" style="background:{entry.color};border-radius:50%"></span>'
+        else:
+            swatch = f'<span class="sw" style="background:{entry.color}"></span>'
+        parts.append(f"<span>{swatch}{_escape(entry.label)}</span>")
+    return f'<div class="gc-legend">{"".join(parts)}</div>'
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,370 @@
+"""Shared pieces of the Testing page, the roll call and the sampling desk."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gridcore.analytics.campaign import Staffing
+from gridcore.config import get_settings
+from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
+from gridcore.io.tabular import MIME_TYPES, frame_bytes
+from gridcore.models import AreaLevel
+from gridcore.queries import areas
+from gridcore.queries import testing as testing_queries
+from gridcore.ui import data
+
+ROLL_CALL_PAGE = "pages/roll_call.py"
+GRID_PAGE = "pages/grid_detail.py"
+
+# Phone-first layout of the roll call and the desk; print shows only the list.
+TESTING_CSS = """
+<style>
+.gc-tap button, [class*="st-key-rc_s_"] button, [class*="st-key-desk_r_"] button {
+  min-height: 3.2rem; font-size: 1.05rem; text-align: left; justify-content: flex-start;
+  white-space: normal; line-height: 1.3;}
+[class*="st-key-rc_s_"] button p, [class*="st-key-desk_r_"] button p {font-size: 1.05rem;}
+.gc-person {font-size: 1.05rem; line-height: 1.45; margin: .1rem 0 .15rem;}
+.gc-person .tags {display: inline-block; background: #FFF3E0; color: #8D2C00;
+  border-radius: .4rem; padding: 0 .4rem; font-weight: 600; margin-left: .25rem;}
+.gc-person a {font-weight: 600;}
+.gc-hh {font-weight: 700; font-size: 1.1rem;}
+.gc-hh .sub {font-weight: 400; color: #546E7A; font-size: .95rem; margin-left: .35rem;}
+.gc-print table {border-collapse: collapse; width: 100%; font-size: 12px;}
+.gc-print th, .gc-print td {border: 1px solid #B0BEC5; padding: 2px 4px; text-align: left;
+  vertical-align: top;}
+.gc-print h4 {margin: .6rem 0 .2rem; font-size: 14px;}
+.gc-print .tick {width: 2.2rem;}
+@media (max-width: 640px) {
+  [data-testid="stMain"] h1 {font-size: 1.9rem !important; padding-top: .5rem !important;}
+  .st-key-tp_headline [data-testid="stHorizontalBlock"] {flex-direction: row !important;
+    flex-wrap: wrap !important; gap: .5rem !important;}
+  .st-key-tp_headline [data-testid="stColumn"] {flex: 1 1 calc(50% - .5rem) !important;
+    min-width: calc(50% - .5rem) !important; width: calc(50% - .5rem) !important;}
+  .st-key-tp_headline [data-testid="stMetricValue"] {font-size: 1.7rem !important;}
+}
+@media print {
+  [data-testid="stSidebar"], header[data-testid="stHeader"], [data-testid="stToolbar"],
+  [data-testid="stDecoration"], .stButton, .stDownloadButton, [data-testid="stElementToolbar"],
+  .gc-noprint, [data-testid="stExpandSidebarButton"] {display: none !important;}
+  .block-container {padding: 0 !important; max-width: 100% !important;}
+  .gc-print table {font-size: 10px;}
+}
+</style>
+"""
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+def round_label(row: Any, lang: str) -> str:
+    """A round's name with whether it is open or closed."""
+    key = "tpage.round_open" if row.status == testing_queries.OPEN else "tpage.round_closed"
+    return t(key, lang, name=row.name)
+
+
+def pick_round(lang: str, *, key: str, open_only: bool = False) -> int | None:
+    """A round chosen by the user: ?round= first, then the current round; None without rounds.
+
+    The choice is kept in the URL (?round=) so that a link opens the same round.
+    """
+    rounds = data.cached(testing_queries.rounds)
+    if open_only:
+        rounds = rounds[rounds["status"] == testing_queries.OPEN]
+    if rounds.empty:
+        return None
+    ids = [int(r) for r in rounds["round_id"]]
+    labels = dict(
+        zip(ids, (round_label(r, lang) for r in rounds.itertuples(index=False)), strict=True)
+    )
+    seen = f"{key}_url"
+    raw = st.query_params.get("round")
+    if raw is not None and raw != st.session_state.get(seen):
+        st.session_state[seen] = raw
+        if raw.isdigit() and int(raw) in ids:
+            st.session_state[key] = int(raw)
+        else:
+            st.warning(t("tpage.unknown_round", lang, round=raw))
+    if st.session_state.get(key) not in ids:
+        current = data.cached(testing_queries.current_round_id, now=minute_now())
+        st.session_state[key] = current if current in ids else ids[0]
+    chosen = int(st.selectbox(t("tpage.round", lang), ids, format_func=labels.__getitem__, key=key))
+    if raw != str(chosen):
+        st.query_params["round"] = str(chosen)
+        st.session_state[seen] = str(chosen)
+    return chosen
+
+
+def minute_now() -> datetime:
+    """Now (local time) to the minute, so cached figures are shared within a minute."""
+    return data.now().replace(second=0, microsecond=0)
+
+
+def local_time(moment: datetime | None, lang: str) -> str:
+    """A moment shown in the deployment's time zone, to the minute."""
+    if moment is None or moment != moment:
+        return "—"
+    return fmt_datetime(moment.astimezone(get_settings().tz), lang)
+
+
+def clock_time(moment: datetime | None) -> str:
+    """HH:MM in the deployment's time zone."""
+    if moment is None or moment != moment:
+        return "—"
+    return f"{moment.astimezone(get_settings().tz):%H:%M}"
+
+
+def duration(hours: float, lang: str) -> str:
+    """A length of time in hours and minutes ('2 h 15 min', '2小时15分钟')."""
+    minutes = max(0, round(abs(hours) * 60))
+    if minutes < 60:
+        return t("tpage.minutes", lang, m=minutes)
+    return t("tpage.hours_minutes", lang, h=minutes // 60, m=minutes % 60)
+
+
+def forecast_message(
+    summary: testing_queries.RoundSummary, lang: str, now: datetime
+) -> tuple[str, str]:
+    """('success' | 'error' | 'warning' | 'info', sentence): will the round finish in time?"""
+    info, fc, missing = summary.round, summary.forecast, summary.street.missing
+    deadline = local_time(info.deadline_at, lang)
+    if info.closed_at is not None:
+        late_hours = (info.closed_at - info.deadline_at).total_seconds() / 3600
+        closed = local_time(info.closed_at, lang)
+        if late_hours <= 0:
+            return "success", t("tpage.closed_on_time", lang, closed=closed, deadline=deadline)
+        return "warning", t(
+            "tpage.closed_late",
+            lang,
+            closed=closed,
+            deadline=deadline,
+            late=duration(late_hours, lang),
+        )
+    if missing <= 0:
+        return "success", t("tpage.everyone_sampled", lang)
+    if now >= info.deadline_at:
+        return "error", t("tpage.past_deadline", lang, deadline=deadline, missing=fmt_int(missing))
+    if fc.projected_finish is None:
+        return "warning", t("tpage.no_pace", lang, missing=fmt_int(missing), deadline=deadline)
+    gap = (fc.projected_finish - info.deadline_at).total_seconds() / 3600
+    finish = local_time(fc.projected_finish, lang)
+    if fc.on_time:
+        return "success", t(
+            "tpage.on_time", lang, finish=finish, deadline=deadline, margin=duration(gap, lang)
+        )
+    return "error", t(
+        "tpage.late", lang, finish=finish, deadline=deadline, late=duration(gap, lang)
+    )
+
+
+# --------------------------------------------------------------------------- grids
+
+
+def area_name(name: Any, name_zh: Any, lang: str) -> str:
+    """An area's name in the view's language."""
+    return str(name_zh) if lang == "zh" and isinstance(name_zh, str) and name_zh else str(name)
+
+
+def coverage_map_frame(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The round's grids with their shapes and labels, for the map coloured by `coverage`."""
+    shapes = data.cached(areas.area_shapes, level=AreaLevel.grid)
+    merged = progress.merge(shapes[["code", "shape"]], on="code", how="left")
+    merged["label"] = [
+        area_name(n, z, lang) for n, z in zip(merged["name"], merged["name_zh"], strict=True)
+    ]
+    return merged
+
+
+def schedule_word(*, missing: int, behind: bool, lang: str) -> str:
+    """'Behind', 'On track' or 'Done' for one grid of a round."""
+    if missing <= 0:
+        return t("tpage.done", lang)
+    return t("tpage.behind", lang) if behind else t("tpage.on_track", lang)
+
+
+def ranked_grid_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The progress frame as shown, in its order (behind-schedule grids first)."""
+    return pd.DataFrame(
+        {
+            t("tpage.col_grid", lang): [
+                f"{area_name(n, z, lang)} · {c}"
+                for n, z, c in zip(
+                    progress["name"], progress["name_zh"], progress["code"], strict=True
+                )
+            ],
+            t("tpage.col_state", lang): [
+                schedule_word(missing=int(m), behind=bool(b), lang=lang)
+                for m, b in zip(progress["missing"], progress["behind"], strict=True)
+            ],
+            t("tpage.col_missing", lang): progress["missing"].astype(int),
+            t("tpage.col_coverage", lang): [fmt_pct(v, lang) for v in progress["coverage"]],
+            t("tpage.col_sampled", lang): progress["sampled"].astype(int),
+            t("tpage.col_expected", lang): progress["expected"].astype(int),
+            t("tpage.col_positives", lang): progress["positives"].astype(int),
+            t("tpage.col_pending", lang): progress["pending"].astype(int),
+            t("tpage.col_community", lang): [
+                area_name(n, z, lang)
+                for n, z in zip(
+                    progress["community_name"], progress["community_name_zh"], strict=True
+                )
+            ],
+        }
+    )
+
+
+def open_roll_call(code: str, round_id: int) -> None:
+    """Go to the roll call of grid `code` in round `round_id`."""
+    st.switch_page(ROLL_CALL_PAGE, query_params={"grid": code, "round": str(round_id)})
+
+
+def staffing_frame(staffing: Staffing, lang: str) -> pd.DataFrame:
+    """Needed against present, for the staffing chart (desks: the lower end of the range)."""
+    return pd.DataFrame(
+        {
+            "label": [t("tpage.staff_desks", lang), t("tpage.staff_samplers", lang)],
+            "needed": [staffing.desks_min, staffing.samplers_needed],
+            "present": [staffing.desks, staffing.workers],
+        }
+    )
+
+
+# --------------------------------------------------------------------------- residents
+
+
+def vulnerability_words(tags: Any, lang: str) -> str:
+    """Vulnerability tags as words ('Elderly living alone, Bedridden')."""
+    words = [enum_label("vulnerability", tag, lang) for tag in list(tags or [])]
+    return "、".join(words) if lang == "zh" else ", ".join(words)
+
+
+def needs_visit(tags: Any) -> bool:
+    """Whether a resident's tags mean they cannot come to a site (a home visit is needed)."""
+    return bool(set(tags or []) & {"elderly_alone", "bedridden", "disabled"})
+
+
+def age(birth_year: Any) -> int | None:
+    """Age this year, or None when the birth year is unknown."""
+    if birth_year is None or birth_year != birth_year:
+        return None
+    return data.today().year - int(birth_year)
+
+
+def roll_call_export(roll: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The roll call as a table for download and print, with headers in the view's language."""
+    return pd.DataFrame(
+        {
+            t("tpage.rc_col_building", lang): roll["building"],
+            t("tpage.rc_col_unit", lang): roll["unit"],
+            t("tpage.rc_col_name", lang): roll["name"],
+            t("tpage.rc_col_phone", lang): roll["phone"],
+            t("tpage.rc_col_birth_year", lang): roll["birth_year"].astype("Int64"),
+            t("tpage.rc_col_sex", lang): [
+                enum_label("sex", s, lang) if isinstance(s, str) and s else "" for s in roll["sex"]
+            ],
+            t("tpage.rc_col_tags", lang): [
+                vulnerability_words(v, lang) for v in roll["vulnerability"]
+            ],
+            t("tpage.rc_col_household_missing", lang): roll["household_missing"],
+            t("tpage.rc_col_task", lang): [
+                t("tpage.yes", lang) if v else "" for v in roll["door_to_door_task"]
+            ],
+        }
+    )
+
+
+def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
+    """CSV and Excel downloads of `frame`, safe against spreadsheet formula injection."""
+    left, right = st.columns(2)
+    for column, fmt, label in (
+        (left, "csv", "tpage.rc_export_csv"),
+        (right, "xlsx", "tpage.rc_export_xlsx"),
+    ):
+        column.download_button(
+            t(label, lang),
+            # Built only when clicked: a live page reruns often and most reruns download nothing.
+            data=partial(frame_bytes, frame=frame, fmt=fmt),
+            file_name=f"{name}.{fmt}",
+            mime=MIME_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            width="stretch",
+            on_click="ignore",
+        )
+
+
+def roll_call_print_html(roll: pd.DataFrame, lang: str, title: str) -> str:
+    """The whole roll call as compact tables, one per building, with a tick column to fill in."""
+    export = roll_call_export(roll, lang)
+    headers = [c for c in export.columns if c != t("tpage.rc_col_building", lang)]
+    parts = [f'<div class="gc-print"><h3>{html.escape(title)}</h3>']
+    for building, rows in export.groupby(t("tpage.rc_col_building", lang), sort=False):
+        parts.append(f"<h4>{html.escape(str(building))}</h4><table><tr>")
+        parts += [f"<th>{html.escape(h)}</th>" for h in headers]
+        parts.append('<th class="tick">✓</th></tr>')
+        for record in rows[headers].itertuples(index=False, name=None):
+            cells = "".join(f"<td>{html.escape(_cell(v))}</td>" for v in record)
+            parts.append(f"<tr>{cells}<td></td></tr>")
+        parts.append("</table>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+# --------------------------------------------------------------------------- forms
+
+
+def form_token(key: str) -> str:
+    """The client token of the form `key`, kept until `renew_token`: a double click writes once."""
+    name = f"_token_{key}"
+    if name not in st.session_state:
+        st.session_state[name] = uuid.uuid4().hex
+    return str(st.session_state[name])
+
+
+def renew_token(key: str) -> None:
+    """A fresh token for the next submission of the form `key` (after a success)."""
+    st.session_state[f"_token_{key}"] = uuid.uuid4().hex
+
+
+def error_text(errors: Mapping[str, str], field: str, lang: str) -> str | None:
+    """The message for `field` (or any sub-field such as 'sites.0.name'), in plain words."""
+    found = [t(message, lang) for name, message in errors.items() if name == field]
+    found += [t(message, lang) for name, message in errors.items() if name.startswith(field + ".")]
+    return " ".join(dict.fromkeys(found)) or None
+
+
+def show_field_error(slot: Any, errors: Mapping[str, str], field: str, lang: str) -> None:
+    """Write `field`'s message into `slot` (an st.empty next to the field), if it has one."""
+    message = error_text(errors, field, lang)
+    if message:
+        slot.error(message)
+
+
+def other_errors(errors: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, str]:
+    """Errors on fields the form does not show (shown at the top of the form)."""
+    return {
+        name: message
+        for name, message in errors.items()
+        if not any(name == f or name.startswith(f + ".") for f in fields)
+    }
+
+
+def html_text(value: Any) -> str:
+    """`value` as text safe inside st.html."""
+    return html.escape(_cell(value))
+
+
+def desk_status_word(status: str, lang: str) -> str:
+    """A health status in words ('In hospital')."""
+    return enum_label("health", status, lang)

@@ -1,0 +1,252 @@
+"""Shared page pieces: data frames for the maps, headline metrics, attention lists."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gridcore.config import get_settings
+from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
+from gridcore.models import AreaLevel, CaseKind, FoundVia
+from gridcore.queries import areas, metrics, overview
+from gridcore.queries import testing as testing_queries
+from gridcore.services.base import Actor, PermissionDenied, ValidationFailed
+from gridcore.services.cases import create_case
+from gridcore.ui import data
+from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
+from gridcore.ui.theme import RISK_HEX
+
+
+def area_label(row: Any, lang: str) -> str:
+    """An area's name in the view's language (the English name when no Chinese one)."""
+    name_zh = getattr(row, "name_zh", None)
+    return str(name_zh) if lang == "zh" and name_zh else str(row.name)
+
+
+def map_frame(lang: str) -> pd.DataFrame:
+    """Grid metrics joined with grid shapes and a localised label, for the maps."""
+    today, now = data.today(), data.now().replace(second=0, microsecond=0)
+    frame = data.cached(metrics.grid_metrics, today=today, now=now)
+    shapes = data.cached(areas.area_shapes, level=AreaLevel.grid)
+    merged = frame.merge(shapes[["code", "shape"]], on="code", how="left")
+    merged["label"] = [area_label(r, lang) for r in merged.itertuples(index=False)]
+    return merged
+
+
+def grid_map(
+    *,
+    frame: pd.DataFrame,
+    measure: str,
+    lang: str,
+    layers: MapLayers | None = None,
+    height: int = 560,
+    large_text: bool = False,
+    highlight_code: str | None = None,
+    show_labels: bool = True,
+) -> GridMap:
+    """The grid map with the deployment's base-map settings."""
+    settings = get_settings()
+    return build_grid_map(
+        grids=frame,
+        measure=measure,
+        lang=lang,
+        layers=layers,
+        basemap_url=settings.basemap_url,
+        basemap_datum=settings.basemap_datum,
+        height_px=height,
+        large_text=large_text,
+        highlight_code=highlight_code,
+        show_labels=show_labels,
+    )
+
+
+def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -> str | None:
+    """Draw a grid map and its legend; return the code of a grid the user clicked."""
+    event = st.pydeck_chart(
+        gmap.deck,
+        height=height,
+        key=key,
+        on_select="rerun" if selectable else "ignore",
+        selection_mode="single-object",
+    )
+    st.html(legend_html(gmap.legend))
+    if not selectable:
+        return None
+    try:
+        objects = event["selection"]["objects"].get(GRID_LAYER_ID) or []  # type: ignore[index]
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return str(objects[0]["code"]) if objects else None
+
+
+def open_grid(code: str) -> None:
+    """Go to the Grid detail page of `code`."""
+    st.switch_page("pages/grid_detail.py", query_params={"grid": code})
+
+
+def reasons_text(reasons: list[Any], lang: str) -> str:
+    """Reasons (i18n key + params) as one sentence."""
+    return (
+        "；".join(t(r.key, lang, **r.params) for r in reasons)
+        if lang == "zh"
+        else "; ".join(t(r.key, lang, **r.params) for r in reasons)
+    )
+
+
+def risk_badge(level: str, lang: str) -> str:
+    """A coloured risk-level badge (HTML)."""
+    color = RISK_HEX.get(level, "#607D8B")
+    return f'<span class="gc-badge" style="background:{color}">{t(f"risk.{level}", lang)}</span>'
+
+
+# (headline field, label key, percentage?, is a rise good?)
+_HEADLINE: tuple[tuple[str, str, bool, bool | None], ...] = (
+    ("new_cases", "headline.new_cases", False, False),
+    ("new_cases_outside_quarantine", "headline.outside_quarantine", False, False),
+    ("active_cases", "headline.active_cases", False, False),
+    ("in_quarantine", "headline.in_quarantine", False, None),
+    ("latest_round_coverage", "headline.coverage", True, True),
+    ("open_requests", "headline.open_requests", False, False),
+    ("overdue_requests", "headline.overdue_requests", False, False),
+    ("supplies_below_min", "headline.supplies_below_min", False, False),
+    ("understaffed_grids", "headline.understaffed_grids", False, False),
+)
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or value != value
+
+
+def headline_metrics(lang: str, *, columns: int = 4) -> None:
+    """Today's headline figures with the change since the end of yesterday."""
+    today, now = data.today(), data.now().replace(second=0, microsecond=0)
+    h = data.cached(overview.headline, today=today, now=now)
+    round_name = h.latest_round_name or t("headline.no_round", lang)
+    for start in range(0, len(_HEADLINE), columns):
+        cols = st.columns(columns)
+        for col, (field, key, pct, rise_good) in zip(
+            cols, _HEADLINE[start : start + columns], strict=False
+        ):
+            figure = getattr(h, field)
+            value = fmt_pct(figure.value, lang) if pct else fmt_int(figure.value)
+            delta: str | None = None
+            colour, arrow = "off", "off"
+            if not (_missing(figure.value) or _missing(figure.previous)):
+                diff = figure.value - figure.previous
+                delta = (f"{diff * 100:+.1f} pp" if pct else f"{diff:+,.0f}") if diff else "±0"
+                if diff and rise_good is not None:
+                    colour, arrow = ("normal" if rise_good else "inverse"), "auto"
+                elif diff:
+                    arrow = "auto"
+            col.metric(
+                t(key, lang),
+                value,
+                delta=delta,
+                delta_color=colour,  # type: ignore[arg-type]
+                delta_arrow=arrow,  # type: ignore[arg-type]
+                delta_description=t("headline.vs_yesterday", lang) if delta else None,
+                help=t(f"{key}_help", lang, round=round_name),
+                border=True,
+            )
+
+
+def attention_list(lang: str, *, limit: int = 8, reasons_per_grid: int = 3) -> None:
+    """The 'needs attention' list: grids, severity and their most severe reasons."""
+    today, now = data.today(), data.now().replace(second=0, microsecond=0)
+    items = data.cached(overview.needs_attention, today=today, now=now, limit=limit)
+    if not items:
+        st.success(t("attention.all_clear", lang))
+        return
+    lines = []
+    for item in items:
+        name = item.grid_name_zh if lang == "zh" and item.grid_name_zh else item.grid_name
+        badge = risk_badge(item.severity, lang)
+        reasons = reasons_text(item.reasons[:reasons_per_grid], lang)
+        more = len(item.reasons) - reasons_per_grid
+        if more > 0:
+            reasons += " " + t("attention.more", lang, n=more)
+        lines.append(f"<li>{badge} <b>{name}</b> — {reasons}</li>")
+    st.html(f'<ul class="gc-attention">{"".join(lines)}</ul>')
+
+
+def updated_caption(lang: str) -> None:
+    """'Updated at HH:MM:SS · refreshes every N s'."""
+    st.caption(
+        t(
+            "frame.updated_at",
+            lang,
+            time=data.now().strftime("%H:%M:%S"),
+            seconds=get_settings().refresh_seconds,
+        )
+    )
+
+
+def positives_alert(lang: str, actor: Actor) -> None:
+    """An alert for positive results with no case yet, and a one-step 'open a case' for each."""
+    positives = data.cached(testing_queries.unhandled_positives, actor=actor)
+    if positives.empty:
+        return
+    st.error(t("alert.positives", lang, n=len(positives)))
+    with st.expander(t("alert.positives_open", lang), expanded=False):
+        for row in positives.to_dict("records"):
+            grid_id = int(row["grid_id"])
+            sampled = row["sampled_at"].astimezone(get_settings().tz)
+            st.markdown(
+                t(
+                    "alert.positive_line",
+                    lang,
+                    name=row["name"],
+                    grid=row["grid_code"],
+                    round=row["round_name"],
+                    time=fmt_datetime(sampled, lang),
+                )
+            )
+            if not actor.may_write_grid(grid_id):
+                continue
+            _open_case_form(lang, actor, row)
+
+
+def _open_case_form(lang: str, actor: Actor, row: Any) -> None:
+    """Open a case for one positive result: kind chosen, the rest taken from the record."""
+    key = f"open_case_{row['record_id']}"
+    with st.form(key, border=False):
+        kind_col, button_col = st.columns([3, 1])
+        kind = kind_col.selectbox(
+            t("alert.case_kind", lang),
+            (CaseKind.asymptomatic, CaseKind.confirmed),
+            format_func=lambda k: enum_label("case_kind", k, lang),
+            key=f"{key}_kind",
+        )
+        submitted = button_col.form_submit_button(t("alert.open_case", lang), type="primary")
+    if not submitted:
+        return
+    token = st.session_state.setdefault(f"{key}_token", uuid.uuid4().hex)
+    try:
+        with data.session() as s:
+            create_case(
+                session=s,
+                data={
+                    "resident_id": int(row["resident_id"]),
+                    "grid_id": int(row["grid_id"]),
+                    "kind": kind,
+                    "reported_date": data.today(),
+                    "found_via": FoundVia.mass_testing,
+                    "note": t("alert.case_note", lang, round=row["round_name"]),
+                },
+                actor=actor,
+                client_token=token,
+            )
+    except ValidationFailed as exc:
+        for message in exc.errors.values():
+            st.error(t(message, lang))
+        return
+    except PermissionDenied:
+        st.error(t("alert.not_allowed", lang))
+        return
+    st.session_state.pop(f"{key}_token", None)
+    data.invalidate()
+    st.success(t("alert.case_opened", lang))
+    st.rerun()

@@ -1,0 +1,56 @@
+"""Kiosk: the command overview for a projector — big type, no personal data, rotating panels."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import streamlit as st
+
+from gridcore.config import get_settings
+from gridcore.i18n import fmt_date, t
+from gridcore.queries import overview
+from gridcore.ui import charts, data, session, views
+
+PANELS: tuple[str, ...] = ("headline", "map", "trend")
+
+
+def page() -> None:
+    session.require_actor()
+    lang = session.language()
+    _panel(lang)
+
+
+@st.fragment(run_every=get_settings().kiosk_rotate_seconds)
+def _panel(lang: str) -> None:
+    rotate = get_settings().kiosk_rotate_seconds
+    # The panel follows the clock, so every projector shows the same one and a reload keeps it.
+    name = PANELS[int(time.time() // rotate) % len(PANELS)]
+    head, clock = st.columns([4, 1])
+    head.title(t("kiosk.title", lang, day=fmt_date(data.today(), lang)))
+    clock.markdown(f"## {data.now():%H:%M}")
+    if name == "headline":
+        views.headline_metrics(lang, columns=3)
+    elif name == "map":
+        left, right = st.columns([3, 2])
+        with left:
+            frame = views.map_frame(lang)
+            gmap = views.grid_map(
+                frame=frame, measure="risk_level", lang=lang, height=720, large_text=True
+            )
+            views.show_map(gmap, key=None, height=720, selectable=False)
+        with right:
+            st.header(t("overview.attention", lang))
+            views.attention_list(lang, limit=6)
+    else:
+        today = data.today()
+        trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
+        st.header(t("overview.trend", lang))
+        st.plotly_chart(charts.case_trend(trend, lang=lang, height=380, large=True), key="k_cases")
+        st.plotly_chart(
+            charts.quarantine_trend(trend, lang=lang, height=340, large=True), key="k_quarantine"
+        )
+    st.caption(t("kiosk.footer", lang, seconds=rotate))
+
+
+page()
