@@ -1,0 +1,155 @@
+"""What the browser tests share: sizes, paths, the running app, and a driver for Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Page
+from sqlalchemy.engine import Engine
+
+from gridcore.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SECRET = "browser-test-kiosk-secret"
+# The shortest rotation the settings allow, so a test sees every kiosk panel quickly.
+KIOSK_ROTATE_SECONDS = 5
+DESKTOP = {"width": 1920, "height": 1080}
+PHONE = {"width": 390, "height": 844}
+RENDER_TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class StreetApp:
+    """The running app and the database behind it."""
+
+    base_url: str
+    engine: Engine
+    secret: str
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app stopped (exit {process.returncode}):\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the app was not healthy after {timeout:.0f} s:\n{log.read_text()}")
+
+
+@contextmanager
+def serve(database_url: str, *, log_name: str) -> Iterator[str]:
+    """Run `streamlit run app.py` on a free loopback port; yield its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = ARTIFACTS / log_name
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        GRIDCORE_SECRET_KEY=SECRET,
+        GRIDCORE_KIOSK_ROTATE_SECONDS=str(KIOSK_ROTATE_SECONDS),
+    )
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(base_url, process, log, timeout=90)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+WAIT_FOR_IDLE = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return !!app
+        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+        && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && !document.querySelector('[data-stale="true"]');
+}"""
+
+
+@dataclass(frozen=True)
+class Driver:
+    """What a browser test does with the app: profiles, waiting for renders, signing in."""
+
+    browser: Browser
+    app: StreetApp
+
+    @property
+    def base_url(self) -> str:
+        return self.app.base_url
+
+    def new_context(self, viewport: dict[str, int], lang: str = "en") -> BrowserContext:
+        """A fresh browser profile at `viewport` (a phone size gets touch and a phone's scale)."""
+        phone = viewport["width"] < 600
+        context = self.browser.new_context(
+            viewport=viewport,
+            device_scale_factor=2 if phone else 1,
+            is_mobile=phone,
+            has_touch=phone,
+            locale="zh-CN" if lang == "zh" else "en-GB",
+            timezone_id="Asia/Shanghai",
+        )
+        context.set_default_timeout(RENDER_TIMEOUT_MS)
+        return context
+
+    def wait_for_render(self, page: Page, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:
+        """Wait as Streamlit's end-to-end suite does: connected, script done, nothing pending."""
+        page.wait_for_timeout(200)
+        page.wait_for_function(WAIT_FOR_IDLE, timeout=timeout_ms, polling=50)
+
+    def sign_in(self, page: Page, *, lang: str, username: str = "leader") -> None:
+        """Open the app in `lang` and sign in through the form in the main area."""
+        page.goto(f"{self.base_url}/?lang={lang}")
+        self.wait_for_render(page)
+        page.locator(".st-key-signin_username input").fill(username)
+        page.locator(".st-key-signin_password input").fill(DEMO_PASSWORD)
+        page.locator('[data-testid="stFormSubmitButton"] button').click()
+        page.locator('[data-testid="stSidebarNavLink"]').first.wait_for(state="attached")
+        self.wait_for_render(page)

@@ -1,0 +1,80 @@
+"""Real-browser fixtures: the demo street in a SQLite file, the app on a free port, Chromium.
+
+Debian's Chromium (/usr/bin/chromium) is driven through Playwright's sync API; Playwright's
+own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
+from sqlalchemy.engine import Engine
+
+from gridcore import migrate
+from gridcore.db import make_engine
+from gridcore.demo import seed
+
+from .browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    SECRET,
+    Driver,
+    StreetApp,
+    serve,
+)
+
+
+@pytest.fixture(scope="session")
+def street_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
+    """A migrated SQLite file with the demo street (about 50,000 residents)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    path = tmp_path_factory.mktemp("street") / "gridcore.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    seed(engine=engine, scale="street")
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def street_app(street_database: tuple[str, Engine]) -> Iterator[StreetApp]:
+    """`streamlit run app.py` on a free loopback port, on the demo street."""
+    url, engine = street_database
+    with serve(url, log_name="streamlit-server.log") as base_url:
+        yield StreetApp(base_url=base_url, engine=engine, secret=SECRET)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright, street_app: StreetApp) -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clean_screenshots() -> None:
+    """Screenshots of this run only."""
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="session")
+def driver(browser: Browser, street_app: StreetApp) -> Driver:
+    return Driver(browser=browser, app=street_app)

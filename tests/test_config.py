@@ -1,0 +1,183 @@
+"""Settings from the environment: safe defaults, and plain messages for bad values."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gridcore import config
+from gridcore.config import (
+    DEFAULT_DATABASE_URL,
+    ConfigError,
+    day_bounds_utc,
+    get_settings,
+    load_settings,
+)
+
+VARIABLES = (
+    "DATABASE_URL",
+    "GRIDCORE_TIMEZONE",
+    "GRIDCORE_REFRESH_SECONDS",
+    "GRIDCORE_KIOSK_ROTATE_SECONDS",
+    "GRIDCORE_BASEMAP_URL",
+    "GRIDCORE_BASEMAP_DATUM",
+    "GRIDCORE_SECRET_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No GridCore variable set, and data/ moved to a temporary folder."""
+    for name in VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "DATA_DIR", tmp_path / "data")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert DEFAULT_DATABASE_URL.startswith("sqlite:///")
+    assert DEFAULT_DATABASE_URL.endswith("/data/gridcore.db")
+    assert settings.is_sqlite
+    assert settings.timezone_name == "Asia/Shanghai"
+    assert settings.tz == ZoneInfo("Asia/Shanghai")
+    assert settings.refresh_seconds == 30
+    assert settings.kiosk_rotate_seconds == 20
+    assert settings.basemap_url == ""
+    assert settings.basemap_datum == "wgs84"
+
+
+def test_the_secret_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
+    first = load_settings().secret_key
+    key_file = tmp_path / "data" / ".secret_key"
+    assert len(first) >= 32
+    assert key_file.read_text().strip() == first
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_settings().secret_key == first
+    assert first not in repr(load_settings())
+
+
+def test_the_secret_key_from_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GRIDCORE_SECRET_KEY", "shared-by-every-replica")
+    assert load_settings().secret_key == "shared-by-every-replica"
+    assert not (tmp_path / "data" / ".secret_key").exists()
+
+
+def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "  sqlite:////srv/gridcore/live.db ")
+    assert load_settings().database_url == "sqlite:////srv/gridcore/live.db"
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://grid@db.local/gridcore")
+    settings = load_settings()
+    assert settings.database_url == "postgresql+psycopg://grid@db.local/gridcore"
+    assert not settings.is_sqlite
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://grid@db.local/gridcore")
+    assert load_settings().database_url == "postgresql+psycopg://grid@db.local/gridcore"
+
+
+@pytest.mark.parametrize(
+    "url, scheme",
+    [("mysql://root@localhost/grid", "'mysql'"), ("data/gridcore.db", "'data/gridcore.db'")],
+)
+def test_a_bad_database_url_is_refused_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, url: str, scheme: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "DATABASE_URL" in message
+    assert "sqlite:///" in message and "postgresql+psycopg://" in message
+    assert scheme in message
+
+
+def test_a_bad_url_reaches_get_settings_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "oracle://x")
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        get_settings()
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        ("soon", ["GRIDCORE_REFRESH_SECONDS", "whole number", "'soon'"]),
+        ("2.5", ["GRIDCORE_REFRESH_SECONDS", "whole number"]),
+        ("1", ["GRIDCORE_REFRESH_SECONDS", "at least 2"]),
+        ("-30", ["GRIDCORE_REFRESH_SECONDS", "at least 2"]),
+    ],
+)
+def test_a_bad_refresh_interval_is_refused(
+    monkeypatch: pytest.MonkeyPatch, value: str, words: list[str]
+) -> None:
+    monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_refresh_interval_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", "5")
+    monkeypatch.setenv("GRIDCORE_KIOSK_ROTATE_SECONDS", "")
+    settings = load_settings()
+    assert settings.refresh_seconds == 5
+    assert settings.kiosk_rotate_seconds == 20
+
+
+def test_a_bad_kiosk_rotation_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDCORE_KIOSK_ROTATE_SECONDS", "1")
+    with pytest.raises(ConfigError, match="GRIDCORE_KIOSK_ROTATE_SECONDS must be at least 5"):
+        load_settings()
+
+
+def test_a_bad_time_zone_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDCORE_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ConfigError, match="GRIDCORE_TIMEZONE 'Mars/Olympus'"):
+        load_settings()
+
+
+def test_basemap_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDCORE_BASEMAP_URL", " http://tiles.local/{z}/{x}/{y}.png ")
+    monkeypatch.setenv("GRIDCORE_BASEMAP_DATUM", "GCJ02")
+    settings = load_settings()
+    assert settings.basemap_url == "http://tiles.local/{z}/{x}/{y}.png"
+    assert settings.basemap_datum == "gcj02"
+    monkeypatch.setenv("GRIDCORE_BASEMAP_DATUM", "bd09")
+    with pytest.raises(ConfigError, match="GRIDCORE_BASEMAP_DATUM"):
+        load_settings()
+
+
+def test_get_settings_is_read_once_until_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", "10")
+    assert get_settings().refresh_seconds == 10
+    monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", "20")
+    assert get_settings().refresh_seconds == 10
+    get_settings.cache_clear()
+    assert get_settings().refresh_seconds == 20
+
+
+def test_a_shanghai_day_in_utc() -> None:
+    start, end = day_bounds_utc(date(2026, 3, 21), ZoneInfo("Asia/Shanghai"))
+    assert start == datetime(2026, 3, 20, 16, 0, tzinfo=UTC)
+    assert end == datetime(2026, 3, 21, 16, 0, tzinfo=UTC)
+
+
+def test_local_today_follows_the_configured_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRIDCORE_TIMEZONE", "Pacific/Kiritimati")  # UTC+14
+    ahead = load_settings()
+    monkeypatch.setenv("GRIDCORE_TIMEZONE", "Pacific/Pago_Pago")  # UTC-11
+    behind = load_settings()
+    assert (config.local_today(ahead) - config.local_today(behind)).days in (1, 2)
+    assert config.local_now(ahead).utcoffset().total_seconds() == 14 * 3600

@@ -1,0 +1,120 @@
+"""Export, then import the same file: nothing changes; a deleted round comes back whole."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from conftest import TINY_ANCHOR
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from gridcore.demo import tiny as tiny_demo
+from gridcore.io.cells import to_second
+from gridcore.io.exchange import KINDS, export_file, import_table
+from gridcore.io.tabular import read_table
+from gridcore.io.test_results import resolve_round
+from gridcore.models import AuditEntry, Resident, TestRecord
+from gridcore.services.base import SYSTEM
+from gridcore.services.residents import register_resident
+
+ATTACK = "=cmd|' /C calc'!A0"
+
+
+def _checksums(session: Session) -> dict[str, tuple[int, str]]:
+    """Row count and a hash of every row, for every table but the audit log."""
+    sums: dict[str, tuple[int, str]] = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == AuditEntry.__tablename__:
+            continue
+        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        digest = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+        sums[table.name] = (len(rows), digest)
+    return sums
+
+
+def _audit_count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
+
+
+@pytest.fixture
+def tiny_session(engine: Engine) -> Any:
+    """A fresh tiny world per test (these tests write), plus a resident whose name is a formula."""
+    tiny_demo.build(engine=engine, anchor=TINY_ANCHOR)
+    with Session(engine, expire_on_commit=False) as session:
+        household = session.execute(select(Resident.household_id)).scalars().first()
+        register_resident(
+            session=session,
+            data={"household_id": household, "name": ATTACK, "phone": "+86 139 0000 1234"},
+            actor=SYSTEM,
+        )
+        yield session
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_reimporting_an_export_changes_nothing(tiny_session: Session, kind: str, fmt: str) -> None:
+    session = tiny_session
+    before, audits = _checksums(session), _audit_count(session)
+    data = export_file(session=session, kind=kind, fmt=fmt, actor=SYSTEM)
+    table = read_table(data=data, fmt=fmt)
+    expected_rows = {"residents": 72, "test-results": 103}[kind]  # 71 + the attacker; 64 + 39
+    assert len(table.rows) == expected_rows
+    report = import_table(session=session, kind=kind, table=table, actor=SYSTEM, source=fmt)
+    assert report.ok, report.frame()
+    assert (report.created, report.updated, report.unchanged) == (0, 0, expected_rows)
+    assert _checksums(session) == before
+    assert _audit_count(session) == audits + 1  # the import itself is recorded
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_name_that_is_a_formula_is_defused_and_comes_back(
+    tiny_session: Session, fmt: str
+) -> None:
+    session = tiny_session
+    data = export_file(session=session, kind="residents", fmt=fmt, actor=SYSTEM)
+    if fmt == "csv":
+        text = data.decode("utf-8-sig")
+        assert f"'{ATTACK}" in text and f",{ATTACK}" not in text
+        assert ",'+86 139 0000 1234," in text
+    table = read_table(data=data, fmt=fmt)
+    names = [cells[4] for _, cells in table.rows]
+    assert ATTACK in names
+    report = import_table(session=session, kind="residents", table=table, actor=SYSTEM)
+    assert report.unchanged == 72 and report.updated == 0
+    stored = session.exec(select(Resident.name).where(Resident.phone == "+86 139 0000 1234")).all()
+    assert [n for (n,) in stored] == [ATTACK]
+
+
+def _round_records(session: Session, round_id: int) -> list[tuple[Any, ...]]:
+    rows = session.execute(
+        select(
+            TestRecord.round_id, TestRecord.resident_id, TestRecord.grid_id, TestRecord.site_id,
+            TestRecord.method, TestRecord.sampled_at, TestRecord.tube_code, TestRecord.result,
+            TestRecord.result_at,
+        ).where(TestRecord.round_id == round_id).order_by(TestRecord.resident_id)
+    ).all()  # fmt: skip
+    return [
+        (*r[:5], to_second(r[5]), r[6], r[7], to_second(r[8]) if r[8] is not None else None)
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_deleted_round_comes_back_from_its_export(tiny_session: Session, fmt: str) -> None:
+    session = tiny_session
+    round_id = resolve_round(session=session, ref="Round 2")
+    before = _round_records(session, round_id)
+    assert len(before) == 39
+    data = export_file(session=session, kind="test-results", fmt=fmt, actor=SYSTEM,
+                       round_id=round_id)  # fmt: skip
+    session.execute(delete(TestRecord).where(TestRecord.round_id == round_id))
+    session.commit()
+    table = read_table(data=data, fmt=fmt)
+    report = import_table(session=session, kind="test-results", table=table, actor=SYSTEM,
+                          round_id=round_id)  # fmt: skip
+    assert report.ok, report.frame()
+    assert report.created == 39
+    assert _round_records(session, round_id) == before

@@ -1,0 +1,108 @@
+"""Every write leaves one audit entry; the audit query reads them back, changes for command only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from gridcore.i18n import catalogues, t
+from gridcore.models import ResidentCreate
+from gridcore.queries.audit import AUDIT_COLUMNS, recent_audit
+from gridcore.services.base import ValidationFailed
+from gridcore.services.cases import create_case, update_case_status
+from gridcore.services.checks import (
+    error_keys,
+)
+from tests.factories import (
+    ADMIN,
+    LEADER,
+    VIEWER,
+    days_ago,
+    grid_worker,
+    make_case,
+    make_street_with_grids,
+)
+
+SERVICES = Path(__file__).resolve().parent.parent / "gridcore" / "services"
+
+
+def test_the_audit_log_reads_back_newest_first(session: Session) -> None:
+    world = make_street_with_grids(session)
+    g1 = world.grids[0]
+    case = create_case(
+        session=session,
+        data={
+            "grid_id": g1.id,
+            "kind": "suspected",
+            "reported_date": days_ago(2),
+            "found_via": "clinic",
+            "address": "1 Heping Lane",
+        },
+        actor=grid_worker(g1),
+    )
+    update_case_status(session=session, case_id=case.id, status="discarded", actor=LEADER)
+    make_case(session, grid=world.grids[1])
+
+    log = recent_audit(session=session, actor=ADMIN, entity="case", entity_id=case.id)
+    assert list(log.columns) == AUDIT_COLUMNS
+    assert list(log["action"]) == ["update", "create"]
+    assert list(log["username"]) == ["lee", "wang"]
+    assert log["changes"].iloc[0] == {"status": ["active", "discarded"]}
+    assert log["changes"].iloc[1]["reported_date"] == days_ago(2).isoformat()
+    assert str(log["at"].dt.tz) == "UTC"
+
+    assert len(recent_audit(session=session, actor=ADMIN, entity="case")) == 3
+    assert len(recent_audit(session=session, actor=ADMIN, username="wang")) == 1
+    assert len(recent_audit(session=session, actor=ADMIN, limit=2)) == 2
+
+
+def test_changes_are_shown_to_command_only(session: Session) -> None:
+    world = make_street_with_grids(session, grids=1)
+    make_case(session, grid=world.grids[0])
+    for actor, shown in ((ADMIN, True), (LEADER, True), (VIEWER, False)):
+        log = recent_audit(session=session, actor=actor)
+        assert (log["changes"].iloc[0] != {}) is shown
+    empty = recent_audit(session=session, actor=ADMIN, entity="nothing")
+    assert list(empty.columns) == AUDIT_COLUMNS and empty.empty
+
+
+def _error_keys_in_services() -> set[str]:
+    keys: set[str] = set()
+    for path in SERVICES.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and node.value.startswith("services.error.")
+            ):
+                keys.add(node.value)
+    return keys
+
+
+def test_every_message_key_of_the_services_is_in_the_catalogue() -> None:
+    used = _error_keys_in_services()
+    assert len(used) > 40
+    assert sorted(used - catalogues()["en"].keys()) == []
+
+
+def test_pydantic_errors_become_catalogue_keys() -> None:
+    with pytest.raises(ValidationError) as failed:
+        ResidentCreate.model_validate({"name": "", "birth_year": "x", "sex": "?"})
+    assert error_keys(failed.value) == {
+        "household_id": "services.error.required",
+        "name": "services.error.required",
+        "birth_year": "services.error.not_a_whole_number",
+        "sex": "services.error.invalid_choice",
+    }
+
+
+def test_a_page_shows_the_message_in_the_users_language() -> None:
+    failed = ValidationFailed({"reported_date": "services.error.date_in_future"})
+    assert t(failed.errors["reported_date"], "en") == "The date cannot be in the future."
+    assert t(failed.errors["reported_date"], "zh") == "日期不能晚于今天。"
+    # A message pydantic wrote itself has no key and comes back as it is.
+    assert t("Input should be a valid list", "zh") == "Input should be a valid list"

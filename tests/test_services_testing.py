@@ -1,0 +1,558 @@
+"""Testing writes: opening and closing rounds, sampling, results, door-to-door tasks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, col, select
+
+from gridcore.models import AuditEntry, Task, TestRecord, TestRoundArea, TestSite
+from gridcore.queries.testing import roll_call
+from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.policy import set_policy_value
+from gridcore.services.tasks import set_task_status
+from gridcore.services.testing import (
+    close_round,
+    create_door_to_door_tasks,
+    open_round,
+    record_positive,
+    record_results_batch,
+    record_sample,
+)
+from tests.factories import (
+    ADMIN,
+    LEADER,
+    VIEWER,
+    grid_worker,
+    grown,
+    last_audit,
+    table_counts,
+)
+from tests.testing_world import NOW, S, TestingWorld, build_testing_world
+
+
+@pytest.fixture
+def world(session: Session) -> TestingWorld:
+    return build_testing_world(session)
+
+
+def _rid(world: TestingWorld) -> int:
+    assert world.round.id is not None
+    return world.round.id
+
+
+def _round_data(world: TestingWorld, **fields: object) -> dict[str, object]:
+    return {
+        "name": "R2",
+        "area_ids": [world.communities["C2"].id],
+        "start_at": S + timedelta(days=1),
+        "deadline_at": S + timedelta(days=1, hours=12),
+        "sites": [{"name": "Square", "hourly_capacity": 250, "desks": 3, "lng": 121.4}],
+        **fields,
+    }
+
+
+def _rejected(session: Session, errors: dict[str, str], call: object) -> None:
+    """`call()` raises ValidationFailed with exactly `errors` and writes nothing."""
+    before = table_counts(session)
+    with pytest.raises(ValidationFailed) as failure:
+        call()  # type: ignore[operator]
+    assert failure.value.errors == errors
+    assert grown(before, session) == {}
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+def test_open_round_over_a_community_means_its_grids(session: Session, world: TestingWorld) -> None:
+    before = table_counts(session)
+    test_round = open_round(session=session, data=_round_data(world), actor=LEADER)
+    assert grown(before, session) == {
+        "testround": 1,
+        "testroundarea": 2,
+        "testsite": 1,
+        "auditentry": 1,
+    }
+    grids = session.exec(
+        select(TestRoundArea.grid_id).where(TestRoundArea.round_id == test_round.id)
+    ).all()
+    assert sorted(grids) == sorted([world.gid("G3"), world.gid("G4")])
+    site = session.exec(select(TestSite).where(TestSite.round_id == test_round.id)).one()
+    assert (site.name, site.hourly_capacity, site.desks, site.lng) == ("Square", 250, 3, 121.4)
+    assert test_round.closed_at is None
+    entry = last_audit(session)
+    assert (entry.action, entry.entity, entry.entity_id) == (
+        "create",
+        "test_round",
+        str(test_round.id),
+    )
+    assert json.loads(entry.changes)["grid_ids"] == sorted([world.gid("G3"), world.gid("G4")])
+
+
+def test_open_round_over_the_street_with_a_naive_local_start(
+    session: Session, world: TestingWorld
+) -> None:
+    data = _round_data(world, area_ids=[world.street.id, world.gid("G1")], sites=[])
+    data["start_at"] = data["start_at"].replace(tzinfo=None) + timedelta(hours=8)  # type: ignore[union-attr]
+    test_round = open_round(session=session, data=data, actor=ADMIN)
+    assert test_round.start_at == S + timedelta(days=1)  # read as Shanghai time
+    grids = session.exec(
+        select(TestRoundArea.grid_id).where(TestRoundArea.round_id == test_round.id)
+    ).all()
+    assert len(grids) == 4
+
+
+def test_a_double_submit_opens_one_round(session: Session, world: TestingWorld) -> None:
+    first = open_round(
+        session=session, data=_round_data(world), actor=LEADER, client_token="form-123456"
+    )
+    before = table_counts(session)
+    again = open_round(
+        session=session, data=_round_data(world), actor=LEADER, client_token="form-123456"
+    )
+    assert again.id == first.id
+    assert grown(before, session) == {}
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"area_ids": []}, {"area_ids": "testing.error.no_grids"}),
+        ({"area_ids": [99999]}, {"area_ids": "testing.error.area_not_found"}),
+        (
+            {"deadline_at": S + timedelta(days=1)},
+            {"deadline_at": "services.error.end_before_start"},
+        ),
+        (
+            {"deadline_at": S + timedelta(days=2, minutes=1)},
+            {"deadline_at": "testing.error.round_too_long"},
+        ),
+        (
+            {"sites": [{"name": "X", "area_id": 99999}]},
+            {"sites.0.area_id": "testing.error.site_area_not_found"},
+        ),
+        ({"sites": [{"name": "X", "desks": 0}]}, {"sites": "services.error.too_small"}),
+        ({"name": "  "}, {"name": "services.error.required"}),
+    ],
+)
+def test_open_round_refuses_bad_input(
+    session: Session, world: TestingWorld, fields: dict[str, object], errors: dict[str, str]
+) -> None:
+    _rejected(
+        session,
+        errors,
+        lambda: open_round(session=session, data=_round_data(world, **fields), actor=LEADER),
+    )
+
+
+def test_open_round_follows_the_policys_limit(session: Session, world: TestingWorld) -> None:
+    set_policy_value(session=session, key="round_max_hours", value=12, actor=ADMIN)
+    data = _round_data(world, deadline_at=S + timedelta(days=1, hours=13))
+    _rejected(
+        session,
+        {"deadline_at": "testing.error.round_too_long"},
+        lambda: open_round(session=session, data=data, actor=LEADER),
+    )
+    assert open_round(session=session, data=_round_data(world), actor=LEADER).id is not None
+
+
+@pytest.mark.parametrize("who", ["worker", "viewer"])
+def test_only_command_opens_and_closes_rounds(
+    session: Session, world: TestingWorld, who: str
+) -> None:
+    actor = grid_worker(world.grids["G3"], world.grids["G4"]) if who == "worker" else VIEWER
+    before = table_counts(session)
+    with pytest.raises(PermissionDenied):
+        open_round(session=session, data=_round_data(world), actor=actor)
+    with pytest.raises(PermissionDenied):
+        close_round(session=session, round_id=_rid(world), actor=actor)
+    assert grown(before, session) == {}
+
+
+def test_close_round_once(session: Session, world: TestingWorld) -> None:
+    before = table_counts(session)
+    closed = close_round(session=session, round_id=_rid(world), actor=LEADER, now=NOW)
+    assert closed.closed_at == NOW
+    assert grown(before, session) == {"auditentry": 1}
+    entry = last_audit(session)
+    assert (entry.action, entry.entity) == ("update", "test_round")
+    before = table_counts(session)
+    again = close_round(
+        session=session, round_id=_rid(world), actor=LEADER, now=NOW + timedelta(hours=1)
+    )
+    assert again.closed_at == NOW
+    assert grown(before, session) == {}
+    _rejected(
+        session,
+        {"round_id": "testing.error.round_not_found"},
+        lambda: close_round(session=session, round_id=99999, actor=LEADER),
+    )
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def _sample(
+    session: Session, world: TestingWorld, name: str = "乙二", **fields: object
+) -> TestRecord:
+    arguments: dict[str, object] = {
+        "session": session,
+        "resident_id": world.pid(name),
+        "round_id": _rid(world),
+        "site_id": world.sites["School"],
+        "sampled_at": NOW - timedelta(minutes=5),
+        "actor": grid_worker(world.grids["G1"]),
+        "now": NOW,
+        **fields,
+    }
+    return record_sample(**arguments)  # type: ignore[arg-type]
+
+
+def test_record_sample_writes_one_record_in_the_residents_grid(
+    session: Session, world: TestingWorld
+) -> None:
+    before = table_counts(session)
+    record = _sample(session, world, tube_code=" T99 ")
+    assert grown(before, session) == {"testrecord": 1, "auditentry": 1}
+    assert (record.grid_id, record.site_id, record.method) == (
+        world.gid("G1"),
+        world.sites["School"],
+        "site",
+    )
+    assert (record.result, record.tube_code, record.sampled_at) == (
+        "pending",
+        "T99",
+        NOW - timedelta(minutes=5),
+    )
+    entry = last_audit(session)
+    assert (entry.action, entry.entity, entry.entity_id) == (
+        "create",
+        "test_record",
+        str(record.id),
+    )
+
+
+def test_record_sample_door_to_door_at_now(session: Session, world: TestingWorld) -> None:
+    record = _sample(session, world, site_id=None, door_to_door=True, sampled_at=None)
+    assert (record.method, record.site_id, record.sampled_at) == ("door_to_door", None, NOW)
+
+
+def test_a_double_submit_samples_once(session: Session, world: TestingWorld) -> None:
+    first = _sample(session, world, client_token="desk-0000001")
+    before = table_counts(session)
+    assert _sample(session, world, client_token="desk-0000001").id == first.id
+    assert grown(before, session) == {}
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "errors"),
+    [
+        ("庚一", {"actor": LEADER}, {"resident_id": "testing.error.resident_not_in_round"}),
+        ("甲三", {}, {"resident_id": "testing.error.resident_exempt"}),
+        ("甲一", {}, {"resident_id": "testing.error.already_sampled"}),
+        ("乙二", {"site_id": None}, {"site_id": "testing.error.site_required"}),
+        ("乙二", {"door_to_door": True}, {"site_id": "testing.error.site_and_door"}),
+        ("乙二", {"site_id": 99999}, {"site_id": "testing.error.site_not_in_round"}),
+        (
+            "乙二",
+            {"sampled_at": S - timedelta(minutes=1)},
+            {"sampled_at": "testing.error.before_round_start"},
+        ),
+        (
+            "乙二",
+            {"sampled_at": NOW + timedelta(hours=1)},
+            {"sampled_at": "services.error.time_in_future"},
+        ),
+        ("乙二", {"round_id": 99999}, {"round_id": "testing.error.round_not_found"}),
+        ("乙二", {"resident_id": 99999}, {"resident_id": "services.error.resident_not_found"}),
+        ("乙二", {"tube_code": "x" * 41}, {"tube_code": "services.error.too_long"}),
+    ],
+)
+def test_record_sample_refuses(
+    session: Session,
+    world: TestingWorld,
+    name: str,
+    fields: dict[str, object],
+    errors: dict[str, str],
+) -> None:
+    _rejected(session, errors, lambda: _sample(session, world, name, **fields))
+
+
+def test_a_site_of_another_round_is_refused(session: Session, world: TestingWorld) -> None:
+    old_site = session.exec(select(TestSite).where(TestSite.round_id == world.round0.id)).one()
+    _rejected(
+        session,
+        {"site_id": "testing.error.site_not_in_round"},
+        lambda: _sample(session, world, site_id=old_site.id),
+    )
+
+
+def test_an_exempt_resident_is_sampled_with_the_override(
+    session: Session, world: TestingWorld
+) -> None:
+    record = _sample(session, world, "甲三", allow_exempt=True)
+    assert record.grid_id == world.gid("G1")
+    assert json.loads(last_audit(session).changes)["exempt"] is True
+
+
+def test_a_closed_round_takes_no_samples(session: Session, world: TestingWorld) -> None:
+    close_round(session=session, round_id=_rid(world), actor=LEADER, now=NOW)
+    _rejected(session, {"round_id": "testing.error.round_closed"}, lambda: _sample(session, world))
+
+
+def test_sampling_follows_the_grid_scope(session: Session, world: TestingWorld) -> None:
+    before = table_counts(session)
+    with pytest.raises(PermissionDenied):
+        _sample(session, world, actor=grid_worker(world.grids["G2"]))
+    with pytest.raises(PermissionDenied):
+        _sample(session, world, actor=VIEWER)
+    assert grown(before, session) == {}
+    assert _sample(session, world, actor=LEADER).id is not None
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _add_pool(session: Session, world: TestingWorld) -> list[TestRecord]:
+    """丙一, 丙二 and 乙二 sampled into one pooled tube 'P1'."""
+    return [
+        _sample(session, world, name, tube_code="P1", actor=LEADER)
+        for name in ("丙一", "丙二", "乙二")
+    ]
+
+
+def test_a_pooled_tube_is_negative_in_one_write(session: Session, world: TestingWorld) -> None:
+    pool = _add_pool(session, world)
+    before = table_counts(session)
+    changed = record_results_batch(
+        session=session,
+        tube_code="P1",
+        round_id=_rid(world),
+        actor=grid_worker(world.grids["G1"]),
+        now=NOW,
+    )
+    assert changed == 3
+    assert grown(before, session) == {"auditentry": 1}
+    for record in pool:
+        session.refresh(record)
+        assert (record.result, record.result_at) == ("negative", NOW)
+    entry = last_audit(session)
+    assert (entry.action, entry.entity, entry.entity_id) == ("update", "test_record", None)
+    assert sorted(json.loads(entry.changes)["record_ids"]) == sorted(r.id for r in pool)
+    # Again: nothing left to change, nothing written.
+    before = table_counts(session)
+    again = record_results_batch(
+        session=session, tube_code="P1", round_id=_rid(world), actor=LEADER, now=NOW
+    )
+    assert again == 0
+    assert grown(before, session) == {}
+
+
+def test_a_list_of_records_by_id(session: Session, world: TestingWorld) -> None:
+    pending = [world.records["乙一"].id or 0, world.records["戊三"].id or 0]
+    assert record_results_batch(session=session, record_ids=pending, actor=LEADER, now=NOW) == 2
+    result = session.exec(select(TestRecord.result).where(col(TestRecord.id).in_(pending))).all()
+    assert result == ["negative", "negative"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "errors"),
+    [
+        ({"result": "positive"}, {"result": "testing.error.batch_positive"}),
+        ({"result": "pending"}, {"result": "testing.error.result_not_final"}),
+        ({"result": "maybe"}, {"result": "services.error.invalid_choice"}),
+        ({"record_ids": []}, {"record_ids": "testing.error.batch_empty"}),
+        ({"record_ids": [], "tube_code": "T05"}, {"round_id": "testing.error.tube_needs_round"}),
+        (
+            {"record_ids": [], "tube_code": "NOPE", "round_id": 0},
+            {"tube_code": "testing.error.tube_not_found"},
+        ),
+        ({"record_ids": [0, 99999]}, {"record_ids": "testing.error.record_not_found"}),
+        ({"record_ids": [0, 1]}, {"record_ids": "testing.error.record_positive"}),
+        ({"result_at": S}, {"result_at": "testing.error.result_before_sample"}),
+        ({"result_at": NOW + timedelta(hours=1)}, {"result_at": "services.error.time_in_future"}),
+    ],
+)
+def test_a_batch_refuses(
+    session: Session, world: TestingWorld, fields: dict[str, object], errors: dict[str, str]
+) -> None:
+    ids = {0: world.records["乙一"].id, 1: world.records["甲二"].id}  # 甲二 is positive
+    arguments: dict[str, object] = {"record_ids": [ids[0]], **fields}
+    arguments["record_ids"] = [ids.get(i, i) for i in arguments["record_ids"]]  # type: ignore[attr-defined]
+    if arguments.get("round_id") == 0:
+        arguments["round_id"] = _rid(world)
+    _rejected(
+        session,
+        errors,
+        lambda: record_results_batch(session=session, actor=LEADER, now=NOW, **arguments),  # type: ignore[arg-type]
+    )
+
+
+def test_a_batch_across_someone_elses_grid_changes_nothing(
+    session: Session, world: TestingWorld
+) -> None:
+    both = [world.records["乙一"].id or 0, world.records["戊三"].id or 0]  # G1 and G2
+    before = table_counts(session)
+    with pytest.raises(PermissionDenied):
+        record_results_batch(
+            session=session, record_ids=both, actor=grid_worker(world.grids["G1"]), now=NOW
+        )
+    assert grown(before, session) == {}
+    session.refresh(world.records["乙一"])
+    assert world.records["乙一"].result == "pending"
+
+
+def test_record_positive(session: Session, world: TestingWorld) -> None:
+    record = world.records["乙一"]
+    before = table_counts(session)
+    positive = record_positive(
+        session=session, record_id=record.id or 0, actor=grid_worker(world.grids["G1"]), now=NOW
+    )
+    assert (positive.result, positive.result_at) == ("positive", NOW)
+    assert grown(before, session) == {"auditentry": 1}
+    assert json.loads(last_audit(session).changes)["result"] == ["pending", "positive"]
+    before = table_counts(session)
+    record_positive(session=session, record_id=record.id or 0, actor=LEADER, now=NOW)
+    assert grown(before, session) == {}
+
+
+def test_record_positive_refuses(session: Session, world: TestingWorld) -> None:
+    record_id = world.records["乙一"].id or 0
+    _rejected(
+        session,
+        {"record_id": "testing.error.record_not_found"},
+        lambda: record_positive(session=session, record_id=99999, actor=LEADER, now=NOW),
+    )
+    _rejected(
+        session,
+        {"result_at": "testing.error.result_before_sample"},
+        lambda: record_positive(
+            session=session, record_id=record_id, result_at=S, actor=LEADER, now=NOW
+        ),
+    )
+    before = table_counts(session)
+    with pytest.raises(PermissionDenied):
+        record_positive(
+            session=session, record_id=record_id, actor=grid_worker(world.grids["G2"]), now=NOW
+        )
+    assert grown(before, session) == {}
+
+
+# --------------------------------------------------------------------------- door to door
+
+
+def _tasks(session: Session) -> list[Task]:
+    return list(session.exec(select(Task).order_by(col(Task.id))))
+
+
+def test_door_to_door_tasks_one_per_household_still_missing(
+    session: Session, world: TestingWorld
+) -> None:
+    before = table_counts(session)
+    created = create_door_to_door_tasks(
+        session=session,
+        round_id=_rid(world),
+        grid_id=world.gid("G1"),
+        actor=grid_worker(world.grids["G1"]),
+        now=NOW,
+    )
+    assert created == 2
+    assert grown(before, session) == {"task": 2, "auditentry": 1}
+    tasks = _tasks(session)
+    assert [t.resident_id for t in tasks] == [world.pid("乙二"), world.pid("丙一")]
+    assert [t.title for t in tasks] == [
+        "Door-to-door sampling (R): G1 B1 1-102, 1 to sample",
+        "Door-to-door sampling (R): G1 B2 2-101, 2 to sample",
+    ]
+    assert {(t.kind, t.status, t.grid_id, t.due_at) for t in tasks} == {
+        ("door_to_door_testing", "open", world.gid("G1"), S + timedelta(hours=24))
+    }
+    assert json.loads(last_audit(session).changes)["task_ids"] == [t.id for t in tasks]
+    call = roll_call(session=session, round_id=_rid(world), grid_id=world.gid("G1"), actor=LEADER)
+    assert call["door_to_door_task"].all()
+    # A second click adds nothing.
+    before = table_counts(session)
+    assert (
+        create_door_to_door_tasks(
+            session=session, round_id=_rid(world), grid_id=world.gid("G1"), actor=LEADER, now=NOW
+        )
+        == 0
+    )
+    assert grown(before, session) == {}
+    # A household whose task was done without sampling everyone gets a new one.
+    set_task_status(session=session, task_id=tasks[1].id or 0, status="done", actor=LEADER, now=NOW)
+    assert (
+        create_door_to_door_tasks(
+            session=session,
+            round_id=_rid(world),
+            grid_id=world.gid("G1"),
+            actor=LEADER,
+            now=NOW,
+            lang="zh",
+        )
+        == 1
+    )
+    assert _tasks(session)[-1].title == "上门采样（R）：G1 B2 2-101，待采 2 人"
+
+
+def test_door_to_door_tasks_refused(session: Session, world: TestingWorld) -> None:
+    rid = _rid(world)
+    _rejected(
+        session,
+        {"grid_id": "testing.error.grid_not_in_round"},
+        lambda: create_door_to_door_tasks(
+            session=session, round_id=rid, grid_id=world.gid("G4"), actor=LEADER, now=NOW
+        ),
+    )
+    _rejected(
+        session,
+        {"round_id": "testing.error.round_not_started"},
+        lambda: create_door_to_door_tasks(
+            session=session,
+            round_id=rid,
+            grid_id=world.gid("G1"),
+            actor=LEADER,
+            now=S - timedelta(hours=1),
+        ),
+    )
+    before = table_counts(session)
+    with pytest.raises(PermissionDenied):
+        create_door_to_door_tasks(
+            session=session,
+            round_id=rid,
+            grid_id=world.gid("G1"),
+            actor=grid_worker(world.grids["G2"]),
+            now=NOW,
+        )
+    assert grown(before, session) == {}
+    close_round(session=session, round_id=rid, actor=LEADER, now=NOW)
+    _rejected(
+        session,
+        {"round_id": "testing.error.round_closed"},
+        lambda: create_door_to_door_tasks(
+            session=session, round_id=rid, grid_id=world.gid("G1"), actor=LEADER, now=NOW
+        ),
+    )
+
+
+def test_every_write_of_the_world_left_one_audit_entry(
+    session: Session, world: TestingWorld
+) -> None:
+    entries = session.exec(
+        select(AuditEntry.entity, AuditEntry.action).where(
+            col(AuditEntry.entity).in_(["test_round", "test_record"])
+        )
+    ).all()
+    tally: dict[tuple[str, str], int] = {}
+    for entity, action in entries:
+        tally[(entity, action)] = tally.get((entity, action), 0) + 1
+    # Two rounds opened and one closed; nine samples; four result writes (R0's batch,
+    # R's negatives, its invalid and its positive).
+    assert tally == {
+        ("test_round", "create"): 2,
+        ("test_round", "update"): 1,
+        ("test_record", "create"): 9,
+        ("test_record", "update"): 4,
+    }

@@ -1,0 +1,157 @@
+"""The pure chart and map builders: DataFrame in, figure or deck out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from gridcore.ui import charts
+from gridcore.ui.maps import (
+    GRID_LAYER_ID,
+    MapLayers,
+    build_grid_map,
+    format_measure,
+    legend_html,
+    measure_color,
+    measure_legend,
+    rank_by_measure,
+)
+from gridcore.ui.theme import NO_DATA_HEX, RISK_HEX, SEQUENTIAL_HEX
+
+
+def _square(x: float, y: float, size: float = 0.01) -> dict:
+    ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.fixture
+def grids() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "code": ["G1", "G2", "G3"],
+            "name": ["Grid 1", "Grid 2", "Grid 3"],
+            "label": ["Grid 1", "Grid 2", "第3网格"],
+            "shape": [_square(121.40, 31.20), _square(121.41, 31.20), None],
+            "risk_level": ["high", "normal", "low"],
+            "active_cases": [7, 0, 1],
+            "coverage": [0.42, float("nan"), 0.97],
+            "households_per_worker": [float("nan"), 250.0, 320.0],
+        }
+    )
+
+
+def _layers(deck_json: str) -> dict[str, dict]:
+    return {layer["id"]: layer for layer in json.loads(deck_json)["layers"]}
+
+
+def test_grids_are_filled_by_the_measure_and_grids_without_shape_skipped(grids) -> None:
+    gmap = build_grid_map(grids=grids, measure="risk_level", lang="en")
+    layer = _layers(gmap.deck.to_json())[GRID_LAYER_ID]
+    fills = {row["code"]: row["fill"] for row in layer["data"]}
+    assert set(fills) == {"G1", "G2"}
+    assert fills["G1"][:3] == [0xC6, 0x28, 0x28]  # RISK_HEX["high"]
+    assert [e.label for e in gmap.legend] == ["High risk", "Medium risk", "Low risk", "Normal"]
+
+
+def test_offline_deck_has_no_base_map(grids) -> None:
+    deck = json.loads(build_grid_map(grids=grids, measure="active_cases", lang="en").deck.to_json())
+    # No provider: Streamlit then loads no style and no tiles from the internet.
+    assert deck.get("mapProvider") in (None, "")
+    assert not isinstance(deck.get("mapStyle"), dict)
+
+
+def test_configured_base_map_is_a_raster_style(grids) -> None:
+    url = "http://127.0.0.1:8080/{z}/{x}/{y}.png"
+    deck = json.loads(
+        build_grid_map(grids=grids, measure="coverage", lang="en", basemap_url=url).deck.to_json()
+    )
+    assert deck["mapStyle"]["sources"]["base"]["tiles"] == [url]
+
+
+def test_gcj02_base_map_moves_the_shapes(grids) -> None:
+    plain = _layers(build_grid_map(grids=grids, measure="coverage", lang="en").deck.to_json())
+    shifted = _layers(
+        build_grid_map(
+            grids=grids, measure="coverage", lang="en", basemap_datum="gcj02"
+        ).deck.to_json()
+    )
+    a = plain[GRID_LAYER_ID]["data"][0]["polygon"][0]
+    b = shifted[GRID_LAYER_ID]["data"][0]["polygon"][0]
+    assert b[0] - a[0] == pytest.approx(0.0045, abs=0.0005)
+
+
+def test_measure_colours_follow_the_bins() -> None:
+    assert measure_color("active_cases", 0) == SEQUENTIAL_HEX[0]
+    assert measure_color("active_cases", 2) == SEQUENTIAL_HEX[1]
+    assert measure_color("active_cases", 11) == SEQUENTIAL_HEX[4]
+    assert measure_color("coverage", float("nan")) == NO_DATA_HEX
+    assert measure_color("households_per_worker", float("nan")) == SEQUENTIAL_HEX[-1]
+    assert measure_color("risk_level", "medium") == RISK_HEX["medium"]
+    assert [e.label for e in measure_legend("active_cases", "en")][:3] == ["0", "1–2", "3–5"]
+    assert measure_legend("coverage", "zh")[-1].label == "无检测轮次"
+
+
+def test_zone_orders_are_outlined_and_in_the_legend(grids) -> None:
+    zones = pd.DataFrame(
+        {"level": ["sealed"], "shape": [_square(121.40, 31.20)], "lng": [None], "lat": [None]}
+    )
+    gmap = build_grid_map(
+        grids=grids, measure="risk_level", lang="zh", layers=MapLayers(zones=zones)
+    )
+    layer = _layers(gmap.deck.to_json())["zones"]
+    assert layer["@@type"] == "PathLayer"
+    assert len(layer["data"]) == 1
+    assert gmap.legend[-1].label == "封控区" and gmap.legend[-1].kind == "line"
+    assert "封控区" in legend_html(gmap.legend)
+
+
+def test_format_measure_is_localised() -> None:
+    assert format_measure("coverage", 0.5, "en") == "50.0%"
+    assert format_measure("risk_level", "high", "zh") == "高风险"
+    assert format_measure("households_per_worker", float("nan"), "en") == "No full-time worker"
+
+
+def test_case_trend_stacks_quarantine_and_community() -> None:
+    days = [date(2026, 3, 1) + timedelta(days=i) for i in range(3)]
+    trend = pd.DataFrame(
+        {
+            "day": days,
+            "new_cases": [4, 6, 2],
+            "outside_quarantine": [1, 2, 0],
+            "in_quarantine": [10, 20, 15],
+            "active_cases": [4, 10, 12],
+        }
+    )
+    fig = charts.case_trend(trend, lang="en")
+    inside, outside = fig.data
+    assert list(inside.y) == [3, 4, 2] and list(outside.y) == [1, 2, 0]
+    assert fig.layout.barmode == "stack"
+    assert charts.case_trend(trend, lang="zh").data[1].name == "社会面发现"
+
+
+def test_ranking_puts_the_worst_grid_first(grids) -> None:
+    assert list(rank_by_measure(grids, "risk_level")["code"]) == ["G1", "G3", "G2"]
+    assert list(rank_by_measure(grids, "active_cases")["code"]) == ["G1", "G3", "G2"]
+    # Low coverage is worst; a grid without a round comes first so it is not forgotten.
+    assert list(rank_by_measure(grids, "coverage")["code"]) == ["G2", "G1", "G3"]
+    assert list(rank_by_measure(grids, "households_per_worker")["code"]) == ["G1", "G3", "G2"]
+
+
+def test_quarantine_and_cases_have_their_own_axes() -> None:
+    trend = pd.DataFrame(
+        {
+            "day": [date(2026, 3, 1), date(2026, 3, 2)],
+            "new_cases": [1, 2],
+            "outside_quarantine": [0, 1],
+            "in_quarantine": [3000, 4000],
+            "active_cases": [10, 12],
+        }
+    )
+    fig = charts.quarantine_trend(trend, lang="en")
+    quarantine, cases = fig.data
+    assert list(quarantine.y) == [3000, 4000] and quarantine.yaxis in (None, "y")
+    assert list(cases.y) == [10, 12] and cases.yaxis == "y2"
+    assert fig.layout.yaxis2.side == "right"
