@@ -109,3 +109,54 @@ def ring_centroid(ring: Sequence[Sequence[float]]) -> tuple[float, float]:
     """Mean of a ring's vertices (good enough to place a label inside a convex-ish grid)."""
     pts = ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring
     return sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+
+
+_METRES_PER_DEGREE = 111_320.0
+
+
+def dashes(
+    line: Sequence[Sequence[float]], *, dash_m: float, gap_m: float, digits: int = 6
+) -> list[list[list[float]]]:
+    """A line (or ring) of (lng, lat) cut into pieces `dash_m` long with `gap_m` between.
+
+    Distances are metres along the line (equirectangular, exact enough within a street).
+    Drawn as plain paths, the pieces look dashed at every zoom without a shader extension.
+    """
+    if len(line) < 2 or dash_m <= 0 or gap_m < 0:
+        return []
+    kx = _METRES_PER_DEGREE * math.cos(math.radians(line[0][1]))
+    period = dash_m + gap_m
+    out: list[list[list[float]]] = []
+    current: list[list[float]] | None = None
+    travelled = 0.0
+
+    def at(a: Sequence[float], b: Sequence[float], share: float) -> list[float]:
+        return [
+            round(a[0] + (b[0] - a[0]) * share, digits),
+            round(a[1] + (b[1] - a[1]) * share, digits),
+        ]
+
+    for a, b in zip(line, line[1:], strict=False):
+        length = math.hypot((b[0] - a[0]) * kx, (b[1] - a[1]) * _METRES_PER_DEGREE)
+        if length == 0:
+            continue
+        start, end = travelled, travelled + length
+        here = start
+        while here < end:
+            phase = here % period
+            in_dash = phase < dash_m
+            boundary = here - phase + (dash_m if in_dash else period)
+            step_end = min(boundary, end)
+            # A dash that would start in the last micrometre is rounding, not a dash.
+            if in_dash and (current is not None or step_end - here > 1e-6):
+                if current is None:
+                    current = [at(a, b, (here - start) / length)]
+                current.append(at(a, b, (step_end - start) / length))
+                if step_end == boundary:
+                    out.append(current)
+                    current = None
+            here = step_end
+        travelled = end
+    if current is not None:
+        out.append(current)
+    return out

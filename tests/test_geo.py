@@ -7,6 +7,7 @@ import math
 import pytest
 
 from gridcore.geo import (
+    dashes,
     fit_view,
     gcj02_to_wgs84,
     map_coordinates,
@@ -65,3 +66,36 @@ def test_fit_view_zooms_in_on_small_areas() -> None:
     assert 12 < street_zoom < 15
     assert district_zoom == pytest.approx(street_zoom - math.log2(10), abs=0.3)
     assert fit_view([], []) == (121.47, 31.23, 11.0)
+
+
+def _east(start: tuple[float, float], metres: float) -> list[float]:
+    """The point `metres` east of `start` (the scale dashes() uses)."""
+    return [start[0] + metres / (111_320 * math.cos(math.radians(start[1]))), start[1]]
+
+
+def _length(piece: list[list[float]]) -> float:
+    return sum(_metres(tuple(a), tuple(b)) for a, b in zip(piece, piece[1:], strict=False))
+
+
+def test_a_line_is_cut_into_dashes_of_the_given_length() -> None:
+    start = (121.0, 31.0)
+    pieces = dashes([list(start), _east(start, 250)], dash_m=60, gap_m=40)
+    # 250 m = dash 0–60, gap, dash 100–160, gap, dash 200–250 (cut short by the end).
+    assert [round(_length(p), 1) for p in pieces] == [60.0, 60.0, 50.0]
+    assert [round(_metres(start, tuple(p[0])), 1) for p in pieces] == [0.0, 100.0, 200.0]
+
+
+def test_a_dash_turns_a_corner_with_the_line() -> None:
+    start = (121.0, 31.0)
+    corner = _east(start, 50)
+    north = [corner[0], corner[1] + 50 / 111_320]
+    pieces = dashes([list(start), corner, north], dash_m=80, gap_m=20)
+    # One dash: 50 m east, the corner, then 30 m north; the last 20 m are the gap.
+    assert len(pieces) == 1 and len(pieces[0]) == 3
+    assert pieces[0][1] == pytest.approx(corner)
+    assert _length(pieces[0]) == pytest.approx(80.0, abs=0.2)  # coordinates kept to 6 digits
+
+
+def test_nothing_to_dash() -> None:
+    assert dashes([[121.0, 31.0]], dash_m=60, gap_m=30) == []
+    assert dashes([[121.0, 31.0], [121.0, 31.0]], dash_m=60, gap_m=30) == []

@@ -103,7 +103,11 @@ def test_zone_orders_are_outlined_and_in_the_legend(grids) -> None:
     )
     layer = _layers(gmap.deck.to_json())["zones"]
     assert layer["@@type"] == "PathLayer"
-    assert len(layer["data"]) == 1
+    assert "extensions" not in layer  # dashed as plain paths
+    # The square's outline is 2 × (952.2 m + 1,113.2 m) = 4,130.8 m; a 60 m dash every
+    # 90 m gives 45 whole periods (4,050 m) and one more dash: 46 dashes.
+    assert len(layer["data"]) == 46
+    assert {tuple(piece["color"]) for piece in layer["data"]} == {tuple(layer["data"][0]["color"])}
     assert gmap.legend[-1].label == "封控区" and gmap.legend[-1].kind == "line"
     assert "封控区" in legend_html(gmap.legend)
 

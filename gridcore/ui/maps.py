@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pydeck as pdk
 
-from gridcore.geo import fit_view, outer_rings, ring_centroid, wgs84_to_gcj02
+from gridcore.geo import dashes, fit_view, outer_rings, ring_centroid, wgs84_to_gcj02
 from gridcore.i18n import fmt_int, fmt_num, fmt_pct, t
 from gridcore.ui.theme import (
     NO_DATA_HEX,
@@ -32,6 +32,10 @@ MEASURES: tuple[str, ...] = (
 )
 
 GRID_LAYER_ID = "grids"
+# Zone outlines are dashed as plain paths: deck.gl's dash extension redraws without end in
+# Streamlit, which keeps a software-rendered browser busy on every page with a zone.
+ZONE_DASH_M = 60.0
+ZONE_GAP_M = 30.0
 
 # Bin edges (lower bounds) for the numeric measures; the last bin is open-ended.
 _BINS: dict[str, tuple[float, ...]] = {
@@ -310,7 +314,10 @@ def _zone_layers(
         shape = getattr(row, "shape", None)
         if shape:
             for ring in outer_rings(shape):
-                paths.append({"path": _ring(ring, project), "color": color})
+                for piece in dashes(
+                    _ring(ring, project), dash_m=ZONE_DASH_M, gap_m=ZONE_GAP_M, digits=5
+                ):
+                    paths.append({"path": piece, "color": color})
         elif (point := _point(row)) is not None:
             x, y = project(*point)
             points.append({"position": [x, y], "color": color})
@@ -328,9 +335,7 @@ def _zone_layers(
                 get_color="color",
                 get_width=4,
                 width_units=_literal("pixels"),
-                get_dash_array=[4, 2],
-                dash_justified=True,
-                extensions=[{"@@type": "PathStyleExtension", "dash": True}],
+                cap_rounded=False,
                 pickable=False,
             )
         )
