@@ -37,6 +37,11 @@ KIOSK_ROTATE_SECONDS = 5
 DESKTOP = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 RENDER_TIMEOUT_MS = 60_000
+# A page with a WebGL map counts until the map's canvas is there, and this Chromium has no
+# GPU: each new map blocks its main thread for 0.1 s to 14 s (measured) while the software
+# renderer draws the first frame (ReadPixels waiting on SwiftShader), whatever the map shows.
+# That says nothing of a real screen, so such pages are held to this bound instead.
+MAP_PAGE_TIME_LIMIT_S = 12.0
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import statistics
 import time
 from dataclasses import dataclass, field
 from ipaddress import ip_address
@@ -27,6 +28,7 @@ from .browser_support import (
     ARTIFACTS,
     DESKTOP,
     KIOSK_ROTATE_SECONDS,
+    MAP_PAGE_TIME_LIMIT_S,
     PHONE,
     SCREENSHOTS,
     Driver,
@@ -38,8 +40,11 @@ pytestmark = pytest.mark.browser
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 EXCEPTION = '[data-testid="stException"]'
 DECK_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
-# The product's target is 1 s; the test fails only past 3 s (a shared 2-core machine).
+# The product's target is 1 s for the page's script (test_page_render_times asserts it on
+# the street); here a page counts until it is drawn, which on a shared 2-core machine fails
+# only past 3 s. Pages with a WebGL map: see MAP_PAGE_TIME_LIMIT_S.
 PAGE_TIME_LIMIT_S = 3.0
+WARM_VISITS = 3
 
 # Ready when on `path`, the first heading is new (or the expected one), and the run is over.
 PAGE_READY = """([path, previousHeading, expectedHeading, needsCanvas]) => {
@@ -101,12 +106,14 @@ def _current_heading(page: Page) -> str:
     return heading.inner_text().strip() if heading.count() else ""
 
 
-def _go(page: Page, path: str, *, expected_heading: str | None = None) -> float:
+def _go(
+    page: Page, path: str, *, expected_heading: str | None = None, has_map: bool | None = None
+) -> float:
     """Click the navigation link to `path`; seconds from the click to the rendered page."""
     _show_navigation(page)
     previous = _current_heading(page)
     link = page.locator(f'{NAV_LINK}[href$="{path}"]').first
-    needs_canvas = _page_name(path) == "map"
+    needs_canvas = _page_name(path) == "map" if has_map is None else has_map
     start = time.perf_counter()
     link.click()
     page.wait_for_function(
@@ -220,7 +227,11 @@ def test_every_page_renders_and_contacts_no_other_host(
 
 
 def test_page_times(driver: Driver) -> None:
-    """Navigation to rendered page, second (warm) visit, written to tests/artifacts."""
+    """Navigation to rendered page: first visit, and the median of the warm visits after it.
+
+    One sample is not a measurement on a shared 2-core machine whose Chromium renders WebGL
+    in software; the median of WARM_VISITS rounds is, and the limit applies to it.
+    """
     context = driver.new_context(DESKTOP)
     try:
         page = context.new_page()
@@ -228,23 +239,38 @@ def test_page_times(driver: Driver) -> None:
         paths = _nav_paths(page)
         cold: dict[str, float] = {}
         headings: dict[str, str] = {}
+        maps: set[str] = set()
         # First visits warm the server's caches; the default page is already open.
         for path in [*paths[1:], paths[0]]:
             cold[path] = _go(page, path)
             headings[path] = _current_heading(page)
+            if page.locator('[data-testid="stDeckGlJsonChart"]').count():
+                maps.add(path)
         assert len(set(headings.values())) == len(paths), f"pages share a heading: {headings}"
-        warm: dict[str, float] = {}
-        for path in [*paths[1:], paths[0]]:
-            warm[path] = _go(page, path, expected_heading=headings[path])
+        assert {_page_name(p) for p in maps} >= {"overview", "map", "grid", "testing"}
+        visits: dict[str, list[float]] = {path: [] for path in paths}
+        for _ in range(WARM_VISITS):
+            for path in [*paths[1:], paths[0]]:
+                seconds = _go(page, path, expected_heading=headings[path], has_map=path in maps)
+                visits[path].append(seconds)
     finally:
         context.close()
-    lines = [f"{'page':<16}{'warm s':>8}{'first s':>9}"]
-    lines += [f"{_page_name(p):<16}{warm[p]:>8.2f}{cold[p]:>9.2f}" for p in paths]
+    warm = {path: statistics.median(seconds) for path, seconds in visits.items()}
+    lines = [f"{'page':<16}{'map':>4}{'warm s':>8}{'first s':>9}  warm visits"]
+    lines += [
+        f"{_page_name(p):<16}{'yes' if p in maps else '':>4}{warm[p]:>8.2f}{cold[p]:>9.2f}  "
+        + " ".join(f"{s:.2f}" for s in visits[p])
+        for p in paths
+    ]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "page_times.txt").write_text("\n".join(lines) + "\n")
     print("\n" + "\n".join(lines))
-    slow = {_page_name(p): round(s, 2) for p, s in warm.items() if s > PAGE_TIME_LIMIT_S}
-    assert slow == {}, f"pages slower than {PAGE_TIME_LIMIT_S} s on a warm visit"
+    limit = {p: MAP_PAGE_TIME_LIMIT_S if p in maps else PAGE_TIME_LIMIT_S for p in paths}
+    slow = {_page_name(p): round(s, 2) for p, s in warm.items() if s > limit[p]}
+    assert slow == {}, (
+        f"warm visits slower than {PAGE_TIME_LIMIT_S} s "
+        f"(pages with a map: {MAP_PAGE_TIME_LIMIT_S} s)"
+    )
 
 
 # --------------------------------------------------------------------------- kiosk

@@ -20,7 +20,7 @@ from gridcore.models import Area, TestRecord, User, UserGrid
 from gridcore.queries import testing as tq
 from gridcore.services.base import SYSTEM
 
-from .browser_support import ARTIFACTS, PHONE, SCREENSHOTS, Driver
+from .browser_support import ARTIFACTS, MAP_PAGE_TIME_LIMIT_S, PHONE, SCREENSHOTS, Driver
 
 pytestmark = pytest.mark.browser
 
@@ -206,8 +206,10 @@ def test_testing_page_times_on_the_street(driver: Driver) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "testing_page_times.txt").write_text("\n".join(lines) + "\n")
     print("\n" + "\n".join(lines))
-    slow = {name: round(v[1], 2) for name, v in times.items() if v[1] > PAGE_TIME_LIMIT_S}
-    assert slow == {}, f"warm visits slower than {PAGE_TIME_LIMIT_S} s"
+    # The Testing page draws a WebGL map: see test_pages_in_chromium on what that costs here.
+    limit = {"testing": MAP_PAGE_TIME_LIMIT_S, "roll-call": PAGE_TIME_LIMIT_S}
+    slow = {name: round(v[1], 2) for name, v in times.items() if v[1] > limit[name]}
+    assert slow == {}, f"warm visits slower than {limit} s"
 
 
 def test_no_sampled_button_is_shown_to_a_viewer(driver: Driver) -> None:
