@@ -10,9 +10,13 @@ import streamlit as st
 from gridcore.config import get_settings
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
+from gridcore.queries import testing as testing_queries
 from gridcore.ui import charts, data, session, views
+from gridcore.ui import testing_views as tv
 
-PANELS: tuple[str, ...] = ("headline", "map", "trend")
+PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
+# The testing panel lists this many grids, most people missing first.
+GRIDS_BEHIND = 8
 
 
 def page() -> None:
@@ -42,6 +46,8 @@ def _panel(lang: str) -> None:
         with right:
             st.header(t("overview.attention", lang))
             views.attention_list(lang, limit=6)
+    elif name == "testing":
+        _testing(lang)
     else:
         today = data.today()
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
@@ -51,6 +57,29 @@ def _panel(lang: str) -> None:
             charts.quarantine_trend(trend, lang=lang, height=340, large=True), key="k_quarantine"
         )
     st.caption(t("kiosk.footer", lang, seconds=rotate))
+
+
+def _testing(lang: str) -> None:
+    """The current round: will it finish in time, its figures, the grids most behind."""
+    now = tv.minute_now()
+    round_id = data.cached(testing_queries.current_round_id, now=now)
+    summary = (
+        data.cached(testing_queries.round_summary, round_id=round_id, now=now)
+        if round_id is not None
+        else None
+    )
+    if round_id is None or summary is None:
+        st.info(t("tpage.no_rounds", lang))
+        return
+    st.header(summary.round.name)
+    kind, message = tv.forecast_message(summary, lang, now)
+    getattr(st, kind)(message)
+    tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)
+    progress = data.cached(testing_queries.grid_progress, round_id=round_id, now=now)
+    if not progress.empty:
+        st.subheader(t("tpage.ranking_title", lang))
+        # An HTML table, so the kiosk's large type applies; grid, state, missing, coverage.
+        st.table(tv.ranked_grid_table(progress.head(GRIDS_BEHIND), lang).iloc[:, :4])
 
 
 page()

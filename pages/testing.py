@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_int, fmt_num, fmt_pct, t
+from gridcore.i18n import enum_label, fmt_int, t
 from gridcore.models import AreaLevel, UserRole
 from gridcore.policy import DEFAULT_POLICY
 from gridcore.queries import areas
@@ -70,7 +70,7 @@ def _live(lang: str, round_id: int) -> None:
     views.updated_caption(lang)
     kind, message = tv.forecast_message(summary, lang, now)
     getattr(st, kind)(message)
-    _headline(lang, summary)
+    tv.round_headline(summary, lang)
     _unhandled_positives(lang)
     progress = data.cached(tq.grid_progress, round_id=round_id, now=now)
     if progress.empty:
@@ -107,50 +107,6 @@ def _selected_rows(event: Any) -> list[int]:
         return list(event["selection"]["rows"])
     except (KeyError, TypeError):
         return []
-
-
-def _headline(lang: str, summary: tq.RoundSummary) -> None:
-    """Eight figures, four to a row (two to a row on a phone)."""
-    street, fc, info = summary.street, summary.forecast, summary.round
-    if info.closed_at is not None:
-        finish = "—"
-    elif fc.projected_finish is None:
-        finish = t("tpage.finish_unknown", lang)
-    else:
-        finish = tv.clock_time(fc.projected_finish)
-    pace = summary.pace.per_hour
-    figures = (
-        ("tpage.coverage", fmt_pct(street.coverage, lang), "tpage.coverage_help"),
-        ("tpage.missing", fmt_int(street.missing), "tpage.missing_help"),
-        ("tpage.behind_grids", fmt_int(summary.behind_grids), "tpage.behind_grids_help"),
-        ("tpage.positives", fmt_int(street.positives), None),
-        (
-            "tpage.pace",
-            fmt_num(pace, lang, 0) if pace is not None else "—",
-            "tpage.pace_help",
-        ),
-        ("tpage.finish", finish, None),
-        ("tpage.deadline", tv.clock_time(info.deadline_at), None),
-        ("tpage.pending", fmt_int(street.pending), None),
-    )
-    box = st.container(key="tp_headline")
-    for start in (0, 4):
-        cols = box.columns(4)
-        for col, (label, value, help_key) in zip(cols, figures[start : start + 4], strict=True):
-            col.metric(
-                t(label, lang),
-                value,
-                help=t(help_key, lang) if help_key else None,
-                border=True,
-            )
-    st.caption(
-        t(
-            "tpage.sampled_of",
-            lang,
-            sampled=fmt_int(street.expected - street.missing),
-            expected=fmt_int(street.expected),
-        )
-    )
 
 
 def _unhandled_positives(lang: str) -> None:

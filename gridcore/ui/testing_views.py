@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -14,7 +14,7 @@ import streamlit as st
 
 from gridcore.analytics.campaign import Staffing
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
+from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, fmt_pct, t
 from gridcore.io.tabular import MIME_TYPES, frame_bytes
 from gridcore.models import AreaLevel
 from gridcore.queries import areas
@@ -114,6 +114,10 @@ def local_time(moment: datetime | None, lang: str) -> str:
     return fmt_datetime(moment.astimezone(get_settings().tz), lang)
 
 
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(get_settings().tz).date()
+
+
 def clock_time(moment: datetime | None) -> str:
     """HH:MM in the deployment's time zone."""
     if moment is None or moment != moment:
@@ -187,6 +191,60 @@ def schedule_word(*, missing: int, behind: bool, lang: str) -> str:
     if missing <= 0:
         return t("tpage.done", lang)
     return t("tpage.behind", lang) if behind else t("tpage.on_track", lang)
+
+
+# The forecast sentence above them names the projected finish in full.
+KIOSK_FIGURES = ("tpage.coverage", "tpage.missing", "tpage.pace", "tpage.deadline")
+
+
+def round_headline(
+    summary: testing_queries.RoundSummary, lang: str, only: tuple[str, ...] | None = None
+) -> None:
+    """A round's figures (all eight, or `only` these), four to a row; no personal data."""
+    street, fc, info = summary.street, summary.forecast, summary.round
+    if info.closed_at is not None:
+        finish = "—"
+    elif fc.projected_finish is None:
+        finish = t("tpage.finish_unknown", lang)
+    elif _local_day(fc.projected_finish) == _local_day(info.deadline_at):
+        finish = clock_time(fc.projected_finish)
+    else:  # a clock time alone would read as the deadline's day; month-day keeps it short
+        finish = f"{fc.projected_finish.astimezone(get_settings().tz):%m-%d %H:%M}"
+    pace = summary.pace.per_hour
+    figures: tuple[tuple[str, str, str | None], ...] = (
+        ("tpage.coverage", fmt_pct(street.coverage, lang), "tpage.coverage_help"),
+        ("tpage.missing", fmt_int(street.missing), "tpage.missing_help"),
+        ("tpage.behind_grids", fmt_int(summary.behind_grids), "tpage.behind_grids_help"),
+        ("tpage.positives", fmt_int(street.positives), None),
+        (
+            "tpage.pace",
+            fmt_num(pace, lang, 0) if pace is not None else "—",
+            "tpage.pace_help",
+        ),
+        ("tpage.finish", finish, None),
+        ("tpage.deadline", clock_time(info.deadline_at), None),
+        ("tpage.pending", fmt_int(street.pending), None),
+    )
+    if only is not None:
+        figures = tuple(f for f in figures if f[0] in only)
+    box = st.container(key="tp_headline")
+    for start in range(0, len(figures), 4):
+        cols = box.columns(4)
+        for col, (label, value, help_key) in zip(cols, figures[start : start + 4], strict=False):
+            col.metric(
+                t(label, lang),
+                value,
+                help=t(help_key, lang) if help_key else None,
+                border=True,
+            )
+    st.caption(
+        t(
+            "tpage.sampled_of",
+            lang,
+            sampled=fmt_int(street.expected - street.missing),
+            expected=fmt_int(street.expected),
+        )
+    )
 
 
 def ranked_grid_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:

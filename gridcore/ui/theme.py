@@ -54,6 +54,8 @@ h3 {font-size: 1.9rem !important;}
 [data-testid="stMetricLabel"] p {font-size: 1.5rem !important;}
 [data-testid="stMetricDelta"] {font-size: 1.4rem !important;}
 .gc-attention li {font-size: 1.5rem; margin-bottom: .4rem;}
+[data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.5rem !important;}
+[data-testid="stAlertContainer"] p {font-size: 1.5rem !important;}
 </style>
 """
 
