@@ -37,7 +37,7 @@ KIOSK_ROTATE_SECONDS = 5
 DESKTOP = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 RENDER_TIMEOUT_MS = 60_000
-# A page with a WebGL map counts until the map's canvas is there, and this Chromium has no
+# A page with a WebGL map counts until the map is drawn (settle), and this Chromium has no
 # GPU: each new map blocks its main thread for 0.1 s to 14 s (measured) while the software
 # renderer draws the first frame (ReadPixels waiting on SwiftShader), whatever the map shows.
 # That says nothing of a real screen, so such pages are held to this bound instead.
@@ -117,6 +117,30 @@ WAIT_FOR_IDLE = """() => {
         && !document.querySelector('[data-testid="stSkeleton"]')
         && !document.querySelector('[data-stale="true"]');
 }"""
+
+
+# Resolves once the page has drawn frames without a pause for QUIET_S: the main thread is free
+# again, a WebGL map's first (software-rendered) frame included.
+QUIET_S = 0.5
+SETTLED = """(quietMs) => new Promise(resolve => {
+    const begin = performance.now();
+    let last = begin, quiet = 0;
+    function tick(now) {
+        const gap = now - last;
+        last = now;
+        quiet = gap < 100 ? quiet + gap : 0;
+        if (quiet >= quietMs || now - begin > 60000) resolve(true);
+        else requestAnimationFrame(tick);
+    }
+    requestAnimationFrame(tick);
+})"""
+
+
+def settle(page: Page) -> float:
+    """Wait until the page draws smoothly again; the seconds that took, the quiet window not."""
+    start = time.perf_counter()
+    page.evaluate(SETTLED, QUIET_S * 1000)
+    return max(0.0, time.perf_counter() - start - QUIET_S)
 
 
 @dataclass(frozen=True)

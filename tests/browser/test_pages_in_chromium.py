@@ -33,9 +33,12 @@ from .browser_support import (
     SCREENSHOTS,
     Driver,
     serve,
+    settle,
 )
 
 pytestmark = pytest.mark.browser
+
+KIOSK_PANELS = 4  # pages/kiosk.py: headline, map, testing, trend
 
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -119,7 +122,10 @@ def _go(
     page.wait_for_function(
         PAGE_READY, arg=[path, previous, expected_heading, needs_canvas], polling="raf"
     )
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    # A map's first frame blocks the browser after the page is ready: count it here, not
+    # against the page visited next.
+    return seconds + settle(page) if needs_canvas else seconds
 
 
 def _english_titles() -> list[str]:
@@ -321,7 +327,7 @@ def test_kiosk_on_a_projector(driver: Driver) -> None:
 
         # The headline panel comes round within one rotation of all panels.
         value = page.locator('[data-testid="stMetricValue"]').first
-        value.wait_for(state="visible", timeout=(3 * KIOSK_ROTATE_SECONDS + 15) * 1000)
+        value.wait_for(state="visible", timeout=(KIOSK_PANELS * KIOSK_ROTATE_SECONDS + 15) * 1000)
         page.wait_for_timeout(300)
         size = page.evaluate(
             """() => parseFloat(getComputedStyle(
@@ -330,7 +336,7 @@ def test_kiosk_on_a_projector(driver: Driver) -> None:
         assert size >= 48, f"headline numbers are {size}px high; a projector needs 48px or more"
         page.screenshot(path=SCREENSHOTS / "kiosk-en-1920x1080.png")
 
-        texts = _kiosk_texts(page, 3 * KIOSK_ROTATE_SECONDS + 2)
+        texts = _kiosk_texts(page, KIOSK_PANELS * KIOSK_ROTATE_SECONDS + 2)
         names, phones = _personal_data(driver)
         assert len(names) > 1000, "the demo street should have many named residents"
         seen = "\n".join(texts)

@@ -20,7 +20,14 @@ from gridcore.models import Area, TestRecord, User, UserGrid
 from gridcore.queries import testing as tq
 from gridcore.services.base import SYSTEM
 
-from .browser_support import ARTIFACTS, MAP_PAGE_TIME_LIMIT_S, PHONE, SCREENSHOTS, Driver
+from .browser_support import (
+    ARTIFACTS,
+    MAP_PAGE_TIME_LIMIT_S,
+    PHONE,
+    SCREENSHOTS,
+    Driver,
+    settle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -198,7 +205,11 @@ def test_testing_page_times_on_the_street(driver: Driver) -> None:
                 page.wait_for_url(f"**/{name}*")
                 page.locator(selector, has_text=heading).first.wait_for(state="visible")
                 driver.wait_for_render(page)
-                times[name].append(time.perf_counter() - started)
+                seconds = time.perf_counter() - started
+                if name == "testing":  # its map's first frame counts here, not on the roll call
+                    page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
+                    seconds = time.perf_counter() - started + settle(page)
+                times[name].append(seconds)
         assert page.locator(EXCEPTION).count() == 0
     finally:
         context.close()
