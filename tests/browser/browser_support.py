@@ -41,7 +41,7 @@ RENDER_TIMEOUT_MS = 60_000
 # GPU: each new map blocks its main thread for 0.1 s to 14 s (measured) while the software
 # renderer draws the first frame (ReadPixels waiting on SwiftShader), whatever the map shows.
 # That says nothing of a real screen, so such pages are held to this bound instead.
-MAP_PAGE_TIME_LIMIT_S = 12.0
+MAP_PAGE_TIME_LIMIT_S = 15.0
 
 
 @dataclass(frozen=True)
