@@ -6,7 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,11 +19,8 @@ class ConfigError(ValueError):
     """A setting in the environment cannot be used; the message says which and why."""
 
 
-def _secret_key() -> str:
-    """The key that signs kiosk links: GRIDCORE_SECRET_KEY, else one kept in data/."""
-    key = os.environ.get("GRIDCORE_SECRET_KEY")
-    if key:
-        return key
+def _stored_secret_key() -> str:
+    """The key kept in data/.secret_key, made on first use (one server, no key configured)."""
     path = DATA_DIR / ".secret_key"
     if path.exists():
         return path.read_text().strip()
@@ -46,12 +43,18 @@ class Settings:
     basemap_url: str = ""
     # "wgs84" or "gcj02": the datum of the tiles at basemap_url.
     basemap_datum: str = "wgs84"
-    secret_key: str = field(default="", repr=False)
+    # GRIDCORE_SECRET_KEY; empty means the key kept in data/, read or made on first use.
+    configured_secret_key: str = field(default="", repr=False)
 
     @property
     def tz(self) -> tzinfo:
         """The deployment's time zone (the calendar day that dashboards count by)."""
         return ZoneInfo(self.timezone_name)
+
+    @cached_property
+    def secret_key(self) -> str:
+        """The key that signs kiosk links: GRIDCORE_SECRET_KEY, else one kept in data/."""
+        return self.configured_secret_key or _stored_secret_key()
 
     @property
     def is_sqlite(self) -> bool:
@@ -96,7 +99,7 @@ def load_settings() -> Settings:
         kiosk_rotate_seconds=_int("GRIDCORE_KIOSK_ROTATE_SECONDS", 20, 5),
         basemap_url=os.environ.get("GRIDCORE_BASEMAP_URL", "").strip(),
         basemap_datum=datum,
-        secret_key=_secret_key(),
+        configured_secret_key=os.environ.get("GRIDCORE_SECRET_KEY", "").strip(),
     )
 
 

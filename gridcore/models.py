@@ -663,6 +663,22 @@ class AuditEntry(SQLModel, table=True):
     changes: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
+class ReplayKey(SQLModel, table=True):
+    """A form submission already written: the client token it carried and the row it wrote.
+
+    A second submission with the same token (a double tap, a resent form) finds this row and
+    returns what the first one wrote instead of writing again.
+    """
+
+    __table_args__ = (UniqueConstraint("username", "client_token", name="uq_replaykey_token"),)
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=40)
+    client_token: str = Field(max_length=64)
+    entity: str = Field(max_length=40)
+    entity_id: str | None = Field(default=None, max_length=40)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
 def vulnerability_tags(value: str) -> list[str]:
     """Split a stored vulnerability list into its tags."""
     return [tag for tag in value.split(",") if tag]

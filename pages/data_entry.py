@@ -7,13 +7,14 @@ from typing import Any
 import streamlit as st
 from sqlmodel import Session
 
+from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, t
-from gridcore.io import residents, test_results
+from gridcore.io import residents
+from gridcore.io import testing as test_results
 from gridcore.io.exchange import KINDS, export_file, export_file_name, import_table, read_file
 from gridcore.io.report import ImportConflict, ImportReport, describe, summary
 from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
 from gridcore.models import UserRole
-from gridcore.services.base import Actor, PermissionDenied
 from gridcore.ui import data, session
 
 PREVIEW_KEY = "io_preview"

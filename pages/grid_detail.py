@@ -5,10 +5,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from gridcore.access import Actor
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_date, fmt_datetime, fmt_int, fmt_pct, t
-from gridcore.queries import areas, grid_detail
-from gridcore.services.base import Actor
+from gridcore.queries import (
+    areas,
+    cases,
+    requests,
+    residents,
+    stock,
+    tasks,
+    testing,
+    workforce,
+    zones,
+)
 from gridcore.ui import charts, data, session, views
 from gridcore.ui.maps import MapLayers
 
@@ -114,7 +124,7 @@ def _grid(lang: str, actor: Actor, code: str) -> None:
 def _map(lang: str, frame: pd.DataFrame, code: str, grid_id: int) -> None:
     one = frame[frame["code"] == code]
     layers = MapLayers(
-        zones=data.cached(grid_detail.zone_orders, today=data.today()),
+        zones=data.cached(zones.zone_orders, today=data.today()),
         buildings=data.cached(areas.buildings, grid_id=grid_id),
     )
     gmap = views.grid_map(frame=one, measure="risk_level", lang=lang, layers=layers, height=420)
@@ -135,7 +145,7 @@ def _labels(series: pd.Series, prefix: str, lang: str) -> pd.Series:
 
 
 def _people(lang: str, actor: Actor, grid_id: int) -> None:
-    people = data.cached(grid_detail.grid_people, grid_id=grid_id)
+    people = data.cached(residents.grid_people, grid_id=grid_id)
     c1, c2, c3 = st.columns(3)
     c1.metric(t("grid.buildings", lang), fmt_int(people.get("buildings")))
     c2.metric(t("grid.households", lang), fmt_int(people.get("households")))
@@ -151,7 +161,7 @@ def _people(lang: str, actor: Actor, grid_id: int) -> None:
             )
         )
     st.subheader(t("grid.workers", lang))
-    workers = data.cached(grid_detail.grid_workers, grid_id=grid_id, actor=actor)
+    workers = data.cached(workforce.grid_workers, grid_id=grid_id, actor=actor)
     workers = workers.assign(
         role=_labels(workers["role"], "worker_role", lang),
         employment=_labels(workers["employment"], "employment", lang),
@@ -174,16 +184,16 @@ def _people(lang: str, actor: Actor, grid_id: int) -> None:
 
 
 def _cases(lang: str, actor: Actor, grid_id: int) -> None:
-    cases = data.cached(grid_detail.grid_cases, grid_id=grid_id, actor=actor)
-    cases = cases.assign(
-        reported_date=cases["reported_date"].map(lambda d: fmt_date(d, lang)),
-        kind=_labels(cases["kind"], "case_kind", lang),
-        status=_labels(cases["status"], "case_status", lang),
-        found_via=_labels(cases["found_via"], "found_via", lang),
+    case_rows = data.cached(cases.grid_cases, grid_id=grid_id, actor=actor)
+    case_rows = case_rows.assign(
+        reported_date=case_rows["reported_date"].map(lambda d: fmt_date(d, lang)),
+        kind=_labels(case_rows["kind"], "case_kind", lang),
+        status=_labels(case_rows["status"], "case_status", lang),
+        found_via=_labels(case_rows["found_via"], "found_via", lang),
     )
     st.subheader(t("grid.cases", lang))
     _table(
-        cases,
+        case_rows,
         {
             "reported_date": "table.reported",
             "kind": "table.kind",
@@ -196,9 +206,7 @@ def _cases(lang: str, actor: Actor, grid_id: int) -> None:
         empty_key="grid.no_cases",
     )
     st.subheader(t("grid.quarantine", lang))
-    contacts = data.cached(
-        grid_detail.grid_contacts, grid_id=grid_id, today=data.today(), actor=actor
-    )
+    contacts = data.cached(cases.grid_contacts, grid_id=grid_id, today=data.today(), actor=actor)
     contacts = contacts.assign(
         contact_type=_labels(contacts["contact_type"], "contact_type", lang),
         quarantine_place=_labels(contacts["quarantine_place"], "quarantine_place", lang),
@@ -222,7 +230,7 @@ def _cases(lang: str, actor: Actor, grid_id: int) -> None:
 
 
 def _testing(lang: str, grid_id: int) -> None:
-    rounds = data.cached(grid_detail.grid_testing, grid_id=grid_id)
+    rounds = data.cached(testing.grid_testing, grid_id=grid_id)
     if rounds.empty:
         st.info(t("grid.no_rounds", lang))
         return
@@ -249,23 +257,23 @@ def _testing(lang: str, grid_id: int) -> None:
 
 def _requests(lang: str, actor: Actor, grid_id: int) -> None:
     now = data.now().replace(second=0, microsecond=0)
-    requests = data.cached(grid_detail.grid_requests, grid_id=grid_id, now=now, actor=actor)
+    request_rows = data.cached(requests.grid_requests, grid_id=grid_id, now=now, actor=actor)
     st.subheader(t("grid.requests", lang))
     open_only = st.toggle(t("grid.open_only", lang), value=True, key="req_open_only")
-    if open_only and not requests.empty:
-        requests = requests[requests["status"].isin(["new", "assigned", "in_progress"])]
-    requests = requests.assign(
+    if open_only and not request_rows.empty:
+        request_rows = request_rows[request_rows["status"].isin(["new", "assigned", "in_progress"])]
+    request_rows = request_rows.assign(
         created_at=[
-            fmt_datetime(v.astimezone(get_settings().tz), lang) for v in requests["created_at"]
+            fmt_datetime(v.astimezone(get_settings().tz), lang) for v in request_rows["created_at"]
         ],
-        category=_labels(requests["category"], "request_category", lang),
-        urgency=_labels(requests["urgency"], "urgency", lang),
-        status=_labels(requests["status"], "request_status", lang),
-        overdue=requests["overdue"].map(lambda v: t("common.yes", lang) if v else ""),
-        age_hours=requests["age_hours"].round(1),
+        category=_labels(request_rows["category"], "request_category", lang),
+        urgency=_labels(request_rows["urgency"], "urgency", lang),
+        status=_labels(request_rows["status"], "request_status", lang),
+        overdue=request_rows["overdue"].map(lambda v: t("common.yes", lang) if v else ""),
+        age_hours=request_rows["age_hours"].round(1),
     )
     _table(
-        requests,
+        request_rows,
         {
             "created_at": "table.created",
             "category": "table.category",
@@ -280,18 +288,18 @@ def _requests(lang: str, actor: Actor, grid_id: int) -> None:
         empty_key="grid.no_requests",
     )
     st.subheader(t("grid.tasks", lang))
-    tasks = data.cached(grid_detail.grid_tasks, grid_id=grid_id, now=now, actor=actor)
-    tasks = tasks.assign(
-        kind=_labels(tasks["kind"], "task_kind", lang),
-        status=_labels(tasks["status"], "task_status", lang),
+    task_rows = data.cached(tasks.grid_tasks, grid_id=grid_id, now=now, actor=actor)
+    task_rows = task_rows.assign(
+        kind=_labels(task_rows["kind"], "task_kind", lang),
+        status=_labels(task_rows["status"], "task_status", lang),
         due_at=[
             fmt_datetime(v.astimezone(get_settings().tz), lang) if v is not None and v == v else "—"
-            for v in tasks["due_at"]
+            for v in task_rows["due_at"]
         ],
-        overdue=tasks["overdue"].map(lambda v: t("common.yes", lang) if v else ""),
+        overdue=task_rows["overdue"].map(lambda v: t("common.yes", lang) if v else ""),
     )
     _table(
-        tasks,
+        task_rows,
         {
             "kind": "table.kind",
             "title": "table.title",
@@ -306,12 +314,12 @@ def _requests(lang: str, actor: Actor, grid_id: int) -> None:
 
 
 def _stock(lang: str, grid_id: int) -> None:
-    stock = data.cached(grid_detail.grid_stock, grid_id=grid_id)
-    stock = stock.assign(
-        below_min=stock["below_min"].map(lambda v: t("common.yes", lang) if v else "")
+    stock_rows = data.cached(stock.grid_stock, grid_id=grid_id)
+    stock_rows = stock_rows.assign(
+        below_min=stock_rows["below_min"].map(lambda v: t("common.yes", lang) if v else "")
     )
     _table(
-        stock,
+        stock_rows,
         {
             "depot": "table.depot",
             "item": "table.item",

@@ -7,7 +7,7 @@ import streamlit as st
 
 from gridcore.config import get_settings
 from gridcore.i18n import t
-from gridcore.queries import areas, grid_detail
+from gridcore.queries import areas, stock, testing, zones
 from gridcore.ui import data, session, views
 from gridcore.ui.maps import MEASURES, MapLayers, format_measure, rank_by_measure
 
@@ -44,10 +44,12 @@ def _live(
     latest_round = frame["latest_round_id"].dropna()
     round_id = int(latest_round.iloc[0]) if not latest_round.empty else None
     layers = MapLayers(
-        zones=data.cached(grid_detail.zone_orders, today=today),
+        zones=data.cached(zones.zone_orders, today=today),
         buildings=data.cached(areas.buildings) if show_buildings else None,
-        sites=data.cached(areas.test_sites, round_id=round_id) if show_sites and round_id else None,
-        depots=data.cached(areas.depots) if show_depots else None,
+        sites=data.cached(testing.site_points, round_id=round_id)
+        if show_sites and round_id
+        else None,
+        depots=data.cached(stock.depots) if show_depots else None,
     )
     gmap = views.grid_map(frame=frame, measure=measure, lang=lang, layers=layers, height=MAP_HEIGHT)
     clicked = views.show_map(gmap, key="grid_map", height=MAP_HEIGHT, selectable=True)

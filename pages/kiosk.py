@@ -12,7 +12,7 @@ from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
 from gridcore.ui import charts, data, session, views
-from gridcore.ui import testing_views as tv
+from gridcore.ui import testing as tv
 
 PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
 # The testing panel lists this many grids, most people missing first.

@@ -10,13 +10,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
 from gridcore.i18n import fmt_int, fmt_pct, t
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
-from gridcore.services.base import Actor, PermissionDenied, ValidationFailed
-from gridcore.ui import data, session
-from gridcore.ui import testing_views as tv
+from gridcore.services.base import ValidationFailed
+from gridcore.ui import data, forms, session, views
+from gridcore.ui import testing as tv
 
 ALL = "__all__"
 
@@ -53,7 +54,7 @@ def _pick_grid(lang: str, actor: Actor, progress: pd.DataFrame) -> str | None:
     labels = {
         str(r.code): f"{tv.area_name(r.name, r.name_zh, lang)} · {r.code} · "
         + t("tpage.rc_missing", lang, n=fmt_int(r.missing))
-        for r in progress.itertuples(index=False)
+        for r in views.table_rows(progress)
     }
     requested = st.query_params.get("grid")
     if requested is not None and requested != st.session_state.get("rc_grid_url"):
@@ -122,7 +123,7 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
         _households(lang, actor, round_id, roll, writable)
     st.divider()
     st.toggle(t("tpage.rc_print", lang), key="rc_print")
-    tv.download_buttons(
+    forms.download_buttons(
         tv.roll_call_export(roll, lang), name=f"roll-call-{code}-round-{round_id}", lang=lang,
         key="rc_download",
     )  # fmt: skip
@@ -166,11 +167,11 @@ def _household(
             else ""
         )
         st.html(
-            f'<div class="gc-hh">{tv.html_text(t("tpage.rc_household", lang, unit=unit))}'
+            f'<div class="gc-hh">{forms.html_text(t("tpage.rc_household", lang, unit=unit))}'
             f'<span class="sub">{t("tpage.rc_household_missing", lang, n=len(people))}</span>'
             f"{task}</div>"
         )
-        for person in people.itertuples(index=False):
+        for person in views.table_rows(people):
             st.html(_person_html(person, lang))
             if writable:
                 st.button(
@@ -184,14 +185,14 @@ def _household(
 
 
 def _person_html(person: object, lang: str) -> str:
-    name = tv.html_text(getattr(person, "name", ""))
+    name = forms.html_text(getattr(person, "name", ""))
     phone = getattr(person, "phone", None)
     parts = [f"<b>{name}</b>"]
     if isinstance(phone, str) and phone:
         if "*" in phone:
-            parts.append(tv.html_text(phone))
+            parts.append(forms.html_text(phone))
         else:
-            parts.append(f'<a href="tel:{tv.html_text(phone)}">{tv.html_text(phone)}</a>')
+            parts.append(f'<a href="tel:{forms.html_text(phone)}">{forms.html_text(phone)}</a>')
     years = tv.age(getattr(person, "birth_year", None))
     if years is not None:
         parts.append(t("tpage.rc_age", lang, age=years))
@@ -201,7 +202,7 @@ def _person_html(person: object, lang: str) -> str:
         words = tv.vulnerability_words(tags, lang)
         if tv.needs_visit(tags):
             words = f"{t('tpage.rc_visit', lang)}: {words}"
-        line += f' <span class="tags">{tv.html_text(words)}</span>'
+        line += f' <span class="tags">{forms.html_text(words)}</span>'
     return f'<div class="gc-person">{line}</div>'
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, t
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
-from gridcore.services.base import Actor, PermissionDenied, ValidationFailed
-from gridcore.ui import data, session
-from gridcore.ui import testing_views as tv
+from gridcore.services.base import ValidationFailed
+from gridcore.ui import data, session, views
+from gridcore.ui import testing as tv
 
 DOOR = "door"
 MIN_CHARS = 2
@@ -67,7 +68,7 @@ def _setup_label(lang: str) -> str | None:
 
 def _pick_place(lang: str, sites: pd.DataFrame) -> str:
     """'door' or a site id as text; the choice is kept for the session (also across pages)."""
-    names = {str(int(r.site_id)): str(r.name) for r in sites.itertuples(index=False)}
+    names = {str(int(r.site_id)): str(r.name) for r in views.table_rows(sites)}
     options = [*names, DOOR]
     kept = st.session_state.get("desk_place")
     if st.session_state.get("desk_place_w") not in options:
@@ -129,7 +130,7 @@ def _results(lang: str, actor: Actor, round_id: int, place: str, tube: str, quer
     if found.empty:
         st.info(t("tpage.no_match", lang, text=query))
         return
-    for row in found.itertuples(index=False):
+    for row in views.table_rows(found):
         where = f"{row.building} {row.unit}"
         label = f"{row.name} · {where}"
         if isinstance(row.phone, str) and row.phone:

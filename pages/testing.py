@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_int, t
 from gridcore.models import AreaLevel, UserRole
@@ -19,9 +20,9 @@ from gridcore.policy import DEFAULT_POLICY
 from gridcore.queries import areas
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
-from gridcore.services.base import Actor, PermissionDenied, ValidationFailed
-from gridcore.ui import charts, data, session, views
-from gridcore.ui import testing_views as tv
+from gridcore.services.base import ValidationFailed
+from gridcore.ui import charts, data, forms, session, views
+from gridcore.ui import testing as tv
 
 MAP_HEIGHT = 460
 # No floating tool bar: it covers the legends on a phone, and a kiosk has no mouse.
@@ -116,7 +117,7 @@ def _unhandled_positives(lang: str) -> None:
         return
     with st.container(border=True):
         st.error(t("tpage.unhandled_title", lang, n=fmt_int(len(unhandled))))
-        for row in unhandled.head(10).itertuples(index=False):
+        for row in views.table_rows(unhandled.head(10)):
             line, link = st.columns([3, 1])
             line.markdown(
                 t(
@@ -216,7 +217,7 @@ def _scope_options(lang: str) -> dict[int, str]:
         (AreaLevel.grid, "tpage.scope_grid"),
     ):
         shapes = data.cached(areas.area_shapes, level=level)
-        for row in shapes.itertuples(index=False):
+        for row in views.table_rows(shapes):
             name = tv.area_name(row.name, row.name_zh, lang)
             options[int(row.area_id)] = t(key, lang, name=f"{name} · {row.code}")
     return options
@@ -235,7 +236,7 @@ def _open_form(lang: str, actor: Actor) -> None:
     options = _scope_options(lang)
     start = (data.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
     deadline = start + timedelta(hours=DEFAULT_POLICY.round_max_hours)
-    token = tv.form_token("tp_open")
+    token = forms.form_token("tp_open")
     sites_default = pd.DataFrame(
         {"name": pd.Series([], dtype="string"), "hourly_capacity": [], "desks": []}
     )
@@ -301,8 +302,8 @@ def _open_form(lang: str, actor: Actor) -> None:
             (deadline_error, "deadline_at"),
             (sites_error, "sites"),
         ):
-            tv.show_field_error(slot, exc.errors, field, lang)
-        rest = tv.other_errors(exc.errors, _OPEN_FIELDS)
+            forms.show_field_error(slot, exc.errors, field, lang)
+        rest = forms.other_errors(exc.errors, _OPEN_FIELDS)
         if rest:
             top.error(" ".join(t(m, lang) for m in rest.values()))
         return
@@ -310,7 +311,7 @@ def _open_form(lang: str, actor: Actor) -> None:
         top.error(t("tpage.not_allowed", lang))
         return
     data.invalidate()
-    tv.renew_token("tp_open")
+    forms.renew_token("tp_open")
     # The round picker adopts a ?round= it has not seen yet: the new round is shown.
     st.query_params["round"] = str(created.id)
     st.session_state.pop("tp_round_url", None)
@@ -428,7 +429,7 @@ def _positive_search(lang: str, actor: Actor, round_id: int) -> None:
     if found.empty:
         st.info(t("tpage.no_match", lang, text=text.strip()))
         return
-    for row in found.itertuples(index=False):
+    for row in views.table_rows(found):
         label = f"{row.name} · {row.grid_code} · {row.building} {row.unit}"
         line, action = st.columns([3, 1])
         if not row.sampled:

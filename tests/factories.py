@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
+from gridcore.access import SYSTEM, Actor
 from gridcore.config import local_today
 from gridcore.models import (
     Area,
@@ -37,16 +38,14 @@ from gridcore.models import (
     ZoneOrder,
     utcnow,
 )
-from gridcore.services.base import SYSTEM, Actor
-from gridcore.services.cases import create_case
-from gridcore.services.contacts import create_contact
+from gridcore.services.cases import create_case, create_contact
 from gridcore.services.requests import create_request
 from gridcore.services.residents import (
     register_resident,
 )
 from gridcore.services.stock import record_stock_movement
 from gridcore.services.tasks import create_task
-from gridcore.services.workers import create_worker
+from gridcore.services.workforce import create_worker
 from gridcore.services.zones import issue_zone_order
 
 ADMIN = Actor(username="ada", role=UserRole.admin, user_id=1)

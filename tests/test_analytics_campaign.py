@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from gridcore.analytics import campaign
+from gridcore.analytics import testing as campaign
 from gridcore.policy import Policy
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

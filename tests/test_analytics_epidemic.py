@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from gridcore.analytics import epidemic
+from gridcore.analytics import cases as epidemic
+from gridcore.analytics import zones
 from gridcore.policy import Policy
 
 TODAY = date(2026, 3, 21)
@@ -67,25 +68,25 @@ def test_days_since_the_last_case() -> None:
 def test_quiet_days_count_from_the_later_of_order_start_and_last_case() -> None:
     # Controlled on the 14th, last community case the 13th: quiet 7 days on the 21st.
     assert (
-        epidemic.quiet_days(
+        zones.quiet_days(
             order_start=date(2026, 3, 14), last_case_day=date(2026, 3, 13), today=TODAY
         )
         == 7
     )
     # Sealed on the 16th, a community case today: not quiet at all.
-    assert epidemic.quiet_days(order_start=date(2026, 3, 16), last_case_day=TODAY, today=TODAY) == 0
-    assert epidemic.quiet_days(order_start=date(2026, 3, 18), last_case_day=None, today=TODAY) == 3
+    assert zones.quiet_days(order_start=date(2026, 3, 16), last_case_day=TODAY, today=TODAY) == 0
+    assert zones.quiet_days(order_start=date(2026, 3, 18), last_case_day=None, today=TODAY) == 3
 
 
 def test_stepdown_follows_the_policy_for_each_level() -> None:
     policy = Policy(sealed_stepdown_days=7, controlled_stepdown_days=5)
-    assert epidemic.stepdown_days_left(level="sealed", quiet_days=0, policy=policy) == 7
-    assert epidemic.stepdown_days_left(level="sealed", quiet_days=7, policy=policy) == 0
-    assert epidemic.stepdown_days_left(level="sealed", quiet_days=12, policy=policy) == 0
-    assert epidemic.stepdown_days_left(level="controlled", quiet_days=3, policy=policy) == 2
-    assert epidemic.stepdown_days_left(level="controlled", quiet_days=5, policy=policy) == 0
-    assert epidemic.stepdown_days_left(level="precaution", quiet_days=9, policy=policy) is None
-    assert epidemic.stepdown_days_left(level="", quiet_days=9, policy=policy) is None
+    assert zones.stepdown_days_left(level="sealed", quiet_days=0, policy=policy) == 7
+    assert zones.stepdown_days_left(level="sealed", quiet_days=7, policy=policy) == 0
+    assert zones.stepdown_days_left(level="sealed", quiet_days=12, policy=policy) == 0
+    assert zones.stepdown_days_left(level="controlled", quiet_days=3, policy=policy) == 2
+    assert zones.stepdown_days_left(level="controlled", quiet_days=5, policy=policy) == 0
+    assert zones.stepdown_days_left(level="precaution", quiet_days=9, policy=policy) is None
+    assert zones.stepdown_days_left(level="", quiet_days=9, policy=policy) is None
 
 
 def test_quarantine_length_and_planned_end_from_the_policy() -> None:

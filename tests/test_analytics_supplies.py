@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridcore.analytics import supplies
+from gridcore.analytics import stock as supplies
 
 
 def test_depot_minimum_overrides_the_item_default() -> None:

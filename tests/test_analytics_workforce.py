@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gridcore.analytics import workforce
+from gridcore.analytics import requests, workforce
 from gridcore.policy import Policy
 
 NOW = datetime(2026, 3, 21, 4, 0, tzinfo=UTC)
@@ -43,28 +43,25 @@ def test_understaffed_against_the_policy_standard() -> None:
 )
 def test_request_targets_follow_the_default_policy(category: str, urgency: str, hours: int) -> None:
     policy = Policy()
-    assert (
-        workforce.request_target_hours(category=category, urgency=urgency, policy=policy) == hours
-    )
-    assert workforce.request_targets(policy=policy)[(category, urgency)] == hours
+    assert requests.request_target_hours(category=category, urgency=urgency, policy=policy) == hours
+    assert requests.request_targets(policy=policy)[(category, urgency)] == hours
 
 
 def test_request_targets_follow_a_changed_policy() -> None:
     policy = Policy(target_hours_urgent_medical=1, target_hours_medicine=12,
                     target_hours_food=6, target_hours_other=48)  # fmt: skip
     assert (
-        workforce.request_target_hours(category="medical_care", urgency="urgent", policy=policy)
-        == 1
+        requests.request_target_hours(category="medical_care", urgency="urgent", policy=policy) == 1
     )
-    assert workforce.request_target_hours(category="food", urgency="normal", policy=policy) == 6
-    assert workforce.request_target_hours(category="other", urgency="urgent", policy=policy) == 48
+    assert requests.request_target_hours(category="food", urgency="normal", policy=policy) == 6
+    assert requests.request_target_hours(category="other", urgency="urgent", policy=policy) == 48
 
 
 def test_an_open_request_is_overdue_once_past_its_target() -> None:
     policy = Policy()
 
     def overdue(category: str, urgency: str, status: str, age_hours: float) -> bool:
-        return workforce.request_overdue(
+        return requests.request_overdue(
             category=category, urgency=urgency, status=status,
             created_at=NOW - timedelta(hours=age_hours), now=NOW, policy=policy,
         )  # fmt: skip
@@ -80,7 +77,7 @@ def test_an_open_request_is_overdue_once_past_its_target() -> None:
 
 def test_closed_requests_are_never_overdue() -> None:
     for status in ("done", "cancelled"):
-        assert not workforce.request_overdue(
+        assert not requests.request_overdue(
             category="medical_care", urgency="urgent", status=status,
             created_at=NOW - timedelta(hours=100), now=NOW, policy=Policy(),
         )  # fmt: skip

@@ -44,7 +44,7 @@ def _parse(path: Path) -> ast.AST:
 def test_the_scan_sees_the_product() -> None:
     files = {p.relative_to(ROOT).as_posix() for p in _product_files()}
     assert "gridcore/models.py" in files
-    assert "gridcore/services/auth.py" in files
+    assert "gridcore/services/access.py" in files
 
 
 def test_streamlit_is_imported_only_at_the_edge() -> None:
@@ -185,5 +185,97 @@ def test_no_page_icon_is_fetched_from_a_font_cdn(folder: str) -> None:
         if path.exists()
         and "st.Page(" in (text := path.read_text(encoding="utf-8"))
         and 'icon=":material/' in text
+    ]
+    assert offenders == []
+
+
+def _module_name(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+
+
+def _gridcore_graph() -> dict[str, set[str]]:
+    """Module → the gridcore modules it imports (anywhere in the file, functions included)."""
+    modules = {
+        _module_name(path): path
+        for path in GRIDCORE.rglob("*.py")
+        if "migrations" not in path.relative_to(ROOT).parts
+    }
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.walk(_parse(path)):
+            if isinstance(node, ast.Import):
+                targets |= {a.name for a in node.names if a.name in modules}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    child = f"{node.module}.{alias.name}"
+                    if child in modules:
+                        targets.add(child)
+                    elif node.module in modules:
+                        targets.add(node.module)
+        graph[name] = targets - {name}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each import cycle once, as the list of modules around it."""
+    found: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def walk(node: str, path: list[str]) -> None:
+        for target in sorted(graph.get(node, ())):
+            if target in path:
+                cycle = path[path.index(target) :]
+                if frozenset(cycle) not in seen:
+                    seen.add(frozenset(cycle))
+                    found.append([*cycle, target])
+            elif len(path) < 12:
+                walk(target, [*path, target])
+
+    for start in sorted(graph):
+        walk(start, [start])
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c", "a"]]
+
+
+def test_gridcore_has_no_import_cycles() -> None:
+    # `gridcore` itself (the package's __init__) is imported by every module; it imports nothing.
+    graph = {k: v - {"gridcore"} for k, v in _gridcore_graph().items()}
+    assert _cycles(graph) == []
+
+
+def test_queries_never_import_services() -> None:
+    """A query only reads: it may use access, models and analytics, never a write service."""
+    offenders = [
+        f"{module} imports {target}"
+        for module, targets in _gridcore_graph().items()
+        if module.startswith("gridcore.queries")
+        for target in targets
+        if target.startswith("gridcore.services")
+    ]
+    assert offenders == []
+
+
+def test_access_sits_below_queries_and_services() -> None:
+    offenders = [
+        t
+        for t in _gridcore_graph()["gridcore.access"]
+        if t.startswith(("gridcore.queries", "gridcore.services", "gridcore.io", "gridcore.ui"))
+    ]
+    assert offenders == []
+
+
+def test_analytics_never_touch_the_database() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (GRIDCORE / "analytics").glob("*.py")
+        for name in _imported_modules(_parse(path))
+        if name.split(".")[0] in ("sqlalchemy", "sqlmodel")
+        or name in ("gridcore.db", "gridcore.queries", "gridcore.services")
+        or name.startswith(("gridcore.queries.", "gridcore.services."))
     ]
     assert offenders == []

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from gridcore.cli import build_parser, main
 from gridcore.config import PROJECT_ROOT, get_settings
 from gridcore.db import make_engine
-from gridcore.services.auth import authenticate, verify_kiosk_token
+from gridcore.services.access import authenticate, verify_kiosk_token
 
 SECRET = "test-secret-for-kiosk-links"
 HAS_TINY = (PROJECT_ROOT / "gridcore" / "demo" / "tiny.py").exists()

@@ -16,15 +16,15 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
 from gridcore import migrate
+from gridcore.access import SYSTEM
 from gridcore.cli import main
 from gridcore.config import PROJECT_ROOT, get_settings
 from gridcore.db import make_engine
 from gridcore.demo import seed
 from gridcore.io.exchange import export_rows
 from gridcore.io.tabular import read_table, write_table
-from gridcore.io.test_results import resolve_round
+from gridcore.io.testing import resolve_round
 from gridcore.models import AuditEntry, Resident, TestRecord
-from gridcore.services.base import SYSTEM
 
 
 @dataclass

@@ -181,3 +181,66 @@ def test_local_today_follows_the_configured_zone(monkeypatch: pytest.MonkeyPatch
     behind = load_settings()
     assert (config.local_today(ahead) - config.local_today(behind)).days in (1, 2)
     assert config.local_now(ahead).utcoffset().total_seconds() == 14 * 3600
+
+
+# --------------------------------------------------------------------------- nothing at import
+
+
+def test_importing_every_module_reads_no_setting_and_writes_nothing(tmp_path: Path) -> None:
+    """A bad setting must reach the app's own message, not fail while modules are imported."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import importlib, pathlib, sys
+import gridcore
+from gridcore import config
+root = pathlib.Path(gridcore.__file__).parent
+for path in sorted(root.rglob("*.py")):
+    if "migrations" in path.parts or path.name == "__main__.py":
+        continue
+    importlib.import_module(".".join(path.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"))
+assert config.get_settings.cache_info().currsize == 0, "settings were read on import"
+import gridcore.services.access as access
+assert access.password_hasher.cache_info().currsize == 0, "a password was hashed on import"
+print("ok")
+"""
+    env = {**os.environ, "GRIDCORE_REFRESH_SECONDS": "often"}
+    env.pop("GRIDCORE_SECRET_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_a_bad_setting_is_named_by_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gridcore.cli import main
+
+    monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", "often")
+    monkeypatch.setenv("GRIDCORE_LANGUAGE", "en")
+    assert main(["users", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "GRIDCORE_REFRESH_SECONDS" in err
+    assert "'often'" in err
+    assert "Traceback" not in err
+
+
+def test_a_bad_setting_is_named_by_the_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", "often")
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"))
+    at.run(timeout=60)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "GRIDCORE_REFRESH_SECONDS must be a whole number of seconds, not 'often'"
+    ]

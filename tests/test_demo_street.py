@@ -32,7 +32,7 @@ from gridcore.demo.story import play
 from gridcore.demo.world import Ids, Rows
 from gridcore.models import TaskKind
 from gridcore.policy import DEFAULT_POLICY
-from gridcore.services.auth import authenticate
+from gridcore.services.access import authenticate
 
 ANCHOR = date(2026, 3, 21)
 

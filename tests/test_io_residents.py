@@ -17,11 +17,11 @@ from factories import (
 )
 from sqlmodel import Session, col, select
 
+from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.io.report import ImportReport
 from gridcore.io.residents import COLUMNS, export_residents, import_residents
 from gridcore.io.tabular import Table, read_table, write_table
 from gridcore.models import Area, AuditEntry, Household, Resident
-from gridcore.services.base import SYSTEM, PermissionDenied
 
 ID_NUMBER = "110105198001010016"  # a valid number: born 1980, male
 

@@ -11,13 +11,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from gridcore.access import SYSTEM
 from gridcore.demo import tiny as tiny_demo
 from gridcore.io.cells import to_second
 from gridcore.io.exchange import KINDS, export_file, import_table
 from gridcore.io.tabular import read_table
-from gridcore.io.test_results import resolve_round
+from gridcore.io.testing import resolve_round
 from gridcore.models import AuditEntry, Resident, TestRecord
-from gridcore.services.base import SYSTEM
 from gridcore.services.residents import register_resident
 
 ATTACK = "=cmd|' /C calc'!A0"

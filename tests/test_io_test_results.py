@@ -19,11 +19,12 @@ from factories import (
 )
 from sqlmodel import Session, col, select
 
+from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.config import get_settings
 from gridcore.io.cells import local_text
 from gridcore.io.report import ImportReport, describe, summary
 from gridcore.io.tabular import Table, read_table, write_table
-from gridcore.io.test_results import (
+from gridcore.io.testing import (
     COLUMNS,
     RoundNotFound,
     export_test_results,
@@ -40,7 +41,6 @@ from gridcore.models import (
     TestRoundArea,
     TestSite,
 )
-from gridcore.services.base import SYSTEM, PermissionDenied
 
 # The round runs from START for 24 hours; "now" is 30 hours after START.
 START = datetime(2026, 3, 20, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai

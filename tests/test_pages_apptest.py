@@ -23,13 +23,13 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from gridcore import migrate
+from gridcore.access import SYSTEM, Actor
 from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD, seed
 from gridcore.i18n import catalogues, t
 from gridcore.models import Area, AreaLevel, Case, Contact, KioskLink, Resident
-from gridcore.services.auth import create_kiosk_link
-from gridcore.services.base import SYSTEM, Actor
+from gridcore.services.access import create_kiosk_link
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -9,10 +9,10 @@ import pytest
 from apptest_support import app_on, no_exception, route_through_navigation, signed_in, tiny_database
 from sqlmodel import Session, col, func, select
 
+from gridcore.access import SYSTEM
 from gridcore.db import make_engine
 from gridcore.i18n import t
 from gridcore.models import Area, Case, FoundVia, TestRecord, TestResult
-from gridcore.services.base import SYSTEM
 from gridcore.services.testing import record_positive
 
 

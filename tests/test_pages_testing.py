@@ -27,6 +27,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from gridcore import migrate
+from gridcore.access import SYSTEM, mask_name
 from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD, seed
@@ -43,8 +44,7 @@ from gridcore.models import (
     TestRoundArea,
     TestSite,
 )
-from gridcore.queries.grid_detail import mask_name
-from gridcore.services.base import SYSTEM, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.testing import record_sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -555,7 +555,7 @@ def test_roll_call_export_is_in_the_view_language_and_safe_in_a_spreadsheet() ->
     import pandas as pd
 
     from gridcore.io.tabular import frame_bytes
-    from gridcore.ui.testing_views import roll_call_export
+    from gridcore.ui.testing import roll_call_export
 
     roll = pd.DataFrame(
         {

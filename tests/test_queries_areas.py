@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from gridcore.models import AreaLevel
-from gridcore.queries import areas
+from gridcore.queries import areas, stock, testing
 from gridcore.queries.areas import GRID_COLUMNS
 
 if TYPE_CHECKING:
@@ -79,9 +79,9 @@ def test_buildings_with_their_residents(tiny: TinyWorld, tiny_session: Session) 
 
 
 def test_stock_is_the_sum_of_the_ledger_against_its_minimum(tiny_session: Session) -> None:
-    stock = areas.stock_levels(session=tiny_session)
+    levels = stock.stock_levels(session=tiny_session)
     rows = {
-        (r.depot_id, r.item_id): (r.stock, r.min_stock, r.below_min) for r in stock.itertuples()
+        (r.depot_id, r.item_id): (r.stock, r.min_stock, r.below_min) for r in levels.itertuples()
     }
     # depot 1 street, 2 grid; items 1 MASK, 2 KIT, 3 RICE (insertion order).
     assert rows == {
@@ -95,44 +95,44 @@ def test_stock_is_the_sum_of_the_ledger_against_its_minimum(tiny_session: Sessio
 
 def test_stock_as_it_stood_at_a_moment(tiny: TinyWorld, tiny_session: Session) -> None:
     midnight = tiny.now - timedelta(hours=12)
-    stock = areas.stock_levels(session=tiny_session, at=midnight)
-    grid_kit = stock[(stock["depot_id"] == 2) & (stock["item_id"] == 2)].iloc[0]
+    levels = stock.stock_levels(session=tiny_session, at=midnight)
+    grid_kit = levels[(levels["depot_id"] == 2) & (levels["item_id"] == 2)].iloc[0]
     assert (grid_kit["stock"], grid_kit["below_min"]) == (26, False)
-    grid_mask = stock[(stock["depot_id"] == 2) & (stock["item_id"] == 1)].iloc[0]
+    grid_mask = levels[(levels["depot_id"] == 2) & (levels["item_id"] == 1)].iloc[0]
     assert grid_mask["stock"] == 40
     # Before the first receipt nothing was in the ledger: only the depot minimums are listed.
-    empty = areas.stock_levels(session=tiny_session, at=tiny.now - timedelta(days=30))
+    empty = stock.stock_levels(session=tiny_session, at=tiny.now - timedelta(days=30))
     assert list(empty["stock"]) == [0, 0]
     assert list(empty["below_min"]) == [True, True]
 
 
 def test_depots_with_items_below_minimum(tiny: TinyWorld, tiny_session: Session) -> None:
-    frame = areas.depots(session=tiny_session)
-    assert list(frame.columns) == areas.DEPOT_COLUMNS
+    frame = stock.depots(session=tiny_session)
+    assert list(frame.columns) == stock.DEPOT_COLUMNS
     assert list(frame["name"]) == ["Tiny Street depot", "Grid 1-1 depot"]
     assert list(frame["level"]) == ["street", "grid"]
     assert list(frame["items_below_min"]) == [0, 1]
     assert frame.iloc[1]["area_id"] == tiny.gid("T-C1-G1")
 
 
-def test_test_sites_of_the_latest_round_by_default(tiny_session: Session) -> None:
-    latest = areas.test_sites(session=tiny_session, round_id=None)
-    assert list(latest.columns) == areas.SITE_COLUMNS
+def test_site_points_of_the_latest_round_by_default(tiny_session: Session) -> None:
+    latest = testing.site_points(session=tiny_session, round_id=None)
+    assert list(latest.columns) == testing.SITE_POINT_COLUMNS
     assert list(latest["name"]) == ["Site A, Community 1 square", "Site B, Community 2 school"]
     # Door-to-door samples belong to no site: G1's 2 are not in Site A's 19.
     assert list(latest["sampled"]) == [19, 18]
     assert list(latest["hourly_capacity"]) == [240, 240]
 
 
-def test_test_sites_of_a_given_round(tiny: TinyWorld, tiny_session: Session) -> None:
-    round1 = areas.test_sites(session=tiny_session, round_id=tiny.round_ids["Round 1"])
+def test_site_points_of_a_given_round(tiny: TinyWorld, tiny_session: Session) -> None:
+    round1 = testing.site_points(session=tiny_session, round_id=tiny.round_ids["Round 1"])
     assert list(round1["name"]) == ["Community 1 hall"]
     assert list(round1["sampled"]) == [64]
-    assert areas.test_sites(session=tiny_session, round_id=999).empty
+    assert testing.site_points(session=tiny_session, round_id=999).empty
 
 
 def test_latest_round_as_at_a_moment(tiny: TinyWorld, tiny_session: Session) -> None:
-    latest = areas.latest_round_id
+    latest = testing.latest_round_id
     assert latest(session=tiny_session) == tiny.round_ids["Round 2"]
     # Round 2 started today at 07:00; at 06:00 Round 1 was the latest.
     six = tiny.now - timedelta(hours=6)
@@ -147,8 +147,8 @@ def test_an_empty_database_gives_empty_frames_with_their_columns(engine) -> None
         assert areas.bounds(session=session) is None
         assert areas.grid_by_code(session=session, code="T-C1-G1") is None
         assert list(areas.buildings(session=session).columns) == areas.BUILDING_COLUMNS
-        assert list(areas.depots(session=session).columns) == areas.DEPOT_COLUMNS
-        assert list(areas.test_sites(session=session, round_id=None).columns) == (
-            areas.SITE_COLUMNS
+        assert list(stock.depots(session=session).columns) == stock.DEPOT_COLUMNS
+        assert list(testing.site_points(session=session, round_id=None).columns) == (
+            testing.SITE_POINT_COLUMNS
         )
         assert areas.area_shapes(session=session, level=AreaLevel.grid).empty

@@ -20,14 +20,14 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import Actor
 from gridcore.models import Area, DepotMinimum, Worker, utcnow
-from gridcore.queries import grid_detail as gd
-from gridcore.services.base import Actor
-from gridcore.services.contacts import release_contact
+from gridcore.queries import cases, requests, residents, stock, tasks, testing, workforce, zones
+from gridcore.services.cases import release_contact
 from gridcore.services.requests import assign_request, set_request_status
 from gridcore.services.stock import record_stock_movement
 from gridcore.services.tasks import set_task_status
-from gridcore.services.workers import set_worker_active
+from gridcore.services.workforce import set_worker_active
 from gridcore.services.zones import issue_zone_order
 from tests.factories import (
     LEADER,
@@ -238,7 +238,7 @@ def detail(session: Session) -> Detail:
 
 
 def test_people(session: Session, detail: Detail) -> None:
-    assert gd.grid_people(session=session, grid_id=detail.grid.id) == {
+    assert residents.grid_people(session=session, grid_id=detail.grid.id) == {
         "residents": 4,
         "households": 3,
         "buildings": 2,
@@ -256,8 +256,8 @@ def test_people(session: Session, detail: Detail) -> None:
 
 
 def test_workers_with_their_open_and_overdue_tasks(session: Session, detail: Detail) -> None:
-    frame = gd.grid_workers(session=session, grid_id=detail.grid.id, actor=LEADER, now=NOW)
-    assert list(frame.columns) == gd.WORKER_COLUMNS
+    frame = workforce.grid_workers(session=session, grid_id=detail.grid.id, actor=LEADER, now=NOW)
+    assert list(frame.columns) == workforce.WORKER_COLUMNS
     # The grid leader before the volunteer; the stood-down worker and grid 2's are not listed.
     assert listed(frame["name"]) == ["周网格长", "吴志愿"]
     assert list(frame["open_tasks"]) == [2, 1]
@@ -267,8 +267,8 @@ def test_workers_with_their_open_and_overdue_tasks(session: Session, detail: Det
 
 
 def test_cases_newest_first(session: Session, detail: Detail) -> None:
-    frame = gd.grid_cases(session=session, grid_id=detail.grid.id, actor=LEADER)
-    assert list(frame.columns) == gd.CASE_COLUMNS
+    frame = cases.grid_cases(session=session, grid_id=detail.grid.id, actor=LEADER)
+    assert list(frame.columns) == cases.CASE_COLUMNS
     assert list(frame["case_id"]) == [detail.ids["c2"], detail.ids["c1"]]
     assert list(frame["reported_date"]) == [days_ago(1), days_ago(3)]
     assert list(frame["kind"]) == ["asymptomatic", "confirmed"]
@@ -279,23 +279,25 @@ def test_cases_newest_first(session: Session, detail: Detail) -> None:
 
 
 def test_contacts_in_quarantine_first(session: Session, detail: Detail) -> None:
-    frame = gd.grid_contacts(session=session, grid_id=detail.grid.id, today=today(), actor=LEADER)
-    assert list(frame.columns) == gd.CONTACT_COLUMNS
+    frame = cases.grid_contacts(
+        session=session, grid_id=detail.grid.id, today=today(), actor=LEADER
+    )
+    assert list(frame.columns) == cases.CONTACT_COLUMNS
     assert list(frame["contact_id"]) == [detail.ids[k] for k in ("k1", "k3", "k2")]
     assert list(frame["status"]) == ["in_quarantine", "in_quarantine", "released"]
     assert frame["days_left"].tolist()[:2] == [2, 10]
     assert pd.isna(frame["days_left"].iloc[2])
     assert list(frame["planned_end_date"])[:2] == [today() + timedelta(2), today() + timedelta(10)]
     # Two days later the first contact's quarantine ends that day.
-    later = gd.grid_contacts(
+    later = cases.grid_contacts(
         session=session, grid_id=detail.grid.id, today=today() + timedelta(2), actor=LEADER
     )
     assert later["days_left"].iloc[0] == 0
 
 
 def test_testing_rounds_newest_first(session: Session, detail: Detail) -> None:
-    frame = gd.grid_testing(session=session, grid_id=detail.grid.id)
-    assert list(frame.columns) == gd.TESTING_COLUMNS
+    frame = testing.grid_testing(session=session, grid_id=detail.grid.id)
+    assert list(frame.columns) == testing.TESTING_COLUMNS
     assert list(frame["round_id"]) == [detail.ids["round_b"], detail.ids["round_a"]]
     assert list(frame["round_name"]) == ["Round B", "Round A"]
     assert list(frame["expected"]) == [3, 3]
@@ -306,8 +308,8 @@ def test_testing_rounds_newest_first(session: Session, detail: Detail) -> None:
 
 
 def test_requests_open_oldest_first_then_closed(session: Session, detail: Detail) -> None:
-    frame = gd.grid_requests(session=session, grid_id=detail.grid.id, now=NOW, actor=LEADER)
-    assert list(frame.columns) == gd.REQUEST_COLUMNS
+    frame = requests.grid_requests(session=session, grid_id=detail.grid.id, now=NOW, actor=LEADER)
+    assert list(frame.columns) == requests.REQUEST_COLUMNS
     assert list(frame["request_id"]) == [detail.ids[q] for q in ("q1", "q3", "q2", "q5", "q4")]
     assert list(frame["status"]) == ["new", "new", "assigned", "cancelled", "done"]
     ages = frame["age_hours"].tolist()
@@ -318,29 +320,29 @@ def test_requests_open_oldest_first_then_closed(session: Session, detail: Detail
     assert list(frame["overdue"]) == [True, True, False, False, False]
     assert listed(frame["assigned_worker"]) == [None, None, "周网格长", None, "周网格长"]
     assert frame["description"].iloc[0] == "Vegetables for 1-101"
-    open_only = gd.grid_requests(
+    open_only = requests.grid_requests(
         session=session, grid_id=detail.grid.id, now=NOW, actor=LEADER, open_only=True
     )
     assert list(open_only["request_id"]) == [detail.ids[q] for q in ("q1", "q3", "q2")]
 
 
 def test_tasks_open_by_due_time_then_closed(session: Session, detail: Detail) -> None:
-    frame = gd.grid_tasks(session=session, grid_id=detail.grid.id, now=NOW, actor=LEADER)
-    assert list(frame.columns) == gd.TASK_COLUMNS
+    frame = tasks.grid_tasks(session=session, grid_id=detail.grid.id, now=NOW, actor=LEADER)
+    assert list(frame.columns) == tasks.TASK_COLUMNS
     assert list(frame["task_id"]) == [detail.ids[t] for t in ("t1", "t2", "t4", "t3")]
     assert list(frame["overdue"]) == [True, False, False, False]
     assert listed(frame["assigned_worker"]) == ["周网格长", "周网格长", "吴志愿", "周网格长"]
     assert frame["due_at"].iloc[0] == pd.Timestamp(NOW - hours(1))
     assert pd.isna(frame["due_at"].iloc[2])
-    later = gd.grid_tasks(
+    later = tasks.grid_tasks(
         session=session, grid_id=detail.grid.id, now=NOW + hours(6), actor=LEADER, open_only=True
     )
     assert list(later["overdue"]) == [True, True, False]
 
 
 def test_stock_against_minimum(session: Session, detail: Detail) -> None:
-    frame = gd.grid_stock(session=session, grid_id=detail.grid.id)
-    assert list(frame.columns) == gd.STOCK_COLUMNS
+    frame = stock.grid_stock(session=session, grid_id=detail.grid.id)
+    assert list(frame.columns) == stock.GRID_STOCK_COLUMNS
     assert frame[["depot", "item_code", "stock", "min_stock", "below_min"]].values.tolist() == [
         ["Grid 1 depot", "GLOVE", 10, 20, True],  # the depot's own minimum
         ["Grid 1 depot", "MASK", 70, 50, False],  # the item's default minimum
@@ -350,8 +352,8 @@ def test_stock_against_minimum(session: Session, detail: Detail) -> None:
 
 def test_zone_orders_in_force(session: Session, detail: Detail) -> None:
     g1, g2, _ = detail.world.grids
-    frame = gd.zone_orders(session=session, today=today())
-    assert list(frame.columns) == gd.ZONE_COLUMNS
+    frame = zones.zone_orders(session=session, today=today())
+    assert list(frame.columns) == zones.ZONE_COLUMNS
     assert list(frame["order_id"]) == [detail.ids["o1"], detail.ids["o2"]]
     assert list(frame["level"]) == ["sealed", "controlled"]
     assert list(frame["area_id"]) == [g1.id, g2.id]  # the building's grid for o2
@@ -361,39 +363,45 @@ def test_zone_orders_in_force(session: Session, detail: Detail) -> None:
     assert frame["building_id"].iloc[1] == detail.world.buildings[1][0].id
     assert frame["lng"].iloc[1] == pytest.approx(detail.world.buildings[1][0].lng)
     # The last day of an order is still in force; the day after it is not.
-    assert list(gd.zone_orders(session=session, today=days_ago(5))["order_id"]) == [
+    assert list(zones.zone_orders(session=session, today=days_ago(5))["order_id"]) == [
         detail.ids["o3"]
     ]
-    empty = gd.zone_orders(session=session, today=days_ago(4))
-    assert empty.empty and list(empty.columns) == gd.ZONE_COLUMNS
+    empty = zones.zone_orders(session=session, today=days_ago(4))
+    assert empty.empty and list(empty.columns) == zones.ZONE_COLUMNS
 
 
 def test_an_empty_grid_gives_empty_frames_with_their_columns(
     session: Session, detail: Detail
 ) -> None:
     grid_id = detail.world.grids[2].id
-    people = gd.grid_people(session=session, grid_id=grid_id)
+    people = residents.grid_people(session=session, grid_id=grid_id)
     assert (people["residents"], people["households"], people["vulnerable"]) == (0, 0, 0)
     frames = {
         "workers": (
-            gd.grid_workers(session=session, grid_id=grid_id, actor=VIEWER),
-            gd.WORKER_COLUMNS,
+            workforce.grid_workers(session=session, grid_id=grid_id, actor=VIEWER),
+            workforce.WORKER_COLUMNS,
         ),
-        "cases": (gd.grid_cases(session=session, grid_id=grid_id, actor=VIEWER), gd.CASE_COLUMNS),
+        "cases": (
+            cases.grid_cases(session=session, grid_id=grid_id, actor=VIEWER),
+            cases.CASE_COLUMNS,
+        ),
         "contacts": (
-            gd.grid_contacts(session=session, grid_id=grid_id, today=today(), actor=VIEWER),
-            gd.CONTACT_COLUMNS,
+            cases.grid_contacts(session=session, grid_id=grid_id, today=today(), actor=VIEWER),
+            cases.CONTACT_COLUMNS,
         ),
-        "testing": (gd.grid_testing(session=session, grid_id=grid_id), gd.TESTING_COLUMNS),
+        "testing": (
+            testing.grid_testing(session=session, grid_id=grid_id),
+            testing.TESTING_COLUMNS,
+        ),
         "requests": (
-            gd.grid_requests(session=session, grid_id=grid_id, now=NOW, actor=VIEWER),
-            gd.REQUEST_COLUMNS,
+            requests.grid_requests(session=session, grid_id=grid_id, now=NOW, actor=VIEWER),
+            requests.REQUEST_COLUMNS,
         ),
         "tasks": (
-            gd.grid_tasks(session=session, grid_id=grid_id, now=NOW, actor=VIEWER),
-            gd.TASK_COLUMNS,
+            tasks.grid_tasks(session=session, grid_id=grid_id, now=NOW, actor=VIEWER),
+            tasks.TASK_COLUMNS,
         ),
-        "stock": (gd.grid_stock(session=session, grid_id=grid_id), gd.STOCK_COLUMNS),
+        "stock": (stock.grid_stock(session=session, grid_id=grid_id), stock.GRID_STOCK_COLUMNS),
     }
     for name, (frame, columns) in frames.items():
         assert frame.empty, name
@@ -402,20 +410,20 @@ def test_an_empty_grid_gives_empty_frames_with_their_columns(
 
 def _personal(session: Session, detail: Detail, actor: Actor) -> dict[str, list[object]]:
     grid_id = detail.grid.id
-    cases = gd.grid_cases(session=session, grid_id=grid_id, actor=actor)
-    contacts = gd.grid_contacts(session=session, grid_id=grid_id, today=today(), actor=actor)
-    workers = gd.grid_workers(session=session, grid_id=grid_id, actor=actor, now=NOW)
-    requests = gd.grid_requests(session=session, grid_id=grid_id, now=NOW, actor=actor)
-    tasks = gd.grid_tasks(session=session, grid_id=grid_id, now=NOW, actor=actor)
+    case_rows = cases.grid_cases(session=session, grid_id=grid_id, actor=actor)
+    contacts = cases.grid_contacts(session=session, grid_id=grid_id, today=today(), actor=actor)
+    workers = workforce.grid_workers(session=session, grid_id=grid_id, actor=actor, now=NOW)
+    request_rows = requests.grid_requests(session=session, grid_id=grid_id, now=NOW, actor=actor)
+    task_rows = tasks.grid_tasks(session=session, grid_id=grid_id, now=NOW, actor=actor)
     return {
-        "resident_name": listed(cases["resident_name"]),
-        "address": listed(cases["address"]),
+        "resident_name": listed(case_rows["resident_name"]),
+        "address": listed(case_rows["address"]),
         "person_name": listed(contacts["person_name"]),
         "contact_phone": listed(contacts["phone"]),
         "worker_name": listed(workers["name"]),
         "worker_phone": listed(workers["phone"]),
-        "description": listed(requests["description"])[:1],
-        "title": listed(tasks["title"])[:1],
+        "description": listed(request_rows["description"])[:1],
+        "title": listed(task_rows["title"])[:1],
     }
 
 
@@ -452,22 +460,12 @@ def test_personal_data_is_masked_by_role(session: Session, detail: Detail) -> No
         assert _personal(session, detail, actor) == expected, who
 
 
-def test_masking_helpers() -> None:
-    assert gd.mask_name("张三丰") == "张**"
-    assert gd.mask_name("李四") == "李*"
-    assert gd.mask_name(None) is None
-    assert gd.mask_phone("13812345678") == "138****5678"
-    assert gd.mask_phone("5551234") == "*****34"
-    assert gd.mask_text("1 Heping Lane") == "***"
-    assert gd.mask_text("") == ""
-
-
 def test_the_queries_write_nothing(session: Session, detail: Detail) -> None:
     before = table_counts(session)
     _personal(session, detail, LEADER)
-    gd.grid_people(session=session, grid_id=detail.grid.id)
-    gd.grid_testing(session=session, grid_id=detail.grid.id)
-    gd.grid_stock(session=session, grid_id=detail.grid.id)
-    gd.zone_orders(session=session, today=today())
+    residents.grid_people(session=session, grid_id=detail.grid.id)
+    testing.grid_testing(session=session, grid_id=detail.grid.id)
+    stock.grid_stock(session=session, grid_id=detail.grid.id)
+    zones.zone_orders(session=session, today=today())
     assert grown(before, session) == {}
     assert not session.dirty and not session.new

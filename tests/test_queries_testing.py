@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import SYSTEM
 from gridcore.config import get_settings
 from gridcore.demo.tiny import G1, G2, G3
 from gridcore.queries import testing as q
-from gridcore.services.base import SYSTEM
 from gridcore.services.cases import update_case_status
 from gridcore.services.testing import close_round, open_round, record_sample
 from tests.factories import LEADER, VIEWER, grid_worker, make_case

@@ -12,11 +12,8 @@ from sqlmodel import Session
 from gridcore.i18n import catalogues, t
 from gridcore.models import ResidentCreate
 from gridcore.queries.audit import AUDIT_COLUMNS, recent_audit
-from gridcore.services.base import ValidationFailed
+from gridcore.services.base import ValidationFailed, error_keys
 from gridcore.services.cases import create_case, update_case_status
-from gridcore.services.checks import (
-    error_keys,
-)
 from tests.factories import (
     ADMIN,
     LEADER,

@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import PermissionDenied
 from gridcore.models import Case
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case, reclassify_case, update_case_status
 from tests.factories import (
     ADMIN,

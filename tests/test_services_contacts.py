@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from gridcore.services.base import PermissionDenied, ValidationFailed
-from gridcore.services.contacts import create_contact, release_contact, set_contact_status
+from gridcore.access import PermissionDenied
+from gridcore.services.base import ValidationFailed
+from gridcore.services.cases import create_contact, release_contact, set_contact_status
 from tests.factories import (
     LEADER,
     VIEWER,

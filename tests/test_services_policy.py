@@ -7,8 +7,9 @@ import json
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import PermissionDenied
 from gridcore.policy import DEFAULT_POLICY, POLICY_KEYS, load_policy
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.policy import (
     POLICY_RANGES,
     parse_policy_value,

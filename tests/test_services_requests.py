@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import PermissionDenied
 from gridcore.models import ResidentRequest, utcnow
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.requests import assign_request, create_request, set_request_status
-from gridcore.services.workers import set_worker_active
+from gridcore.services.workforce import set_worker_active
 from tests.factories import (
     LEADER,
     VIEWER,

@@ -8,8 +8,9 @@ from datetime import datetime
 import pytest
 from sqlmodel import Session, col, select
 
+from gridcore.access import PermissionDenied
 from gridcore.models import Area, AuditEntry, Household, Resident
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.checks import (
     as_utc,
 )

@@ -12,8 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import gridcore.services.stock as stock_service
+from gridcore.access import PermissionDenied
 from gridcore.models import Depot, SupplyItem, utcnow
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.stock import record_stock_movement, stock_level, transfer_stock
 from tests.factories import (
     LEADER,

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import PermissionDenied
 from gridcore.models import utcnow
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.tasks import assign_task, create_task, set_task_status
 from tests.factories import (
     LEADER,

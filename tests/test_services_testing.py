@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, col, select
 
+from gridcore.access import PermissionDenied
 from gridcore.models import AuditEntry, Task, TestRecord, TestRoundArea, TestSite
 from gridcore.queries.testing import roll_call
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.policy import set_policy_value
 from gridcore.services.tasks import set_task_status
 from gridcore.services.testing import (

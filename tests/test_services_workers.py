@@ -7,9 +7,10 @@ import json
 import pytest
 from sqlmodel import Session, select
 
+from gridcore.access import PermissionDenied
 from gridcore.models import WorkerGrid
-from gridcore.services.base import PermissionDenied, ValidationFailed
-from gridcore.services.workers import create_worker, set_worker_active
+from gridcore.services.base import ValidationFailed
+from gridcore.services.workforce import create_worker, set_worker_active
 from tests.factories import (
     LEADER,
     VIEWER,

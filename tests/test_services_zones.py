@@ -8,8 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
+from gridcore.access import PermissionDenied
 from gridcore.models import ZoneOrder
-from gridcore.services.base import PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.zones import issue_zone_order, lift_zone_order
 from tests.factories import (
     ADMIN,

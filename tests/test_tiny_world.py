@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col, select
 
-from gridcore.analytics.epidemic import planned_end_date
+from gridcore.analytics.cases import planned_end_date
 from gridcore.config import local_today
 from gridcore.db import make_engine
 from gridcore.demo import tiny as tiny_demo
@@ -29,7 +29,7 @@ from gridcore.models import (
     UserGrid,
 )
 from gridcore.policy import DEFAULT_POLICY, load_policy
-from gridcore.services.auth import authenticate
+from gridcore.services.access import authenticate
 
 if TYPE_CHECKING:
     from tiny_world import TinyWorld

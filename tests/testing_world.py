@@ -50,8 +50,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from gridcore.access import SYSTEM
 from gridcore.models import Area, AreaLevel, Building, Resident, TestRecord, TestRound, TestSite
-from gridcore.services.base import SYSTEM
 from gridcore.services.residents import update_resident
 from gridcore.services.testing import (
     close_round,
@@ -60,7 +60,7 @@ from gridcore.services.testing import (
     record_results_batch,
     record_sample,
 )
-from gridcore.services.workers import set_worker_active
+from gridcore.services.workforce import set_worker_active
 from tests.factories import make_resident, make_worker
 
 S = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai

@@ -6,8 +6,11 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from gridcore.demo.accounts import DEMO_PASSWORD
+
+__all__ = ["DEMO_PASSWORD", "SCALES", "analyze", "seed"]
+
 SCALES: tuple[str, ...] = ("tiny", "street", "district")
-DEMO_PASSWORD = "gridcore-demo"
 
 
 def seed(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from gridcore.demo import DEMO_PASSWORD
+from gridcore.access import SYSTEM
 from gridcore.models import UserCreate, UserRole
-from gridcore.services.auth import create_user
-from gridcore.services.base import SYSTEM
+from gridcore.services.access import create_user
+
+# The password of every demo account (shown in the README).
+DEMO_PASSWORD = "gridcore-demo"
 
 
 def create_demo_accounts(session: Session, *, worker_grid_code: str) -> None:

@@ -79,6 +79,11 @@ EN: dict[str, str] = {
     "services.error.policy_days_list": "Enter distinct days in increasing order, e.g. 1, 2, 3.",
     "services.error.policy_day_beyond_period": "A test day falls after the end of the period.",
     "services.error.policy_desk_range": "The lower figure must not exceed the upper one.",
+    "services.error.username_taken": "This username is taken.",
+    "services.error.grid_code_unknown": "There is no grid with this code.",
+    "services.error.grid_worker_needs_grid": "A grid worker needs at least one grid.",
+    "services.error.user_not_found": "There is no account with this username.",
+    "services.error.password_too_short": "A password needs at least 8 characters.",
 }
 
 ZH: dict[str, str] = {
@@ -146,4 +151,9 @@ ZH: dict[str, str] = {
     "services.error.policy_days_list": "请按从小到大输入不重复的天数，例如 1, 2, 3。",
     "services.error.policy_day_beyond_period": "检测日超出了该期限。",
     "services.error.policy_desk_range": "下限不能大于上限。",
+    "services.error.username_taken": "该用户名已被使用。",
+    "services.error.grid_code_unknown": "没有此编码的网格。",
+    "services.error.grid_worker_needs_grid": "网格员至少要负责一个网格。",
+    "services.error.user_not_found": "没有此用户名的账号。",
+    "services.error.password_too_short": "密码至少需要 8 个字符。",
 }

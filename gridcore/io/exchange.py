@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from gridcore.io import residents, test_results
+from gridcore.access import Actor
+from gridcore.io import residents
+from gridcore.io import testing as test_results
 from gridcore.io.report import ImportReport
 from gridcore.io.tabular import Table, format_of, read_table, write_table
-from gridcore.services.base import Actor
 
 KINDS: tuple[str, ...] = (residents.KIND, test_results.KIND)
 

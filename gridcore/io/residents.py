@@ -34,6 +34,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from gridcore.access import Actor, PermissionDenied, require_writer
 from gridcore.io.cells import parse_health, parse_sex, parse_tags, parse_whole
 from gridcore.io.report import ImportConflict, ImportReport, Problem
 from gridcore.io.tabular import Table, normal_name
@@ -46,8 +47,8 @@ from gridcore.models import (
     UserRole,
     vulnerability_tags,
 )
-from gridcore.services.base import Actor, PermissionDenied, audit
-from gridcore.services.checks import area_path, phone_ok, require_writer
+from gridcore.services.base import audit
+from gridcore.services.checks import area_path, phone_ok
 from gridcore.services.residents import id_number_valid, mask_id_number
 
 KIND = "residents"

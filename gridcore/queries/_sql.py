@@ -44,3 +44,12 @@ def local_date(
     offset = (at or datetime.now(UTC)).astimezone(tz).utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset else 0
     return func.date(column, f"{minutes:+d} minutes", type_=Date)
+
+
+# Per grid id, a row of named figures.
+Counter = dict[int, dict[str, Any]]
+
+
+def by_grid(rows: Any, columns: list[str]) -> Counter:
+    """{grid_id: {column: value}} from rows of (grid_id, *values)."""
+    return {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}

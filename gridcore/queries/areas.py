@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, true
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from gridcore.analytics.supplies import below_minimum, minimum_stock
 from gridcore.analytics.testing import EXPECTED_STATUS
 from gridcore.models import (
     Area,
     AreaLevel,
     Building,
-    Depot,
-    DepotMinimum,
     Household,
     Resident,
-    StockMovement,
-    SupplyItem,
-    TestRecord,
-    TestRound,
-    TestSite,
 )
 from gridcore.queries._sql import count_if, select_columns
 
@@ -45,9 +36,6 @@ SHAPE_COLUMNS: list[str] = [
     "center_lat",
 ]
 BUILDING_COLUMNS: list[str] = ["building_id", "code", "name", "grid_id", "lng", "lat", "residents"]
-DEPOT_COLUMNS: list[str] = ["depot_id", "name", "level", "area_id", "lng", "lat", "items_below_min"]
-SITE_COLUMNS: list[str] = ["site_id", "name", "lng", "lat", "hourly_capacity", "sampled"]
-STOCK_COLUMNS: list[str] = ["depot_id", "item_id", "stock", "min_stock", "below_min"]
 
 
 @dataclass(frozen=True)
@@ -226,101 +214,3 @@ def buildings(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
     if grid_id is not None:
         stmt = stmt.where(Building.grid_id == grid_id)
     return pd.DataFrame(session.exec(stmt).all(), columns=BUILDING_COLUMNS)
-
-
-def stock_levels(*, session: Session, at: datetime | None = None) -> pd.DataFrame:
-    """Stock per depot and item (the ledger's sum) against its minimum.
-
-    Only pairs that have a ledger line (before `at`, when given) or a depot minimum are
-    listed; `at` counts the ledger up to that moment (exclusive), else all of it.
-    """
-    return stock_levels_at(session=session, moments=[at])[0]
-
-
-def stock_levels_at(*, session: Session, moments: Sequence[datetime | None]) -> list[pd.DataFrame]:
-    """`stock_levels` as at each of `moments`, from one pass over the ledger."""
-    quantity = col(StockMovement.quantity)
-    sums: list[Any] = []
-    for moment in moments:
-        before = col(StockMovement.occurred_at) < moment if moment is not None else true()
-        sums += [func.sum(case((before, quantity), else_=0)), count_if(before)]
-    ledger = session.exec(
-        select_columns(StockMovement.depot_id, StockMovement.item_id, *sums).group_by(
-            col(StockMovement.depot_id), col(StockMovement.item_id)
-        )
-    ).all()
-    depot_min = {
-        (d, i): m
-        for d, i, m in session.exec(
-            select(DepotMinimum.depot_id, DepotMinimum.item_id, DepotMinimum.min_stock)
-        )
-    }
-    item_min = dict(session.exec(select(SupplyItem.id, SupplyItem.min_stock)).all())
-    frames = []
-    for k in range(len(moments)):
-        stock = {(r[0], r[1]): int(r[2 + 2 * k] or 0) for r in ledger if r[3 + 2 * k]}
-        rows = []
-        for depot_id, item_id in sorted(stock.keys() | depot_min.keys()):
-            level = stock.get((depot_id, item_id), 0)
-            minimum = minimum_stock(
-                depot_minimum=depot_min.get((depot_id, item_id)), item_minimum=item_min[item_id]
-            )
-            rows.append(
-                (depot_id, item_id, level, minimum, below_minimum(stock=level, minimum=minimum))
-            )
-        frames.append(pd.DataFrame(rows, columns=STOCK_COLUMNS))
-    return frames
-
-
-def items_below_min(stock: pd.DataFrame) -> dict[int, int]:
-    """Depot id → how many items are below minimum, from a `stock_levels` frame."""
-    short: dict[int, int] = {}
-    for depot_id in stock.loc[stock["below_min"].astype(bool), "depot_id"]:
-        short[int(depot_id)] = short.get(int(depot_id), 0) + 1
-    return short
-
-
-def depots(*, session: Session) -> pd.DataFrame:
-    """Every depot with the number of items below their minimum stock."""
-    short = items_below_min(stock_levels(session=session))
-    rows = [
-        (d.id, d.name, d.level, d.area_id, d.lng, d.lat, short.get(d.id or 0, 0))
-        for d in session.exec(select(Depot).order_by(col(Depot.id)))
-    ]
-    return pd.DataFrame(rows, columns=DEPOT_COLUMNS)
-
-
-def latest_round_id(*, session: Session, at: datetime | None = None) -> int | None:
-    """The round that started last (by `at`, if given); None when there is none."""
-    stmt = select(TestRound.id).order_by(col(TestRound.start_at).desc(), col(TestRound.id).desc())
-    if at is not None:
-        stmt = stmt.where(TestRound.start_at <= at)
-    return session.exec(stmt.limit(1)).first()
-
-
-def test_sites(*, session: Session, round_id: int | None) -> pd.DataFrame:
-    """The sites of a round (None: the latest round) with how many each has sampled."""
-    if round_id is None:
-        round_id = latest_round_id(session=session)
-        if round_id is None:
-            return pd.DataFrame([], columns=SITE_COLUMNS)
-    sampled = (
-        select(TestRecord.site_id, func.count().label("n"))
-        .where(TestRecord.round_id == round_id, col(TestRecord.site_id).is_not(None))
-        .group_by(col(TestRecord.site_id))
-        .subquery()
-    )
-    stmt = (
-        select_columns(
-            TestSite.id,
-            TestSite.name,
-            TestSite.lng,
-            TestSite.lat,
-            TestSite.hourly_capacity,
-            func.coalesce(sampled.c.n, 0),
-        )
-        .outerjoin(sampled, sampled.c.site_id == col(TestSite.id))
-        .where(TestSite.round_id == round_id)
-        .order_by(col(TestSite.id))
-    )
-    return pd.DataFrame(session.exec(stmt).all(), columns=SITE_COLUMNS)

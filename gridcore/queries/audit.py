@@ -8,8 +8,8 @@ from datetime import datetime
 import pandas as pd
 from sqlmodel import Session, col, select
 
+from gridcore.access import Actor
 from gridcore.models import AuditEntry, UserRole
-from gridcore.services.base import Actor
 
 AUDIT_COLUMNS = ["audit_id", "at", "username", "action", "entity", "entity_id", "changes"]
 

@@ -7,7 +7,7 @@
   recovery date, so one that recovered today is not counted back);
 - in quarantine: contacts whose planned quarantine covered yesterday (as in the trend);
 - coverage: the round that had started by then, counting samples taken before midnight;
-- open / overdue requests: from created_at and done_at (see metrics.request_open_and_overdue);
+- open / overdue requests: from created_at and done_at (see requests.request_open_and_overdue);
 - supplies below minimum: the ledger up to midnight;
 - understaffed grids: None — assignments keep no history.
 """
@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from gridcore.analytics import testing, workforce
+from gridcore.analytics import cases as epidemic
+from gridcore.analytics import risk, testing, workforce, zones
 from gridcore.analytics.risk import LOW, NORMAL, Reason, counted_reason, level_rank
 from gridcore.config import day_bounds_utc, get_settings
 from gridcore.models import (
@@ -29,15 +32,18 @@ from gridcore.models import (
     CaseStatus,
     Contact,
     ContactStatus,
-    Depot,
-    DepotLevel,
-    TestRecord,
-    TestRound,
-    TestRoundArea,
 )
 from gridcore.policy import Policy, load_policy
-from gridcore.queries import areas, metrics
+from gridcore.queries import areas, cases, requests, stock
+from gridcore.queries import testing as testing_queries
 from gridcore.queries._sql import count_if, select_columns
+from gridcore.queries.cases import case_counts, contact_counts, quarantine_per_day
+from gridcore.queries.requests import request_counts
+from gridcore.queries.stock import grid_depot_shortages
+from gridcore.queries.tasks import task_counts
+from gridcore.queries.testing import latest_round_coverage, latest_round_per_grid
+from gridcore.queries.workforce import fulltime_workers, understaffed_grid_count
+from gridcore.queries.zones import grid_zone_orders
 
 TREND_COLUMNS: list[str] = [
     "day",
@@ -83,39 +89,15 @@ class Attention:
     reasons: list[Reason] = field(default_factory=list)
 
 
-def quarantine_per_day(*, session: Session, start: date, end: date) -> dict[date, int]:
-    """Contacts in quarantine on each day from `start` to `end`.
-
-    A contact is counted on every day from its start to its planned end, both included;
-    one who became a case is counted among the cases instead, on no day.
-    """
-    stmt = (
-        select(col(Contact.start_date), col(Contact.planned_end_date), func.count())
-        .where(
-            col(Contact.status) != ContactStatus.became_case,
-            col(Contact.start_date) <= end,
-            col(Contact.planned_end_date) >= start,
-        )
-        .group_by(col(Contact.start_date), col(Contact.planned_end_date))
-    )
-    days = {start + timedelta(days=i): 0 for i in range((end - start).days + 1)}
-    for first, last, n in session.exec(stmt):
-        day = max(first, start)
-        while day <= min(last, end):
-            days[day] += n
-            day += timedelta(days=1)
-    return days
-
-
 def daily_trend(*, session: Session, start: date, end: date) -> pd.DataFrame:
     """One row per day from `start` to `end`: new cases, outside quarantine, contacts, active."""
     if end < start:
         return pd.DataFrame([], columns=TREND_COLUMNS)
-    counted = metrics.counted_cases()
+    counted = cases.counted_cases()
     new = {
         day: (n, outside)
         for day, n, outside in session.exec(
-            select(col(Case.reported_date), func.count(), count_if(metrics.community_case()))
+            select(col(Case.reported_date), func.count(), count_if(cases.community_case()))
             .where(counted, col(Case.reported_date) >= start, col(Case.reported_date) <= end)
             .group_by(col(Case.reported_date))
         )
@@ -138,54 +120,14 @@ def daily_trend(*, session: Session, start: date, end: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=TREND_COLUMNS)
 
 
-def _round_coverage(
-    session: Session,
-    *,
-    started_by: datetime,
-    sampled_before: datetime | None,
-    at_home: dict[int, int],
-) -> tuple[str | None, float | None]:
-    """Name and coverage of the latest round started by `started_by` (None, None if none).
-
-    `at_home` is residents at home per grid (expected at a round), counted once by the caller.
-    """
-    round_id = areas.latest_round_id(session=session, at=started_by)
-    if round_id is None:
-        return None, None
-    test_round = session.get(TestRound, round_id)
-    round_grids = session.exec(
-        select(TestRoundArea.grid_id).where(TestRoundArea.round_id == round_id)
-    ).all()
-    expected = sum(at_home.get(grid_id, 0) for grid_id in round_grids)
-    sampled_stmt = select(func.count()).where(TestRecord.round_id == round_id)
-    if sampled_before is not None:
-        sampled_stmt = sampled_stmt.where(col(TestRecord.sampled_at) < sampled_before)
-    sampled = session.exec(sampled_stmt).one()
-    name = test_round.name if test_round else None
-    return name, testing.coverage(sampled=sampled, expected=expected)
-
-
-def _understaffed_grids(session: Session, policy: Policy) -> int:
-    households = areas.household_counts(session=session)
-    workers = metrics.fulltime_workers(session=session)
-    return sum(
-        workforce.understaffed(
-            households=households.get(grid["grid_id"], 0),
-            full_time_workers=workers.get(grid["grid_id"], {}).get("full_time_workers", 0),
-            policy=policy,
-        )
-        for grid in areas.grid_rows(session=session)
-    )
-
-
 def headline(*, session: Session, today: date, now: datetime) -> Headline:
     """Today's headline figures, each with its value at the end of yesterday."""
     yesterday = today - timedelta(days=1)
     midnight = day_bounds_utc(today, get_settings().tz)[0]
     reported = col(Case.reported_date)
-    community = metrics.community_case()
+    community = cases.community_case()
     active = col(Case.status) == CaseStatus.active
-    cases = session.exec(
+    case_row = session.exec(
         select_columns(
             count_if(reported == today),
             count_if(reported == yesterday),
@@ -193,65 +135,49 @@ def headline(*, session: Session, today: date, now: datetime) -> Headline:
             count_if(and_(reported == yesterday, community)),
             count_if(and_(active, reported <= today)),
             count_if(and_(active, reported <= yesterday)),
-        ).where(metrics.counted_cases())
+        ).where(cases.counted_cases())
     ).one()
     in_quarantine_now = session.exec(
         select(func.count()).where(Contact.status == ContactStatus.in_quarantine)
     ).one()
     in_quarantine_before = quarantine_per_day(session=session, start=yesterday, end=yesterday)
     at_home = {g: home for g, (_, home) in areas.resident_counts(session=session).items()}
-    round_name, coverage_now = _round_coverage(
+    round_name, coverage_now = latest_round_coverage(
         session, started_by=now, sampled_before=None, at_home=at_home
     )
     # Compared with the same round at midnight: a round that started today has no
     # "yesterday" (the previous round's final figure would read as a fall).
     coverage_before = None
-    if areas.latest_round_id(session=session, at=now) == areas.latest_round_id(
+    if testing_queries.latest_round_id(session=session, at=now) == testing_queries.latest_round_id(
         session=session, at=midnight
     ):
-        _, coverage_before = _round_coverage(
+        _, coverage_before = latest_round_coverage(
             session, started_by=midnight, sampled_before=midnight, at_home=at_home
         )
     policy = load_policy(session)
-    open_now, overdue_now = metrics.request_open_and_overdue(at=now, policy=policy)
-    open_before, overdue_before = metrics.request_open_and_overdue(at=midnight, policy=policy)
-    requests = session.exec(
+    open_now, overdue_now = requests.request_open_and_overdue(at=now, policy=policy)
+    open_before, overdue_before = requests.request_open_and_overdue(at=midnight, policy=policy)
+    request_row = session.exec(
         select(
             count_if(open_now), count_if(overdue_now), count_if(open_before),
             count_if(overdue_before),
         )
     ).one()  # fmt: skip
-    stock_now, stock_before = areas.stock_levels_at(session=session, moments=[now, midnight])
+    stock_now, stock_before = stock.stock_levels_at(session=session, moments=[now, midnight])
     return Headline(
-        new_cases=Figure(cases[0], cases[1]),
-        new_cases_outside_quarantine=Figure(cases[2], cases[3]),
-        active_cases=Figure(cases[4], cases[5]),
+        new_cases=Figure(case_row[0], case_row[1]),
+        new_cases_outside_quarantine=Figure(case_row[2], case_row[3]),
+        active_cases=Figure(case_row[4], case_row[5]),
         in_quarantine=Figure(in_quarantine_now, in_quarantine_before[yesterday]),
         latest_round_coverage=Figure(coverage_now, coverage_before),
-        open_requests=Figure(requests[0], requests[2]),
-        overdue_requests=Figure(requests[1], requests[3]),
+        open_requests=Figure(request_row[0], request_row[2]),
+        overdue_requests=Figure(request_row[1], request_row[3]),
         supplies_below_min=Figure(
             int(stock_now["below_min"].sum()), int(stock_before["below_min"].sum())
         ),
-        understaffed_grids=Figure(_understaffed_grids(session, policy), None),
+        understaffed_grids=Figure(understaffed_grid_count(session, policy), None),
         latest_round_name=round_name,
     )
-
-
-def _grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tuple[str, int]]]:
-    """Per grid: (depot name, items below minimum) of its grid-level depots that are short."""
-    short = areas.items_below_min(areas.stock_levels(session=session, at=now))
-    grid_depots = session.exec(
-        select(Depot.id, Depot.name, Depot.area_id)
-        .where(Depot.level == DepotLevel.grid)
-        .order_by(col(Depot.id))
-    )
-    found: dict[int, list[tuple[str, int]]] = {}
-    for depot_id, name, area_id in grid_depots:
-        n = short.get(depot_id or 0, 0)
-        if n:
-            found.setdefault(area_id, []).append((name, n))
-    return found
 
 
 def needs_attention(
@@ -263,9 +189,9 @@ def needs_attention(
     a grid depot below minimum stock. A grid of normal risk with a decision due is 'low'.
     Order: severity, then community cases in 7 days, active cases, overdue requests, code.
     """
-    shortages = _grid_depot_shortages(session, now)
+    shortages = grid_depot_shortages(session, now)
     items: list[tuple[tuple[int, int, int, int, str], Attention]] = []
-    for row in metrics.grid_indicator_rows(session=session, today=today, now=now):
+    for row in grid_indicator_rows(session=session, today=today, now=now):
         due: list[Reason] = []
         if row["stepdown_days_left"] == 0:
             due.append(
@@ -295,3 +221,123 @@ def needs_attention(
         items.append((key, attention))
     items.sort(key=lambda pair: pair[0])
     return [attention for _, attention in items[:limit]]
+
+
+METRIC_COLUMNS: list[str] = [
+    "grid_id", "code", "name", "name_zh", "community_code", "households", "residents",
+    "new_cases_today", "new_cases_7d", "active_cases", "incidence_7d_per_10k",
+    "community_cases_7d", "days_since_community_case", "in_quarantine",
+    "latest_round_id", "coverage", "open_requests", "overdue_requests",
+    "open_tasks", "overdue_tasks", "full_time_workers", "households_per_worker",
+    "understaffed", "zone_level", "risk_level", "risk_reasons",
+]  # fmt: skip
+
+
+# Counter columns that are counts (0 when a grid has no row); the others default to None.
+COUNT_COLUMNS: tuple[str, ...] = (
+    "households", "residents", "at_home", "new_cases_today", "new_cases_7d", "active_cases",
+    "community_cases_7d", "in_quarantine", "contacts_due_today", "open_requests",
+    "overdue_requests", "open_tasks", "overdue_tasks", "full_time_workers",
+)  # fmt: skip
+
+
+def grid_indicator_rows(*, session: Session, today: date, now: datetime) -> list[dict[str, Any]]:
+    """Everything known per grid, one dict per grid in code order.
+
+    The keys are the columns of grid_metrics and these working ones: at_home,
+    last_community_case, contacts_due_today, round_name, round_ended, sampled,
+    zone_since, quiet_days, stepdown_days_left.
+    """
+    policy = load_policy(session)
+    counters = [
+        {g: {"households": n} for g, n in areas.household_counts(session=session).items()},
+        {
+            g: {"residents": n, "at_home": home}
+            for g, (n, home) in areas.resident_counts(session=session).items()
+        },
+        case_counts(session=session, today=today),
+        contact_counts(session=session, today=today),
+        request_counts(session=session, at=now, policy=policy),
+        task_counts(session=session, now=now),
+        fulltime_workers(session=session),
+        latest_round_per_grid(session=session, now=now),
+        grid_zone_orders(session=session, today=today),
+    ]
+    defaults: dict[str, Any] = {
+        "last_community_case": None, "latest_round_id": None, "round_name": None,
+        "round_ended": False, "sampled": None, "zone_level": "", "zone_since": None,
+        **dict.fromkeys(COUNT_COLUMNS, 0),
+    }  # fmt: skip
+    rows = []
+    for grid in areas.grid_rows(session=session):
+        row = {**grid, **defaults}
+        for counter in counters:
+            row.update(counter.get(grid["grid_id"], {}))
+        row.update(_derive(row, today=today, policy=policy))
+        rows.append(row)
+    return rows
+
+
+def _nan(value: float | int | None) -> float:
+    return np.nan if value is None else float(value)
+
+
+def _derive(row: dict[str, Any], *, today: date, policy: Policy) -> dict[str, Any]:
+    """The analytics of one grid row."""
+    last_case = row["last_community_case"]
+    incidence = epidemic.incidence_per_10k(cases=row["new_cases_7d"], population=row["residents"])
+    sampled = row["sampled"]
+    coverage = (
+        testing.coverage(sampled=sampled, expected=row["at_home"]) if sampled is not None else None
+    )
+    zone_since = row["zone_since"]
+    quiet = (
+        zones.quiet_days(order_start=zone_since, last_case_day=last_case, today=today)
+        if zone_since is not None
+        else None
+    )
+    assessed = risk.assess_grid_risk(
+        zone_level=row["zone_level"],
+        community_cases_7d=row["community_cases_7d"],
+        new_cases_7d=row["new_cases_7d"],
+        incidence_7d_per_10k=incidence,
+        active_cases=row["active_cases"],
+        coverage=coverage,
+        round_name=row["round_name"],
+        round_ended=row["round_ended"],
+        overdue_requests=row["overdue_requests"],
+        households=row["households"],
+        full_time_workers=row["full_time_workers"],
+        policy=policy,
+    )
+    return {
+        "incidence_7d_per_10k": _nan(incidence),
+        "days_since_community_case": _nan(epidemic.days_since(last_day=last_case, today=today)),
+        "coverage": _nan(coverage),
+        "households_per_worker": _nan(
+            workforce.households_per_worker(
+                households=row["households"], full_time_workers=row["full_time_workers"]
+            )
+        ),
+        "understaffed": workforce.understaffed(
+            households=row["households"],
+            full_time_workers=row["full_time_workers"],
+            policy=policy,
+        ),
+        "risk_level": assessed.level,
+        "risk_reasons": assessed.reasons,
+        "quiet_days": quiet,
+        "stepdown_days_left": (
+            zones.stepdown_days_left(level=row["zone_level"], quiet_days=quiet, policy=policy)
+            if quiet is not None
+            else None
+        ),
+    }
+
+
+def grid_metrics(*, session: Session, today: date, now: datetime) -> pd.DataFrame:
+    """One row per grid with today's figures, its risk level and the reasons for it."""
+    rows = grid_indicator_rows(session=session, today=today, now=now)
+    frame = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    frame["latest_round_id"] = frame["latest_round_id"].astype("Int64")
+    return frame

@@ -23,12 +23,15 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from gridcore.analytics.campaign import (
+from gridcore.access import KIOSK, NAME, PHONE, Actor, mask_personal, personal
+from gridcore.analytics.testing import (
+    EXPECTED_STATUS,
     Forecast,
     Pace,
     Progress,
     Staffing,
     behind_schedule,
+    coverage,
     elapsed_share,
     forecast,
     progress,
@@ -36,7 +39,6 @@ from gridcore.analytics.campaign import (
     rollup,
     staffing,
 )
-from gridcore.analytics.testing import EXPECTED_STATUS
 from gridcore.config import get_settings
 from gridcore.models import (
     OPEN_TASK_STATUSES,
@@ -45,6 +47,7 @@ from gridcore.models import (
     Building,
     Case,
     CaseStatus,
+    HealthStatus,
     Household,
     Resident,
     SamplingMethod,
@@ -61,10 +64,15 @@ from gridcore.models import (
     vulnerability_tags,
 )
 from gridcore.policy import load_policy
-from gridcore.queries._sql import count_if, dialect_name, local_date
+from gridcore.queries._sql import (
+    Counter,
+    by_grid,
+    count_if,
+    dialect_name,
+    local_date,
+    select_columns,
+)
 from gridcore.queries.areas import grid_rows, resident_counts
-from gridcore.queries.grid_detail import mask_name, mask_phone
-from gridcore.services.base import Actor
 
 ROUND_COLUMNS: list[str] = [
     "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids",
@@ -770,9 +778,9 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
         for r in rows
     ]
     frame = pd.DataFrame(records, columns=ROLL_CALL_COLUMNS)
-    if not actor.sees_personal_data_of(grid_id):
-        frame["name"] = frame["name"].map(mask_name, na_action="ignore")
-        frame["phone"] = frame["phone"].map(mask_phone, na_action="ignore")
+    frame = mask_personal(
+        frame, actor=actor, grid_id=grid_id, columns={"name": NAME, "phone": PHONE}
+    )
     return frame
 
 
@@ -839,12 +847,12 @@ def find_residents(
     ).all()
     records = []
     for r in rows:
-        visible = actor.sees_personal_data_of(int(r[4]))
+        grid_id = int(r[4])
         records.append(
             (
                 r[0],
-                r[1] if visible else mask_name(r[1]),
-                r[2] if visible else mask_phone(r[2]),
+                personal(r[1], kind=NAME, actor=actor, grid_id=grid_id),
+                personal(r[2], kind=PHONE, actor=actor, grid_id=grid_id),
                 r[3],
                 r[4],
                 r[5],
@@ -906,11 +914,177 @@ def unhandled_positives(*, session: Session, actor: Actor | None = None) -> pd.D
     records = [
         (
             *r[:4],
-            r[4]
-            if actor is not None and actor.sees_personal_data_of(int(r[5]))
-            else mask_name(r[4]),
+            personal(r[4], kind=NAME, actor=actor or KIOSK, grid_id=int(r[5])),
             *r[5:],
         )
         for r in rows
     ]
     return pd.DataFrame(records, columns=UNHANDLED_COLUMNS)
+
+
+SITE_POINT_COLUMNS: list[str] = ["site_id", "name", "lng", "lat", "hourly_capacity", "sampled"]
+
+
+def latest_round_id(*, session: Session, at: datetime | None = None) -> int | None:
+    """The round that started last (by `at`, if given); None when there is none."""
+    stmt = select(col(TestRound.id)).order_by(
+        col(TestRound.start_at).desc(), col(TestRound.id).desc()
+    )
+    if at is not None:
+        stmt = stmt.where(col(TestRound.start_at) <= at)
+    found = session.execute(stmt.limit(1)).scalar()
+    return None if found is None else int(found)
+
+
+def site_points(*, session: Session, round_id: int | None) -> pd.DataFrame:
+    """The sites of a round (None: the latest round) with how many each has sampled."""
+    if round_id is None:
+        round_id = latest_round_id(session=session)
+        if round_id is None:
+            return pd.DataFrame([], columns=SITE_POINT_COLUMNS)
+    sampled = (
+        select(col(TestRecord.site_id), func.count().label("n"))
+        .where(col(TestRecord.round_id) == round_id, col(TestRecord.site_id).is_not(None))
+        .group_by(col(TestRecord.site_id))
+        .subquery()
+    )
+    stmt = (
+        select_columns(
+            TestSite.id,
+            TestSite.name,
+            TestSite.lng,
+            TestSite.lat,
+            TestSite.hourly_capacity,
+            func.coalesce(sampled.c.n, 0),
+        )
+        .outerjoin(sampled, sampled.c.site_id == col(TestSite.id))
+        .where(col(TestSite.round_id) == round_id)
+        .order_by(col(TestSite.id))
+    )
+    return pd.DataFrame([tuple(r) for r in session.execute(stmt).all()], columns=SITE_POINT_COLUMNS)
+
+
+TESTING_COLUMNS = [
+    "round_id",
+    "round_name",
+    "start_at",
+    "expected",
+    "sampled",
+    "coverage",
+    "positives",
+    "pending",
+]
+
+
+def grid_testing(*, session: Session, grid_id: int) -> pd.DataFrame:
+    """Each testing round over the grid, newest first: expected, sampled, coverage, results.
+
+    expected is the grid's residents at home (others are exempt); coverage is
+    sampled ÷ expected, at most 1, NaN when nobody is expected.
+    """
+    expected = session.execute(
+        select(func.count(col(Resident.id))).where(
+            col(Resident.grid_id) == grid_id, col(Resident.health_status) == HealthStatus.at_home
+        )
+    ).scalar_one()
+    rows = session.execute(
+        select(
+            col(TestRound.id),
+            col(TestRound.name),
+            col(TestRound.start_at),
+            func.count(col(TestRecord.id)),
+            count_if(col(TestRecord.result) == TestResult.positive),
+            count_if(col(TestRecord.result) == TestResult.pending),
+        )
+        .join(TestRoundArea, col(TestRoundArea.round_id) == col(TestRound.id))
+        .outerjoin(
+            TestRecord,
+            and_(col(TestRecord.round_id) == col(TestRound.id), col(TestRecord.grid_id) == grid_id),
+        )
+        .where(col(TestRoundArea.grid_id) == grid_id)
+        .group_by(col(TestRound.id), col(TestRound.name), col(TestRound.start_at))
+        .order_by(col(TestRound.start_at).desc(), col(TestRound.id).desc())
+    ).all()
+    records = [
+        (
+            r[0],
+            r[1],
+            r[2],
+            int(expected),
+            int(r[3]),
+            _nan_if_none(coverage(sampled=int(r[3]), expected=int(expected))),
+            int(r[4]),
+            int(r[5]),
+        )
+        for r in rows
+    ]
+    return pd.DataFrame(records, columns=TESTING_COLUMNS)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
+    """Per grid: the latest round covering it that has started, whether it ended, and sampled."""
+    stmt = (
+        select_columns(
+            TestRoundArea.grid_id,
+            TestRound.id,
+            TestRound.name,
+            TestRound.start_at,
+            TestRound.deadline_at,
+            TestRound.closed_at,
+        )
+        .join(TestRound, col(TestRound.id) == col(TestRoundArea.round_id))
+        .where(TestRound.start_at <= now)
+    )
+    latest: dict[int, tuple[Any, ...]] = {}
+    for grid_id, round_id, name, start_at, deadline_at, closed_at in session.execute(stmt):
+        if grid_id not in latest or (start_at, round_id) > latest[grid_id][:2]:
+            ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
+            latest[grid_id] = (start_at, round_id, name, ended)
+    round_ids = {v[1] for v in latest.values()}
+    sampled = {
+        (r, g): n
+        for r, g, n in session.execute(
+            select_columns(TestRecord.round_id, TestRecord.grid_id, func.count())
+            .where(col(TestRecord.round_id).in_(round_ids))
+            .group_by(col(TestRecord.round_id), col(TestRecord.grid_id))
+        )
+    }
+    return by_grid(
+        ((g, r, name, ended, sampled.get((r, g), 0)) for g, (_, r, name, ended) in latest.items()),
+        ["latest_round_id", "round_name", "round_ended", "sampled"],
+    )
+
+
+def latest_round_coverage(
+    session: Session,
+    *,
+    started_by: datetime,
+    sampled_before: datetime | None,
+    at_home: dict[int, int],
+) -> tuple[str | None, float | None]:
+    """Name and coverage of the latest round started by `started_by` (None, None if none).
+
+    `at_home` is residents at home per grid (expected at a round), counted once by the caller.
+    """
+    round_id = latest_round_id(session=session, at=started_by)
+    if round_id is None:
+        return None, None
+    test_round = session.get(TestRound, round_id)
+    round_grids = (
+        session.execute(
+            select(col(TestRoundArea.grid_id)).where(col(TestRoundArea.round_id) == round_id)
+        )
+        .scalars()
+        .all()
+    )
+    expected = sum(at_home.get(grid_id, 0) for grid_id in round_grids)
+    sampled_stmt = select(func.count()).where(col(TestRecord.round_id) == round_id)
+    if sampled_before is not None:
+        sampled_stmt = sampled_stmt.where(col(TestRecord.sampled_at) < sampled_before)
+    sampled = int(session.execute(sampled_stmt).scalar_one())
+    name = test_round.name if test_round else None
+    return name, coverage(sampled=sampled, expected=expected)

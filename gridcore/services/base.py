@@ -1,88 +1,47 @@
-"""What every write shares: the acting user, permission checks, validation errors, audit."""
+"""The one write path: authorise → validate → replay check → write → audit, in one transaction.
+
+A service is a few lines of rules inside `write(...)`:
+
+    with write(session, actor=actor, entity="case", action="create", client_token=token) as op:
+        if (earlier := op.replayed(Case)) is not None:
+            return earlier                      # the same form sent twice: written once
+        case_in = validated(CaseCreate, data)   # ValidationFailed: nothing written
+        require_grid(actor, case_in.grid_id)    # PermissionDenied: nothing written
+        case = Case(**case_in.model_dump())
+        session.add(case)
+        op.record(case, {"kind": case.kind})    # one audit entry per record, after the flush
+
+The block commits when it ends and rolls back on any error. Validation messages are
+catalogue keys (see gridcore/i18n/catalog_services.py).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
-from sqlmodel import Session
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, select
 
-from gridcore.models import AuditEntry, UserRole
-
-
-class PermissionDenied(Exception):
-    """The actor's role or grid scope does not allow this write."""
+from gridcore.access import WRITER_ROLES, Actor, require_role
+from gridcore.models import AuditEntry, ReplayKey, UserRole
 
 
 class ValidationFailed(Exception):
     """Input was rejected; `errors` maps each field to a plain-words message."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], values: Mapping[str, Any] | None = None):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a signed-in user, the CLI, the demo seed or a read-only kiosk."""
-
-    username: str
-    role: UserRole
-    # None means every grid; otherwise the grids this actor may change.
-    grid_ids: frozenset[int] | None = None
-    user_id: int | None = None
-
-    @property
-    def can_write(self) -> bool:
-        return self.role != UserRole.viewer
-
-    def may_write_grid(self, grid_id: int | None) -> bool:
-        """Whether this actor may change data that belongs to `grid_id`."""
-        if not self.can_write:
-            return False
-        if self.role in (UserRole.admin, UserRole.leader):
-            return True
-        return grid_id is not None and self.grid_ids is not None and grid_id in self.grid_ids
-
-    @property
-    def sees_personal_data(self) -> bool:
-        """Roles that work with named residents (a grid worker only for their grids)."""
-        return self.role in (UserRole.admin, UserRole.leader, UserRole.grid_worker)
-
-    def sees_personal_data_of(self, grid_id: int | None) -> bool:
-        """Whether names, phones and ID numbers of residents of `grid_id` are shown unmasked."""
-        if self.role in (UserRole.admin, UserRole.leader):
-            return True
-        if self.role == UserRole.grid_worker:
-            return grid_id is not None and self.grid_ids is not None and grid_id in self.grid_ids
-        return False
-
-
-SYSTEM = Actor(username="system", role=UserRole.admin)
-KIOSK = Actor(username="kiosk", role=UserRole.viewer)
-
-
-def require_grid(actor: Actor, grid_id: int | None) -> None:
-    """Raise PermissionDenied unless `actor` may write in `grid_id`."""
-    if not actor.may_write_grid(grid_id):
-        raise PermissionDenied(f"{actor.username} ({actor.role}) may not change grid {grid_id}")
-
-
-def require_role(actor: Actor, *roles: UserRole) -> None:
-    """Raise PermissionDenied unless `actor` has one of `roles`."""
-    if actor.role not in roles:
-        raise PermissionDenied(f"{actor.username} ({actor.role}) may not do this")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
+        # The rejected values, for a message that names them (the command line shows them).
+        self.values = dict(values or {})
 
 
 def audit(
@@ -100,18 +59,213 @@ def audit(
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
-        changes=json.dumps(
-            {k: _jsonable(v) for k, v in (changes or {}).items()}, ensure_ascii=False
-        ),
+        changes=json.dumps({k: plain(v) for k, v in (changes or {}).items()}, ensure_ascii=False),
     )
     session.add(entry)
     return entry
 
 
-def validation_errors(exc: Exception) -> dict[str, str]:
-    """Turn a pydantic ValidationError into field → message."""
+M = TypeVar("M", bound=SQLModel)
+E = TypeVar("E", bound=StrEnum)
+
+_PYDANTIC_KEYS: dict[str, str] = {
+    "missing": "services.error.required",
+    "string_too_short": "services.error.required",
+    "string_too_long": "services.error.too_long",
+    "string_type": "services.error.invalid_value",
+    "int_parsing": "services.error.not_a_whole_number",
+    "int_type": "services.error.not_a_whole_number",
+    "int_from_float": "services.error.not_a_whole_number",
+    "float_parsing": "services.error.not_a_number",
+    "float_type": "services.error.not_a_number",
+    "greater_than": "services.error.too_small",
+    "greater_than_equal": "services.error.too_small",
+    "less_than": "services.error.too_large",
+    "less_than_equal": "services.error.too_large",
+    "enum": "services.error.invalid_choice",
+    "bool_parsing": "services.error.not_true_or_false",
+    "bool_type": "services.error.not_true_or_false",
+    "list_type": "services.error.not_a_list",
+    "date_parsing": "services.error.not_a_date",
+    "date_type": "services.error.not_a_date",
+    "date_from_datetime_parsing": "services.error.not_a_date",
+    "date_from_datetime_inexact": "services.error.not_a_date",
+    "datetime_parsing": "services.error.not_a_datetime",
+    "datetime_type": "services.error.not_a_datetime",
+    "datetime_from_date_parsing": "services.error.not_a_datetime",
+}
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def validated(model: type[M], data: SQLModel | Mapping[str, Any]) -> M:
+    """`data` checked by `model` (table models do not validate); else ValidationFailed."""
+    raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise ValidationFailed(error_keys(exc)) from None
+
+
+def error_keys(exc: ValidationError) -> dict[str, str]:
+    """Field → catalogue key for each pydantic error (the first error of a field wins)."""
     errors: dict[str, str] = {}
-    for err in getattr(exc, "errors", lambda: [])():
-        field = ".".join(str(p) for p in err.get("loc", ())) or "form"
-        errors.setdefault(field, str(err.get("msg", "invalid value")).removeprefix("Value error, "))
-    return errors or {"form": str(exc)}
+    for err in exc.errors():
+        loc = err.get("loc") or ("form",)
+        name = str(loc[0])
+        key = _PYDANTIC_KEYS.get(err["type"])
+        if name == "vulnerability" and err["type"] == "value_error":
+            key = "services.error.vulnerability_unknown"
+        errors.setdefault(name, key or "services.error.invalid_value")
+    return errors
+
+
+def choice(enum: type[E], value: Any, name: str) -> E:
+    """`value` as a member of `enum`; else ValidationFailed on the field `name`."""
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValidationFailed({name: "services.error.invalid_choice"}) from None
+
+
+def check_client_token(client_token: str | None) -> None:
+    """Reject a malformed client token (letters, digits, '-' and '_', 8 to 64 characters)."""
+    if client_token is not None and not _TOKEN.match(client_token):
+        raise ValidationFailed({"client_token": "services.error.client_token_invalid"})
+
+
+@dataclass
+class _Entry:
+    action: str
+    entity: str
+    row: Any
+    changes: dict[str, Any]
+
+
+@dataclass
+class Write:
+    """One write in progress: the earlier result of a replayed form, and what to audit."""
+
+    session: Session
+    actor: Actor
+    entity: str
+    action: str
+    client_token: str | None = None
+    replayed_id: str | None = None
+    _key: ReplayKey | None = None
+    _entries: list[_Entry] = field(default_factory=list)
+
+    def replayed(self, model: type[M]) -> M | None:
+        """The row an earlier submission of the same form wrote, or None."""
+        if self.replayed_id is None:
+            return None
+        return self.session.get(model, int(self.replayed_id))
+
+    def record(
+        self,
+        row: Any,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        entity: str | None = None,
+        action: str | None = None,
+    ) -> None:
+        """Audit a change of `row` (a table row, or its id) once the block has written it."""
+        if self.replayed_id is not None:
+            raise RuntimeError("a replayed write must return the earlier result, not write")
+        self._entries.append(
+            _Entry(action or self.action, entity or self.entity, row, dict(changes or {}))
+        )
+
+    def _claim(self) -> None:
+        """Take the client token; when a submission already holds it, remember what it wrote."""
+        found = self._stored_key()
+        if found is not None:
+            self.replayed_id = found.entity_id
+            return
+        key = ReplayKey(
+            username=self.actor.username, client_token=self.client_token or "", entity=self.entity
+        )
+        self.session.add(key)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            # The same form, sent twice at once: the other submission has committed it.
+            self.session.rollback()
+            found = self._stored_key()
+            if found is None:
+                raise
+            self.replayed_id = found.entity_id
+            return
+        self._key = key
+
+    def _stored_key(self) -> ReplayKey | None:
+        return self.session.exec(
+            select(ReplayKey).where(
+                ReplayKey.username == self.actor.username,
+                ReplayKey.client_token == self.client_token,
+            )
+        ).first()
+
+    def _finish(self) -> None:
+        """Flush the rows, then add one audit entry each and point the token at the first."""
+        if self.replayed_id is not None:
+            return
+        self.session.flush()
+        ids = [_id_of(entry.row) for entry in self._entries]
+        for entry, entity_id in zip(self._entries, ids, strict=True):
+            audit(
+                self.session,
+                actor=self.actor,
+                action=entry.action,
+                entity=entry.entity,
+                entity_id=entity_id,
+                changes=entry.changes,
+            )
+        if self._key is not None:
+            self._key.entity_id = None if not ids or ids[0] is None else str(ids[0])
+            self.session.add(self._key)
+
+
+def _id_of(row: Any) -> Any:
+    """The id of a written row, or `row` itself when it is already an id (or None)."""
+    return getattr(row, "id", row) if not isinstance(row, (int, str)) else row
+
+
+@contextmanager
+def write(
+    session: Session,
+    *,
+    actor: Actor,
+    entity: str,
+    action: str = "update",
+    roles: tuple[UserRole, ...] = WRITER_ROLES,
+    client_token: str | None = None,
+) -> Iterator[Write]:
+    """The one write path (see the module's docstring): one transaction, committed at the end.
+
+    The role is checked before any input is looked at; a client token (from a form) makes a
+    second submission of the same form return the first one's row (`Write.replayed`).
+    """
+    require_role(actor, *roles)
+    check_client_token(client_token)
+    op = Write(session=session, actor=actor, entity=entity, action=action)
+    op.client_token = client_token
+    try:
+        if client_token is not None:
+            op._claim()
+        yield op
+        op._finish()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def plain(value: Any) -> Any:
+    """`value` as JSON can hold it: an enumeration's value, a date's ISO text, a list."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return [plain(v) for v in value]
+    return value

@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
-from gridcore.models import Building, Case, CaseCreate, CaseKind, CaseStatus, Resident
-from gridcore.services.base import Actor, ValidationFailed, audit, require_grid
+from gridcore.access import Actor, require_grid, require_writer
+from gridcore.models import (
+    Building,
+    Case,
+    CaseCreate,
+    CaseKind,
+    CaseStatus,
+    Contact,
+    ContactCreate,
+    ContactStatus,
+    Resident,
+)
+from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
 from gridcore.services.checks import (
     changed,
-    check_client_token,
-    choice,
     get_row,
     grid_area,
     in_future,
+    phone_ok,
     replayed,
-    require_writer,
-    validated,
     with_token,
     writing,
 )
@@ -172,3 +180,142 @@ def reclassify_case(*, session: Session, case_id: int, kind: CaseKind | str, act
             changes={"kind": changed(old, new)},
         )
     return case
+
+
+# Status changes a contact may make; released and became_case are final.
+CONTACT_STATUS_NEXT: dict[str, frozenset[str]] = {
+    ContactStatus.in_quarantine: frozenset({ContactStatus.released, ContactStatus.became_case}),
+    ContactStatus.released: frozenset(),
+    ContactStatus.became_case: frozenset(),
+}
+
+
+def _contact_input(session: Session, data: ContactCreate | Mapping[str, Any]) -> ContactCreate:
+    """The validated input; a resident fills in the name, phone and grid when they are left out."""
+    raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
+    resident_id = raw.get("resident_id")
+    resident = get_row(session, Resident, resident_id) if isinstance(resident_id, int) else None
+    if resident is not None:
+        for field, value in (
+            ("person_name", resident.name),
+            ("phone", resident.phone),
+            ("grid_id", resident.grid_id),
+        ):
+            if raw.get(field) in (None, ""):
+                raw[field] = value
+    return validated(ContactCreate, raw)
+
+
+def _contact_errors(session: Session, contact_in: ContactCreate) -> dict[str, str]:
+    """Domain checks of a new contact: rows exist and agree, dates are in order."""
+    errors: dict[str, str] = {}
+    if contact_in.grid_id is not None and grid_area(session, contact_in.grid_id) is None:
+        errors["grid_id"] = "services.error.grid_not_found"
+    if contact_in.case_id is not None and get_row(session, Case, contact_in.case_id) is None:
+        errors["case_id"] = "services.error.case_not_found"
+    if not phone_ok(contact_in.phone):
+        errors["phone"] = "services.error.phone_invalid"
+    if in_future(contact_in.identified_date):
+        errors["identified_date"] = "services.error.date_in_future"
+    if contact_in.planned_end_date <= contact_in.start_date:
+        errors["planned_end_date"] = "services.error.end_before_start"
+    resident = get_row(session, Resident, contact_in.resident_id)
+    if contact_in.resident_id is not None and resident is None:
+        errors["resident_id"] = "services.error.resident_not_found"
+    elif resident is not None:
+        if resident.grid_id != contact_in.grid_id:
+            errors["resident_id"] = "services.error.resident_not_in_grid"
+        elif contact_in.status == ContactStatus.in_quarantine and _in_quarantine(
+            session, resident.id
+        ):
+            errors["resident_id"] = "services.error.contact_exists"
+    return errors
+
+
+def _in_quarantine(session: Session, resident_id: int | None) -> bool:
+    found = session.exec(
+        select(Contact.id).where(
+            Contact.resident_id == resident_id, Contact.status == ContactStatus.in_quarantine
+        )
+    ).first()
+    return found is not None
+
+
+def create_contact(
+    *,
+    session: Session,
+    data: ContactCreate | Mapping[str, Any],
+    actor: Actor,
+    client_token: str | None = None,
+) -> Contact:
+    """Register a contact; one without a grid (lives elsewhere) needs a leader or administrator."""
+    require_writer(actor)
+    check_client_token(client_token)
+    with writing(session):
+        found = replayed(session, Contact, actor=actor, entity="contact", client_token=client_token)
+        if found is not None:
+            return found
+        contact_in = _contact_input(session, data)
+        errors = _contact_errors(session, contact_in)
+        if errors:
+            raise ValidationFailed(errors)
+        require_grid(actor, contact_in.grid_id)
+        contact = Contact(**contact_in.model_dump())
+        session.add(contact)
+        session.flush()
+        audit(
+            session,
+            actor=actor,
+            action="create",
+            entity="contact",
+            entity_id=contact.id,
+            changes=with_token(
+                {
+                    "case_id": contact.case_id,
+                    "resident_id": contact.resident_id,
+                    "grid_id": contact.grid_id,
+                    "contact_type": contact.contact_type,
+                    "quarantine_place": contact.quarantine_place,
+                    "start_date": contact.start_date,
+                    "planned_end_date": contact.planned_end_date,
+                },
+                client_token,
+            ),
+        )
+    return contact
+
+
+def set_contact_status(
+    *, session: Session, contact_id: int, status: ContactStatus | str, actor: Actor
+) -> Contact:
+    """Release a contact from quarantine or record that they became a case."""
+    require_writer(actor)
+    new = choice(ContactStatus, status, "status")
+    with writing(session):
+        contact = session.get(Contact, contact_id, with_for_update=True)
+        if contact is None:
+            raise ValidationFailed({"contact_id": "services.error.contact_not_found"})
+        require_grid(actor, contact.grid_id)
+        if new == contact.status:
+            return contact
+        if new not in CONTACT_STATUS_NEXT[contact.status]:
+            raise ValidationFailed({"status": "services.error.status_change"})
+        old = contact.status
+        contact.status = new
+        session.add(contact)
+        audit(
+            session,
+            actor=actor,
+            action="update",
+            entity="contact",
+            entity_id=contact.id,
+            changes={"status": changed(old, new)},
+        )
+    return contact
+
+
+def release_contact(*, session: Session, contact_id: int, actor: Actor) -> Contact:
+    """End a contact's quarantine (a second call writes nothing)."""
+    return set_contact_status(
+        session=session, contact_id=contact_id, status=ContactStatus.released, actor=actor
+    )

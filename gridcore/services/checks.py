@@ -8,94 +8,25 @@ messages are catalogue keys (see gridcore/i18n/catalog_services.py for the conve
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import ValidationError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, col, select
 
+from gridcore.access import Actor
 from gridcore.config import get_settings, local_today
-from gridcore.models import Area, AreaLevel, AuditEntry, UserRole, utcnow
-from gridcore.services.base import Actor, ValidationFailed, require_role
+from gridcore.models import Area, AreaLevel, AuditEntry, utcnow
+from gridcore.services.base import M, plain
 
-M = TypeVar("M", bound=SQLModel)
-E = TypeVar("E", bound=StrEnum)
-
-WRITER_ROLES: tuple[UserRole, ...] = (UserRole.admin, UserRole.leader, UserRole.grid_worker)
-COMMAND_ROLES: tuple[UserRole, ...] = (UserRole.admin, UserRole.leader)
 # How far ahead of the server clock an entered time may be (clocks of phones differ).
 CLOCK_SKEW = timedelta(minutes=5)
 # How long a form's client token protects against a second submission.
 TOKEN_WINDOW = timedelta(hours=1)
 
-_PYDANTIC_KEYS: dict[str, str] = {
-    "missing": "services.error.required",
-    "string_too_short": "services.error.required",
-    "string_too_long": "services.error.too_long",
-    "string_type": "services.error.invalid_value",
-    "int_parsing": "services.error.not_a_whole_number",
-    "int_type": "services.error.not_a_whole_number",
-    "int_from_float": "services.error.not_a_whole_number",
-    "float_parsing": "services.error.not_a_number",
-    "float_type": "services.error.not_a_number",
-    "greater_than": "services.error.too_small",
-    "greater_than_equal": "services.error.too_small",
-    "less_than": "services.error.too_large",
-    "less_than_equal": "services.error.too_large",
-    "enum": "services.error.invalid_choice",
-    "bool_parsing": "services.error.not_true_or_false",
-    "bool_type": "services.error.not_true_or_false",
-    "list_type": "services.error.not_a_list",
-    "date_parsing": "services.error.not_a_date",
-    "date_type": "services.error.not_a_date",
-    "date_from_datetime_parsing": "services.error.not_a_date",
-    "date_from_datetime_inexact": "services.error.not_a_date",
-    "datetime_parsing": "services.error.not_a_datetime",
-    "datetime_type": "services.error.not_a_datetime",
-    "datetime_from_date_parsing": "services.error.not_a_datetime",
-}
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-
 
 # --------------------------------------------------------------------------- shared checks
-
-
-def validated(model: type[M], data: SQLModel | Mapping[str, Any]) -> M:
-    """`data` checked by `model` (table models do not validate); else ValidationFailed."""
-    raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise ValidationFailed(error_keys(exc)) from None
-
-
-def error_keys(exc: ValidationError) -> dict[str, str]:
-    """Field → catalogue key for each pydantic error (the first error of a field wins)."""
-    errors: dict[str, str] = {}
-    for err in exc.errors():
-        loc = err.get("loc") or ("form",)
-        field = str(loc[0])
-        key = _PYDANTIC_KEYS.get(err["type"])
-        if field == "vulnerability" and err["type"] == "value_error":
-            key = "services.error.vulnerability_unknown"
-        errors.setdefault(field, key or str(err.get("msg", "invalid value")))
-    return errors
-
-
-def choice(enum: type[E], value: Any, field: str) -> E:
-    """`value` as a member of `enum`; else ValidationFailed on `field`."""
-    try:
-        return enum(value)
-    except ValueError:
-        raise ValidationFailed({field: "services.error.invalid_choice"}) from None
-
-
-def require_writer(actor: Actor) -> None:
-    """Raise PermissionDenied for a read-only actor, before any input is looked at."""
-    require_role(actor, *WRITER_ROLES)
 
 
 @contextmanager
@@ -145,12 +76,6 @@ def get_row(session: Session, model: type[M], row_id: Any) -> M | None:
     return session.get(model, row_id) if row_id is not None else None
 
 
-def check_client_token(client_token: str | None) -> None:
-    """Reject a malformed client token (letters, digits, '-' and '_', 8 to 64 characters)."""
-    if client_token is not None and not _TOKEN.match(client_token):
-        raise ValidationFailed({"client_token": "services.error.client_token_invalid"})
-
-
 def replayed_entry(
     session: Session, *, actor: Actor, entity: str, client_token: str | None
 ) -> AuditEntry | None:
@@ -192,17 +117,6 @@ def row_id(row: Any) -> int:
     if value is None:
         raise RuntimeError(f"{type(row).__name__} has no id yet; flush first")
     return int(value)
-
-
-def plain(value: Any) -> Any:
-    """`value` as JSON can hold it: an enumeration's value, a date's ISO text, a list."""
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, (tuple, list)):
-        return [plain(v) for v in value]
-    return value
 
 
 def changed(old: Any, new: Any) -> list[Any]:

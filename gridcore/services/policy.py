@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlmodel import Session
 
+from gridcore.access import Actor, require_role
 from gridcore.models import PolicySetting, UserRole, utcnow
 from gridcore.policy import DEFAULT_POLICY, POLICY_KEYS, Policy, encode, load_policy
-from gridcore.services.base import Actor, ValidationFailed, audit, require_role
+from gridcore.services.base import ValidationFailed, audit
 from gridcore.services.checks import (
     changed,
     writing,

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
+from gridcore.access import Actor, require_grid, require_writer
 from gridcore.models import (
     Household,
     RequestStatus,
@@ -20,21 +21,17 @@ from gridcore.models import (
     ResidentRequestCreate,
     utcnow,
 )
-from gridcore.services.base import Actor, ValidationFailed, audit, require_grid
+from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
 from gridcore.services.checks import (
     as_utc,
     changed,
-    check_client_token,
-    choice,
     get_row,
     grid_area,
     replayed,
-    require_writer,
-    validated,
     with_token,
     writing,
 )
-from gridcore.services.workers import assignable_worker_error
+from gridcore.services.workforce import assignable_worker_error
 
 # The steps set_request_status may take; `assigned` is reached through assign_request.
 REQUEST_STATUS_NEXT: dict[str, frozenset[str]] = {

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
+from gridcore.access import Actor, require_grid, require_writer
 from gridcore.models import (
     Area,
     Building,
@@ -18,22 +19,14 @@ from gridcore.models import (
     ResidentCreate,
     Sex,
 )
-from gridcore.services.base import (
-    Actor,
-    ValidationFailed,
-    audit,
-    require_grid,
-)
+from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
 from gridcore.services.checks import (
     area_path,
     changed,
-    check_client_token,
     get_row,
     phone_ok,
     replayed,
-    require_writer,
     row_id,
-    validated,
     with_token,
     writing,
 )

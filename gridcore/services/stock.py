@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, update
 from sqlmodel import Session, SQLModel, select
 
+from gridcore.access import Actor, require_grid, require_writer
 from gridcore.models import (
     AuditEntry,
     Depot,
@@ -29,17 +30,14 @@ from gridcore.models import (
     SupplyItem,
     utcnow,
 )
-from gridcore.services.base import Actor, ValidationFailed, audit, require_grid
+from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
 from gridcore.services.checks import (
     as_utc,
-    check_client_token,
     get_row,
     replayed,
     replayed_entry,
-    require_writer,
     row_id,
     time_in_future,
-    validated,
     with_token,
     writing,
 )

@@ -8,22 +8,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from gridcore.access import Actor, require_grid, require_writer
 from gridcore.models import Resident, ResidentRequest, Task, TaskCreate, TaskStatus, utcnow
-from gridcore.services.base import Actor, ValidationFailed, audit, require_grid
+from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
 from gridcore.services.checks import (
     as_utc,
     changed,
-    check_client_token,
-    choice,
     get_row,
     grid_area,
     replayed,
-    require_writer,
-    validated,
     with_token,
     writing,
 )
-from gridcore.services.workers import assignable_worker_error
+from gridcore.services.workforce import assignable_worker_error
 
 # Status changes a task may make; done and cancelled are final.
 TASK_STATUS_NEXT: dict[str, frozenset[str]] = {

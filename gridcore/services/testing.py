@@ -16,6 +16,7 @@ from pydantic import field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from gridcore.access import COMMAND_ROLES, SYSTEM, Actor, require_grid, require_role, require_writer
 from gridcore.analytics.testing import EXPECTED_STATUS
 from gridcore.i18n import t
 from gridcore.models import (
@@ -34,26 +35,14 @@ from gridcore.models import (
 )
 from gridcore.policy import load_policy
 from gridcore.queries.testing import roll_call
-from gridcore.services.base import (
-    SYSTEM,
-    Actor,
-    ValidationFailed,
-    audit,
-    require_grid,
-    require_role,
-)
+from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
 from gridcore.services.checks import (
-    COMMAND_ROLES,
     as_utc,
     changed,
-    check_client_token,
-    choice,
     get_row,
     replayed,
-    require_writer,
     row_id,
     time_in_future,
-    validated,
     with_token,
     writing,
 )

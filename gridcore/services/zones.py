@@ -13,20 +13,11 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from gridcore.access import COMMAND_ROLES, Actor, require_role
 from gridcore.config import local_today
 from gridcore.models import Building, ZoneOrder, ZoneOrderCreate
-from gridcore.services.base import Actor, ValidationFailed, audit, require_role
-from gridcore.services.checks import (
-    COMMAND_ROLES,
-    changed,
-    check_client_token,
-    get_row,
-    grid_area,
-    replayed,
-    validated,
-    with_token,
-    writing,
-)
+from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
+from gridcore.services.checks import changed, get_row, grid_area, replayed, with_token, writing
 
 
 def _order_errors(session: Session, order_in: ZoneOrderCreate) -> dict[str, str]:

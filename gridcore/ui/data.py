@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -20,7 +21,10 @@ from gridcore.db import make_engine
 
 T = TypeVar("T")
 
-CACHE_TTL_SECONDS = max(2, get_settings().refresh_seconds // 2)
+
+def cache_ttl_seconds() -> int:
+    """How long a query result is kept: half the refresh interval, at least 2 s."""
+    return max(2, get_settings().refresh_seconds // 2)
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,13 +55,18 @@ def now() -> datetime:
     return local_now()
 
 
-@st.cache_data(ttl=CACHE_TTL_SECONDS, show_spinner=False, max_entries=256)
-def _cached_call(url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _call(url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
     import importlib
 
     fn = getattr(importlib.import_module(module), name)
     with Session(engine_for(url), expire_on_commit=False) as s:
         return fn(session=s, **dict(kwargs))
+
+
+@cache
+def _cached_call() -> Callable[..., Any]:
+    """The shared result cache, made on first use: its TTL comes from the settings."""
+    return st.cache_data(ttl=cache_ttl_seconds(), show_spinner=False, max_entries=256)(_call)
 
 
 def cached(fn: Callable[..., T], **kwargs: Any) -> T:
@@ -67,10 +76,10 @@ def cached(fn: Callable[..., T], **kwargs: Any) -> T:
     be plain data (DataFrames, dataclasses) since each caller gets a copy.
     """
     key = tuple(sorted(kwargs.items()))
-    result: T = _cached_call(get_settings().database_url, fn.__module__, fn.__name__, key)
+    result: T = _cached_call()(get_settings().database_url, fn.__module__, fn.__name__, key)
     return result
 
 
 def invalidate() -> None:
     """Forget every cached result (call after a write)."""
-    _cached_call.clear()
+    _cached_call().clear()  # type: ignore[attr-defined]

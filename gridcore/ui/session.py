@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gridcore.access import KIOSK, Actor
 from gridcore.config import get_settings
 from gridcore.i18n import LANGUAGES, normalise_language, t
-from gridcore.services.auth import authenticate, verify_kiosk_token
-from gridcore.services.base import KIOSK, Actor
+from gridcore.services.access import authenticate, verify_kiosk_token
 from gridcore.ui import data
 
 LANG_KEY = "lang"

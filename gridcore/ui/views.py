@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
 from gridcore.models import AreaLevel, CaseKind, FoundVia
-from gridcore.queries import areas, metrics, overview
+from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
-from gridcore.services.base import Actor, PermissionDenied, ValidationFailed
+from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data
 from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
 from gridcore.ui.theme import RISK_HEX
+
+
+def table_rows(frame: pd.DataFrame) -> Iterator[Any]:
+    """The rows of a query's frame as named tuples, for a page to lay out one by one."""
+    return frame.itertuples(index=False)
 
 
 def area_label(row: Any, lang: str) -> str:
@@ -29,7 +36,7 @@ def area_label(row: Any, lang: str) -> str:
 def map_frame(lang: str) -> pd.DataFrame:
     """Grid metrics joined with grid shapes and a localised label, for the maps."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
-    frame = data.cached(metrics.grid_metrics, today=today, now=now)
+    frame = data.cached(overview.grid_metrics, today=today, now=now)
     shapes = data.cached(areas.area_shapes, level=AreaLevel.grid)
     merged = frame.merge(shapes[["code", "shape"]], on="code", how="left")
     merged["label"] = [area_label(r, lang) for r in merged.itertuples(index=False)]

@@ -19,10 +19,10 @@ from PIL import Image
 from playwright.sync_api import BrowserContext, Page
 from sqlmodel import Session, select
 
+from gridcore.access import SYSTEM
 from gridcore.i18n import catalogues
 from gridcore.models import Contact, Resident
-from gridcore.services.auth import create_kiosk_link
-from gridcore.services.base import SYSTEM
+from gridcore.services.access import create_kiosk_link
 
 from .browser_support import (
     ARTIFACTS,

@@ -14,11 +14,11 @@ import pytest
 from playwright.sync_api import Page
 from sqlmodel import Session, select
 
+from gridcore.access import SYSTEM
 from gridcore.demo import DEMO_PASSWORD
 from gridcore.i18n import t
 from gridcore.models import Area, TestRecord, User, UserGrid
 from gridcore.queries import testing as tq
-from gridcore.services.base import SYSTEM
 
 from .browser_support import (
     ARTIFACTS,

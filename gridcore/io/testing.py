@@ -40,6 +40,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from gridcore.access import Actor, PermissionDenied, require_writer
 from gridcore.config import get_settings
 from gridcore.io.cells import local_text, parse_method, parse_moment, parse_result, to_second
 from gridcore.io.report import ImportConflict, ImportReport, Problem
@@ -57,8 +58,8 @@ from gridcore.models import (
     UserRole,
     utcnow,
 )
-from gridcore.services.base import Actor, PermissionDenied, audit
-from gridcore.services.checks import CLOCK_SKEW, require_writer
+from gridcore.services.base import audit
+from gridcore.services.checks import CLOCK_SKEW
 
 KIND = "test-results"
 COLUMNS: tuple[str, ...] = (

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import html
-import uuid
-from collections.abc import Mapping
 from datetime import date, datetime
-from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from gridcore.analytics.campaign import Staffing
+from gridcore.analytics.testing import Staffing
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, fmt_pct, t
-from gridcore.io.tabular import MIME_TYPES, frame_bytes
 from gridcore.models import AreaLevel
 from gridcore.queries import areas
 from gridcore.queries import testing as testing_queries
 from gridcore.ui import data
+from gridcore.ui.forms import cell_text
 
 ROLL_CALL_PAGE = "pages/roll_call.py"
 GRID_PAGE = "pages/grid_detail.py"
@@ -337,25 +334,6 @@ def roll_call_export(roll: pd.DataFrame, lang: str) -> pd.DataFrame:
     )
 
 
-def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
-    """CSV and Excel downloads of `frame`, safe against spreadsheet formula injection."""
-    left, right = st.columns(2)
-    for column, fmt, label in (
-        (left, "csv", "tpage.rc_export_csv"),
-        (right, "xlsx", "tpage.rc_export_xlsx"),
-    ):
-        column.download_button(
-            t(label, lang),
-            # Built only when clicked: a live page reruns often and most reruns download nothing.
-            data=partial(frame_bytes, frame=frame, fmt=fmt),
-            file_name=f"{name}.{fmt}",
-            mime=MIME_TYPES[fmt],
-            key=f"{key}_{fmt}",
-            width="stretch",
-            on_click="ignore",
-        )
-
-
 def roll_call_print_html(roll: pd.DataFrame, lang: str, title: str) -> str:
     """The whole roll call as compact tables, one per building, with a tick column to fill in."""
     export = roll_call_export(roll, lang)
@@ -366,61 +344,14 @@ def roll_call_print_html(roll: pd.DataFrame, lang: str, title: str) -> str:
         parts += [f"<th>{html.escape(h)}</th>" for h in headers]
         parts.append('<th class="tick">✓</th></tr>')
         for record in rows[headers].itertuples(index=False, name=None):
-            cells = "".join(f"<td>{html.escape(_cell(v))}</td>" for v in record)
+            cells = "".join(f"<td>{html.escape(cell_text(v))}</td>" for v in record)
             parts.append(f"<tr>{cells}<td></td></tr>")
         parts.append("</table>")
     parts.append("</div>")
     return "".join(parts)
 
 
-def _cell(value: Any) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    return str(value)
-
-
 # --------------------------------------------------------------------------- forms
-
-
-def form_token(key: str) -> str:
-    """The client token of the form `key`, kept until `renew_token`: a double click writes once."""
-    name = f"_token_{key}"
-    if name not in st.session_state:
-        st.session_state[name] = uuid.uuid4().hex
-    return str(st.session_state[name])
-
-
-def renew_token(key: str) -> None:
-    """A fresh token for the next submission of the form `key` (after a success)."""
-    st.session_state[f"_token_{key}"] = uuid.uuid4().hex
-
-
-def error_text(errors: Mapping[str, str], field: str, lang: str) -> str | None:
-    """The message for `field` (or any sub-field such as 'sites.0.name'), in plain words."""
-    found = [t(message, lang) for name, message in errors.items() if name == field]
-    found += [t(message, lang) for name, message in errors.items() if name.startswith(field + ".")]
-    return " ".join(dict.fromkeys(found)) or None
-
-
-def show_field_error(slot: Any, errors: Mapping[str, str], field: str, lang: str) -> None:
-    """Write `field`'s message into `slot` (an st.empty next to the field), if it has one."""
-    message = error_text(errors, field, lang)
-    if message:
-        slot.error(message)
-
-
-def other_errors(errors: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, str]:
-    """Errors on fields the form does not show (shown at the top of the form)."""
-    return {
-        name: message
-        for name, message in errors.items()
-        if not any(name == f or name.startswith(f + ".") for f in fields)
-    }
-
-
-def html_text(value: Any) -> str:
-    """`value` as text safe inside st.html."""
-    return html.escape(_cell(value))
 
 
 def desk_status_word(status: str, lang: str) -> str:

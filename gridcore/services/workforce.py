@@ -7,19 +7,16 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from gridcore.access import COMMAND_ROLES, Actor, require_grid, require_role, require_writer
 from gridcore.models import Worker, WorkerCreate, WorkerGrid
-from gridcore.services.base import Actor, ValidationFailed, audit, require_grid, require_role
+from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
 from gridcore.services.checks import (
-    COMMAND_ROLES,
     changed,
-    check_client_token,
     get_row,
     grid_area,
     phone_ok,
     replayed,
-    require_writer,
     row_id,
-    validated,
     with_token,
     writing,
 )

@@ -6,12 +6,13 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
+from gridcore.access import Actor, require_role
 from gridcore.models import (
     Area,
     AreaLevel,
@@ -22,28 +23,35 @@ from gridcore.models import (
     UserRole,
     utcnow,
 )
-from gridcore.services.base import (
-    Actor,
-    ValidationFailed,
-    audit,
-    require_role,
-    validation_errors,
-)
+from gridcore.services.base import ValidationFailed, audit, validated, write
+from gridcore.services.checks import row_id
 
-_hasher = PasswordHasher()
-# Verifying against this keeps the time of a failed sign-in the same for unknown users.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+# Every role may sign in and change their own password.
+ALL_ROLES: tuple[UserRole, ...] = tuple(UserRole)
+PASSWORD_MIN_LENGTH = 8
+
+
+@cache
+def password_hasher() -> PasswordHasher:
+    """The argon2id hasher with argon2-cffi's recommended cost (made on first use)."""
+    return PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against for an unknown user, so that a failed sign-in takes as long."""
+    return password_hasher().hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of `password`."""
-    return _hasher.hash(password)
+    return password_hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """Whether `password` matches `password_hash`."""
     try:
-        return _hasher.verify(password_hash, password)
+        return password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -59,13 +67,13 @@ def authenticate(session: Session, *, username: str, password: str) -> Actor | N
     """The actor for a correct username and password of an active account, else None."""
     user = session.exec(select(User).where(User.username == username.strip())).first()
     if user is None or not user.active:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password):
         return None
     actor = actor_for(session, user)
-    audit(session, actor=actor, action="sign_in", entity="user", entity_id=user.id)
-    session.commit()
+    with write(session, actor=actor, entity="user", action="sign_in", roles=ALL_ROLES) as op:
+        op.record(user.id)
     return actor
 
 
@@ -78,68 +86,58 @@ def _grid_ids_for_codes(session: Session, codes: list[str]) -> list[int]:
     found: dict[str, int] = {code: grid_id for code, grid_id in rows if grid_id is not None}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise ValidationFailed({"grid_codes": f"no grid with code {', '.join(missing)}"})
+        raise ValidationFailed(
+            {"grid_codes": "services.error.grid_code_unknown"}, {"grid_codes": ", ".join(missing)}
+        )
     return [found[c] for c in codes]
 
 
 def create_user(session: Session, *, data: UserCreate | dict, actor: Actor) -> User:
     """Create an account (administrators only); grid workers need at least one grid."""
-    require_role(actor, UserRole.admin)
-    try:
-        data = UserCreate.model_validate(data)
-    except ValidationError as exc:
-        raise ValidationFailed(validation_errors(exc)) from None
-    if session.exec(select(User.id).where(User.username == data.username)).first() is not None:
-        raise ValidationFailed({"username": f"the username {data.username!r} is taken"})
-    if data.role == UserRole.grid_worker and not data.grid_codes:
-        raise ValidationFailed({"grid_codes": "a grid worker needs at least one grid"})
-    grid_ids = _grid_ids_for_codes(session, data.grid_codes)
-    user = User(
-        username=data.username,
-        full_name=data.full_name,
-        role=data.role,
-        active=data.active,
-        worker_id=data.worker_id,
-        password_hash=hash_password(data.password),
-    )
-    session.add(user)
-    session.flush()
-    assert user.id is not None
-    for grid_id in grid_ids:
-        session.add(UserGrid(user_id=user.id, grid_id=grid_id))
-    audit(
-        session,
-        actor=actor,
-        action="create",
-        entity="user",
-        entity_id=user.id,
-        changes={"username": user.username, "role": user.role, "grids": data.grid_codes},
-    )
-    session.commit()
-    session.refresh(user)
+    with write(
+        session, actor=actor, entity="user", action="create", roles=(UserRole.admin,)
+    ) as op:
+        user_in = validated(UserCreate, data)
+        taken = session.exec(select(User.id).where(User.username == user_in.username)).first()
+        if taken is not None:
+            raise ValidationFailed(
+                {"username": "services.error.username_taken"}, {"username": user_in.username}
+            )
+        if user_in.role == UserRole.grid_worker and not user_in.grid_codes:
+            raise ValidationFailed({"grid_codes": "services.error.grid_worker_needs_grid"})
+        grid_ids = _grid_ids_for_codes(session, user_in.grid_codes)
+        user = User(
+            username=user_in.username,
+            full_name=user_in.full_name,
+            role=user_in.role,
+            active=user_in.active,
+            worker_id=user_in.worker_id,
+            password_hash=hash_password(user_in.password),
+        )
+        session.add(user)
+        session.flush()
+        session.add_all(UserGrid(user_id=row_id(user), grid_id=grid_id) for grid_id in grid_ids)
+        op.record(
+            user,
+            {"username": user.username, "role": user.role, "grids": user_in.grid_codes},
+        )
     return user
 
 
 def set_password(session: Session, *, username: str, password: str, actor: Actor) -> None:
     """Set a new password (administrators, or the user themself)."""
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise ValidationFailed({"username": f"no user called {username!r}"})
-    if actor.username != username:
-        require_role(actor, UserRole.admin)
-    if len(password) < 8:
-        raise ValidationFailed({"password": "a password needs at least 8 characters"})
-    user.password_hash = hash_password(password)
-    session.add(user)
-    audit(
-        session,
-        actor=actor,
-        action="update",
-        entity="user",
-        entity_id=user.id,
-        changes={"password": "changed"},
-    )
-    session.commit()
+    roles = ALL_ROLES if actor.username == username else (UserRole.admin,)
+    with write(session, actor=actor, entity="user", roles=roles) as op:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            raise ValidationFailed(
+                {"username": "services.error.user_not_found"}, {"username": username}
+            )
+        if len(password) < PASSWORD_MIN_LENGTH:
+            raise ValidationFailed({"password": "services.error.password_too_short"})
+        user.password_hash = hash_password(password)
+        session.add(user)
+        op.record(user, {"password": "changed"})
 
 
 def list_users(session: Session) -> list[tuple[User, list[str]]]:

@@ -17,14 +17,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gridcore import migrate
+from gridcore.access import SYSTEM
+from gridcore.cli.common import CliError
 from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.i18n import fmt_int, t
 from gridcore.io.exchange import KINDS, export_rows, import_table, read_file
 from gridcore.io.report import ImportConflict, problem_lines, summary
 from gridcore.io.tabular import TableError, format_of, write_table
-from gridcore.io.test_results import RoundNotFound, resolve_round
-from gridcore.services.base import SYSTEM
+from gridcore.io.testing import RoundNotFound, resolve_round
 
 EXIT_PROBLEMS = 1
 DEFAULT_SHOWN = 20
@@ -59,9 +60,6 @@ def add_io_commands(commands: Any, lang: str) -> None:
 
 def _failure(message: str) -> Exception:
     """An error the command line prints as one line and exits 2 on."""
-    # Imported here: gridcore.cli imports this module to register the commands.
-    from gridcore.cli import CliError
-
     return CliError(message)
 
 

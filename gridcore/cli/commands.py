@@ -24,30 +24,16 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session
 
 from gridcore import bootstrap, migrate
-from gridcore.cli_io import add_io_commands
+from gridcore.access import SYSTEM, PermissionDenied
+from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language
+from gridcore.cli.files import add_io_commands
 from gridcore.config import ConfigError, Settings, get_settings
 from gridcore.db import make_engine
 from gridcore.demo import SCALES
-from gridcore.i18n import has_key, normalise_language, t
+from gridcore.i18n import has_key, t
 from gridcore.models import UserRole
-from gridcore.services.auth import create_kiosk_link, create_user, list_users, set_password
-from gridcore.services.base import SYSTEM, PermissionDenied, ValidationFailed
-
-EXIT_FAILURE = 2
-
-
-class CliError(Exception):
-    """A failure already put in plain words for the user."""
-
-
-def cli_language() -> str:
-    """The language of messages: GRIDCORE_LANGUAGE, else the locale (zh_CN → 'zh')."""
-    for name in ("GRIDCORE_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return normalise_language(value)
-    return normalise_language(None)
-
+from gridcore.services.access import create_kiosk_link, create_user, list_users, set_password
+from gridcore.services.base import ValidationFailed
 
 # --------------------------------------------------------------------------- parser
 
@@ -338,6 +324,11 @@ def _translated(message: str, lang: str) -> str:
     return t(message, lang) if has_key(message) else message
 
 
+def _value(values: dict[str, object], field: str) -> str:
+    """` 'bob'` when the rejected value of `field` is known, else nothing."""
+    return f" {values[field]!r}" if field in values else ""
+
+
 def _explain(exc: BaseException, lang: str) -> str | None:
     """One line for a failure the user can act on; None for anything unexpected."""
     if isinstance(exc, CliError):
@@ -346,7 +337,8 @@ def _explain(exc: BaseException, lang: str) -> str | None:
         return t("cli.error.config", lang, detail=exc)
     if isinstance(exc, ValidationFailed):
         detail = "; ".join(
-            f"{field}: {_translated(msg, lang)}" for field, msg in exc.errors.items()
+            f"{field}{_value(exc.values, field)}: {_translated(msg, lang)}"
+            for field, msg in exc.errors.items()
         )
         return t("cli.error.invalid", lang, detail=detail)
     if isinstance(exc, PermissionDenied):

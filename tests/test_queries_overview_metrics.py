@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 
 from gridcore.analytics.risk import Reason
 from gridcore.models import TestRecord
-from gridcore.queries import metrics
+from gridcore.queries import overview
 from gridcore.queries._sql import count_if, dialect_name, local_date
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ CODES = ["T-C1-G1", "T-C1-G2", "T-C2-G1", "T-C2-G2"]
 
 @pytest.fixture
 def frame(tiny: TinyWorld, tiny_session: Session) -> pd.DataFrame:
-    return metrics.grid_metrics(session=tiny_session, today=tiny.anchor, now=tiny.now)
+    return overview.grid_metrics(session=tiny_session, today=tiny.anchor, now=tiny.now)
 
 
 def column_of(frame: pd.DataFrame, name: str) -> list[object]:
@@ -36,7 +36,7 @@ def column_of(frame: pd.DataFrame, name: str) -> list[object]:
 
 
 def test_columns_and_one_row_per_grid(frame: pd.DataFrame) -> None:
-    assert list(frame.columns) == metrics.METRIC_COLUMNS
+    assert list(frame.columns) == overview.METRIC_COLUMNS
     assert column_of(frame, "code") == CODES
     assert column_of(frame, "community_code") == ["T-C1", "T-C1", "T-C2", "T-C2"]
     assert column_of(frame, "households") == [8, 6, 10, 4]
@@ -118,7 +118,7 @@ def test_risk_levels_and_reasons(frame: pd.DataFrame) -> None:
 
 
 def test_working_columns_for_decisions(tiny: TinyWorld, tiny_session: Session) -> None:
-    rows = metrics.grid_indicator_rows(session=tiny_session, today=tiny.anchor, now=tiny.now)
+    rows = overview.grid_indicator_rows(session=tiny_session, today=tiny.anchor, now=tiny.now)
 
     def values(key: str) -> list[object]:
         return [row[key] for row in rows]
@@ -139,7 +139,7 @@ def test_working_columns_for_decisions(tiny: TinyWorld, tiny_session: Session) -
 
 def test_the_same_grids_a_day_earlier(tiny: TinyWorld, tiny_session: Session) -> None:
     """Yesterday at noon: today's cases and contacts are not there yet."""
-    frame = metrics.grid_metrics(
+    frame = overview.grid_metrics(
         session=tiny_session,
         today=tiny.anchor - timedelta(days=1),
         now=tiny.now - timedelta(days=1),
@@ -154,11 +154,11 @@ def test_the_same_grids_a_day_earlier(tiny: TinyWorld, tiny_session: Session) ->
 
 def test_empty_database_gives_the_columns(engine: Engine) -> None:
     with Session(engine) as session:
-        frame = metrics.grid_metrics(
+        frame = overview.grid_metrics(
             session=session, today=date(2026, 3, 21), now=datetime(2026, 3, 21, 4, tzinfo=UTC)
         )
     assert frame.empty
-    assert list(frame.columns) == metrics.METRIC_COLUMNS
+    assert list(frame.columns) == overview.METRIC_COLUMNS
 
 
 def test_count_if_counts_only_matching_rows(engine: Engine) -> None:

@@ -1,0 +1,81 @@
+"""Form and download helpers every page shares: client tokens, field errors, safe text, exports."""
+
+from __future__ import annotations
+
+import html
+import uuid
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gridcore.i18n import t
+from gridcore.io.tabular import MIME_TYPES, frame_bytes
+
+
+def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
+    """CSV and Excel downloads of `frame`, safe against spreadsheet formula injection."""
+    left, right = st.columns(2)
+    for column, fmt, label in (
+        (left, "csv", "tpage.rc_export_csv"),
+        (right, "xlsx", "tpage.rc_export_xlsx"),
+    ):
+        column.download_button(
+            t(label, lang),
+            # Built only when clicked: a live page reruns often and most reruns download nothing.
+            data=partial(frame_bytes, frame=frame, fmt=fmt),
+            file_name=f"{name}.{fmt}",
+            mime=MIME_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            width="stretch",
+            on_click="ignore",
+        )
+
+
+def form_token(key: str) -> str:
+    """The client token of the form `key`, kept until `renew_token`: a double click writes once."""
+    name = f"_token_{key}"
+    if name not in st.session_state:
+        st.session_state[name] = uuid.uuid4().hex
+    return str(st.session_state[name])
+
+
+def renew_token(key: str) -> None:
+    """A fresh token for the next submission of the form `key` (after a success)."""
+    st.session_state[f"_token_{key}"] = uuid.uuid4().hex
+
+
+def error_text(errors: Mapping[str, str], field: str, lang: str) -> str | None:
+    """The message for `field` (or any sub-field such as 'sites.0.name'), in plain words."""
+    found = [t(message, lang) for name, message in errors.items() if name == field]
+    found += [t(message, lang) for name, message in errors.items() if name.startswith(field + ".")]
+    return " ".join(dict.fromkeys(found)) or None
+
+
+def show_field_error(slot: Any, errors: Mapping[str, str], field: str, lang: str) -> None:
+    """Write `field`'s message into `slot` (an st.empty next to the field), if it has one."""
+    message = error_text(errors, field, lang)
+    if message:
+        slot.error(message)
+
+
+def other_errors(errors: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, str]:
+    """Errors on fields the form does not show (shown at the top of the form)."""
+    return {
+        name: message
+        for name, message in errors.items()
+        if not any(name == f or name.startswith(f + ".") for f in fields)
+    }
+
+
+def html_text(value: Any) -> str:
+    """`value` as text safe inside st.html."""
+    return html.escape(cell_text(value))
+
+
+def cell_text(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
