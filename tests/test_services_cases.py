@@ -130,7 +130,7 @@ def test_a_double_click_reports_one_case(session: Session, world: World) -> None
     # The second click is recognised before the check that the resident has no active case.
     again = create_case(session=session, data=data, actor=LEADER, client_token="case-0001")
     assert again.id == first.id
-    assert grown(before, session) == {"case_record": 1, "auditentry": 1}
+    assert grown(before, session) == {"case_record": 1, "auditentry": 1, "replaykey": 1}
     # Another user's token of the same text is theirs, not a repeat of this one.
     with pytest.raises(ValidationFailed) as failed:
         create_case(session=session, data=data, actor=ADMIN, client_token="case-0001")

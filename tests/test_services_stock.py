@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import gridcore.services.base as write_path
 import gridcore.services.stock as stock_service
 from gridcore.access import PermissionDenied
 from gridcore.models import Depot, SupplyItem, utcnow
@@ -169,7 +170,7 @@ def test_a_double_click_issues_once(session: Session, depot: Depot, item: Supply
     )
     assert again.id == first.id
     assert _level(session, depot, item) == 6
-    assert grown(before, session) == {"stockmovement": 1, "auditentry": 1}
+    assert grown(before, session) == {"stockmovement": 1, "auditentry": 1, "replaykey": 1}
 
 
 def test_a_transfer_writes_a_pair_in_one_transaction(
@@ -205,7 +206,7 @@ def test_a_transfer_that_fails_half_way_writes_nothing(
     def broken_audit(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(stock_service, "audit", broken_audit)
+    monkeypatch.setattr(write_path, "audit", broken_audit)
     with pytest.raises(RuntimeError):
         transfer_stock(
             session=session,
@@ -279,7 +280,7 @@ def test_a_double_click_transfers_once(session: Session, world: World, item: Sup
     first = transfer_stock(session=session, **args)
     again = transfer_stock(session=session, **args)
     assert [m.id for m in again] == [m.id for m in first]
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1}
+    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1, "replaykey": 1}
 
 
 def _race(engine: Engine, depot: Depot, item: SupplyItem, quantity: int) -> list[str]:

@@ -107,7 +107,7 @@ def test_a_double_click_creates_one_task(session: Session, world: World) -> None
     before = table_counts(session)
     for _ in range(2):
         create_task(session=session, data=data, actor=LEADER, client_token="task-0001")
-    assert grown(before, session) == {"task": 1, "auditentry": 1}
+    assert grown(before, session) == {"task": 1, "auditentry": 1, "replaykey": 1}
 
 
 def test_status_flow(session: Session, world: World) -> None:

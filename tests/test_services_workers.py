@@ -106,7 +106,7 @@ def test_a_double_click_adds_one_worker(session: Session, world: World) -> None:
         create_worker(
             session=session, data=_data(world.grids[0].id), actor=LEADER, client_token="w-000001"
         )
-    assert grown(before, session) == {"worker": 1, "workergrid": 1, "auditentry": 1}
+    assert grown(before, session) == {"worker": 1, "workergrid": 1, "auditentry": 1, "replaykey": 1}
 
 
 def test_standing_a_worker_down(session: Session, world: World) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
-from gridcore.access import Actor, require_grid, require_writer
+from gridcore.access import Actor, require_grid
 from gridcore.models import (
     Building,
     Case,
@@ -19,16 +19,13 @@ from gridcore.models import (
     ContactStatus,
     Resident,
 )
-from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
+from gridcore.services.base import ValidationFailed, choice, validated, write
 from gridcore.services.checks import (
     changed,
     get_row,
     grid_area,
     in_future,
     phone_ok,
-    replayed,
-    with_token,
-    writing,
 )
 
 # Status changes a case may make; a recovered or ruled-out case is closed.
@@ -83,13 +80,12 @@ def create_case(
     client_token: str | None = None,
 ) -> Case:
     """Report a case in a grid; the building is taken from the resident when not given."""
-    require_writer(actor)
-    check_client_token(client_token)
-    case_in = validated(CaseCreate, data)
-    with writing(session):
-        found = replayed(session, Case, actor=actor, entity="case", client_token=client_token)
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="case", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(Case)) is not None:
+            return earlier
+        case_in = validated(CaseCreate, data)
         errors = _case_errors(session, case_in)
         if errors:
             raise ValidationFailed(errors)
@@ -99,24 +95,16 @@ def create_case(
         if case.building_id is None and resident is not None:
             case.building_id = resident.building_id
         session.add(case)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="case",
-            entity_id=case.id,
-            changes=with_token(
-                {
-                    "grid_id": case.grid_id,
-                    "kind": case.kind,
-                    "status": case.status,
-                    "reported_date": case.reported_date,
-                    "found_via": case.found_via,
-                    "resident_id": case.resident_id,
-                },
-                client_token,
-            ),
+        op.record(
+            case,
+            {
+                "grid_id": case.grid_id,
+                "kind": case.kind,
+                "status": case.status,
+                "reported_date": case.reported_date,
+                "found_via": case.found_via,
+                "resident_id": case.resident_id,
+            },
         )
     return case
 
@@ -134,9 +122,8 @@ def update_case_status(
     *, session: Session, case_id: int, status: CaseStatus | str, actor: Actor
 ) -> Case:
     """Close a case as recovered, or rule out a suspected one; the same status writes nothing."""
-    require_writer(actor)
-    new = choice(CaseStatus, status, "status")
-    with writing(session):
+    with write(session, actor=actor, entity="case") as op:
+        new = choice(CaseStatus, status, "status")
         case = _case_for_change(session, case_id, actor)
         if new == case.status:
             return case
@@ -147,22 +134,14 @@ def update_case_status(
         old = case.status
         case.status = new
         session.add(case)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="case",
-            entity_id=case.id,
-            changes={"status": changed(old, new)},
-        )
+        op.record(case, {"status": changed(old, new)})
     return case
 
 
 def reclassify_case(*, session: Session, case_id: int, kind: CaseKind | str, actor: Actor) -> Case:
     """Change the kind of an active case (a suspected case confirmed, …)."""
-    require_writer(actor)
-    new = choice(CaseKind, kind, "kind")
-    with writing(session):
+    with write(session, actor=actor, entity="case") as op:
+        new = choice(CaseKind, kind, "kind")
         case = _case_for_change(session, case_id, actor)
         if new == case.kind:
             return case
@@ -171,14 +150,7 @@ def reclassify_case(*, session: Session, case_id: int, kind: CaseKind | str, act
         old = case.kind
         case.kind = new
         session.add(case)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="case",
-            entity_id=case.id,
-            changes={"kind": changed(old, new)},
-        )
+        op.record(case, {"kind": changed(old, new)})
     return case
 
 
@@ -249,12 +221,11 @@ def create_contact(
     client_token: str | None = None,
 ) -> Contact:
     """Register a contact; one without a grid (lives elsewhere) needs a leader or administrator."""
-    require_writer(actor)
-    check_client_token(client_token)
-    with writing(session):
-        found = replayed(session, Contact, actor=actor, entity="contact", client_token=client_token)
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="contact", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(Contact)) is not None:
+            return earlier
         contact_in = _contact_input(session, data)
         errors = _contact_errors(session, contact_in)
         if errors:
@@ -262,25 +233,17 @@ def create_contact(
         require_grid(actor, contact_in.grid_id)
         contact = Contact(**contact_in.model_dump())
         session.add(contact)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="contact",
-            entity_id=contact.id,
-            changes=with_token(
-                {
-                    "case_id": contact.case_id,
-                    "resident_id": contact.resident_id,
-                    "grid_id": contact.grid_id,
-                    "contact_type": contact.contact_type,
-                    "quarantine_place": contact.quarantine_place,
-                    "start_date": contact.start_date,
-                    "planned_end_date": contact.planned_end_date,
-                },
-                client_token,
-            ),
+        op.record(
+            contact,
+            {
+                "case_id": contact.case_id,
+                "resident_id": contact.resident_id,
+                "grid_id": contact.grid_id,
+                "contact_type": contact.contact_type,
+                "quarantine_place": contact.quarantine_place,
+                "start_date": contact.start_date,
+                "planned_end_date": contact.planned_end_date,
+            },
         )
     return contact
 
@@ -289,9 +252,8 @@ def set_contact_status(
     *, session: Session, contact_id: int, status: ContactStatus | str, actor: Actor
 ) -> Contact:
     """Release a contact from quarantine or record that they became a case."""
-    require_writer(actor)
-    new = choice(ContactStatus, status, "status")
-    with writing(session):
+    with write(session, actor=actor, entity="contact") as op:
+        new = choice(ContactStatus, status, "status")
         contact = session.get(Contact, contact_id, with_for_update=True)
         if contact is None:
             raise ValidationFailed({"contact_id": "services.error.contact_not_found"})
@@ -303,14 +265,7 @@ def set_contact_status(
         old = contact.status
         contact.status = new
         session.add(contact)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="contact",
-            entity_id=contact.id,
-            changes={"status": changed(old, new)},
-        )
+        op.record(contact, {"status": changed(old, new)})
     return contact
 
 

@@ -1,8 +1,6 @@
-"""Input checks that every write service shares: validation, roles, times, client tokens.
+"""Field checks that the write services share: times, phones, rows that must exist.
 
-A write service validates its input (a Create model plus domain checks), checks the
-actor, writes its rows and one audit entry, and commits — all or nothing. Validation
-messages are catalogue keys (see gridcore/i18n/catalog_services.py for the convention).
+The write path itself (roles, validation, replays, audit, the transaction) is in base.py.
 """
 
 from __future__ import annotations
@@ -13,17 +11,14 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
-from gridcore.access import Actor
 from gridcore.config import get_settings, local_today
-from gridcore.models import Area, AreaLevel, AuditEntry, utcnow
+from gridcore.models import Area, AreaLevel, utcnow
 from gridcore.services.base import M, plain
 
 # How far ahead of the server clock an entered time may be (clocks of phones differ).
 CLOCK_SKEW = timedelta(minutes=5)
-# How long a form's client token protects against a second submission.
-TOKEN_WINDOW = timedelta(hours=1)
 
 
 # --------------------------------------------------------------------------- shared checks
@@ -74,41 +69,6 @@ def grid_area(session: Session, grid_id: int | None) -> Area | None:
 def get_row(session: Session, model: type[M], row_id: Any) -> M | None:
     """The row of `model` with primary key `row_id`, or None (also for None)."""
     return session.get(model, row_id) if row_id is not None else None
-
-
-def replayed_entry(
-    session: Session, *, actor: Actor, entity: str, client_token: str | None
-) -> AuditEntry | None:
-    """The audit entry of an earlier create with the same client token (a double click)."""
-    if client_token is None:
-        return None
-    # Only the time index narrows this search: the entity index would match every write of
-    # that kind, so the entity is compared on the (zero or one) entries found.
-    entries = session.exec(
-        select(AuditEntry)
-        .where(
-            AuditEntry.at >= utcnow() - TOKEN_WINDOW,
-            AuditEntry.username == actor.username,
-            col(AuditEntry.changes).contains(f'"client_token": "{client_token}"', autoescape=True),
-        )
-        .order_by(col(AuditEntry.at).desc())
-    ).all()
-    return next((e for e in entries if e.entity == entity and e.action == "create"), None)
-
-
-def replayed(
-    session: Session, model: type[M], *, actor: Actor, entity: str, client_token: str | None
-) -> M | None:
-    """The row an earlier create with the same client token wrote, or None."""
-    entry = replayed_entry(session, actor=actor, entity=entity, client_token=client_token)
-    if entry is None or entry.entity_id is None:
-        return None
-    return session.get(model, int(entry.entity_id))
-
-
-def with_token(changes: dict[str, Any], client_token: str | None) -> dict[str, Any]:
-    """`changes` plus the client token, when one was given (it marks the write as done)."""
-    return {**changes, "client_token": client_token} if client_token else changes
 
 
 def row_id(row: Any) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, SQLModel
 
-from gridcore.access import Actor, require_grid, require_writer
+from gridcore.access import Actor, require_grid
 from gridcore.models import (
     Household,
     RequestStatus,
@@ -21,15 +21,17 @@ from gridcore.models import (
     ResidentRequestCreate,
     utcnow,
 )
-from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
+from gridcore.services.base import (
+    ValidationFailed,
+    choice,
+    validated,
+    write,
+)
 from gridcore.services.checks import (
     as_utc,
     changed,
     get_row,
     grid_area,
-    replayed,
-    with_token,
-    writing,
 )
 from gridcore.services.workforce import assignable_worker_error
 
@@ -86,14 +88,11 @@ def create_request(
     now: datetime | None = None,
 ) -> ResidentRequest:
     """Log a household's request as new (created at `now`, default the current time)."""
-    require_writer(actor)
-    check_client_token(client_token)
-    with writing(session):
-        found = replayed(
-            session, ResidentRequest, actor=actor, entity="request", client_token=client_token
-        )
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="request", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(ResidentRequest)) is not None:
+            return earlier
         request_in = _request_input(session, data)
         errors = _request_errors(session, request_in)
         if errors:
@@ -101,22 +100,14 @@ def create_request(
         require_grid(actor, request_in.grid_id)
         request = ResidentRequest(**request_in.model_dump(), created_at=as_utc(now or utcnow()))
         session.add(request)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="request",
-            entity_id=request.id,
-            changes=with_token(
-                {
-                    "grid_id": request.grid_id,
-                    "household_id": request.household_id,
-                    "category": request.category,
-                    "urgency": request.urgency,
-                },
-                client_token,
-            ),
+        op.record(
+            request,
+            {
+                "grid_id": request.grid_id,
+                "household_id": request.household_id,
+                "category": request.category,
+                "urgency": request.urgency,
+            },
         )
     return request
 
@@ -139,8 +130,7 @@ def assign_request(
     now: datetime | None = None,
 ) -> ResidentRequest:
     """Give an open request to a worker of its grid; a new request becomes assigned."""
-    require_writer(actor)
-    with writing(session):
+    with write(session, actor=actor, entity="request") as op:
         request = _request_for_change(session, request_id, actor)
         if request.status not in (
             RequestStatus.new,
@@ -160,13 +150,9 @@ def assign_request(
         if request.assigned_at is None:
             request.assigned_at = as_utc(now or utcnow())
         session.add(request)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="request",
-            entity_id=request.id,
-            changes={
+        op.record(
+            request,
+            {
                 "assigned_worker_id": changed(old_worker, worker_id),
                 "status": changed(old_status, request.status),
             },
@@ -183,9 +169,8 @@ def set_request_status(
     now: datetime | None = None,
 ) -> ResidentRequest:
     """Move a request one step on (in progress, done) or cancel it, stamping the time."""
-    require_writer(actor)
-    new = choice(RequestStatus, status, "status")
-    with writing(session):
+    with write(session, actor=actor, entity="request") as op:
+        new = choice(RequestStatus, status, "status")
         request = _request_for_change(session, request_id, actor)
         if new == request.status:
             return request
@@ -201,12 +186,5 @@ def set_request_status(
         elif new == RequestStatus.done:
             request.done_at = moment
         session.add(request)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="request",
-            entity_id=request.id,
-            changes={"status": changed(old, new), "at": moment},
-        )
+        op.record(request, {"status": changed(old, new), "at": moment})
     return request

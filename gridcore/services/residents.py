@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
-from gridcore.access import Actor, require_grid, require_writer
+from gridcore.access import Actor, require_grid
 from gridcore.models import (
     Area,
     Building,
@@ -19,16 +19,13 @@ from gridcore.models import (
     ResidentCreate,
     Sex,
 )
-from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
+from gridcore.services.base import ValidationFailed, validated, write
 from gridcore.services.checks import (
     area_path,
     changed,
     get_row,
     phone_ok,
-    replayed,
     row_id,
-    with_token,
-    writing,
 )
 
 _ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -100,8 +97,7 @@ def _unit(value: Any) -> str | None:
 
 def create_household(*, session: Session, building_id: int, unit: str, actor: Actor) -> Household:
     """The household `unit` in a building; added only if new, so a second call writes nothing."""
-    require_writer(actor)
-    with writing(session):
+    with write(session, actor=actor, entity="household", action="create") as op:
         building = get_row(session, Building, building_id)
         errors: dict[str, str] = {}
         if building is None:
@@ -114,14 +110,7 @@ def create_household(*, session: Session, building_id: int, unit: str, actor: Ac
         require_grid(actor, building.grid_id)
         household, added = _find_or_add_household(session, building=building, unit=clean_unit)
         if added:
-            audit(
-                session,
-                actor=actor,
-                action="create",
-                entity="household",
-                entity_id=household.id,
-                changes={"building_id": building.id, "unit": clean_unit},
-            )
+            op.record(household, {"building_id": building.id, "unit": clean_unit})
     return household
 
 
@@ -151,20 +140,17 @@ def register_resident(
     is found or added in the same transaction. A full `id_number` in a mapping is checked
     and stored masked only (birth year and sex are read from it when not given).
     """
-    require_writer(actor)
-    check_client_token(client_token)
-    raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
-    errors = _apply_id_number(raw)
-    place = _household_place(raw)
-    if place is not None:
-        raw["household_id"] = 0  # stands in for the household found or added below
-    resident_in = _validated_resident(raw, errors)
-    with writing(session):
-        found = replayed(
-            session, Resident, actor=actor, entity="resident", client_token=client_token
-        )
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="resident", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(Resident)) is not None:
+            return earlier
+        raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
+        errors = _apply_id_number(raw)
+        place = _household_place(raw)
+        if place is not None:
+            raw["household_id"] = 0  # stands in for the household found or added below
+        resident_in = _validated_resident(raw, errors)
         if place is None:
             household = get_row(session, Household, resident_in.household_id)
             if household is None:
@@ -190,14 +176,7 @@ def register_resident(
         }
         if added:
             changes["household_added"] = household.unit
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="resident",
-            entity_id=resident.id,
-            changes=with_token(changes, client_token),
-        )
+        op.record(resident, changes)
     return resident
 
 
@@ -239,8 +218,7 @@ def update_resident(
     A grid worker needs both the old and the new grid. A full `id_number` is stored masked.
     Changes equal to the stored values write nothing.
     """
-    require_writer(actor)
-    with writing(session):
+    with write(session, actor=actor, entity="resident") as op:
         resident = get_row(session, Resident, resident_id)
         if resident is None:
             raise ValidationFailed({"resident_id": "services.error.resident_not_found"})
@@ -267,12 +245,5 @@ def update_resident(
         resident.grid_id = household.grid_id
         resident.building_id = household.building_id
         session.add(resident)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="resident",
-            entity_id=resident.id,
-            changes=diff,
-        )
+        op.record(resident, diff)
     return resident

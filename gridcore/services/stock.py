@@ -12,17 +12,15 @@ spend the same last units.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, update
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
-from gridcore.access import Actor, require_grid, require_writer
+from gridcore.access import Actor, require_grid
 from gridcore.models import (
-    AuditEntry,
     Depot,
     MovementKind,
     StockMovement,
@@ -30,16 +28,12 @@ from gridcore.models import (
     SupplyItem,
     utcnow,
 )
-from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
+from gridcore.services.base import ValidationFailed, validated, write
 from gridcore.services.checks import (
     as_utc,
     get_row,
-    replayed,
-    replayed_entry,
     row_id,
     time_in_future,
-    with_token,
-    writing,
 )
 
 # Kinds record_stock_movement writes; transfers go through transfer_stock.
@@ -90,23 +84,25 @@ def record_stock_movement(
     client_token: str | None = None,
 ) -> StockMovement:
     """Append a receipt, an issue or an adjustment (occurred_at defaults to now)."""
-    require_writer(actor)
-    check_client_token(client_token)
-    raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
-    if raw.get("occurred_at") in (None, ""):
-        raw["occurred_at"] = utcnow()
-    movement_in = validated(StockMovementCreate, raw)
-    errors: dict[str, str] = {}
-    if movement_in.kind not in SINGLE_KINDS:
-        errors["kind"] = "services.error.use_transfer"
-    signed, problem = _signed(movement_in.kind, movement_in.quantity)
-    if problem is not None:
-        errors["quantity"] = problem
-    if movement_in.counterpart_depot_id is not None:
-        errors["counterpart_depot_id"] = "services.error.no_counterpart"
-    if time_in_future(movement_in.occurred_at):
-        errors["occurred_at"] = "services.error.time_in_future"
-    with writing(session):
+    with write(
+        session, actor=actor, entity="stock_movement", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(StockMovement)) is not None:
+            return earlier
+        raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
+        if raw.get("occurred_at") in (None, ""):
+            raw["occurred_at"] = utcnow()
+        movement_in = validated(StockMovementCreate, raw)
+        errors: dict[str, str] = {}
+        if movement_in.kind not in SINGLE_KINDS:
+            errors["kind"] = "services.error.use_transfer"
+        signed, problem = _signed(movement_in.kind, movement_in.quantity)
+        if problem is not None:
+            errors["quantity"] = problem
+        if movement_in.counterpart_depot_id is not None:
+            errors["counterpart_depot_id"] = "services.error.no_counterpart"
+        if time_in_future(movement_in.occurred_at):
+            errors["occurred_at"] = "services.error.time_in_future"
         depot = _lock_depot(session, movement_in.depot_id)
         if depot is None:
             errors["depot_id"] = "services.error.depot_not_found"
@@ -115,11 +111,6 @@ def record_stock_movement(
         if errors or depot is None:
             raise ValidationFailed(errors)
         require_grid(actor, depot.area_id)
-        found = replayed(
-            session, StockMovement, actor=actor, entity="stock_movement", client_token=client_token
-        )
-        if found is not None:
-            return found
         before = stock_level(session=session, depot_id=row_id(depot), item_id=movement_in.item_id)
         if before + signed < 0:
             raise ValidationFailed({"quantity": "services.error.stock_below_zero"})
@@ -130,23 +121,15 @@ def record_stock_movement(
             created_by=actor.username,
         )
         session.add(movement)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="stock_movement",
-            entity_id=movement.id,
-            changes=with_token(
-                {
-                    "depot_id": movement.depot_id,
-                    "item_id": movement.item_id,
-                    "kind": movement.kind,
-                    "quantity": signed,
-                    "stock_after": before + signed,
-                },
-                client_token,
-            ),
+        op.record(
+            movement,
+            {
+                "depot_id": movement.depot_id,
+                "item_id": movement.item_id,
+                "kind": movement.kind,
+                "quantity": signed,
+                "stock_after": before + signed,
+            },
         )
     return movement
 
@@ -167,19 +150,21 @@ def transfer_stock(
 
     The actor needs both depots in scope; the source may not go below zero.
     """
-    require_writer(actor)
-    check_client_token(client_token)
-    moment = as_utc(occurred_at or utcnow())
-    errors: dict[str, str] = {}
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
-        errors["quantity"] = "services.error.quantity_positive"
-    if from_depot_id == to_depot_id:
-        errors["to_depot_id"] = "services.error.same_depot"
-    if time_in_future(moment):
-        errors["occurred_at"] = "services.error.time_in_future"
-    if note is not None and len(note) > 300:
-        errors["note"] = "services.error.too_long"
-    with writing(session):
+    with write(
+        session, actor=actor, entity="stock_transfer", action="create", client_token=client_token
+    ) as op:
+        if op.replayed_id is not None:
+            return _transfer_pair(session, int(op.replayed_id))
+        moment = as_utc(occurred_at or utcnow())
+        errors: dict[str, str] = {}
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            errors["quantity"] = "services.error.quantity_positive"
+        if from_depot_id == to_depot_id:
+            errors["to_depot_id"] = "services.error.same_depot"
+        if time_in_future(moment):
+            errors["occurred_at"] = "services.error.time_in_future"
+        if note is not None and len(note) > 300:
+            errors["note"] = "services.error.too_long"
         # Lock in id order, so that two opposite transfers cannot wait on each other.
         locked = {d: _lock_depot(session, d) for d in sorted({from_depot_id, to_depot_id})}
         source, target = locked[from_depot_id], locked[to_depot_id]
@@ -193,11 +178,6 @@ def transfer_stock(
             raise ValidationFailed(errors)
         require_grid(actor, source.area_id)
         require_grid(actor, target.area_id)
-        earlier = replayed_entry(
-            session, actor=actor, entity="stock_transfer", client_token=client_token
-        )
-        if earlier is not None:
-            return _transfer_pair(session, earlier)
         before = stock_level(session=session, depot_id=from_depot_id, item_id=item_id)
         if before < quantity:
             raise ValidationFailed({"quantity": "services.error.stock_below_zero"})
@@ -222,30 +202,37 @@ def transfer_stock(
         )
         session.add(into)
         session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="stock_transfer",
-            entity_id=out.id,
-            changes=with_token(
-                {
-                    "item_id": item_id,
-                    "from_depot_id": from_depot_id,
-                    "to_depot_id": to_depot_id,
-                    "quantity": quantity,
-                    "transfer_in_id": into.id,
-                },
-                client_token,
-            ),
+        op.record(
+            out,
+            {
+                "item_id": item_id,
+                "from_depot_id": from_depot_id,
+                "to_depot_id": to_depot_id,
+                "quantity": quantity,
+                "transfer_in_id": into.id,
+            },
         )
     return out, into
 
 
-def _transfer_pair(session: Session, entry: AuditEntry) -> tuple[StockMovement, StockMovement]:
-    """The two rows of an earlier transfer, from its audit entry."""
-    out = session.get(StockMovement, int(entry.entity_id or 0))
-    into = session.get(StockMovement, int(json.loads(entry.changes)["transfer_in_id"]))
+def _transfer_pair(session: Session, out_id: int) -> tuple[StockMovement, StockMovement]:
+    """The two rows of an earlier transfer, found from its transfer_out row."""
+    out = session.get(StockMovement, out_id)
+    into = None
+    if out is not None:
+        into = session.exec(
+            select(StockMovement)
+            .where(
+                col(StockMovement.id) > out_id,
+                StockMovement.kind == MovementKind.transfer_in,
+                StockMovement.depot_id == out.counterpart_depot_id,
+                StockMovement.counterpart_depot_id == out.depot_id,
+                StockMovement.item_id == out.item_id,
+                StockMovement.quantity == -out.quantity,
+                StockMovement.occurred_at == out.occurred_at,
+            )
+            .order_by(col(StockMovement.id))
+        ).first()
     if out is None or into is None:
-        raise RuntimeError(f"transfer {entry.entity_id} is in the audit log but not the ledger")
+        raise RuntimeError(f"transfer {out_id} is missing from the ledger")
     return out, into

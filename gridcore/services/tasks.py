@@ -8,17 +8,19 @@ from typing import Any
 
 from sqlmodel import Session
 
-from gridcore.access import Actor, require_grid, require_writer
+from gridcore.access import Actor, require_grid
 from gridcore.models import Resident, ResidentRequest, Task, TaskCreate, TaskStatus, utcnow
-from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
+from gridcore.services.base import (
+    ValidationFailed,
+    choice,
+    validated,
+    write,
+)
 from gridcore.services.checks import (
     as_utc,
     changed,
     get_row,
     grid_area,
-    replayed,
-    with_token,
-    writing,
 )
 from gridcore.services.workforce import assignable_worker_error
 
@@ -64,14 +66,13 @@ def create_task(
     now: datetime | None = None,
 ) -> Task:
     """Create an open task in a grid (created at `now`, default the current time)."""
-    require_writer(actor)
-    check_client_token(client_token)
-    task_in = validated(TaskCreate, data)
-    moment = as_utc(now or utcnow())
-    with writing(session):
-        found = replayed(session, Task, actor=actor, entity="task", client_token=client_token)
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="task", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(Task)) is not None:
+            return earlier
+        task_in = validated(TaskCreate, data)
+        moment = as_utc(now or utcnow())
         errors = _task_errors(session, task_in, moment)
         if errors:
             raise ValidationFailed(errors)
@@ -80,24 +81,16 @@ def create_task(
         if task.due_at is not None:
             task.due_at = as_utc(task.due_at)
         session.add(task)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="task",
-            entity_id=task.id,
-            changes=with_token(
-                {
-                    "grid_id": task.grid_id,
-                    "kind": task.kind,
-                    "title": task.title,
-                    "assigned_worker_id": task.assigned_worker_id,
-                    "due_at": task.due_at,
-                    "request_id": task.request_id,
-                },
-                client_token,
-            ),
+        op.record(
+            task,
+            {
+                "grid_id": task.grid_id,
+                "kind": task.kind,
+                "title": task.title,
+                "assigned_worker_id": task.assigned_worker_id,
+                "due_at": task.due_at,
+                "request_id": task.request_id,
+            },
         )
     return task
 
@@ -113,8 +106,7 @@ def _task_for_change(session: Session, task_id: int, actor: Actor) -> Task:
 
 def assign_task(*, session: Session, task_id: int, worker_id: int | None, actor: Actor) -> Task:
     """Give an open task to a worker of its grid (None takes it back)."""
-    require_writer(actor)
-    with writing(session):
+    with write(session, actor=actor, entity="task") as op:
         task = _task_for_change(session, task_id, actor)
         if task.status not in (TaskStatus.open, TaskStatus.in_progress):
             raise ValidationFailed({"task_id": "services.error.task_closed"})
@@ -127,14 +119,7 @@ def assign_task(*, session: Session, task_id: int, worker_id: int | None, actor:
         old = task.assigned_worker_id
         task.assigned_worker_id = worker_id
         session.add(task)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="task",
-            entity_id=task.id,
-            changes={"assigned_worker_id": changed(old, worker_id)},
-        )
+        op.record(task, {"assigned_worker_id": changed(old, worker_id)})
     return task
 
 
@@ -147,9 +132,8 @@ def set_task_status(
     now: datetime | None = None,
 ) -> Task:
     """Start, finish or cancel a task; done stamps done_at. The same status writes nothing."""
-    require_writer(actor)
-    new = choice(TaskStatus, status, "status")
-    with writing(session):
+    with write(session, actor=actor, entity="task") as op:
+        new = choice(TaskStatus, status, "status")
         task = _task_for_change(session, task_id, actor)
         if new == task.status:
             return task
@@ -160,12 +144,5 @@ def set_task_status(
         if new == TaskStatus.done:
             task.done_at = as_utc(now or utcnow())
         session.add(task)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="task",
-            entity_id=task.id,
-            changes={"status": changed(old, new), "done_at": task.done_at},
-        )
+        op.record(task, {"status": changed(old, new), "done_at": task.done_at})
     return task

@@ -16,7 +16,7 @@ from pydantic import field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from gridcore.access import COMMAND_ROLES, SYSTEM, Actor, require_grid, require_role, require_writer
+from gridcore.access import COMMAND_ROLES, SYSTEM, Actor, require_grid
 from gridcore.analytics.testing import EXPECTED_STATUS
 from gridcore.i18n import t
 from gridcore.models import (
@@ -35,16 +35,18 @@ from gridcore.models import (
 )
 from gridcore.policy import load_policy
 from gridcore.queries.testing import roll_call
-from gridcore.services.base import ValidationFailed, audit, check_client_token, choice, validated
+from gridcore.services.base import (
+    ValidationFailed,
+    choice,
+    validated,
+    write,
+)
 from gridcore.services.checks import (
     as_utc,
     changed,
     get_row,
-    replayed,
     row_id,
     time_in_future,
-    with_token,
-    writing,
 )
 
 # Results a batch may set; a positive is recorded one sample at a time.
@@ -140,15 +142,17 @@ def open_round(
     client_token: str | None = None,
 ) -> TestRound:
     """Open a round of testing over some areas' grids, with its sites (leaders, administrators)."""
-    require_role(actor, *COMMAND_ROLES)
-    check_client_token(client_token)
-    round_in = validated(RoundCreate, data)
-    with writing(session):
-        found = replayed(
-            session, TestRound, actor=actor, entity="test_round", client_token=client_token
-        )
-        if found is not None:
-            return found
+    with write(
+        session,
+        actor=actor,
+        entity="test_round",
+        action="create",
+        roles=COMMAND_ROLES,
+        client_token=client_token,
+    ) as op:
+        if (earlier := op.replayed(TestRound)) is not None:
+            return earlier
+        round_in = validated(RoundCreate, data)
         grids, unknown = grids_under(session, round_in.area_ids)
         errors = _round_errors(session, round_in, grids, unknown)
         if errors:
@@ -163,22 +167,15 @@ def open_round(
         round_id = row_id(test_round)
         session.add_all(TestRoundArea(round_id=round_id, grid_id=g) for g in sorted(grids))
         session.add_all(TestSite(round_id=round_id, **site.model_dump()) for site in round_in.sites)
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="test_round",
-            entity_id=round_id,
-            changes=with_token(
-                {
-                    "name": test_round.name,
-                    "start_at": test_round.start_at,
-                    "deadline_at": test_round.deadline_at,
-                    "grid_ids": sorted(grids),
-                    "sites": [site.name for site in round_in.sites],
-                },
-                client_token,
-            ),
+        op.record(
+            round_id,
+            {
+                "name": test_round.name,
+                "start_at": test_round.start_at,
+                "deadline_at": test_round.deadline_at,
+                "grid_ids": sorted(grids),
+                "sites": [site.name for site in round_in.sites],
+            },
         )
     return test_round
 
@@ -187,9 +184,8 @@ def close_round(
     *, session: Session, round_id: int, actor: Actor, now: datetime | None = None
 ) -> TestRound:
     """Close a round at `now` (leaders, administrators); a closed round stays as it was."""
-    require_role(actor, *COMMAND_ROLES)
-    moment = as_utc(now or utcnow())
-    with writing(session):
+    with write(session, actor=actor, entity="test_round", roles=COMMAND_ROLES) as op:
+        moment = as_utc(now or utcnow())
         test_round = session.get(TestRound, round_id, with_for_update=True)
         if test_round is None:
             raise ValidationFailed({"round_id": "testing.error.round_not_found"})
@@ -197,14 +193,7 @@ def close_round(
             return test_round
         test_round.closed_at = moment
         session.add(test_round)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="test_round",
-            entity_id=round_id,
-            changes={"closed_at": changed(None, moment)},
-        )
+        op.record(round_id, {"closed_at": changed(None, moment)})
     return test_round
 
 
@@ -272,17 +261,14 @@ def record_sample(
     An exempt resident (not at home) is sampled only with `allow_exempt`; a second
     sample in the same round is refused; the record's grid is the resident's.
     """
-    require_writer(actor)
-    check_client_token(client_token)
-    moment = as_utc(now or utcnow())
-    taken = as_utc(sampled_at) if sampled_at is not None else moment
-    tube = (tube_code or "").strip() or None
-    with writing(session):
-        found = replayed(
-            session, TestRecord, actor=actor, entity="test_record", client_token=client_token
-        )
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="test_record", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(TestRecord)) is not None:
+            return earlier
+        moment = as_utc(now or utcnow())
+        taken = as_utc(sampled_at) if sampled_at is not None else moment
+        tube = (tube_code or "").strip() or None
         test_round = _open_round(session, round_id)
         resident = session.get(Resident, resident_id)
         if resident is None:
@@ -318,25 +304,18 @@ def record_sample(
         except IntegrityError:
             # Another desk sampled the same resident a moment ago.
             raise ValidationFailed({"resident_id": "testing.error.already_sampled"}) from None
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="test_record",
-            entity_id=record.id,
-            changes=with_token(
-                {
-                    "round_id": round_id,
-                    "resident_id": resident_id,
-                    "grid_id": record.grid_id,
-                    "site_id": site_id,
-                    "method": record.method,
-                    "sampled_at": taken,
-                    "tube_code": tube,
-                    "exempt": resident.health_status != EXPECTED_STATUS,
-                },
-                client_token,
-            ),
+        op.record(
+            record,
+            {
+                "round_id": round_id,
+                "resident_id": resident_id,
+                "grid_id": record.grid_id,
+                "site_id": site_id,
+                "method": record.method,
+                "sampled_at": taken,
+                "tube_code": tube,
+                "exempt": resident.health_status != EXPECTED_STATUS,
+            },
         )
     return record
 
@@ -401,15 +380,14 @@ def record_results_batch(
     pooled tube of 5 or 10). Positives are refused — in the batch and among its records.
     Records that already hold the result are left alone; returns how many changed.
     """
-    require_writer(actor)
-    target = choice(TestResult, result, "result")
-    tube = (tube_code or "").strip() or None
-    errors = _batch_input_errors(target, record_ids, tube, round_id)
-    if errors:
-        raise ValidationFailed(errors)
-    moment = as_utc(now or utcnow())
-    when = as_utc(result_at) if result_at is not None else moment
-    with writing(session):
+    with write(session, actor=actor, entity="test_record") as op:
+        target = choice(TestResult, result, "result")
+        tube = (tube_code or "").strip() or None
+        errors = _batch_input_errors(target, record_ids, tube, round_id)
+        if errors:
+            raise ValidationFailed(errors)
+        moment = as_utc(now or utcnow())
+        when = as_utc(result_at) if result_at is not None else moment
         records = _batch_records(session, record_ids, tube, round_id)
         if any(r.result == TestResult.positive for r in records):
             raise ValidationFailed({"record_ids": "testing.error.record_positive"})
@@ -426,13 +404,9 @@ def record_results_batch(
             record.result = target
             record.result_at = when
         session.add_all(changing)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="test_record",
-            entity_id=row_id(changing[0]) if len(changing) == 1 else None,
-            changes={
+        op.record(
+            row_id(changing[0]) if len(changing) == 1 else None,
+            {
                 "result": target,
                 "result_at": when,
                 "record_ids": [row_id(r) for r in changing],
@@ -451,10 +425,9 @@ def record_positive(
     now: datetime | None = None,
 ) -> TestRecord:
     """Mark one sample positive (an alert on the overview until a case is opened)."""
-    require_writer(actor)
-    moment = as_utc(now or utcnow())
-    when = as_utc(result_at) if result_at is not None else moment
-    with writing(session):
+    with write(session, actor=actor, entity="test_record") as op:
+        moment = as_utc(now or utcnow())
+        when = as_utc(result_at) if result_at is not None else moment
         record = session.get(TestRecord, record_id, with_for_update=True)
         if record is None:
             raise ValidationFailed({"record_id": "testing.error.record_not_found"})
@@ -469,14 +442,7 @@ def record_positive(
         record.result = TestResult.positive
         record.result_at = when
         session.add(record)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="test_record",
-            entity_id=record_id,
-            changes={"result": changed(old, TestResult.positive), "result_at": when},
-        )
+        op.record(record_id, {"result": changed(old, TestResult.positive), "result_at": when})
     return record
 
 
@@ -499,9 +465,8 @@ def create_door_to_door_tasks(
     still ahead. A household that already has an open door-to-door task created since
     the round started gets no second one. Returns how many tasks were created.
     """
-    require_writer(actor)
-    moment = as_utc(now or utcnow())
-    with writing(session):
+    with write(session, actor=actor, entity="task", action="create") as op:
+        moment = as_utc(now or utcnow())
         test_round = _open_round(session, round_id)
         if not _in_round(session, round_id, grid_id):
             raise ValidationFailed({"grid_id": "testing.error.grid_not_in_round"})
@@ -533,13 +498,9 @@ def create_door_to_door_tasks(
             return 0
         session.add_all(tasks)
         session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="task",
-            entity_id=None,
-            changes={
+        op.record(
+            None,
+            {
                 "kind": TaskKind.door_to_door_testing,
                 "round_id": round_id,
                 "grid_id": grid_id,

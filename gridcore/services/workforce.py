@@ -7,18 +7,15 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from gridcore.access import COMMAND_ROLES, Actor, require_grid, require_role, require_writer
+from gridcore.access import COMMAND_ROLES, Actor, require_grid, require_role
 from gridcore.models import Worker, WorkerCreate, WorkerGrid
-from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
+from gridcore.services.base import ValidationFailed, validated, write
 from gridcore.services.checks import (
     changed,
     get_row,
     grid_area,
     phone_ok,
-    replayed,
     row_id,
-    with_token,
-    writing,
 )
 
 
@@ -55,18 +52,17 @@ def create_worker(
     client_token: str | None = None,
 ) -> Worker:
     """Add a worker and the grids they serve (a grid worker may add to their own grids)."""
-    require_writer(actor)
-    check_client_token(client_token)
-    worker_in = validated(WorkerCreate, data)
-    errors: dict[str, str] = {}
-    if not phone_ok(worker_in.phone):
-        errors["phone"] = "services.error.phone_invalid"
-    if len(set(worker_in.grid_ids)) != len(worker_in.grid_ids):
-        errors["grid_ids"] = "services.error.duplicate_grids"
-    with writing(session):
-        found = replayed(session, Worker, actor=actor, entity="worker", client_token=client_token)
-        if found is not None:
-            return found
+    with write(
+        session, actor=actor, entity="worker", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(Worker)) is not None:
+            return earlier
+        worker_in = validated(WorkerCreate, data)
+        errors: dict[str, str] = {}
+        if not phone_ok(worker_in.phone):
+            errors["phone"] = "services.error.phone_invalid"
+        if len(set(worker_in.grid_ids)) != len(worker_in.grid_ids):
+            errors["grid_ids"] = "services.error.duplicate_grids"
         if any(grid_area(session, grid_id) is None for grid_id in worker_in.grid_ids):
             errors.setdefault("grid_ids", "services.error.grid_not_found")
         if errors:
@@ -77,29 +73,21 @@ def create_worker(
         session.flush()
         for grid_id in worker_in.grid_ids:
             session.add(WorkerGrid(worker_id=row_id(worker), grid_id=grid_id))
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="worker",
-            entity_id=worker.id,
-            changes=with_token(
-                {
-                    "name": worker.name,
-                    "role": worker.role,
-                    "employment": worker.employment,
-                    "grid_ids": worker_in.grid_ids,
-                },
-                client_token,
-            ),
+        op.record(
+            worker,
+            {
+                "name": worker.name,
+                "role": worker.role,
+                "employment": worker.employment,
+                "grid_ids": worker_in.grid_ids,
+            },
         )
     return worker
 
 
 def set_worker_active(*, session: Session, worker_id: int, active: bool, actor: Actor) -> Worker:
     """Stand a worker down (or back up); their grids must all be in the actor's scope."""
-    require_writer(actor)
-    with writing(session):
+    with write(session, actor=actor, entity="worker") as op:
         worker = get_row(session, Worker, worker_id)
         if worker is None:
             raise ValidationFailed({"worker_id": "services.error.worker_not_found"})
@@ -108,12 +96,5 @@ def set_worker_active(*, session: Session, worker_id: int, active: bool, actor: 
             return worker
         worker.active = active
         session.add(worker)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="worker",
-            entity_id=worker.id,
-            changes={"active": changed(not active, active)},
-        )
+        op.record(worker, {"active": changed(not active, active)})
     return worker

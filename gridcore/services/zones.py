@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from gridcore.access import COMMAND_ROLES, Actor, require_role
+from gridcore.access import COMMAND_ROLES, Actor
 from gridcore.config import local_today
 from gridcore.models import Building, ZoneOrder, ZoneOrderCreate
-from gridcore.services.base import ValidationFailed, audit, check_client_token, validated
-from gridcore.services.checks import changed, get_row, grid_area, replayed, with_token, writing
+from gridcore.services.base import ValidationFailed, validated, write
+from gridcore.services.checks import changed, get_row, grid_area
 
 
 def _order_errors(session: Session, order_in: ZoneOrderCreate) -> dict[str, str]:
@@ -65,15 +65,17 @@ def issue_zone_order(
     client_token: str | None = None,
 ) -> ZoneOrder:
     """Put a grid or a building under an order (leaders and administrators)."""
-    require_role(actor, *COMMAND_ROLES)
-    check_client_token(client_token)
-    order_in = validated(ZoneOrderCreate, data)
-    with writing(session):
-        found = replayed(
-            session, ZoneOrder, actor=actor, entity="zone_order", client_token=client_token
-        )
-        if found is not None:
-            return found
+    with write(
+        session,
+        actor=actor,
+        entity="zone_order",
+        action="create",
+        roles=COMMAND_ROLES,
+        client_token=client_token,
+    ) as op:
+        if (earlier := op.replayed(ZoneOrder)) is not None:
+            return earlier
+        order_in = validated(ZoneOrderCreate, data)
         errors = _order_errors(session, order_in)
         if errors:
             raise ValidationFailed(errors)
@@ -83,25 +85,17 @@ def issue_zone_order(
             session.add(old)
         order = ZoneOrder(**order_in.model_dump())
         session.add(order)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="create",
-            entity="zone_order",
-            entity_id=order.id,
-            changes=with_token(
-                {
-                    "area_id": order.area_id,
-                    "building_id": order.building_id,
-                    "level": order.level,
-                    "start_date": order.start_date,
-                    "end_date": order.end_date,
-                    "reason": order.reason,
-                    "replaces": [o.id for o in replaced],
-                },
-                client_token,
-            ),
+        op.record(
+            order,
+            {
+                "area_id": order.area_id,
+                "building_id": order.building_id,
+                "level": order.level,
+                "start_date": order.start_date,
+                "end_date": order.end_date,
+                "reason": order.reason,
+                "replaces": [o.id for o in replaced],
+            },
         )
     return order
 
@@ -113,9 +107,8 @@ def lift_zone_order(
 
     Lifting twice on the same day writes once; an order that ended earlier cannot be lifted.
     """
-    require_role(actor, *COMMAND_ROLES)
-    day = on or local_today()
-    with writing(session):
+    with write(session, actor=actor, entity="zone_order", roles=COMMAND_ROLES) as op:
+        day = on or local_today()
         order = session.get(ZoneOrder, order_id, with_for_update=True)
         if order is None:
             raise ValidationFailed({"order_id": "services.error.order_not_found"})
@@ -126,12 +119,5 @@ def lift_zone_order(
         old_end = order.end_date
         order.end_date = day - timedelta(days=1)
         session.add(order)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="zone_order",
-            entity_id=order.id,
-            changes={"end_date": changed(old_end, order.end_date)},
-        )
+        op.record(order, {"end_date": changed(old_end, order.end_date)})
     return order

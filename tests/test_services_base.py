@@ -1,0 +1,113 @@
+"""The one write path: role first, one transaction, one audit entry per record, replays once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from factories import LEADER, VIEWER, grown, table_counts
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from gridcore.access import PermissionDenied
+from gridcore.models import AuditEntry, Employment, ReplayKey, Worker, WorkerRole
+from gridcore.services.base import ValidationFailed, write
+
+
+def _add_worker(session: Session, *, name: str, token: str | None = None) -> Worker:
+    """A write as a service would do it: replay check, a row, one record."""
+    with write(session, actor=LEADER, entity="worker", action="create", client_token=token) as op:
+        if (earlier := op.replayed(Worker)) is not None:
+            return earlier
+        if not name:
+            raise ValidationFailed({"name": "services.error.required"})
+        worker = Worker(name=name, role=WorkerRole.grid_member, employment=Employment.full_time)
+        session.add(worker)
+        op.record(worker, {"name": name})
+    return worker
+
+
+def test_a_write_commits_its_row_and_one_audit_entry(session: Session) -> None:
+    before = table_counts(session)
+    worker = _add_worker(session, name="王芳")
+    assert grown(before, session) == {"worker": 1, "auditentry": 1}
+    entry = session.exec(select(AuditEntry)).one()
+    assert (entry.username, entry.action, entry.entity) == ("lee", "create", "worker")
+    assert entry.entity_id == str(worker.id)
+    assert entry.changes == '{"name": "王芳"}'
+
+
+def test_the_role_is_checked_before_any_input(session: Session) -> None:
+    before = table_counts(session)
+    with pytest.raises(PermissionDenied), write(session, actor=VIEWER, entity="worker"):
+        raise AssertionError("the block must not run for a viewer")
+    assert grown(before, session) == {}
+
+
+def test_a_failure_inside_the_block_writes_nothing(session: Session) -> None:
+    before = table_counts(session)
+    with pytest.raises(ValidationFailed):
+        _add_worker(session, name="", token="form-0001")
+    assert grown(before, session) == {}
+    # The token was not used up by the failed attempt.
+    _add_worker(session, name="王芳", token="form-0001")
+    assert grown(before, session) == {"worker": 1, "auditentry": 1, "replaykey": 1}
+
+
+def test_a_malformed_token_is_refused(session: Session) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        _add_worker(session, name="王芳", token="x")
+    assert failed.value.errors == {"client_token": "services.error.client_token_invalid"}
+
+
+def test_the_same_token_writes_once_and_returns_the_first_row(session: Session) -> None:
+    before = table_counts(session)
+    first = _add_worker(session, name="王芳", token="form-0001")
+    again = _add_worker(session, name="王芳", token="form-0001")
+    assert again.id == first.id
+    assert grown(before, session) == {"worker": 1, "auditentry": 1, "replaykey": 1}
+    key = session.exec(select(ReplayKey)).one()
+    assert (key.username, key.client_token, key.entity, key.entity_id) == (
+        "lee",
+        "form-0001",
+        "worker",
+        str(first.id),
+    )
+
+
+def test_a_replayed_write_may_not_write_again(session: Session) -> None:
+    _add_worker(session, name="王芳", token="form-0001")
+    before = table_counts(session)
+    with (
+        pytest.raises(RuntimeError, match="replayed"),
+        write(
+            session, actor=LEADER, entity="worker", action="create", client_token="form-0001"
+        ) as op,
+    ):
+        op.record(1, {"name": "again"})
+    assert grown(before, session) == {}
+
+
+def test_the_same_form_sent_twice_at_once_writes_once(engine: Engine, session: Session) -> None:
+    """Two submissions with one token race: the database's unique key lets one write."""
+    barrier = threading.Barrier(2)
+    ids: list[int | None] = []
+    errors: list[BaseException] = []
+
+    def submit() -> None:
+        with Session(engine, expire_on_commit=False) as own:
+            barrier.wait()
+            try:
+                ids.append(_add_worker(own, name="王芳", token="form-race-01").id)
+            except BaseException as exc:  # reported below, with the thread's own error
+                errors.append(exc)
+
+    before = table_counts(session)
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(ids) == 2 and ids[0] == ids[1]
+    assert grown(before, session) == {"worker": 1, "auditentry": 1, "replaykey": 1}
