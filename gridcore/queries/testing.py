@@ -1,10 +1,20 @@
 """Mass-testing rounds as command and the sampling desks see them.
 
 Counts are aggregated in SQL, per grid through the (round_id, grid_id) index of the test
-records; communities and the street are sums of their grids (gridcore.analytics.campaign).
-Definitions (expected, missing, coverage, behind schedule, recent pace) are in
-gridcore/queries/testing_contract.md. Functions that return residents' names or phones
-take the `actor` and mask them unless `actor.sees_personal_data_of(grid_id)`.
+records; communities and the street are sums of their grids (gridcore.analytics.testing).
+Functions that return residents' names or phones take the `actor` and mask them through
+gridcore.access. One meaning everywhere:
+
+- in scope: the grids of the round; expected: their residents at home now (in hospital,
+  central isolation and away are exempt; health status keeps no history);
+- sampled: the round's records in those grids; missing: expected residents without a
+  record (the roll call's rows), missing = expected − (sampled − sampled_exempt);
+- coverage: (expected − missing) ÷ expected; elapsed share at m: (m − start) ÷ (deadline −
+  start), clamped to 0..1; a grid is behind when someone is missing and coverage < share;
+- recent pace: samples in the last 3 local clock hours (never before the start) per hour;
+  projected finish: now + missing ÷ pace (None when the pace is 0 or the round is closed);
+- staffing: desks ceil(expected ÷ 800)…ceil(expected ÷ 600), samplers ceil(expected ÷ 360)
+  (policy ratios), against the sites' desks and the active workers serving the grids.
 """
 
 from __future__ import annotations
