@@ -32,7 +32,8 @@ from gridcore.db import make_engine
 from gridcore.demo import SCALES
 from gridcore.i18n import has_key, t
 from gridcore.models import UserRole
-from gridcore.services.access import create_kiosk_link, create_user, list_users, set_password
+from gridcore.queries.access import list_users
+from gridcore.services.access import create_kiosk_link, create_user, set_password
 from gridcore.services.base import ValidationFailed
 
 # --------------------------------------------------------------------------- parser
@@ -214,7 +215,7 @@ def _users_add(args: argparse.Namespace, lang: str) -> None:
 def _users_list(args: argparse.Namespace, lang: str) -> None:
     _, engine = _migrated_engine(lang)
     with Session(engine) as session:
-        accounts = list_users(session)
+        accounts = list_users(session=session)
     if not accounts:
         print(t("cli.users.none", lang))
         return
