@@ -58,10 +58,10 @@ def cli(
 ) -> Iterator[Callable[..., Run]]:
     """The same command line called in this process (quicker, for the many error cases)."""
 
-    def run(*args: str, url: str) -> Run:
+    def run(*args: str, url: str, lang: str = "en") -> Run:
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("GRIDCORE_SECRET_KEY", SECRET)
-        monkeypatch.setenv("GRIDCORE_LANGUAGE", "en")
+        monkeypatch.setenv("GRIDCORE_LANGUAGE", lang)
         get_settings.cache_clear()
         capsys.readouterr()
         code = main(list(args))
@@ -267,3 +267,68 @@ def test_seed_replace_starts_again(tmp_path: Path) -> None:
     assert "admin |" in listing and "erin" not in listing
     bad = gridcore("seed", "--scale", "tiny", "--anchor", "21/03/2026", url=url)
     assert bad.code == 2 and "Traceback" not in bad.err
+
+
+def _token(run: Run) -> str:
+    assert run.code == 0, run
+    return parse_qs(urlparse(run.out.strip()).query)["token"][0]
+
+
+def _verifies(url: str, token: str) -> bool:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        ok = verify_kiosk_token(session, token=token, secret=SECRET)
+    engine.dispose()
+    return ok
+
+
+def _table_row(out: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is `first`."""
+    for line in out.splitlines():
+        cells = [cell.strip() for cell in line.split("|")]
+        if cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r} in:\n{out}")
+
+
+def test_kiosk_links_are_listed_and_revoked(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    token = _token(cli("kiosk-link", "--hours", "8", "--label", "Hall projector", url=url))
+    listing = cli("kiosk-link", "--list", url=url)
+    assert listing.code == 0, listing
+    header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
+    assert header == ["id", "label", "created by", "created", "expires", "state"]
+    link_id = next(
+        line.split("|")[0].strip() for line in listing.out.splitlines() if "Hall projector" in line
+    )
+    row = _table_row(listing.out, link_id)
+    assert (row[1], row[2], row[5]) == ("Hall projector", "system", "active")
+    assert _verifies(url, token)
+
+    revoked = cli("kiosk-link", "--revoke", link_id, url=url)
+    assert revoked.code == 0, revoked
+    assert f"Kiosk link {link_id} (Hall projector) is revoked" in revoked.out
+    assert not _verifies(url, token)
+    assert _table_row(cli("kiosk-link", "--list", url=url).out, link_id)[5] == "revoked"
+    # Again: still revoked, still status 0.
+    assert cli("kiosk-link", "--revoke", link_id, url=url).code == 0
+
+    chinese = cli("kiosk-link", "--list", url=url, lang="zh")
+    assert chinese.code == 0 and _table_row(chinese.out, link_id)[5] == "已收回"
+
+
+def test_kiosk_link_mistakes_are_one_line(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    failed_cleanly(cli("kiosk-link", "--revoke", "987654", url=url), "987654", "no kiosk link")
+    failed_cleanly(cli("kiosk-link", "--hours", "800", url=url), "hours", "744")
+    failed_cleanly(cli("kiosk-link", "--list", "--label", "x", url=url), "--hours")
+    failed_cleanly(cli("kiosk-link", "--revoke", "1", "--base-url", "http://x", url=url), "--hours")
+    zh = cli("kiosk-link", "--revoke", "987654", url=url, lang="zh")
+    assert zh.code == 2 and "没有这个编号的大屏链接" in zh.err and len(zh.err.splitlines()) == 1
+    with pytest.raises(SystemExit) as exit_:
+        build_parser("en").parse_args(["kiosk-link", "--list", "--revoke", "1"])
+    assert exit_.value.code == 2

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
@@ -25,16 +25,23 @@ from sqlmodel import Session
 
 from gridcore import bootstrap, migrate
 from gridcore.access import SYSTEM, PermissionDenied
-from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language
+from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language, table
 from gridcore.cli.files import add_io_commands
 from gridcore.config import ConfigError, Settings, get_settings
 from gridcore.db import make_engine
 from gridcore.demo import SCALES
-from gridcore.i18n import has_key, t
+from gridcore.i18n import enum_label, has_key, t
 from gridcore.models import UserRole
-from gridcore.queries.access import list_users
-from gridcore.services.access import create_kiosk_link, create_user, set_password
+from gridcore.queries.access import kiosk_links, list_users
+from gridcore.services.access import (
+    create_kiosk_link,
+    create_user,
+    revoke_kiosk_link,
+    set_password,
+)
 from gridcore.services.base import ValidationFailed
+
+DEFAULT_BASE_URL = "http://localhost:8501"
 
 # --------------------------------------------------------------------------- parser
 
@@ -107,11 +114,12 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     kiosk = commands.add_parser(
         "kiosk-link", help=t("cli.help.kiosk", lang), description=t("cli.help.kiosk", lang)
     )
-    kiosk.add_argument("--hours", type=float, required=True, help=t("cli.help.hours", lang))
-    kiosk.add_argument("--label", default="", help=t("cli.help.label", lang))
-    kiosk.add_argument(
-        "--base-url", default="http://localhost:8501", help=t("cli.help.base_url", lang)
-    )
+    what = kiosk.add_mutually_exclusive_group(required=True)
+    what.add_argument("--hours", type=float, help=t("cli.help.hours", lang))
+    what.add_argument("--list", action="store_true", help=t("cli.help.kiosk_list", lang))
+    what.add_argument("--revoke", type=int, metavar="ID", help=t("cli.help.kiosk_revoke", lang))
+    kiosk.add_argument("--label", help=t("cli.help.label", lang))
+    kiosk.add_argument("--base-url", help=t("cli.help.base_url", lang))
     kiosk.set_defaults(handler=_kiosk_link)
     add_io_commands(commands, lang)
     return parser
@@ -309,13 +317,55 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
+def _local_time(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
 def _kiosk_link(args: argparse.Namespace, lang: str) -> None:
+    """Create a link (--hours), list them (--list) or revoke one (--revoke ID)."""
+    creating = args.hours is not None
+    if not creating and (args.label is not None or args.base_url is not None):
+        raise CliError(t("cli.error.kiosk_create_only", lang))
     settings, engine = _migrated_engine(lang)
+    if args.list:
+        _kiosk_links_list(engine, settings, lang)
+        return
+    if args.revoke is not None:
+        with Session(engine, expire_on_commit=False) as session:
+            link = revoke_kiosk_link(session, link_id=args.revoke, actor=SYSTEM)
+        label = link.label or t("cli.kiosk.no_label", lang)
+        print(t("cli.done.kiosk_revoked", lang, id=link.id, label=label))
+        return
     with Session(engine, expire_on_commit=False) as session:
         _, token = create_kiosk_link(
-            session, hours=args.hours, secret=settings.secret_key, actor=SYSTEM, label=args.label
+            session,
+            hours=args.hours,
+            secret=settings.secret_key,
+            actor=SYSTEM,
+            label=args.label or "",
         )
-    print(f"{args.base_url.rstrip('/')}/?kiosk=1&token={token}")
+    base_url = args.base_url or DEFAULT_BASE_URL
+    print(f"{base_url.rstrip('/')}/?kiosk=1&token={token}")
+
+
+def _kiosk_links_list(engine: Engine, settings: Settings, lang: str) -> None:
+    with Session(engine) as session:
+        links = kiosk_links(session=session)
+    if not links:
+        print(t("cli.kiosk.none", lang))
+        return
+    rows = [
+        (
+            str(link.id),
+            link.label,
+            link.created_by,
+            _local_time(link.created_at, settings),
+            _local_time(link.expires_at, settings),
+            enum_label("kiosk_link_state", link.state, lang),
+        )
+        for link in links
+    ]
+    print(table(t("cli.kiosk.columns", lang).split("|"), rows))
 
 
 # --------------------------------------------------------------------------- entry
