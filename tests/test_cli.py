@@ -18,6 +18,8 @@ from sqlmodel import Session
 from gridcore.cli import build_parser, main
 from gridcore.config import PROJECT_ROOT, get_settings
 from gridcore.db import make_engine
+from gridcore.i18n import catalogues
+from gridcore.policy import DEFAULT_POLICY
 from gridcore.services.access import authenticate, verify_kiosk_token
 
 SECRET = "test-secret-for-kiosk-links"
@@ -125,6 +127,10 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["users", "set-password"],
         ["backup"],
         ["kiosk-link"],
+        ["policy"],
+        ["policy", "list"],
+        ["policy", "set"],
+        ["policy", "reset"],
     ):
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args([*command, "--help"])
@@ -332,3 +338,56 @@ def test_kiosk_link_mistakes_are_one_line(
     with pytest.raises(SystemExit) as exit_:
         build_parser("en").parse_args(["kiosk-link", "--list", "--revoke", "1"])
     assert exit_.value.code == 2
+
+
+def test_policy_list_set_and_reset(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    listing = cli("policy", "list", url=url)
+    assert listing.code == 0, listing
+    header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
+    assert header == ["setting", "value", "default", "changed by", "changed at"]
+    assert _table_row(listing.out, "close_test_days")[1:4] == ["1,2,3,5,7", "1,2,3,5,7", ""]
+
+    changed = cli("policy", "set", "round_max_hours", "12", url=url)
+    assert changed.code == 0, changed
+    assert changed.out.strip() == "round_max_hours: 24 → 12."
+    again = cli("policy", "set", "round_max_hours", "12", url=url)
+    assert again.code == 0 and "already 12" in again.out
+    assert cli("policy", "set", "close_test_days", "1, 3,7", url=url).code == 0
+    listing = cli("policy", "list", url=url).out
+    assert _table_row(listing, "round_max_hours")[1:4] == ["12", "24", "system"]
+    assert _table_row(listing, "round_max_hours")[4], "when it was changed"
+    assert _table_row(listing, "close_test_days")[1:3] == ["1,3,7", "1,2,3,5,7"]
+
+    for key in ("round_max_hours", "close_test_days"):
+        reset = cli("policy", "reset", key, url=url)
+        assert reset.code == 0, reset
+        assert "back to its default" in reset.out
+    listing = cli("policy", "list", url=url).out
+    assert _table_row(listing, "round_max_hours")[1:4] == [
+        str(DEFAULT_POLICY.round_max_hours),
+        str(DEFAULT_POLICY.round_max_hours),
+        "",
+    ]
+
+
+def test_policy_mistakes_are_one_line_in_both_languages(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    failed_cleanly(cli("policy", "set", "no_such_setting", "3", url=url), "no_such_setting")
+    failed_cleanly(cli("policy", "reset", "no_such_setting", url=url), "policy list")
+    failed_cleanly(cli("policy", "set", "round_max_hours", "1000", url=url), "1000", "1 to 168")
+    failed_cleanly(cli("policy", "set", "round_max_hours", "-5", url=url), "-5", "1 to 168")
+    failed_cleanly(cli("policy", "set", "round_max_hours", "a day", url=url), "whole number")
+    failed_cleanly(cli("policy", "set", "close_test_days", "1,9", url=url), "close_test_days")
+    zh = cli("policy", "set", "round_max_hours", "0", url=url, lang="zh")
+    assert zh.code == 2 and len(zh.err.splitlines()) == 1
+    assert zh.err.startswith("错误：") and "允许范围为 1 至 168" in zh.err
+    unknown = cli("policy", "set", "nope", "1", url=url, lang="zh")
+    assert unknown.code == 2 and "没有名为 'nope' 的防控策略设置" in unknown.err
+    # Nothing of that was written.
+    assert "system" not in cli("policy", "list", url=url).out
+    assert catalogues()["zh"]["cli.help.policy"] in build_parser("zh").format_help()

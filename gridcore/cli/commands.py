@@ -1,4 +1,4 @@
-"""The command line: `python -m gridcore init | seed | users | backup | kiosk-link`.
+"""The command line: `python -m gridcore init | seed | users | policy | backup | kiosk-link`.
 
 Every command acts as the system actor. A failure prints one line to stderr and exits
 with status 2; set GRIDCORE_DEBUG=1 to see the traceback of an unexpected error.
@@ -32,7 +32,9 @@ from gridcore.db import make_engine
 from gridcore.demo import SCALES
 from gridcore.i18n import enum_label, has_key, t
 from gridcore.models import UserRole
+from gridcore.policy import POLICY_KEYS, load_policy
 from gridcore.queries.access import kiosk_links, list_users
+from gridcore.queries.policy import policy_settings
 from gridcore.services.access import (
     create_kiosk_link,
     create_user,
@@ -40,6 +42,7 @@ from gridcore.services.access import (
     set_password,
 )
 from gridcore.services.base import ValidationFailed
+from gridcore.services.policy import POLICY_RANGES, reset_policy_value, set_policy_value
 
 DEFAULT_BASE_URL = "http://localhost:8501"
 
@@ -104,6 +107,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     reset.add_argument("--password", help=t("cli.help.password", lang))
     reset.set_defaults(handler=_users_set_password)
 
+    _add_policy_commands(commands, lang)
+
     backup = commands.add_parser(
         "backup", help=t("cli.help.backup", lang), description=t("cli.help.backup", lang)
     )
@@ -123,6 +128,28 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     kiosk.set_defaults(handler=_kiosk_link)
     add_io_commands(commands, lang)
     return parser
+
+
+def _add_policy_commands(commands: argparse._SubParsersAction, lang: str) -> None:
+    policy = commands.add_parser(
+        "policy", help=t("cli.help.policy", lang), description=t("cli.help.policy", lang)
+    )
+    actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list", help=t("cli.help.policy_list", lang), description=t("cli.help.policy_list", lang)
+    )
+    listing.set_defaults(handler=_policy_list)
+    change = actions.add_parser(
+        "set", help=t("cli.help.policy_set", lang), description=t("cli.help.policy_set", lang)
+    )
+    change.add_argument("key", metavar="KEY", help=t("cli.help.policy_key", lang))
+    change.add_argument("value", metavar="VALUE", help=t("cli.help.policy_value", lang))
+    change.set_defaults(handler=_policy_set)
+    reset = actions.add_parser(
+        "reset", help=t("cli.help.policy_reset", lang), description=t("cli.help.policy_reset", lang)
+    )
+    reset.add_argument("key", metavar="KEY", help=t("cli.help.policy_key", lang))
+    reset.set_defaults(handler=_policy_reset)
 
 
 def _anchor(lang: str) -> Callable[[str], date]:
@@ -366,6 +393,77 @@ def _kiosk_links_list(engine: Engine, settings: Settings, lang: str) -> None:
         for link in links
     ]
     print(table(t("cli.kiosk.columns", lang).split("|"), rows))
+
+
+def _policy_value(value: object) -> str:
+    """A setting as it is typed on the command line: 24, or 1,2,3,5,7 for test days."""
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _known_policy_key(key: str, lang: str) -> str:
+    if key not in POLICY_KEYS:
+        raise CliError(t("cli.error.policy_unknown_key", lang, setting=key))
+    return key
+
+
+def _policy_list(args: argparse.Namespace, lang: str) -> None:
+    settings, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        rows = policy_settings(session=session)
+    print(
+        table(
+            t("cli.policy.columns", lang).split("|"),
+            [
+                (
+                    row.key,
+                    _policy_value(row.value),
+                    _policy_value(row.default),
+                    row.changed_by or "",
+                    _local_time(row.changed_at, settings) if row.changed_at else "",
+                )
+                for row in rows
+            ],
+        )
+    )
+
+
+def _policy_set(args: argparse.Namespace, lang: str) -> None:
+    """Change one setting as the system administrator."""
+    key = _known_policy_key(args.key, lang)
+    _, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        old = getattr(load_policy(session), key)
+        try:
+            policy = set_policy_value(session=session, key=key, value=args.value, actor=SYSTEM)
+        except ValidationFailed as exc:
+            if exc.errors.get(key) != "services.error.policy_out_of_range":
+                raise
+            low, high = POLICY_RANGES[key]
+            message = t(
+                "cli.error.policy_out_of_range",
+                lang,
+                setting=key,
+                value=args.value,
+                low=low,
+                high=high,
+            )
+            raise CliError(message) from None
+    old_text, new_text = _policy_value(old), _policy_value(getattr(policy, key))
+    if new_text == old_text:
+        print(t("cli.done.policy_unchanged", lang, setting=key, value=new_text))
+    else:
+        print(t("cli.done.policy_set", lang, setting=key, old=old_text, new=new_text))
+
+
+def _policy_reset(args: argparse.Namespace, lang: str) -> None:
+    """Return one setting to its default as the system administrator."""
+    key = _known_policy_key(args.key, lang)
+    _, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        policy = reset_policy_value(session=session, key=key, actor=SYSTEM)
+    print(t("cli.done.policy_reset", lang, setting=key, value=_policy_value(getattr(policy, key))))
 
 
 # --------------------------------------------------------------------------- entry
