@@ -31,7 +31,7 @@ def _pages(lang: str) -> list[st.Page]:
 def _kiosk(lang: str) -> None:
     st.html(KIOSK_CSS)
     if not session.kiosk_authorised():
-        st.error(t("frame.kiosk_invalid", lang))
+        session.show_kiosk_refusal(lang)
         st.stop()
     page = st.Page("pages/kiosk.py", title=t("page.kiosk", lang), url_path="kiosk")
     st.navigation([page], position="hidden").run()

@@ -368,11 +368,14 @@ class UserGrid(SQLModel, table=True):
     grid_id: int = Field(foreign_key="area.id", primary_key=True)
 
 
+KIOSK_LABEL_MAX_LENGTH = 80
+
+
 class KioskLink(SQLModel, table=True):
-    """A signed, expiring, read-only link for a projector; revocable by deleting it."""
+    """A signed, expiring, read-only link for a projector; revoked links stay listed."""
 
     id: int | None = Field(default=None, primary_key=True)
-    label: str = Field(default="", max_length=80)
+    label: str = Field(default="", max_length=KIOSK_LABEL_MAX_LENGTH)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     created_by: str = Field(max_length=40)

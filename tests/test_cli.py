@@ -18,6 +18,8 @@ from sqlmodel import Session
 from gridcore.cli import build_parser, main
 from gridcore.config import PROJECT_ROOT, get_settings
 from gridcore.db import make_engine
+from gridcore.i18n import catalogues
+from gridcore.policy import DEFAULT_POLICY
 from gridcore.services.access import authenticate, verify_kiosk_token
 
 SECRET = "test-secret-for-kiosk-links"
@@ -58,10 +60,10 @@ def cli(
 ) -> Iterator[Callable[..., Run]]:
     """The same command line called in this process (quicker, for the many error cases)."""
 
-    def run(*args: str, url: str) -> Run:
+    def run(*args: str, url: str, lang: str = "en") -> Run:
         monkeypatch.setenv("DATABASE_URL", url)
         monkeypatch.setenv("GRIDCORE_SECRET_KEY", SECRET)
-        monkeypatch.setenv("GRIDCORE_LANGUAGE", "en")
+        monkeypatch.setenv("GRIDCORE_LANGUAGE", lang)
         get_settings.cache_clear()
         capsys.readouterr()
         code = main(list(args))
@@ -125,6 +127,10 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["users", "set-password"],
         ["backup"],
         ["kiosk-link"],
+        ["policy"],
+        ["policy", "list"],
+        ["policy", "set"],
+        ["policy", "reset"],
     ):
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args([*command, "--help"])
@@ -267,3 +273,121 @@ def test_seed_replace_starts_again(tmp_path: Path) -> None:
     assert "admin |" in listing and "erin" not in listing
     bad = gridcore("seed", "--scale", "tiny", "--anchor", "21/03/2026", url=url)
     assert bad.code == 2 and "Traceback" not in bad.err
+
+
+def _token(run: Run) -> str:
+    assert run.code == 0, run
+    return parse_qs(urlparse(run.out.strip()).query)["token"][0]
+
+
+def _verifies(url: str, token: str) -> bool:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        ok = verify_kiosk_token(session, token=token, secret=SECRET)
+    engine.dispose()
+    return ok
+
+
+def _table_row(out: str, first: str) -> list[str]:
+    """The cells of the table row whose first cell is `first`."""
+    for line in out.splitlines():
+        cells = [cell.strip() for cell in line.split("|")]
+        if cells[0] == first:
+            return cells
+    raise AssertionError(f"no row {first!r} in:\n{out}")
+
+
+def test_kiosk_links_are_listed_and_revoked(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    token = _token(cli("kiosk-link", "--hours", "8", "--label", "Hall projector", url=url))
+    listing = cli("kiosk-link", "--list", url=url)
+    assert listing.code == 0, listing
+    header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
+    assert header == ["id", "label", "created by", "created", "expires", "state"]
+    link_id = next(
+        line.split("|")[0].strip() for line in listing.out.splitlines() if "Hall projector" in line
+    )
+    row = _table_row(listing.out, link_id)
+    assert (row[1], row[2], row[5]) == ("Hall projector", "system", "active")
+    assert _verifies(url, token)
+
+    revoked = cli("kiosk-link", "--revoke", link_id, url=url)
+    assert revoked.code == 0, revoked
+    assert f"Kiosk link {link_id} (Hall projector) is revoked" in revoked.out
+    assert not _verifies(url, token)
+    assert _table_row(cli("kiosk-link", "--list", url=url).out, link_id)[5] == "revoked"
+    # Again: still revoked, still status 0.
+    assert cli("kiosk-link", "--revoke", link_id, url=url).code == 0
+
+    chinese = cli("kiosk-link", "--list", url=url, lang="zh")
+    assert chinese.code == 0 and _table_row(chinese.out, link_id)[5] == "已收回"
+
+
+def test_kiosk_link_mistakes_are_one_line(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    failed_cleanly(cli("kiosk-link", "--revoke", "987654", url=url), "987654", "no kiosk link")
+    failed_cleanly(cli("kiosk-link", "--hours", "800", url=url), "hours", "744")
+    failed_cleanly(cli("kiosk-link", "--list", "--label", "x", url=url), "--hours")
+    failed_cleanly(cli("kiosk-link", "--revoke", "1", "--base-url", "http://x", url=url), "--hours")
+    zh = cli("kiosk-link", "--revoke", "987654", url=url, lang="zh")
+    assert zh.code == 2 and "没有这个编号的大屏链接" in zh.err and len(zh.err.splitlines()) == 1
+    with pytest.raises(SystemExit) as exit_:
+        build_parser("en").parse_args(["kiosk-link", "--list", "--revoke", "1"])
+    assert exit_.value.code == 2
+
+
+def test_policy_list_set_and_reset(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    listing = cli("policy", "list", url=url)
+    assert listing.code == 0, listing
+    header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
+    assert header == ["setting", "value", "default", "changed by", "changed at"]
+    assert _table_row(listing.out, "close_test_days")[1:4] == ["1,2,3,5,7", "1,2,3,5,7", ""]
+
+    changed = cli("policy", "set", "round_max_hours", "12", url=url)
+    assert changed.code == 0, changed
+    assert changed.out.strip() == "round_max_hours: 24 → 12."
+    again = cli("policy", "set", "round_max_hours", "12", url=url)
+    assert again.code == 0 and "already 12" in again.out
+    assert cli("policy", "set", "close_test_days", "1, 3,7", url=url).code == 0
+    listing = cli("policy", "list", url=url).out
+    assert _table_row(listing, "round_max_hours")[1:4] == ["12", "24", "system"]
+    assert _table_row(listing, "round_max_hours")[4], "when it was changed"
+    assert _table_row(listing, "close_test_days")[1:3] == ["1,3,7", "1,2,3,5,7"]
+
+    for key in ("round_max_hours", "close_test_days"):
+        reset = cli("policy", "reset", key, url=url)
+        assert reset.code == 0, reset
+        assert "back to its default" in reset.out
+    listing = cli("policy", "list", url=url).out
+    assert _table_row(listing, "round_max_hours")[1:4] == [
+        str(DEFAULT_POLICY.round_max_hours),
+        str(DEFAULT_POLICY.round_max_hours),
+        "",
+    ]
+
+
+def test_policy_mistakes_are_one_line_in_both_languages(
+    database: tuple[str, Path, str], cli: Callable[..., Run]
+) -> None:
+    url, _, _ = database
+    failed_cleanly(cli("policy", "set", "no_such_setting", "3", url=url), "no_such_setting")
+    failed_cleanly(cli("policy", "reset", "no_such_setting", url=url), "policy list")
+    failed_cleanly(cli("policy", "set", "round_max_hours", "1000", url=url), "1000", "1 to 168")
+    failed_cleanly(cli("policy", "set", "round_max_hours", "-5", url=url), "-5", "1 to 168")
+    failed_cleanly(cli("policy", "set", "round_max_hours", "a day", url=url), "whole number")
+    failed_cleanly(cli("policy", "set", "close_test_days", "1,9", url=url), "close_test_days")
+    zh = cli("policy", "set", "round_max_hours", "0", url=url, lang="zh")
+    assert zh.code == 2 and len(zh.err.splitlines()) == 1
+    assert zh.err.startswith("错误：") and "允许范围为 1 至 168" in zh.err
+    unknown = cli("policy", "set", "nope", "1", url=url, lang="zh")
+    assert unknown.code == 2 and "没有名为 'nope' 的防控策略设置" in unknown.err
+    # Nothing of that was written.
+    assert "system" not in cli("policy", "list", url=url).out
+    assert catalogues()["zh"]["cli.help.policy"] in build_parser("zh").format_help()

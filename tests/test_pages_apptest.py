@@ -29,7 +29,7 @@ from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD, seed
 from gridcore.i18n import catalogues, t
 from gridcore.models import Area, AreaLevel, Case, Contact, KioskLink, Resident
-from gridcore.services.access import create_kiosk_link
+from gridcore.services.access import create_kiosk_link, revoke_kiosk_link
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -404,3 +404,20 @@ def test_kiosk_with_a_revoked_token_is_refused(world: World) -> None:
         s.add(link)
         s.commit()
     _assert_refused(_app("en", kiosk="1", token=token).run(), "revoked kiosk token")
+
+
+def test_a_kiosk_showing_figures_stops_at_its_next_run_once_revoked(world: World) -> None:
+    """The link is checked again at every run of the same session, not remembered.
+
+    AppTest cannot run the panel fragment on its own (run_every never ticks there), so
+    this checks the next full run; tests/browser/test_kiosk_links.py checks the refresh.
+    """
+    link_id, token = _kiosk_token(world)
+    at = _app("zh", kiosk="1", token=token).run()
+    _no_exception(at, "kiosk before the link is revoked")
+    assert _data_elements(at), "the kiosk shows figures while its link works"
+    with Session(world.engine) as s:
+        revoke_kiosk_link(s, link_id=link_id, actor=SYSTEM)
+    at.run()
+    _assert_refused(at, "kiosk after its link was revoked")
+    assert at.error[0].value == t("frame.kiosk_invalid", "zh")

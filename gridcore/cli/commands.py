@@ -1,4 +1,4 @@
-"""The command line: `python -m gridcore init | seed | users | backup | kiosk-link`.
+"""The command line: `python -m gridcore init | seed | users | policy | backup | kiosk-link`.
 
 Every command acts as the system actor. A failure prints one line to stderr and exits
 with status 2; set GRIDCORE_DEBUG=1 to see the traceback of an unexpected error.
@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine, make_url
@@ -25,15 +25,26 @@ from sqlmodel import Session
 
 from gridcore import bootstrap, migrate
 from gridcore.access import SYSTEM, PermissionDenied
-from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language
+from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language, table
 from gridcore.cli.files import add_io_commands
 from gridcore.config import ConfigError, Settings, get_settings
 from gridcore.db import make_engine
 from gridcore.demo import SCALES
-from gridcore.i18n import has_key, t
+from gridcore.i18n import enum_label, has_key, t
 from gridcore.models import UserRole
-from gridcore.services.access import create_kiosk_link, create_user, list_users, set_password
+from gridcore.policy import POLICY_KEYS, load_policy
+from gridcore.queries.access import kiosk_links, list_users
+from gridcore.queries.policy import policy_settings
+from gridcore.services.access import (
+    create_kiosk_link,
+    create_user,
+    revoke_kiosk_link,
+    set_password,
+)
 from gridcore.services.base import ValidationFailed
+from gridcore.services.policy import POLICY_RANGES, reset_policy_value, set_policy_value
+
+DEFAULT_BASE_URL = "http://localhost:8501"
 
 # --------------------------------------------------------------------------- parser
 
@@ -96,6 +107,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     reset.add_argument("--password", help=t("cli.help.password", lang))
     reset.set_defaults(handler=_users_set_password)
 
+    _add_policy_commands(commands, lang)
+
     backup = commands.add_parser(
         "backup", help=t("cli.help.backup", lang), description=t("cli.help.backup", lang)
     )
@@ -106,14 +119,37 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     kiosk = commands.add_parser(
         "kiosk-link", help=t("cli.help.kiosk", lang), description=t("cli.help.kiosk", lang)
     )
-    kiosk.add_argument("--hours", type=float, required=True, help=t("cli.help.hours", lang))
-    kiosk.add_argument("--label", default="", help=t("cli.help.label", lang))
-    kiosk.add_argument(
-        "--base-url", default="http://localhost:8501", help=t("cli.help.base_url", lang)
-    )
+    what = kiosk.add_mutually_exclusive_group(required=True)
+    what.add_argument("--hours", type=float, help=t("cli.help.hours", lang))
+    what.add_argument("--list", action="store_true", help=t("cli.help.kiosk_list", lang))
+    what.add_argument("--revoke", type=int, metavar="ID", help=t("cli.help.kiosk_revoke", lang))
+    kiosk.add_argument("--label", help=t("cli.help.label", lang))
+    kiosk.add_argument("--base-url", help=t("cli.help.base_url", lang))
     kiosk.set_defaults(handler=_kiosk_link)
     add_io_commands(commands, lang)
     return parser
+
+
+def _add_policy_commands(commands: argparse._SubParsersAction, lang: str) -> None:
+    policy = commands.add_parser(
+        "policy", help=t("cli.help.policy", lang), description=t("cli.help.policy", lang)
+    )
+    actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser(
+        "list", help=t("cli.help.policy_list", lang), description=t("cli.help.policy_list", lang)
+    )
+    listing.set_defaults(handler=_policy_list)
+    change = actions.add_parser(
+        "set", help=t("cli.help.policy_set", lang), description=t("cli.help.policy_set", lang)
+    )
+    change.add_argument("key", metavar="KEY", help=t("cli.help.policy_key", lang))
+    change.add_argument("value", metavar="VALUE", help=t("cli.help.policy_value", lang))
+    change.set_defaults(handler=_policy_set)
+    reset = actions.add_parser(
+        "reset", help=t("cli.help.policy_reset", lang), description=t("cli.help.policy_reset", lang)
+    )
+    reset.add_argument("key", metavar="KEY", help=t("cli.help.policy_key", lang))
+    reset.set_defaults(handler=_policy_reset)
 
 
 def _anchor(lang: str) -> Callable[[str], date]:
@@ -214,7 +250,7 @@ def _users_add(args: argparse.Namespace, lang: str) -> None:
 def _users_list(args: argparse.Namespace, lang: str) -> None:
     _, engine = _migrated_engine(lang)
     with Session(engine) as session:
-        accounts = list_users(session)
+        accounts = list_users(session=session)
     if not accounts:
         print(t("cli.users.none", lang))
         return
@@ -308,13 +344,126 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.1f} kB"
 
 
+def _local_time(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M")
+
+
 def _kiosk_link(args: argparse.Namespace, lang: str) -> None:
+    """Create a link (--hours), list them (--list) or revoke one (--revoke ID)."""
+    creating = args.hours is not None
+    if not creating and (args.label is not None or args.base_url is not None):
+        raise CliError(t("cli.error.kiosk_create_only", lang))
     settings, engine = _migrated_engine(lang)
+    if args.list:
+        _kiosk_links_list(engine, settings, lang)
+        return
+    if args.revoke is not None:
+        with Session(engine, expire_on_commit=False) as session:
+            link = revoke_kiosk_link(session, link_id=args.revoke, actor=SYSTEM)
+        label = link.label or t("cli.kiosk.no_label", lang)
+        print(t("cli.done.kiosk_revoked", lang, id=link.id, label=label))
+        return
     with Session(engine, expire_on_commit=False) as session:
         _, token = create_kiosk_link(
-            session, hours=args.hours, secret=settings.secret_key, actor=SYSTEM, label=args.label
+            session,
+            hours=args.hours,
+            secret=settings.secret_key,
+            actor=SYSTEM,
+            label=args.label or "",
         )
-    print(f"{args.base_url.rstrip('/')}/?kiosk=1&token={token}")
+    base_url = args.base_url or DEFAULT_BASE_URL
+    print(f"{base_url.rstrip('/')}/?kiosk=1&token={token}")
+
+
+def _kiosk_links_list(engine: Engine, settings: Settings, lang: str) -> None:
+    with Session(engine) as session:
+        links = kiosk_links(session=session)
+    if not links:
+        print(t("cli.kiosk.none", lang))
+        return
+    rows = [
+        (
+            str(link.id),
+            link.label,
+            link.created_by,
+            _local_time(link.created_at, settings),
+            _local_time(link.expires_at, settings),
+            enum_label("kiosk_link_state", link.state, lang),
+        )
+        for link in links
+    ]
+    print(table(t("cli.kiosk.columns", lang).split("|"), rows))
+
+
+def _policy_value(value: object) -> str:
+    """A setting as it is typed on the command line: 24, or 1,2,3,5,7 for test days."""
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _known_policy_key(key: str, lang: str) -> str:
+    if key not in POLICY_KEYS:
+        raise CliError(t("cli.error.policy_unknown_key", lang, setting=key))
+    return key
+
+
+def _policy_list(args: argparse.Namespace, lang: str) -> None:
+    settings, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        rows = policy_settings(session=session)
+    print(
+        table(
+            t("cli.policy.columns", lang).split("|"),
+            [
+                (
+                    row.key,
+                    _policy_value(row.value),
+                    _policy_value(row.default),
+                    row.changed_by or "",
+                    _local_time(row.changed_at, settings) if row.changed_at else "",
+                )
+                for row in rows
+            ],
+        )
+    )
+
+
+def _policy_set(args: argparse.Namespace, lang: str) -> None:
+    """Change one setting as the system administrator."""
+    key = _known_policy_key(args.key, lang)
+    _, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        old = getattr(load_policy(session), key)
+        try:
+            policy = set_policy_value(session=session, key=key, value=args.value, actor=SYSTEM)
+        except ValidationFailed as exc:
+            if exc.errors.get(key) != "services.error.policy_out_of_range":
+                raise
+            low, high = POLICY_RANGES[key]
+            message = t(
+                "cli.error.policy_out_of_range",
+                lang,
+                setting=key,
+                value=args.value,
+                low=low,
+                high=high,
+            )
+            raise CliError(message) from None
+    old_text, new_text = _policy_value(old), _policy_value(getattr(policy, key))
+    if new_text == old_text:
+        print(t("cli.done.policy_unchanged", lang, setting=key, value=new_text))
+    else:
+        print(t("cli.done.policy_set", lang, setting=key, old=old_text, new=new_text))
+
+
+def _policy_reset(args: argparse.Namespace, lang: str) -> None:
+    """Return one setting to its default as the system administrator."""
+    key = _known_policy_key(args.key, lang)
+    _, engine = _migrated_engine(lang)
+    with Session(engine) as session:
+        policy = reset_policy_value(session=session, key=key, actor=SYSTEM)
+    print(t("cli.done.policy_reset", lang, setting=key, value=_policy_value(getattr(policy, key))))
 
 
 # --------------------------------------------------------------------------- entry

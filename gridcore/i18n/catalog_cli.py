@@ -1,7 +1,10 @@
 """The command line: help texts, results and error messages of `python -m gridcore`."""
 
 EN: dict[str, str] = {
-    "cli.description": "GridCore command line: database, demo data, accounts, backups.",
+    "cli.description": (
+        "GridCore command line: database, demo data, accounts, policy settings, kiosk links, "
+        "backups."
+    ),
     "cli.help.init": "create or upgrade the database schema; optionally fill it with a demo",
     "cli.help.init_demo": "demo world to seed when the database has no areas yet",
     "cli.help.seed": "fill the database with a demo world",
@@ -21,10 +24,18 @@ EN: dict[str, str] = {
     "cli.help.backup": "copy the database to a file while the app keeps running",
     "cli.help.backup_path": "where to write the copy",
     "cli.help.overwrite": "replace the file at PATH if there is one",
-    "cli.help.kiosk": "create a signed, read-only, expiring link for a projector",
-    "cli.help.hours": "how long the link works, in hours",
-    "cli.help.label": "a note to recognise the link by, e.g. 'Command room'",
-    "cli.help.base_url": "the address of the app (default http://localhost:8501)",
+    "cli.help.kiosk": "create, list or revoke the signed, read-only links that open the projector view",
+    "cli.help.hours": "create a link that works for this many hours (at most 744, i.e. 31 days)",
+    "cli.help.label": "with --hours: a note to recognise the link by, e.g. 'Command room'",
+    "cli.help.base_url": "with --hours: the address of the app (default http://localhost:8501)",
+    "cli.help.kiosk_list": "list the links: who made them, when they expire, whether they still work",
+    "cli.help.kiosk_revoke": "revoke link ID: its display shows a message instead of figures at its next refresh",
+    "cli.help.policy": "show or change the policy settings (quarantine days, test days, targets)",
+    "cli.help.policy_list": "list every setting with its value, its default and who changed it",
+    "cli.help.policy_set": "change one setting",
+    "cli.help.policy_reset": "return one setting to its default",
+    "cli.help.policy_key": "the setting's name, as `policy list` shows it",
+    "cli.help.policy_value": "a whole number, or test days like 1,2,3,5,7",
     "cli.done.migrated": "Database schema is up to date.",
     "cli.done.seeded": "Seeded the {scale} demo world in {seconds:.1f} s: {counts}.",
     "cli.done.seeded_short": "Seeded the {scale} demo world in {seconds:.1f} s.",
@@ -33,6 +44,17 @@ EN: dict[str, str] = {
     "cli.done.password_set": "New password set for {username}.",
     "cli.done.backup": "Backed up the database to {path} ({size}).",
     "cli.done.dropped": "Dropped every table.",
+    "cli.done.kiosk_revoked": (
+        "Kiosk link {id} ({label}) is revoked: its display shows a message instead of figures "
+        "at its next refresh."
+    ),
+    "cli.done.policy_set": "{setting}: {old} → {new}.",
+    "cli.done.policy_unchanged": "{setting} is already {value}; nothing changed.",
+    "cli.done.policy_reset": "{setting} is back to its default, {value}.",
+    "cli.kiosk.none": "No kiosk links yet.",
+    "cli.kiosk.columns": "id|label|created by|created|expires|state",
+    "cli.kiosk.no_label": "no label",
+    "cli.policy.columns": "setting|value|default|changed by|changed at",
     "cli.users.none": "No accounts yet.",
     "cli.users.header": "username | role | full name | active | grids",
     "cli.users.all_grids": "all",
@@ -66,13 +88,18 @@ EN: dict[str, str] = {
     ),
     "cli.error.pg_dump_failed": "pg_dump failed: {detail}",
     "cli.error.interrupted": "interrupted",
+    "cli.error.kiosk_create_only": "--label and --base-url go with --hours (when creating a link)",
+    "cli.error.policy_unknown_key": (
+        "there is no policy setting {setting!r}; `python -m gridcore policy list` shows them all"
+    ),
+    "cli.error.policy_out_of_range": "{setting} cannot be {value}: allowed from {low} to {high}",
     "cli.error.not_initialised": (
         "the database has no GridCore schema yet: run `python -m gridcore init` first"
     ),
 }
 
 ZH: dict[str, str] = {
-    "cli.description": "GridCore 命令行：数据库、演示数据、账号与备份。",
+    "cli.description": "GridCore 命令行：数据库、演示数据、账号、防控策略设置、大屏链接与备份。",
     "cli.help.init": "创建或升级数据库结构；可同时填入演示数据",
     "cli.help.init_demo": "数据库中尚无区域时要填入的演示场景",
     "cli.help.seed": "向数据库填入演示场景",
@@ -92,10 +119,18 @@ ZH: dict[str, str] = {
     "cli.help.backup": "在应用运行时把数据库复制到文件",
     "cli.help.backup_path": "备份文件的保存位置",
     "cli.help.overwrite": "PATH 处已有文件时将其替换",
-    "cli.help.kiosk": "为投影大屏生成带签名、只读、会过期的链接",
-    "cli.help.hours": "链接有效的小时数",
-    "cli.help.label": "便于识别链接的备注，例如“指挥室”",
-    "cli.help.base_url": "应用的地址（默认 http://localhost:8501）",
+    "cli.help.kiosk": "生成、列出或收回打开投影大屏的带签名只读链接",
+    "cli.help.hours": "生成有效期为若干小时的链接（最多 744 小时，即 31 天）",
+    "cli.help.label": "与 --hours 一起使用：便于识别链接的备注，例如“指挥室”",
+    "cli.help.base_url": "与 --hours 一起使用：应用的地址（默认 http://localhost:8501）",
+    "cli.help.kiosk_list": "列出全部链接：由谁生成、何时过期、是否仍然有效",
+    "cli.help.kiosk_revoke": "收回编号为 ID 的链接：其大屏在下次刷新时只显示提示、不再显示数据",
+    "cli.help.policy": "查看或修改防控策略设置（隔离天数、检测日、办理时限等）",
+    "cli.help.policy_list": "列出每项设置的当前值、默认值及修改人",
+    "cli.help.policy_set": "修改一项设置",
+    "cli.help.policy_reset": "把一项设置恢复为默认值",
+    "cli.help.policy_key": "设置项名称，与 `policy list` 中显示的相同",
+    "cli.help.policy_value": "整数，或检测日列表，例如 1,2,3,5,7",
     "cli.done.migrated": "数据库结构已是最新。",
     "cli.done.seeded": "已用 {seconds:.1f} 秒填入 {scale} 演示场景：{counts}。",
     "cli.done.seeded_short": "已用 {seconds:.1f} 秒填入 {scale} 演示场景。",
@@ -104,6 +139,14 @@ ZH: dict[str, str] = {
     "cli.done.password_set": "已为 {username} 设置新密码。",
     "cli.done.backup": "已将数据库备份到 {path}（{size}）。",
     "cli.done.dropped": "已删除全部数据表。",
+    "cli.done.kiosk_revoked": "已收回大屏链接 {id}（{label}）：其大屏在下次刷新时只显示提示，不再显示数据。",
+    "cli.done.policy_set": "{setting}：{old} → {new}。",
+    "cli.done.policy_unchanged": "{setting} 已经是 {value}，未作修改。",
+    "cli.done.policy_reset": "{setting} 已恢复为默认值 {value}。",
+    "cli.kiosk.none": "尚无大屏链接。",
+    "cli.kiosk.columns": "编号|备注|生成人|生成时间|过期时间|状态",
+    "cli.kiosk.no_label": "无备注",
+    "cli.policy.columns": "设置项|当前值|默认值|修改人|修改时间",
     "cli.users.none": "尚无账号。",
     "cli.users.header": "用户名 | 角色 | 姓名 | 启用 | 网格",
     "cli.users.all_grids": "全部",
@@ -136,5 +179,10 @@ ZH: dict[str, str] = {
     ),
     "cli.error.pg_dump_failed": "pg_dump 执行失败：{detail}",
     "cli.error.interrupted": "已中断",
+    "cli.error.kiosk_create_only": "--label 和 --base-url 只能与 --hours 一起使用（生成链接时）",
+    "cli.error.policy_unknown_key": (
+        "没有名为 {setting!r} 的防控策略设置；`python -m gridcore policy list` 可列出全部设置"
+    ),
+    "cli.error.policy_out_of_range": "{setting} 不能设为 {value}：允许范围为 {low} 至 {high}",
     "cli.error.not_initialised": "数据库尚无 GridCore 数据结构：请先运行 `python -m gridcore init`",
 }

@@ -16,8 +16,8 @@ EN: dict[str, str] = {
     "frame.signed_in_as": "Signed in as {user} ({role})",
     "frame.sign_out": "Sign out",
     "frame.kiosk_invalid": (
-        "This display link is not valid or has expired. Ask an administrator for a new one "
-        "(python -m gridcore kiosk-link --hours 24)."
+        "This display's link is not valid any more: it has expired or has been withdrawn, "
+        "so no figures are shown. Please ask the duty officer for a new display link."
     ),
     "frame.updated_at": "Updated {time} · refreshes every {seconds} s",
     "overview.subtitle": "Situation on {day}",
@@ -169,8 +169,7 @@ ZH: dict[str, str] = {
     "frame.signed_in_as": "当前用户：{user}（{role}）",
     "frame.sign_out": "退出登录",
     "frame.kiosk_invalid": (
-        "此大屏链接无效或已过期。请联系管理员生成新链接"
-        "（python -m gridcore kiosk-link --hours 24）。"
+        "此大屏链接已失效（已过期或已被收回），不再显示数据。请联系值班人员获取新的大屏链接。"
     ),
     "frame.updated_at": "更新于 {time} · 每 {seconds} 秒自动刷新",
     "overview.subtitle": "{day} 疫情态势",

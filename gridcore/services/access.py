@@ -1,19 +1,18 @@
-"""Accounts: argon2 password hashes, sign-in, and signed read-only kiosk links."""
+"""Accounts and kiosk links: argon2 password hashes, sign-in, signed kiosk-link tokens."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadData, URLSafeSerializer
 from sqlmodel import Session, col, select
 
-from gridcore.access import Actor, require_role
+from gridcore.access import COMMAND_ROLES, Actor
 from gridcore.models import (
+    KIOSK_LABEL_MAX_LENGTH,
     Area,
     AreaLevel,
     KioskLink,
@@ -23,8 +22,9 @@ from gridcore.models import (
     UserRole,
     utcnow,
 )
-from gridcore.services.base import ValidationFailed, audit, validated, write
-from gridcore.services.checks import row_id
+from gridcore.queries.access import KioskLinkState, kiosk_link_state
+from gridcore.services.base import ValidationFailed, validated, write
+from gridcore.services.checks import changed, row_id
 
 # Every role may sign in and change their own password.
 ALL_ROLES: tuple[UserRole, ...] = tuple(UserRole)
@@ -138,66 +138,83 @@ def set_password(session: Session, *, username: str, password: str, actor: Actor
         op.record(user, {"password": "changed"})
 
 
-def list_users(session: Session) -> list[tuple[User, list[str]]]:
-    """Every account with the codes of the grids in its scope."""
-    users = session.exec(select(User).order_by(User.username)).all()
-    scope_rows = session.exec(
-        select(UserGrid.user_id, Area.code).join(Area, col(Area.id) == UserGrid.grid_id)
-    ).all()
-    scopes: dict[int, list[str]] = {}
-    for user_id, code in scope_rows:
-        scopes.setdefault(user_id, []).append(code)
-    return [(u, sorted(scopes.get(u.id or 0, []))) for u in users]
-
-
 # --------------------------------------------------------------------------- kiosk links
 
+# Signs kiosk links only: a signature made for another purpose with the same key never verifies.
+KIOSK_SALT = "gridcore.kiosk-link"
+# The longest a kiosk link may last.
+KIOSK_MAX_HOURS = 24 * 31
+# Longer than any token made here: anything else is refused before it is parsed.
+_TOKEN_MAX_LENGTH = 200
 
-def _sign(secret: str, payload: str) -> str:
-    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    # Untimed: the link's row holds its expiry. A signature timestamp would add nothing but a
+    # refusal when the checking server's clock runs a second behind the one that signed.
+    return URLSafeSerializer(secret, salt=KIOSK_SALT)
 
 
 def create_kiosk_link(
     session: Session, *, hours: float, secret: str, actor: Actor, label: str = ""
 ) -> tuple[KioskLink, str]:
-    """A read-only kiosk token valid for `hours` (administrators and leaders)."""
-    require_role(actor, UserRole.admin, UserRole.leader)
-    if not 0 < hours <= 24 * 31:
-        raise ValidationFailed({"hours": "a kiosk link lasts between a few minutes and 31 days"})
-    link = KioskLink(
-        label=label,
-        expires_at=utcnow() + timedelta(hours=hours),
-        created_by=actor.username,
-    )
-    session.add(link)
-    session.flush()
-    expires = int(link.expires_at.timestamp())
-    payload = f"{link.id}.{expires}"
-    audit(
-        session,
-        actor=actor,
-        action="create",
-        entity="kiosk_link",
-        entity_id=link.id,
-        changes={"expires_at": link.expires_at, "label": label},
-    )
-    session.commit()
-    return link, f"{payload}.{_sign(secret, payload)}"
+    """A read-only kiosk link valid for `hours`, and its signed token (administrators, leaders).
+
+    The token carries only the link's id; the row decides whether it still works.
+    """
+    with write(
+        session, actor=actor, entity="kiosk_link", action="create", roles=COMMAND_ROLES
+    ) as op:
+        if not (0 < hours <= KIOSK_MAX_HOURS):
+            raise ValidationFailed({"hours": "services.error.kiosk_hours"}, {"hours": hours})
+        label = label.strip()
+        if len(label) > KIOSK_LABEL_MAX_LENGTH:
+            raise ValidationFailed({"label": "services.error.too_long"})
+        link = KioskLink(
+            label=label,
+            expires_at=utcnow() + timedelta(hours=hours),
+            created_by=actor.username,
+        )
+        session.add(link)
+        session.flush()
+        op.record(link, {"expires_at": link.expires_at, "label": label})
+    return link, _serializer(secret).dumps(row_id(link))
+
+
+def revoke_kiosk_link(session: Session, *, link_id: int, actor: Actor) -> KioskLink:
+    """Withdraw a kiosk link (administrators, leaders): its display stops at the next refresh.
+
+    Revoking a link that is already revoked writes nothing.
+    """
+    with write(
+        session, actor=actor, entity="kiosk_link", action="revoke", roles=COMMAND_ROLES
+    ) as op:
+        link = session.get(KioskLink, link_id, with_for_update=True)
+        if link is None:
+            raise ValidationFailed(
+                {"link_id": "services.error.kiosk_link_unknown"}, {"link_id": link_id}
+            )
+        if not link.revoked:
+            link.revoked = True
+            session.add(link)
+            op.record(link, {"revoked": changed(False, True)})
+    return link
 
 
 def verify_kiosk_token(
     session: Session, *, token: str, secret: str, now: datetime | None = None
 ) -> bool:
-    """Whether `token` is a genuine, unexpired, unrevoked kiosk link."""
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    """Whether `token` is a genuine kiosk-link token whose link exists, unrevoked, unexpired.
+
+    The signature proves the link id was issued with this key for this purpose; the row in the
+    database is the authority on expiry and revocation, so it is read at every check.
+    """
+    if not token or len(token) > _TOKEN_MAX_LENGTH:
         return False
-    payload = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(_sign(secret, payload), parts[2]):
+    try:
+        link_id = _serializer(secret).loads(token)
+    except BadData:
         return False
-    now = now or datetime.now(UTC)
-    if int(parts[1]) < now.timestamp():
+    if not isinstance(link_id, int) or isinstance(link_id, bool):
         return False
-    link = session.get(KioskLink, int(parts[0]))
-    return link is not None and not link.revoked and link.expires_at > now
+    link = session.get(KioskLink, link_id)
+    return link is not None and kiosk_link_state(link, now or utcnow()) == KioskLinkState.active

@@ -12,14 +12,13 @@ from typing import Any
 
 from sqlmodel import Session
 
-from gridcore.access import Actor, require_role
+from gridcore.access import Actor
 from gridcore.models import PolicySetting, UserRole, utcnow
 from gridcore.policy import DEFAULT_POLICY, POLICY_KEYS, Policy, encode, load_policy
-from gridcore.services.base import ValidationFailed, audit
-from gridcore.services.checks import (
-    changed,
-    writing,
-)
+from gridcore.services.base import ValidationFailed, write
+from gridcore.services.checks import changed
+
+ADMIN_ONLY: tuple[UserRole, ...] = (UserRole.admin,)
 
 # Allowed range (inclusive) of each whole-number setting and of each day in a list.
 POLICY_RANGES: dict[str, tuple[int, int]] = {
@@ -78,21 +77,22 @@ def parse_policy_value(key: str, value: Any) -> Any:
     """`value` as the type of setting `key`, within its range; else ValidationFailed."""
     if key not in POLICY_KEYS:
         raise ValidationFailed({key: "services.error.policy_unknown_key"})
+    rejected = {key: value}
     low, high = POLICY_RANGES[key]
     if isinstance(getattr(DEFAULT_POLICY, key), tuple):
         days = _parse_days(value)
         if days is None:
-            raise ValidationFailed({key: "services.error.policy_days_list"})
+            raise ValidationFailed({key: "services.error.policy_days_list"}, rejected)
         if not days or list(days) != sorted(set(days)):
-            raise ValidationFailed({key: "services.error.policy_days_list"})
+            raise ValidationFailed({key: "services.error.policy_days_list"}, rejected)
         if not all(low <= d <= high for d in days):
-            raise ValidationFailed({key: "services.error.policy_out_of_range"})
+            raise ValidationFailed({key: "services.error.policy_out_of_range"}, rejected)
         return days
     number = _whole_number(value)
     if number is None:
-        raise ValidationFailed({key: "services.error.not_a_whole_number"})
+        raise ValidationFailed({key: "services.error.not_a_whole_number"}, rejected)
     if not low <= number <= high:
-        raise ValidationFailed({key: "services.error.policy_out_of_range"})
+        raise ValidationFailed({key: "services.error.policy_out_of_range"}, rejected)
     return number
 
 
@@ -115,9 +115,9 @@ def set_policy_value(*, session: Session, key: str, value: Any, actor: Actor) ->
 
     A value equal to the one in force writes nothing.
     """
-    require_role(actor, UserRole.admin)
-    parsed = parse_policy_value(key, value)
-    with writing(session):
+    with write(session, actor=actor, entity="policy", action="update", roles=ADMIN_ONLY) as op:
+        parsed = parse_policy_value(key, value)
+        row = session.get(PolicySetting, key, with_for_update=True)
         current = load_policy(session)
         old = getattr(current, key)
         if parsed == old:
@@ -125,30 +125,21 @@ def set_policy_value(*, session: Session, key: str, value: Any, actor: Actor) ->
         updated = replace(current, **{key: parsed})
         problem = _consistency_error(updated, key)
         if problem is not None:
-            raise ValidationFailed({key: problem})
-        row = session.get(PolicySetting, key, with_for_update=True)
+            raise ValidationFailed({key: problem}, {key: value})
         row = row or PolicySetting(key=key, value=encode(parsed))
         row.value = encode(parsed)
         row.updated_at = utcnow()
         row.updated_by = actor.username
         session.add(row)
-        audit(
-            session,
-            actor=actor,
-            action="update",
-            entity="policy",
-            entity_id=key,
-            changes={key: changed(old, parsed)},
-        )
+        op.record(key, {key: changed(old, parsed)})
     return updated
 
 
 def reset_policy_value(*, session: Session, key: str, actor: Actor) -> Policy:
     """Return one setting to its default (administrators only); return the policy in force."""
-    require_role(actor, UserRole.admin)
-    if key not in POLICY_KEYS:
-        raise ValidationFailed({key: "services.error.policy_unknown_key"})
-    with writing(session):
+    with write(session, actor=actor, entity="policy", action="delete", roles=ADMIN_ONLY) as op:
+        if key not in POLICY_KEYS:
+            raise ValidationFailed({key: "services.error.policy_unknown_key"})
         row = session.get(PolicySetting, key, with_for_update=True)
         current = load_policy(session)
         if row is None:
@@ -158,12 +149,5 @@ def reset_policy_value(*, session: Session, key: str, actor: Actor) -> Policy:
         if problem is not None:
             raise ValidationFailed({key: problem})
         session.delete(row)
-        audit(
-            session,
-            actor=actor,
-            action="delete",
-            entity="policy",
-            entity_id=key,
-            changes={key: changed(getattr(current, key), getattr(updated, key))},
-        )
+        op.record(key, {key: changed(getattr(current, key), getattr(updated, key))})
     return updated

@@ -71,7 +71,11 @@ def is_kiosk() -> bool:
 
 
 def kiosk_authorised() -> bool:
-    """Whether the kiosk URL carries a valid, unexpired, unrevoked link token."""
+    """Whether this run's URL carries a genuine kiosk-link token whose link still works.
+
+    Read from the URL and checked against the database at every call, never remembered in
+    the session: app.py calls it at every run and the kiosk's fragment at every refresh.
+    """
     token = st.query_params.get("token", "")
     if not token:
         return False
@@ -79,10 +83,15 @@ def kiosk_authorised() -> bool:
         return verify_kiosk_token(s, token=token, secret=get_settings().secret_key)
 
 
+def show_kiosk_refusal(lang: str) -> None:
+    """The one thing a kiosk without a working link shows: a plain message, no figures."""
+    st.error(t("frame.kiosk_invalid", lang))
+
+
 def current_actor() -> Actor | None:
     """The signed-in actor of this browser session (a read-only actor in kiosk mode)."""
     if is_kiosk():
-        return KIOSK
+        return KIOSK if kiosk_authorised() else None
     actor = st.session_state.get(ACTOR_KEY)
     return actor if isinstance(actor, Actor) else None
 

@@ -1,0 +1,69 @@
+"""Accounts and kiosk links as they stand: who may sign in, which projector links still work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session, col, select
+
+from gridcore.models import Area, KioskLink, User, UserGrid, utcnow
+
+
+def list_users(*, session: Session) -> list[tuple[User, list[str]]]:
+    """Every account with the codes of the grids in its scope."""
+    users = session.exec(select(User).order_by(User.username)).all()
+    scope_rows = session.exec(
+        select(UserGrid.user_id, Area.code).join(Area, col(Area.id) == UserGrid.grid_id)
+    ).all()
+    scopes: dict[int, list[str]] = {}
+    for user_id, code in scope_rows:
+        scopes.setdefault(user_id, []).append(code)
+    return [(u, sorted(scopes.get(u.id or 0, []))) for u in users]
+
+
+class KioskLinkState(StrEnum):
+    """Whether a kiosk link still opens the display."""
+
+    active = "active"
+    expired = "expired"
+    revoked = "revoked"
+
+
+@dataclass(frozen=True)
+class KioskLinkRow:
+    """One kiosk link as listed: no token (tokens are never stored)."""
+
+    id: int
+    label: str
+    created_by: str
+    created_at: datetime
+    expires_at: datetime
+    state: KioskLinkState
+
+
+def kiosk_link_state(link: KioskLink, now: datetime) -> KioskLinkState:
+    """Revoked before expired: a withdrawn link says so even after its time is up."""
+    if link.revoked:
+        return KioskLinkState.revoked
+    if link.expires_at <= now:
+        return KioskLinkState.expired
+    return KioskLinkState.active
+
+
+def kiosk_links(*, session: Session, now: datetime | None = None) -> list[KioskLinkRow]:
+    """Every kiosk link, newest first, with its state at `now`."""
+    moment = now or utcnow()
+    links = session.exec(select(KioskLink).order_by(col(KioskLink.id).desc())).all()
+    return [
+        KioskLinkRow(
+            id=link.id or 0,
+            label=link.label,
+            created_by=link.created_by,
+            created_at=link.created_at,
+            expires_at=link.expires_at,
+            state=kiosk_link_state(link, moment),
+        )
+        for link in links
+    ]
