@@ -6,8 +6,6 @@ The write path itself (roles, validation, replays, audit, the transaction) is in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -22,17 +20,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 
 # --------------------------------------------------------------------------- shared checks
-
-
-@contextmanager
-def writing(session: Session) -> Iterator[None]:
-    """The service's transaction: commit when the block ends, roll back on any error."""
-    try:
-        yield
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def as_utc(moment: datetime) -> datetime:
