@@ -9,8 +9,8 @@ removes), so that every text survives the trip.
 
 CSV is written as UTF-8 with a byte-order mark (Excel then shows Chinese correctly) and
 read as UTF-8, falling back to GB18030 (what Excel saves a CSV as on a Chinese system).
-Excel files: the first worksheet, row 1 the header (see gridcore.io.xlsx for why it is
-read and written without openpyxl's cell-by-cell parser).
+Excel files: the first worksheet, row 1 the header (see gridcore.io.xlsx for how they are
+read and written, and the limits on what is read).
 """
 
 from __future__ import annotations
@@ -19,13 +19,19 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from gridcore.io.xlsx import XlsxError, read_rows, write_book
+from gridcore.io.xlsx import (
+    XlsxError,
+    XlsxTooLarge,
+    XlsxTooManyRows,
+    read_rows,
+    write_book,
+)
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
 # First characters that make a spreadsheet read a cell as a formula.
@@ -167,6 +173,10 @@ def read_table(*, data: bytes, fmt: str) -> Table:
     elif fmt == "xlsx":
         try:
             records = read_rows(data)
+        except XlsxTooManyRows as exc:
+            raise TableError("io.error.too_many_rows", max=exc.limit) from None
+        except XlsxTooLarge:
+            raise TableError("io.error.too_large") from None
         except XlsxError:
             raise TableError("io.error.unreadable_excel") from None
     else:
@@ -193,7 +203,11 @@ def read_table(*, data: bytes, fmt: str) -> Table:
 
 
 def _text(value: Any) -> str:
-    """A cell's value as text: numbers without a spurious '.0', times in ISO 8601."""
+    """A cell's value as text: numbers without a spurious '.0', times in ISO 8601.
+
+    A date cell reads as its midnight ('2026-11-17 00:00:00'): Excel stores a moment, and
+    a moment is what the time columns take.
+    """
     if value is None:
         return ""
     if isinstance(value, str):
@@ -204,9 +218,22 @@ def _text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, (date, time)):
+    if isinstance(value, date):
+        return datetime.combine(value, time()).isoformat(sep=" ")
+    if isinstance(value, time):
         return value.isoformat()
+    if isinstance(value, timedelta):
+        return _duration_text(value)
     return str(value)
+
+
+def _duration_text(value: timedelta) -> str:
+    """A duration cell ([h]:mm) as it read before calamine: under a day the time of day,
+    else the date its day count names in Excel (which counts 1900 as a leap year)."""
+    if timedelta(0) <= value < timedelta(days=1):
+        return (datetime.min + value).time().isoformat()
+    start = datetime(1899, 12, 31) if value < timedelta(days=60) else datetime(1899, 12, 30)
+    return (start + value).isoformat(sep=" ")
 
 
 def _decode(data: bytes) -> str:

@@ -1,68 +1,345 @@
-"""A streaming Excel (.xlsx) reader and writer for one plain table.
+"""Excel (.xlsx) tables: read by python-calamine behind size checks, written by hand.
 
-openpyxl reads 100,000 rows of 11 columns in about 20 s in read-only mode and writes them
-in about 29 s (measured on the street demo's test results; without lxml it parses cell
-by cell in Python). Reading the worksheet with expat and writing it as plain XML takes
-about 4 s each way, which keeps an import of 100,000 rows within its 30 s budget.
-openpyxl still provides the parts that are easy to get wrong: which number formats are
-dates and how Excel counts days.
+Reading. python-calamine (calamine, in Rust) reads the first worksheet. Side by side
+(median of 3 runs, 2 cores shared with other work, load 3-4), 100,000 rows of the
+test-results file took 1.5 s with the checks below against 3.3 s for the expat reader
+used before, and 1.2 s against 3.1 s for the residents file. It holds more at its
+peak, every cell being its own Python string: 314 MB against 102 MB. Two things it
+does not guard against are checked before it sees a file:
 
-Only what a table needs is read: the first worksheet, shared and inline strings, numbers,
-booleans, dates (numbers with a date format), and cached formula results. Writing makes
-a workbook with one worksheet of inline strings and numbers, which Excel, LibreOffice
-and openpyxl all open.
+* An .xlsx is a zip: 140 KB can hold 2,000,000 rows, 1.4 MB unpack to 340 MB. Each part's
+  declared size is checked first; then the parts are unpacked here with no more let out
+  than declared (a zip may understate it), and the worksheet is scanned on the way.
+* calamine holds a worksheet as a dense grid over the rectangle its cells span: a file
+  of a few KB with cells at A1 and XFD1048576 asks for 550 GB, and a failed allocation
+  aborts the whole process rather than raising. The scan works out where calamine will
+  put every cell and refuses more than MAX_ROWS rows below the header or MAX_CELLS
+  cells. Most files take the quick way (every cell tag starts with its reference,
+  r="K12"); others are walked tag by tag.
+
+Writing: see `write_book`.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
+import struct
 import zipfile
-from collections.abc import Iterable, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from xml.etree import ElementTree
-from xml.parsers import expat
 
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
-from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+from python_calamine import CalamineError, CalamineWorkbook
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-# Built-in number formats that are dates in East Asian versions of Excel.
-_CJK_DATE_FORMATS = set(range(27, 37)) | set(range(50, 59))
-_ESCAPED_CHAR = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _LITERAL_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+# Data rows below the header (a sheet's rows are counted from its first cell to its last).
+MAX_ROWS = 200_000
+# Cells calamine may hold, 32 bytes each in its grid: MAX_ROWS rows of columns A to Z.
+MAX_CELLS = (MAX_ROWS + 1) * 26
+# Unpacked bytes of the worksheet read, of any other part, and of the whole workbook.
+MAX_SHEET_BYTES = 192 << 20
+MAX_PART_BYTES = 64 << 20
+MAX_BOOK_BYTES = 320 << 20
+# The zip's directory: a few KB in a real workbook, and one Python object per entry.
+MAX_DIRECTORY_BYTES = 1 << 20
 
 
 class XlsxError(Exception):
     """The bytes are not a workbook this reader understands."""
 
 
-# --------------------------------------------------------------------------- reading
+class XlsxTooLarge(XlsxError):
+    """Reading the workbook would unpack or hold more than the limits above allow."""
 
 
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + (ord(ch) - 64)
-    return index - 1
+class XlsxTooManyRows(XlsxTooLarge):
+    """The worksheet has more rows below its header than `limit`."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"more than {limit} rows")
+        self.limit = limit
 
 
-def _unescape(text: str) -> str:
-    """Excel writes some characters as _xHHHH_ (a carriage return is _x000D_)."""
-    if "_x" not in text:
-        return text
-    return _ESCAPED_CHAR.sub(lambda m: chr(int(m.group(1), 16)), text)
+# --------------------------------------------------------------------------- size checks
+
+_IN, _OUT = 1 << 16, 1 << 22
 
 
-def _parser() -> Any:
-    """An expat parser that names elements '<namespace> <name>' whatever their prefix."""
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    return parser
+def _check_directory(data: bytes) -> None:
+    """Refuse a zip whose directory alone would fill memory (millions of empty entries)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 65_557))
+    if end < 0 or len(data) < end + 22:
+        raise XlsxError("not a zip file")
+    (directory_bytes,) = struct.unpack_from("<I", data, end + 12)
+    if directory_bytes > MAX_DIRECTORY_BYTES:  # zip64's 0xFFFFFFFF too: no table needs it
+        raise XlsxTooLarge("zip directory")
+
+
+def _unpacked(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The bytes of one part, unpacked here so that no more comes out than it declares."""
+    if info.flag_bits & 0x1:
+        raise XlsxError("encrypted part")
+    header = data[info.header_offset : info.header_offset + 30]
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise XlsxError("bad local header")
+    name_length, extra_length = struct.unpack_from("<HH", header, 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    raw = memoryview(data)[start : start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        if len(raw) != info.file_size:
+            raise XlsxError("stored part of the wrong size")
+        for offset in range(0, len(raw), _OUT):
+            yield bytes(raw[offset : offset + _OUT])
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise XlsxError("unsupported compression")
+    inflater = zlib.decompressobj(-15)
+    total = 0
+    for offset in range(0, len(raw), _IN):
+        pending: bytes | memoryview = raw[offset : offset + _IN]
+        while True:
+            piece = inflater.decompress(pending, _OUT)
+            total += len(piece)
+            if total > info.file_size:
+                raise XlsxTooLarge(f"{info.filename} unpacks to more than it declares")
+            if piece:
+                yield piece
+            pending = inflater.unconsumed_tail
+            if not pending and len(piece) < _OUT:
+                break
+        if inflater.eof:
+            return
+    raise XlsxError(f"{info.filename} is cut short")
+
+
+# How calamine's XML reader places cells: by their r attribute ("K12"; if a tag has two,
+# the last), else after the cell before on the current row; tags of any prefix count; a
+# self-closing tag opens and closes; attribute values may hold '>'.
+_ODD_CELL = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')  # a cell not starting with r="
+_PREFIXED_TAG = re.compile(rb":(?:c|row)[\s>/]")
+_BEFORE_ATTRIBUTE = b" \t\r\n\"'"  # calamine reads r="A1" right after a value too
+_ODD_R = (re.compile(rb"r=[\s']"), re.compile(rb"r\s+="))  # r= 'A1', r ="A1"
+_KEPT_TYPE = re.compile(rb't="[ed]"')
+_CELL_REF = re.compile(rb'r="([A-Za-z]+)(\d+)"')
+# For the walk: cell and row tags, quotes respected; markup it does not read; a '<' in a value.
+_CELL_OR_ROW = re.compile(
+    rb"""<(/?)(?:[A-Za-z_][\w.-]*:)?(c|row)(?=[\s/>])((?:[^<>"']|"[^<"]*"|'[^<']*')*)>"""
+)
+_UNREAD_MARKUP = re.compile(rb"<[!?]|=\s*(?:\"[^\"]*|'[^']*)<")
+_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*\?>")
+_ATTRIBUTE = re.compile(rb"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_LETTERS_DIGITS = re.compile(rb"([A-Za-z]+)(\d+)")
+# Error cells (#N/A) and ISO dates (t="e", t="d"): calamine empties the first and turns
+# the second into dates; their text is kept as written, as it was read before calamine.
+_KEPT_CELL = re.compile(
+    rb'<c r="([A-Za-z]+)(\d+)"[^>]*?\st="[ed]"[^>]*>(?:<f\b[^>]*/>|<f\b.*?</f>)?<v>([^<]*)</v>',
+    re.S,
+)
+_KEPT_VALUE = re.compile(
+    rb"\s*(?:<(?:[\w.-]+:)?f\b[^>]*/>|<(?:[\w.-]+:)?f\b.*?</(?:[\w.-]+:)?f>)?\s*"
+    rb"<(?:[\w.-]+:)?v>([^<]*)<",
+    re.S,
+)
+
+
+@functools.cache
+def _far_or_wide(last_row: int) -> re.Pattern[bytes]:
+    """References beyond column Z, or near or past `last_row` (few or none in a table)."""
+    digits = str(last_row)
+    near = rf"\d{{{len(digits) + 1},}}|[{digits[0]}-9]\d{{{len(digits) - 1}}}".encode()
+    return re.compile(rb'r="(?:([A-Za-z]{2})|[A-Za-z]?+(' + near + rb"))")
+
+
+def _is_attribute(xml: bytes, at: int) -> bool:
+    """Whether the r at `at` starts an attribute, not ends another name (dir="5400000")."""
+    return at == 0 or xml[at - 1] in _BEFORE_ATTRIBUTE
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ch - 64
+    return number
+
+
+class _Shape:
+    """Where calamine will put a worksheet's cells (1-based rows and columns).
+
+    calamine sizes its grid by the smallest and largest row and column of its cells, so
+    only those, and the number of cells, are kept.
+    """
+
+    def __init__(self, *, exact: bool = False) -> None:
+        self.exact = exact  # every reference read, not only those near the limits
+        self.min_row = self.min_column = 1 << 62
+        self.max_row = self.max_column = 0
+        self.cells = 0
+        self.kept: dict[tuple[int, int], str] = {}  # (row, column) -> text
+        # calamine's cursor for cells and rows without a reference (0-based).
+        self._row = 0
+        self._column = 0
+
+    def _place(self, rows: set[int], columns: set[int]) -> None:
+        if rows:
+            self.min_row = min(self.min_row, *rows)
+            self.max_row = max(self.max_row, *rows)
+            self.min_column = min(self.min_column, *columns)
+            self.max_column = max(self.max_column, *columns)
+
+    def feed(self, xml: bytes) -> str:
+        """Take in whole rows whose cells all start with r="…": 'ok', or 'exact' when there
+        are columns beyond Z (every reference is then read), or 'walk' when some cell does
+        not start so.
+
+        Every real cell tag is seen by these searches, and text that merely looks like a
+        tag (in a comment) only adds places, which can only widen the bounds.
+        """
+        if _ODD_CELL.search(xml) or _PREFIXED_TAG.search(xml):
+            return "walk"
+        for odd in _ODD_R:
+            for found in odd.finditer(xml):
+                if _is_attribute(xml, found.start()):
+                    return "walk"
+        for found in _far_or_wide(MAX_ROWS + 1).finditer(xml):
+            if not _is_attribute(xml, found.start()):
+                continue
+            wide, row = found.groups()
+            if row is not None:
+                if int(row) > MAX_ROWS + 1:
+                    raise XlsxTooManyRows(MAX_ROWS)
+            elif not self.exact:
+                return "exact"
+        self.cells += xml.count(b'<c r="')
+        if self.exact:
+            refs = _CELL_REF.findall(xml)
+            rows = {int(digits) for digits in {digits for _, digits in refs}}
+            self._place(rows, {_column_number(letters) for letters in {r for r, _ in refs}})
+        if _KEPT_TYPE.search(xml):
+            for letters, digits, text in _KEPT_CELL.findall(xml):
+                self.kept[int(digits), _column_number(letters)] = text.decode()
+        return "ok"
+
+    def walk(self, pieces: Iterable[bytes]) -> None:
+        """Take in a worksheet of any form, cell and row tags in turn (slower).
+
+        Comments, CDATA, a '<' inside a value and the like are refused rather than read
+        around: no spreadsheet writes them, and a look-alike tag in one would mislead the
+        count. Without them every '<' starts a tag, so runs are cut before the last one.
+        """
+        for number, xml in enumerate(_runs_of_tags(pieces)):
+            declaration = _DECLARATION.match(xml) if number == 0 else None
+            start = declaration.end() if declaration else 0
+            if _UNREAD_MARKUP.search(xml, start) or xml.rfind(b"<") > xml.rfind(b">"):
+                raise XlsxError("markup other than tags in a worksheet")
+            for tag in _CELL_OR_ROW.finditer(xml, start):
+                closing, name, attributes = tag.groups()
+                empty = attributes.endswith(b"/") or attributes.rstrip().endswith(b"/")
+                if not closing:
+                    found = (
+                        {k: a or b for k, a, b in _ATTRIBUTE.findall(attributes)}
+                        if attributes
+                        else {}
+                    )
+                    if name == b"row":
+                        digits = found.get(b"r", b"")
+                        if digits.isdigit():
+                            self._row = int(digits) - 1
+                    else:
+                        ref = _LETTERS_DIGITS.fullmatch(found.get(b"r", b""))
+                        row = self._row + 1
+                        if ref:  # the cell's own row; the cursor stays on the row's
+                            row, self._column = int(ref[2]), _column_number(ref[1]) - 1
+                        if row > MAX_ROWS + 1:
+                            raise XlsxTooManyRows(MAX_ROWS)
+                        self.min_row = min(self.min_row, row)
+                        self.max_row = max(self.max_row, row)
+                        self.min_column = min(self.min_column, self._column + 1)
+                        self.max_column = max(self.max_column, self._column + 1)
+                        self.cells += 1
+                        if found.get(b"t") in (b"e", b"d") and not empty:
+                            value = _KEPT_VALUE.match(xml, tag.end())
+                            if value:
+                                self.kept[row, self._column + 1] = value[1].decode()
+                        self._column += 1
+                if name == b"row" and (closing or empty):
+                    self._row += 1
+                    self._column = 0
+            self.check()
+
+    def check(self) -> None:
+        """Raise when calamine's grid would be out of bounds."""
+        if self.cells > MAX_CELLS:
+            raise XlsxTooLarge(f"{self.cells} cells")
+        if not self.max_row:
+            return  # not exact: rows kept to the limit above, columns to A-Z
+        rows = self.max_row - self.min_row + 1
+        columns = self.max_column - self.min_column + 1
+        if rows > MAX_ROWS + 1:
+            raise XlsxTooManyRows(MAX_ROWS)
+        if rows * columns > MAX_CELLS:
+            raise XlsxTooLarge(f"cells over {rows} rows x {columns} columns")
+
+
+def _runs_of_tags(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """XML in runs cut before a '<' (which, in what the walk reads, starts a tag)."""
+    carry = b""
+    for piece in pieces:
+        xml = carry + piece
+        cut = xml.rfind(b"<")
+        if cut < 0:
+            cut = len(xml)
+        if cut:
+            yield xml[:cut]
+        carry = xml[cut:]
+        if len(carry) > _OUT:
+            raise XlsxError("a tag of megabytes")
+    if carry:
+        yield carry
+
+
+def _whole_rows(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Worksheet XML in runs that each end after a row's end tag (or at the end)."""
+    carry: list[bytes] = []
+    for piece in pieces:
+        cut = piece.rfind(b"row>")
+        if cut < 0:
+            carry.append(piece)
+            continue
+        yield b"".join([*carry, piece[: cut + 4]])
+        carry = [piece[cut + 4 :]]
+    yield b"".join(carry)
+
+
+def _scan(data: bytes, info: zipfile.ZipInfo) -> _Shape:
+    """Where calamine would put the cells of this part if it read it as a worksheet."""
+    for exact in (False, True):
+        shape = _Shape(exact=exact)
+        in_sheet = False
+        for xml in _whole_rows(_unpacked(data, info)):
+            # calamine reads cells only after <sheetData> (no other part has one).
+            in_sheet = in_sheet or b"sheetData" in xml
+            if not in_sheet:
+                continue
+            outcome = shape.feed(xml)
+            if outcome != "ok":
+                break
+            shape.check()
+        else:
+            return shape
+        if outcome == "walk":
+            break
+    shape = _Shape()
+    shape.walk(_unpacked(data, info))
+    return shape
 
 
 def _first_sheet_path(book: zipfile.ZipFile) -> str:
@@ -82,199 +359,68 @@ def _first_sheet_path(book: zipfile.ZipFile) -> str:
     raise XlsxError("worksheet not found")
 
 
-def _epoch(book: zipfile.ZipFile) -> Any:
-    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
-    props = workbook.find(f"{{{_MAIN}}}workbookPr")
-    date1904 = props is not None and props.get("date1904") in ("1", "true")
-    return CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+def _check_sizes(data: bytes) -> dict[tuple[int, int], str]:
+    """Refuse a workbook that unpacks to too much, or whose cells calamine would spread too
+    far; the texts calamine would not keep of its first worksheet by (row, column)."""
+    _check_directory(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        infos = book.infolist()
+        if sum(info.file_size for info in infos) > MAX_BOOK_BYTES:
+            raise XlsxTooLarge("workbook")
+        for info in infos:
+            if info.file_size > MAX_SHEET_BYTES or (
+                info.file_size > MAX_PART_BYTES and not info.filename.startswith("xl/worksheets/")
+            ):
+                raise XlsxTooLarge(info.filename)
+        first_sheet = _first_sheet_path(book)  # zipfile keeps to the sizes just checked
+    kept: dict[tuple[int, int], str] = {}
+    # Every part is scanned: the workbook's relations may point calamine at any of them.
+    for info in infos:
+        shape = _scan(data, info)
+        if info.filename == first_sheet:
+            kept = shape.kept
+    return kept
 
 
-def _date_styles(book: zipfile.ZipFile) -> set[int]:
-    """Indexes of the cell styles whose number format shows a date or time."""
-    if "xl/styles.xml" not in book.namelist():
-        return set()
-    styles = ElementTree.fromstring(book.read("xl/styles.xml"))
-    custom = {
-        int(f.get("numFmtId", "0")): f.get("formatCode", "")
-        for f in styles.iter(f"{{{_MAIN}}}numFmt")
-    }
-    found: set[int] = set()
-    cell_xfs = styles.find(f"{{{_MAIN}}}cellXfs")
-    for index, xf in enumerate(cell_xfs if cell_xfs is not None else []):
-        fmt_id = int(xf.get("numFmtId", "0"))
-        code = custom.get(fmt_id) or BUILTIN_FORMATS.get(fmt_id)
-        if fmt_id in _CJK_DATE_FORMATS or (code is not None and is_date_format(code)):
-            found.add(index)
-    return found
-
-
-_SI, _T, _RPH = f"{_MAIN} si", f"{_MAIN} t", f"{_MAIN} rPh"
-_C, _V, _IS, _ROW = f"{_MAIN} c", f"{_MAIN} v", f"{_MAIN} is", f"{_MAIN} row"
-
-
-def _shared_strings(book: zipfile.ZipFile) -> list[str]:
-    """The workbook's string table: the text of each <si>, phonetic runs left out."""
-    if "xl/sharedStrings.xml" not in book.namelist():
-        return []
-    strings: list[str] = []
-    parts: list[str] = []
-    in_t = False
-    phonetic = 0
-
-    def start(name: str, _attrs: dict[str, str]) -> None:
-        nonlocal in_t, phonetic
-        if name == _T:
-            in_t = not phonetic
-        elif name == _SI:
-            parts.clear()
-        elif name == _RPH:
-            phonetic += 1
-
-    def end(name: str) -> None:
-        nonlocal in_t, phonetic
-        if name == _T:
-            in_t = False
-        elif name == _SI:
-            strings.append(_unescape("".join(parts)))
-        elif name == _RPH:
-            phonetic -= 1
-
-    def chars(data: str) -> None:
-        if in_t:
-            parts.append(data)
-
-    parser = _parser()
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chars
-    with book.open("xl/sharedStrings.xml") as stream:
-        parser.ParseFile(stream)
-    return strings
-
-
-def _sheet_rows(
-    stream: Any, strings: list[str], date_styles: set[int], epoch: Any
-) -> list[tuple[int, list[Any]]]:
-    """(row number, values) of each <row> of a worksheet's XML.
-
-    This is the hot loop of an Excel import, so it listens to element starts and text
-    only (no element ends): a cell's text is turned into its value when the next cell or
-    row starts. Phonetic runs (<rPh>) come after a cell's text, so they end its text.
-    """
-    rows: list[tuple[int, list[Any]]] = []
-    cells: list[Any] = []
-    text: list[str] = []
-    columns: dict[str, int] = {}
-    row_number = 0
-    column = -1
-    kind: str | None = None
-    style: str | None = None
-    collect = False
-    inline = False
-
-    def finish_cell() -> None:
-        if not text:
-            return
-        value = _value(kind, style, "".join(text), strings, date_styles, epoch)
-        text.clear()
-        if value is None or value == "":
-            return
-        if len(cells) <= column:
-            cells.extend([None] * (column + 1 - len(cells)))
-        cells[column] = value
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        nonlocal row_number, cells, column, kind, style, collect, inline
-        if name == _C:
-            if text:
-                finish_cell()
-            ref = attrs.get("r")
-            if ref:
-                letters = ref.rstrip("0123456789")
-                index = columns.get(letters)
-                if index is None:
-                    index = columns[letters] = _column_index(letters)
-                column = index
-            else:
-                column += 1
-            kind, style = attrs.get("t"), attrs.get("s")
-            collect = inline = False
-        elif name == _V:
-            collect = True
-        elif name == _T:
-            collect = inline
-        elif name == _IS:
-            inline = True
-        elif name == _ROW:
-            if text:
-                finish_cell()
-            if cells:
-                rows.append((row_number, cells))
-            number = attrs.get("r")
-            row_number = int(number) if number else row_number + 1
-            cells = []
-            column = -1
-            collect = inline = False
-        else:
-            collect = False
-            if name == _RPH:
-                inline = False
-
-    def chars(data: str) -> None:
-        if collect:
-            text.append(data)
-
-    parser = _parser()
-    parser.buffer_size = 1 << 16
-    parser.StartElementHandler = start
-    parser.CharacterDataHandler = chars
-    parser.ParseFile(stream)
-    if text:
-        finish_cell()
-    if cells:
-        rows.append((row_number, cells))
-    return rows
-
-
-def _value(
-    kind: str | None,
-    style: str | None,
-    text: str,
-    strings: list[str],
-    date_styles: set[int],
-    epoch: Any,
-) -> Any:
-    """A cell's value from its type, style and text."""
-    if kind == "s":
-        return strings[int(text)]
-    if kind in ("inlineStr", "str", "e"):
-        return _unescape(text)
-    if kind == "b":
-        return text.strip() in ("1", "true")
-    if kind == "d":
-        return text
-    number = float(text)
-    if style is not None and int(style) in date_styles:
-        return from_excel(number, epoch)
-    return int(number) if number.is_integer() else number
+# --------------------------------------------------------------------------- reading
 
 
 def read_rows(data: bytes) -> list[tuple[int, list[Any]]]:
-    """(row number, cell values) of the first worksheet's rows.
+    """(row number, cell values) of the first worksheet's rows that hold a value.
 
-    Values are str, int, float, bool, or datetime/time for cells formatted as dates;
-    empty cells are None. Raises XlsxError when the bytes are not a readable workbook.
+    Values are as calamine gives them: str, float (whole numbers too), bool, and for
+    cells formatted as dates datetime, date (a whole day), time (under a day) or
+    timedelta (a duration format); empty cells are ''. Raises XlsxTooManyRows or
+    XlsxTooLarge past the limits, XlsxError when the bytes are not a readable workbook.
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as book:
-            strings = _shared_strings(book)
-            date_styles, epoch = _date_styles(book), _epoch(book)
-            with book.open(_first_sheet_path(book)) as stream:
-                return _sheet_rows(stream, strings, date_styles, epoch)
-    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, expat.ExpatError) as exc:
+        kept = _check_sizes(data)
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        start = sheet.start
+        values = sheet.to_python() if start is not None else []  # from `start` on
+    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, CalamineError) as exc:
         raise XlsxError(str(exc)) from None
     except ElementTree.ParseError as exc:
         raise XlsxError(str(exc)) from None
+    except BaseException as exc:  # a panic in calamine is a BaseException (pyo3's)
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise XlsxError(str(exc)) from None
+    if start is None:
+        return []
+    if len(values) > MAX_ROWS + 1:  # the scan above already keeps to this
+        raise XlsxTooManyRows(MAX_ROWS)
+    first_row, first_column = start
+    for (row, column), text in kept.items():
+        cells = values[row - 1 - first_row] if 0 <= row - 1 - first_row < len(values) else []
+        if 0 <= column - 1 - first_column < len(cells):
+            cells[column - 1 - first_column] = text
+    pad = [""] * first_column
+    return [
+        (first_row + offset + 1, pad + cells if pad else cells)
+        for offset, cells in enumerate(values)
+        if cells.count("") != len(cells)
+    ]
 
 
 # --------------------------------------------------------------------------- writing
@@ -388,6 +534,11 @@ def write_book(
 
     Values are written as given — texts (escape formula-like texts first), numbers,
     booleans — texts through a shared string table, as Excel itself writes them.
+
+    Written as plain XML rather than through a library because it is several times
+    faster: 100,000 rows of the test-results file in 2.0 s against 12.5 s for openpyxl's
+    write-only mode, 1.8 s against 10.6 s for the residents file (median of 3, side by
+    side, load 6-8 on 2 cores). openpyxl is the only writer among the pinned packages.
     """
     strings = _Strings()
     letters = [_letters(i) for i in range(len(columns))]
