@@ -15,6 +15,7 @@ from gridcore.io.exchange import KINDS, export_file, export_file_name, import_ta
 from gridcore.io.report import ImportConflict, ImportReport, describe, summary
 from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
 from gridcore.models import UserRole
+from gridcore.queries.testing import round_choices
 from gridcore.ui import data, session
 
 PREVIEW_KEY = "io_preview"
@@ -48,7 +49,7 @@ def _kind(lang: str, key: str) -> str:
 
 
 def _round(lang: str, key: str, none_label: str) -> int | None:
-    choices = data.cached(test_results.round_choices)
+    choices = data.cached(round_choices)
     names = dict(choices)
     picked: int | None = st.selectbox(
         t("io.page.round", lang),

@@ -23,8 +23,8 @@ from gridcore.db import make_engine
 from gridcore.demo import seed
 from gridcore.io.exchange import export_rows
 from gridcore.io.tabular import read_table, write_table
-from gridcore.io.testing import resolve_round
 from gridcore.models import AuditEntry, Resident, TestRecord
+from gridcore.queries.testing import resolve_round
 
 
 @dataclass

@@ -26,12 +26,9 @@ from gridcore.io.report import ImportReport, describe, summary
 from gridcore.io.tabular import Table, read_table, write_table
 from gridcore.io.testing import (
     COLUMNS,
-    RoundNotFound,
     export_test_results,
     import_test_results,
     resident_check,
-    resolve_round,
-    round_choices,
 )
 from gridcore.models import (
     AuditEntry,
@@ -41,6 +38,7 @@ from gridcore.models import (
     TestRoundArea,
     TestSite,
 )
+from gridcore.queries.testing import RoundNotFound, resolve_round, round_choices
 
 # The round runs from START for 24 hours; "now" is 30 hours after START.
 START = datetime(2026, 3, 20, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai

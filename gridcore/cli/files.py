@@ -25,7 +25,7 @@ from gridcore.i18n import fmt_int, t
 from gridcore.io.exchange import KINDS, export_rows, import_table, read_file
 from gridcore.io.report import ImportConflict, problem_lines, summary
 from gridcore.io.tabular import TableError, format_of, write_table
-from gridcore.io.testing import RoundNotFound, resolve_round
+from gridcore.queries.testing import RoundNotFound, resolve_round
 
 EXIT_PROBLEMS = 1
 DEFAULT_SHOWN = 20

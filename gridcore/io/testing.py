@@ -52,12 +52,11 @@ from gridcore.models import (
     SamplingMethod,
     TestRecord,
     TestResult,
-    TestRound,
-    TestRoundArea,
     TestSite,
     UserRole,
     utcnow,
 )
+from gridcore.queries.testing import RoundInfo, RoundNotFound, round_infos, round_named
 from gridcore.services.base import audit
 from gridcore.services.checks import CLOCK_SKEW
 
@@ -87,15 +86,6 @@ _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
 _NOT_DIGITS = re.compile(r"\D")
 
 
-class RoundNotFound(Exception):
-    """A round reference names no round, or several; `key` and `params` say which (i18n)."""
-
-    def __init__(self, key: str, **params: Any):
-        super().__init__(key)
-        self.key = key
-        self.params = params
-
-
 def resident_check(id_suffix: str | None, phone: str | None) -> str:
     """The check written next to a resident id: ID-number ending, else phone ending, else ''."""
     if id_suffix:
@@ -104,57 +94,12 @@ def resident_check(id_suffix: str | None, phone: str | None) -> str:
     return digits[-4:]
 
 
-# --------------------------------------------------------------------------- rounds
-
-
-@dataclass(frozen=True)
-class RoundInfo:
-    """A round as imports and exports need it."""
-
-    id: int
-    name: str
-    start_at: datetime
-    deadline_at: datetime
-
-
-def rounds(*, session: Session) -> dict[int, RoundInfo]:
-    """Every round by id."""
-    rows = session.exec(
-        select(TestRound.id, TestRound.name, TestRound.start_at, TestRound.deadline_at)  # type: ignore[call-overload]
-    ).all()
-    return {int(r[0]): RoundInfo(int(r[0]), r[1], r[2], r[3]) for r in rows}
-
-
-def round_choices(*, session: Session) -> list[tuple[int, str]]:
-    """(id, name) of every round, the latest start first (for a round picker)."""
-    ordered = sorted(rounds(session=session).values(), key=lambda r: (r.start_at, r.id))
-    return [(r.id, r.name) for r in reversed(ordered)]
-
-
 def round_labels(all_rounds: dict[int, RoundInfo]) -> dict[int, str]:
     """What the round column says for each round: its name, or its id when names repeat."""
     names: dict[str, int] = {}
     for info in all_rounds.values():
         names[info.name] = names.get(info.name, 0) + 1
     return {i: (r.name if names[r.name] == 1 else str(i)) for i, r in all_rounds.items()}
-
-
-def _match_round(ref: str, all_rounds: dict[int, RoundInfo]) -> int:
-    """The id of the round `ref` names (an id, else a name); RoundNotFound otherwise."""
-    value = ref.strip()
-    if value.isascii() and value.isdigit() and int(value) in all_rounds:
-        return int(value)
-    found = sorted(i for i, r in all_rounds.items() if r.name.strip() == value)
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise RoundNotFound("io.error.ambiguous_round", round=value, ids=", ".join(map(str, found)))
-    raise RoundNotFound("io.error.unknown_round", round=value)
-
-
-def resolve_round(*, session: Session, ref: str) -> int:
-    """The id of the round named by `ref` (its id or its name); RoundNotFound if none or several."""
-    return _match_round(ref, rounds(session=session))
 
 
 # --------------------------------------------------------------------------- export
@@ -170,8 +115,7 @@ def export_test_results(
     """
     if not actor.sees_personal_data:
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not export personal data")
-    all_rounds = rounds(session=session)
-    labels = round_labels(all_rounds)
+    labels = round_labels(round_infos(session=session))
     grid_codes = _grid_codes(session)
     site_names = {
         int(i): n
@@ -276,7 +220,7 @@ class _Lookups:
     def round_of(self, ref: str) -> int | RoundNotFound:
         if ref not in self.round_refs:
             try:
-                self.round_refs[ref] = _match_round(ref, self.rounds)
+                self.round_refs[ref] = round_named(ref=ref, rounds=self.rounds)
             except RoundNotFound as exc:
                 self.round_refs[ref] = exc
         return self.round_refs[ref]
@@ -288,7 +232,11 @@ def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
 
 
 def _load(
-    session: Session, *, resident_ids: set[int], round_ids: set[int], all_rounds: dict
+    session: Session,
+    *,
+    resident_ids: set[int],
+    round_ids: set[int],
+    all_rounds: dict[int, RoundInfo],
 ) -> _Lookups:
     grid_codes = _grid_codes(session)
     site_rows = session.exec(select(TestSite.id, TestSite.round_id, TestSite.name)).all()  # type: ignore[call-overload]
@@ -331,10 +279,7 @@ def _load(
                 result=r.result,
                 result_at=to_second(r.result_at) if r.result_at is not None else None,
             )
-    round_grids = {
-        (int(a), int(b))
-        for a, b in session.exec(select(TestRoundArea.round_id, TestRoundArea.grid_id)).all()  # type: ignore[call-overload]
-    }
+    round_grids = {(info.id, grid) for info in all_rounds.values() for grid in info.grid_ids}
     return _Lookups(
         rounds=all_rounds,
         round_refs={},
@@ -687,7 +632,7 @@ def import_test_results(
     report.problems = _file_problems(table, round_given=round_id is not None)
     if report.problems:
         return report
-    all_rounds = rounds(session=session)
+    all_rounds = round_infos(session=session)
     checker_index = table.index()
     resident_ids, round_ids = _ids_in(table, checker_index, all_rounds, round_id)
     lookups = _load(session, resident_ids=resident_ids, round_ids=round_ids, all_rounds=all_rounds)
@@ -761,7 +706,7 @@ def _ids_in(
             refs.add(cells[round_at].strip())
     for ref in refs - {""}:
         with suppress(RoundNotFound):
-            round_ids.add(_match_round(ref, all_rounds))
+            round_ids.add(round_named(ref=ref, rounds=all_rounds))
     return resident_ids, round_ids
 
 

@@ -94,9 +94,7 @@ def _grid_ids_for_codes(session: Session, codes: list[str]) -> list[int]:
 
 def create_user(session: Session, *, data: UserCreate | dict, actor: Actor) -> User:
     """Create an account (administrators only); grid workers need at least one grid."""
-    with write(
-        session, actor=actor, entity="user", action="create", roles=(UserRole.admin,)
-    ) as op:
+    with write(session, actor=actor, entity="user", action="create", roles=(UserRole.admin,)) as op:
         user_in = validated(UserCreate, data)
         taken = session.exec(select(User.id).where(User.username == user_in.username)).first()
         if taken is not None:
