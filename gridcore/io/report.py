@@ -44,6 +44,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     written: bool = False
     dry_run: bool = False
+    # Headers of columns the kind does not read (a misspelt optional column ends up here).
+    ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
