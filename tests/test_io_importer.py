@@ -1,12 +1,24 @@
-"""The import framework: the header and cells on their own."""
+"""The import framework: the header and cells on their own, then one transaction per import."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from factories import World, grown, make_resident, make_street_with_grids, table_counts
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from gridcore.access import SYSTEM
 from gridcore.io.cells import resident_number, text
 from gridcore.io.importer import Column, Row, check_header, in_chunks, read_rows
-from gridcore.io.tabular import Table
+from gridcore.io.report import ImportConflict
+from gridcore.io.residents import ResidentsImport, import_residents
+from gridcore.io.tabular import Table, read_table, write_table
+from gridcore.io.testing import TestResultsImport, import_test_results, resident_check
+from gridcore.models import Area, AuditEntry, TestRecord, TestRound, TestRoundArea, TestSite
 
 COLUMNS = (
     Column("round", "轮次", text()),
@@ -98,3 +110,104 @@ def test_a_rule_may_show_another_value_than_the_cell() -> None:
 def test_lookups_are_made_in_chunks() -> None:
     assert list(in_chunks(range(5), size=2)) == [[0, 1], [2, 3], [4]]
     assert list(in_chunks([], size=2)) == []
+
+
+# --------------------------------------------------------------------------- one transaction
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    return make_street_with_grids(session, grids=2, buildings_per_grid=1)
+
+
+def _residents(world: World, *names: str, unit: str = "1-101") -> Table:
+    building = world.buildings[0][0]
+    columns = ["grid_code", "building_code", "unit", "name", "phone"]
+    rows = [[world.grids[0].code, building.code, f"{unit}{i}", n, ""] for i, n in enumerate(names)]
+    return read_table(data=write_table(columns=columns, rows=rows, fmt="csv"), fmt="csv")
+
+
+def test_an_import_writes_one_audit_entry_with_its_counts(session: Session, world: World) -> None:
+    before = table_counts(session)
+    report = import_residents(session=session, table=_residents(world, "甲", "乙", "丙"),
+                              actor=SYSTEM, source="register.csv")  # fmt: skip
+    assert report.written and report.created == 3
+    assert grown(before, session) == {"household": 3, "resident": 3, "auditentry": 1}
+    entry = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert entry is not None and (entry.action, entry.entity) == ("import", "resident")
+
+
+def test_a_file_with_a_problem_writes_nothing(session: Session, world: World) -> None:
+    before = table_counts(session)
+    table = _residents(world, "甲", "", "丙")  # row 3 has no name
+    report = import_residents(session=session, table=table, actor=SYSTEM)
+    assert [(p.row, p.key) for p in report.problems] == [(3, "io.problem.required")]
+    assert not report.written and report.created == 2  # what would have been
+    assert grown(before, session) == {}
+    # A dry run of a good file writes nothing either.
+    dry = import_residents(session=session, table=_residents(world, "甲"), actor=SYSTEM,
+                           dry_run=True)  # fmt: skip
+    assert dry.ok and dry.created == 1 and not dry.written
+    assert grown(before, session) == {}
+
+
+def test_a_write_that_fails_halfway_leaves_nothing(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_resident(session, building=world.buildings[0][0], unit="9-901", name="李四")
+    before = table_counts(session)
+    households = [session.get(Area, a.id).households for a in (world.street, *world.grids)]  # type: ignore[union-attr]
+    original = ResidentsImport.write
+
+    def write_then_fail(self: ResidentsImport, **kwargs: Any) -> Any:
+        original(self, **kwargs)  # households, counts and residents are written...
+        raise IntegrityError("insert", {}, Exception("written meanwhile"))  # ...then this
+
+    monkeypatch.setattr(ResidentsImport, "write", write_then_fail)
+    with pytest.raises(ImportConflict):
+        import_residents(session=session, table=_residents(world, "甲", "乙"), actor=SYSTEM)
+    assert grown(before, session) == {}
+    session.expire_all()
+    assert [session.get(Area, a.id).households for a in (world.street, *world.grids)] == (  # type: ignore[union-attr]
+        households
+    )
+
+
+def test_records_written_meanwhile_make_the_import_a_conflict(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = datetime.now(UTC) - timedelta(hours=3)
+    test_round = TestRound(name="R", start_at=start, deadline_at=start + timedelta(hours=24))
+    session.add(test_round)
+    session.flush()
+    session.add(TestRoundArea(round_id=test_round.id, grid_id=world.grids[0].id))
+    session.add(TestSite(round_id=test_round.id, name="Hall"))
+    session.commit()
+    people = [make_resident(session, building=world.buildings[0][0], name=n) for n in "甲乙丙"]
+    columns = ["round", "resident_id", "resident_check", "grid_code", "sampled_at", "site"]
+    rows = [
+        ["R", p.id, resident_check(p.id_suffix, p.phone), world.grids[0].code,
+         (start + timedelta(hours=1)).isoformat(), "Hall"]
+        for p in people
+    ]  # fmt: skip
+    table = read_table(data=write_table(columns=columns, rows=rows, fmt="csv"), fmt="csv")
+    before = table_counts(session)
+    original = TestResultsImport.load
+    engine = session.get_bind()
+
+    def load_then_someone_writes(self: TestResultsImport, **kwargs: Any) -> Any:
+        lookups = original(self, **kwargs)
+        with engine.begin() as other:  # another desk stores the second resident's sample
+            other.execute(
+                insert(TestRecord.__table__),  # type: ignore[attr-defined]
+                {"round_id": test_round.id, "resident_id": people[1].id,
+                 "grid_id": world.grids[0].id, "method": "door_to_door", "sampled_at": start,
+                 "result": "pending"},
+            )  # fmt: skip
+        return lookups
+
+    monkeypatch.setattr(TestResultsImport, "load", load_then_someone_writes)
+    with pytest.raises(ImportConflict):
+        import_test_results(session=session, table=table, actor=SYSTEM)
+    # Only the other desk's record: none of the file's, and no audit entry.
+    assert grown(before, session) == {"testrecord": 1}
