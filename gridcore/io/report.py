@@ -117,6 +117,13 @@ def outcome_key(report: ImportReport) -> str:
     return "io.outcome.nothing_written"
 
 
+def ignored_line(report: ImportReport, lang: str) -> str | None:
+    """A line naming the file's columns that were not read, or None when every one was."""
+    if not report.ignored_columns:
+        return None
+    return t("io.ignored_columns", lang, columns=", ".join(report.ignored_columns))
+
+
 def problem_lines(report: ImportReport, lang: str, *, limit: int) -> list[str]:
     """The first `limit` problems, one line each: 'row 5, sampled_at "…": the problem'."""
     lines = []
