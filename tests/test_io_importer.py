@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from gridcore.access import SYSTEM
 from gridcore.io.cells import resident_number, text
-from gridcore.io.importer import Column, Row, check_header, in_chunks, read_rows
+from gridcore.io.importer import Column, Rows, check_header, in_chunks
 from gridcore.io.report import ImportConflict
 from gridcore.io.residents import ResidentsImport, import_residents
 from gridcore.io.tabular import Table, read_table, write_table
@@ -81,27 +81,34 @@ def test_cells_are_read_by_their_columns_and_every_bad_cell_is_a_problem() -> No
         rows=[(2, ["甲", " 12 ", "x"]), (3, ["乙乙乙乙乙", "", ""]), (5, ["  ", "x1", ""])],
     )
     header = check_header(header=table.columns, columns=COLUMNS, required=REQUIRED)
-    good, bad, worse = read_rows(table=table, header=header, columns=COLUMNS)
+    rows = Rows(table=table, header=header, columns=COLUMNS)
+    good, bad, worse = rows
     assert dict(good) == {"name": "甲", "resident_id": 12, "round": ""}
-    assert (good.number, good.problems) == (2, [])
+    assert (good.number, good.problems) == (2, ())
     # A column the file leaves out reads as a blank cell.
     assert good["round"] == "" and good.read("round") and not good.has("round")
-    # Problems name the column as the file does, in the file's order of columns.
-    assert _found(bad.report()) == [
+    assert not bad.read("resident_id") and not bad.read("name") and bad["name"] is None
+    assert worse.read("name") and worse["name"] == ""  # blank, but not required to be filled
+    # Lookups take whole columns.
+    assert rows.column("resident_id") == [12, None, None]
+    assert rows.texts("resident_id") == [" 12 ", "", "x1"] and rows.texts("round") == ["", "", ""]
+    # Problems name the column as the file does: row by row, in the file's order of columns.
+    assert _found(rows.report()) == [
         (3, "姓名", "乙乙乙乙乙", "io.problem.too_long", {"max": 4}),
         (3, "居民编号", "", "io.problem.required", {}),
+        (5, "居民编号", "x1", "io.problem.unknown_resident", {}),
     ]
-    assert not bad.read("resident_id") and not bad.read("name")
-    assert _found(worse.report()) == [(5, "居民编号", "x1", "io.problem.unknown_resident", {})]
-    assert worse.read("name") and worse["name"] == ""  # blank, but not required to be filled
 
 
 def test_a_rule_may_show_another_value_than_the_cell() -> None:
-    header = check_header(header=["resident_id", "name"], columns=COLUMNS, required=REQUIRED)
-    row = Row(number=7, cells=["3", "甲"], header=header)
-    row.problem("round", "io.problem.required")  # a column the file does not have
-    row.problem("resident_id", "io.problem.check_mismatch", value="0000", resident=3)
-    assert _found(row.report()) == [
+    table = Table(columns=["resident_id", "name"], rows=[(7, ["3", "甲"])])
+    header = check_header(header=table.columns, columns=COLUMNS, required=REQUIRED)
+    rows = Rows(table=table, header=header, columns=COLUMNS)
+    for row in rows:
+        row.problem("round", "io.problem.required")  # a column the file does not have
+        row.problem("resident_id", "io.problem.check_mismatch", value="0000", resident=3)
+        assert len(row.problems) == 2
+    assert _found(rows.report()) == [
         (7, "resident_id", "0000", "io.problem.check_mismatch", {"resident": 3}),
         (7, "round", "", "io.problem.required", {}),
     ]

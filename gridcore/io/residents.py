@@ -28,9 +28,9 @@ the row describes. So importing the same file twice, or an exported file, change
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session, col
@@ -51,6 +51,7 @@ from gridcore.io.importer import (
     Merge,
     Plan,
     Row,
+    Rows,
     Written,
     column_names,
     in_chunks,
@@ -76,8 +77,7 @@ BIRTH_YEARS = (1900, 2100)
 _MASKED = re.compile(r"^[0-9]{3}\*{11}[0-9]{3}[0-9X]$")
 
 
-@dataclass(slots=True)
-class IdNumber:
+class IdNumber(NamedTuple):
     """An ID number as stored (masked, its last four), and what a full one tells."""
 
     masked: str
@@ -213,8 +213,9 @@ def export_residents(*, session: Session, actor: Actor) -> tuple[list[str], Iter
 # --------------------------------------------------------------------------- import
 
 
-@dataclass(slots=True)
-class _Stored:
+# Named tuples of plain values, one per row: the garbage collector stops tracking them,
+# so tens of thousands of them do not make it sweep the heap again and again.
+class _Stored(NamedTuple):
     """A resident already registered, with the household's place."""
 
     id: int
@@ -224,8 +225,7 @@ class _Stored:
     values: dict[str, Any]
 
 
-@dataclass(slots=True)
-class _Person:
+class _Person(NamedTuple):
     """A good row, read: where the resident lives and the fields the file sets."""
 
     row: int
@@ -285,10 +285,10 @@ class ResidentsImport(Importer[_Lookups, _Person, _Update]):
         # The first row of each resident (a second one is a duplicate).
         self.first_row: dict[Any, int] = {}
 
-    def load(self, *, session: Session, rows: Sequence[Row]) -> _Lookups:
+    def load(self, *, session: Session, rows: Rows) -> _Lookups:
         """Grids, the buildings and households the rows name, and the residents they change."""
         grids = session.exec(select(Area.code, Area.id).where(Area.level == AreaLevel.grid)).all()  # type: ignore[call-overload]
-        building_codes = {row["building_code"] for row in rows} - {None}
+        building_codes = set(rows.column("building_code")) - {None}
         buildings: dict[str, tuple[int, int]] = {}
         for chunk in in_chunks(sorted(building_codes)):
             found = session.exec(
@@ -307,7 +307,7 @@ class ResidentsImport(Importer[_Lookups, _Person, _Update]):
             ).all():  # fmt: skip
                 households[(bid, unit)] = (hid, gid)
         stored: dict[int, _Stored] = {}
-        for chunk in in_chunks(sorted({row["resident_id"] for row in rows} - {None})):
+        for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
             for person in _stored_rows(session, _RESIDENTS.c.id.in_(chunk)):
                 stored[person.id] = person
         lookups = _Lookups(
@@ -319,14 +319,17 @@ class ResidentsImport(Importer[_Lookups, _Person, _Update]):
         self._load_identities(session, rows, lookups)
         return lookups
 
-    def _load_identities(self, session: Session, rows: Sequence[Row], lookups: _Lookups) -> None:
+    def _load_identities(self, session: Session, rows: Rows, lookups: _Lookups) -> None:
         """Residents of the households that rows without an id name (to recognise them)."""
         wanted: set[int] = set()
-        for row in rows:
-            if row.text("resident_id").strip():
+        for id_text, code, unit in zip(
+            rows.texts("resident_id"), rows.column("building_code"), rows.column("unit"),
+            strict=True,
+        ):  # fmt: skip
+            if id_text.strip():
                 continue
-            place = lookups.buildings.get(row["building_code"])
-            household = lookups.households.get((place[0], row["unit"])) if place else None
+            place = lookups.buildings.get(code)
+            household = lookups.households.get((place[0], unit)) if place else None
             if household is not None:
                 wanted.add(household[0])
         for chunk in in_chunks(sorted(wanted)):

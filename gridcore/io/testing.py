@@ -31,11 +31,11 @@ So importing a file twice, or an exported file, changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlmodel import Session
@@ -59,6 +59,7 @@ from gridcore.io.importer import (
     Merge,
     Plan,
     Row,
+    Rows,
     Written,
     column_names,
     in_chunks,
@@ -221,9 +222,9 @@ def _grid_codes(session: Session) -> dict[int, str]:
 # --------------------------------------------------------------------------- import
 
 
-# Slotted and not frozen: one of each per row, and frozen ones are slow to make.
-@dataclass(slots=True)
-class _Stored:
+# Named tuples of plain values, one per row: the garbage collector stops tracking them,
+# so tens of thousands of them do not make it sweep the heap again and again.
+class _Stored(NamedTuple):
     """A record already in the database, as the comparison needs it."""
 
     id: int
@@ -236,19 +237,18 @@ class _Stored:
     result_at: datetime | None
 
 
-@dataclass(slots=True)
-class _Sample:
-    """A good row, read."""
+class _Sample(NamedTuple):
+    """A good row, read (method and result as their stored values)."""
 
     row: int
     round_id: int
     resident_id: int
     grid_id: int
     sampled_at: datetime
-    method: SamplingMethod
+    method: str
     site_id: int | None
     tube_code: str | None
-    result: TestResult
+    result: str
     result_at: datetime | None
 
 
@@ -304,11 +304,11 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         names = super().required()
         return names if self.round_id is not None else ("round", *names)
 
-    def load(self, *, session: Session, rows: Sequence[Row]) -> _Lookups:
+    def load(self, *, session: Session, rows: Rows) -> _Lookups:
         """Rounds, grids and sites, and the residents and stored records the rows name."""
         all_rounds = round_infos(session=session)
         round_ids: set[int] = {self.round_id} if self.round_id is not None else set()
-        for ref in {row["round"] for row in rows} - {None, ""}:
+        for ref in set(rows.column("round")) - {None, ""}:
             with suppress(RoundNotFound):
                 round_ids.add(round_named(ref=ref, rounds=all_rounds))
         grid_codes = _grid_codes(session)
@@ -318,7 +318,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             sites[(int(site_round), name.strip())] = int(site_id)  # the lowest id wins
         residents: dict[int, tuple[int, str]] = {}
         stored: dict[tuple[int, int], _Stored] = {}
-        for chunk in in_chunks(sorted({row["resident_id"] for row in rows} - {None})):
+        for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
             for rid, grid_id, suffix, phone in session.execute(
                 select(
                     _RESIDENTS.c.id, _RESIDENTS.c.grid_id, _RESIDENTS.c.id_suffix,
@@ -368,10 +368,10 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             resident[0],
             grid_id,
             sampled_at,
-            method,
+            method.value,
             site_id,
             row["tube_code"],
-            result,
+            result.value,
             result_at,
         )
 
@@ -523,7 +523,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
                 conflicts.append(("tube_code", stored.tube_code))
         if item.result != TestResult.pending:
             if stored.result == TestResult.pending:
-                changes["result"] = item.result.value
+                changes["result"] = item.result
                 if item.result_at is not None:
                     changes["result_at"] = item.result_at
             elif item.result != stored.result:
@@ -546,10 +546,10 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         """The row's value of `column`, as text for a problem report."""
         value: Any = {
             "sampled_at": item.sampled_at,
-            "method": item.method.value,
+            "method": item.method,
             "site": lookups.site_names.get(item.site_id or 0, ""),
             "tube_code": item.tube_code or "",
-            "result": item.result.value,
+            "result": item.result,
             "result_at": item.result_at,
         }[column]
         return local_text(value, self.tz) if isinstance(value, datetime) else str(value)
@@ -647,9 +647,9 @@ def _insert_values(sample: _Sample) -> dict[str, Any]:
         "resident_id": sample.resident_id,
         "grid_id": sample.grid_id,
         "site_id": sample.site_id,
-        "method": sample.method.value,
+        "method": sample.method,
         "sampled_at": sample.sampled_at,
         "tube_code": sample.tube_code,
-        "result": sample.result.value,
+        "result": sample.result,
         "result_at": sample.result_at,
     }
