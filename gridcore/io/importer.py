@@ -125,19 +125,16 @@ class Row(dict[str, Any]):
     """
 
     # A dict itself, so that the many value lookups of the checks cost no Python call.
-    __slots__ = ("number", "_rows", "_index")
+    __slots__ = ("number", "problems", "_rows", "_index")
     number: int
+    # The row's problems so far: (column, value shown or None for the cell, key, params).
+    problems: Sequence[tuple[str, str | None, str, dict[str, Any]]]
     _rows: Rows
     _index: int
 
     def __missing__(self, name: str) -> None:
         """No value: the cell could not be read."""
         return None
-
-    @property
-    def problems(self) -> Sequence[tuple[str, str | None, str, dict[str, Any]]]:
-        """The row's problems so far: (column, value shown or None for the cell, key, params)."""
-        return self._rows.problems.get(self._index, ())
 
     def has(self, name: str) -> bool:
         """Whether the file has column `name`."""
@@ -153,7 +150,9 @@ class Row(dict[str, Any]):
 
     def problem(self, column: str, key: str, *, value: str | None = None, **params: Any) -> None:
         """Add a problem with the cell of `column` (`value`: what to show, default the cell)."""
-        self._rows.problems.setdefault(self._index, []).append((column, value, key, params))
+        found = self._rows.problems.setdefault(self._index, [])
+        found.append((column, value, key, params))
+        self.problems = found
 
 
 class Rows:
@@ -182,9 +181,11 @@ class Rows:
         """Each row in file order, made as it is reached."""
         names = list(self._values)
         values = zip(*self._values.values(), strict=True) if names else [()] * len(self)
+        problems = self.problems
         for index, (number, row_values) in enumerate(zip(self.numbers, values, strict=True)):
             row = Row(zip(names, row_values, strict=True))
             row.number, row._rows, row._index = number, self, index
+            row.problems = problems.get(index, ())
             for name in self._unread.get(index, ()):
                 del row[name]
             yield row

@@ -100,6 +100,7 @@ def _id_number(value: str) -> IdNumber | None:
 
 
 def _phone(value: str) -> str | None:
+    """A phone number of 7 to 15 digits (spaces, dashes, a leading +); None when blank."""
     value = value.strip()
     if value and (not phone_ok(value) or len(value) > PHONE_MAX):
         raise Invalid("io.problem.bad_phone")
@@ -107,6 +108,7 @@ def _phone(value: str) -> str | None:
 
 
 def _birth_year(value: str) -> int | None:
+    """A year of birth between 1900 and 2100; None when blank."""
     if not value.strip():
         return None
     year = parse_whole(value)
@@ -116,6 +118,7 @@ def _birth_year(value: str) -> int | None:
 
 
 def _sex(value: str) -> str | None:
+    """female or male (女, 男); None when blank."""
     readable, sex = parse_sex(value)
     if not readable:
         raise Invalid("io.problem.bad_choice")
@@ -123,6 +126,7 @@ def _sex(value: str) -> str | None:
 
 
 def _tags(value: str) -> str:
+    """Vulnerability tags in English or Chinese, stored comma-separated without repeats."""
     tags, unknown = parse_tags(value)
     if unknown:
         raise Invalid("io.problem.unknown_tags", tags=", ".join(unknown))
@@ -130,6 +134,7 @@ def _tags(value: str) -> str:
 
 
 def _health(value: str) -> str:
+    """A health status in English or Chinese; blank is at home."""
     health = parse_health(value)
     if health is None:
         raise Invalid("io.problem.bad_choice")

@@ -88,6 +88,7 @@ TUBE_CODE_MAX = 40
 
 
 def _check(value: str) -> str:
+    """The resident check as compared: trimmed, upper case ('002x' is '002X')."""
     return value.strip().upper()
 
 
@@ -102,6 +103,7 @@ def _moment(value: str) -> datetime | None:
 
 
 def _method(value: str) -> SamplingMethod:
+    """A sampling method in English or Chinese; blank is site."""
     method = parse_method(value)
     if method is None:
         raise Invalid("io.problem.bad_method")
@@ -109,6 +111,7 @@ def _method(value: str) -> SamplingMethod:
 
 
 def _result(value: str) -> TestResult:
+    """A result in English or Chinese; blank is pending."""
     result = parse_result(value)
     if result is None:
         raise Invalid("io.problem.bad_result")
@@ -272,6 +275,7 @@ class _Lookups:
     stored: dict[tuple[int, int], _Stored]
 
     def round_of(self, ref: str) -> int | RoundNotFound:
+        """The round `ref` names, or why none (each reference resolved once per file)."""
         if ref not in self.round_refs:
             try:
                 self.round_refs[ref] = round_named(ref=ref, rounds=self.rounds)
@@ -376,6 +380,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         )
 
     def _round(self, row: Row, lookups: _Lookups) -> int | None:
+        """The round the row names, else the one chosen for the file."""
         ref = row["round"] or ""
         if not ref:
             if self.round_id is None:
@@ -415,6 +420,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         resident: tuple[int, int] | None,
         stored: _Stored | None,
     ) -> int | None:
+        """The row's grid: known, the actor's, the resident's, and in the round."""
         code = row["grid_code"]
         if code is None:
             return None
@@ -440,6 +446,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         return grid_id
 
     def _sampled_at(self, row: Row, lookups: _Lookups, round_id: int | None) -> datetime | None:
+        """When the sample was taken: not in the future, and within the round (give or take)."""
         moment: datetime | None = row["sampled_at"]
         if moment is None:
             return None
@@ -456,6 +463,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         return moment
 
     def _when(self, moment: datetime) -> str:
+        """A moment in local time for a problem's message: '2026-03-20 08:00'."""
         return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def _site(
@@ -486,6 +494,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
     def _result_at(
         self, row: Row, sampled_at: datetime | None, result: TestResult | None
     ) -> datetime | None:
+        """When the result came: only for a known result, not in the future, after sampling."""
         moment: datetime | None = row["result_at"]
         if moment is None:
             return None
