@@ -9,16 +9,22 @@ from sqlmodel import Session
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, t
-from gridcore.io import residents
 from gridcore.io import testing as test_results
-from gridcore.io.exchange import KINDS, export_file, export_file_name, import_table, read_file
+from gridcore.io.exchange import (
+    KINDS,
+    columns_of,
+    export_file,
+    export_file_name,
+    import_table,
+    read_file,
+)
 from gridcore.io.report import ImportConflict, ImportReport, describe, summary
 from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
 from gridcore.models import UserRole
+from gridcore.queries.testing import round_choices
 from gridcore.ui import data, session
 
 PREVIEW_KEY = "io_preview"
-COLUMNS = {residents.KIND: residents.COLUMNS, test_results.KIND: test_results.COLUMNS}
 
 
 def page() -> None:
@@ -48,7 +54,7 @@ def _kind(lang: str, key: str) -> str:
 
 
 def _round(lang: str, key: str, none_label: str) -> int | None:
-    choices = data.cached(test_results.round_choices)
+    choices = data.cached(round_choices)
     names = dict(choices)
     picked: int | None = st.selectbox(
         t("io.page.round", lang),
@@ -67,7 +73,9 @@ def _import(actor: Actor, lang: str) -> None:
     round_id = None
     if kind == test_results.KIND:
         round_id = _round(lang, "io_import_round", t("io.page.round_from_file", lang))
-    st.caption(t("io.page.columns_help", lang, columns=", ".join(COLUMNS[kind])))
+    # Each column with its Chinese name: files with either header are read.
+    columns = ", ".join(f"{c.name} ({c.zh})" for c in columns_of(kind))
+    st.caption(t("io.page.columns_help", lang, columns=columns))
     st.caption(t("io.page.rule", lang))
     upload = st.file_uploader(t("io.page.upload", lang), type=list(FORMATS), key="io_upload")
     if upload is None:
@@ -149,6 +157,9 @@ def _show(report: ImportReport, lang: str) -> None:
     for column, (key, value) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(t(key, lang), fmt_int(value))
     st.caption(summary(report, lang))
+    if report.ignored_columns:
+        st.warning(t("io.page.ignored_columns", lang))
+        st.text(", ".join(report.ignored_columns))  # the file's own words: never as Markdown
     if report.ok:
         return
     st.subheader(t("io.page.problems", lang))

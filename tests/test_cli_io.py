@@ -23,8 +23,8 @@ from gridcore.db import make_engine
 from gridcore.demo import seed
 from gridcore.io.exchange import export_rows
 from gridcore.io.tabular import read_table, write_table
-from gridcore.io.testing import resolve_round
 from gridcore.models import AuditEntry, Resident, TestRecord
+from gridcore.queries.testing import resolve_round
 
 
 @dataclass
@@ -261,4 +261,19 @@ def test_a_database_without_the_schema(cli: Callable[..., Run], tmp_path: Path) 
     failed_cleanly(
         cli("import", "residents", str(source), url=f"sqlite:///{tmp_path / 'empty.db'}"),
         "init",
+    )
+
+
+def test_columns_that_are_not_read_are_named(
+    cli: Callable[..., Run], url: str, tmp_path: Path
+) -> None:
+    target = tmp_path / "register.csv"
+    assert cli("export", "residents", str(target), url=url).code == 0
+    table = read_table(data=target.read_bytes(), fmt="csv")
+    rows = [[*cells, "note"] for _, cells in table.rows]
+    target.write_bytes(write_table(columns=[*table.columns, "备注"], rows=rows, fmt="csv"))
+    run = cli("import", "residents", str(target), "--dry-run", url=url)
+    assert run.code == 0, run
+    assert run.out.strip().splitlines()[-1] == (
+        "Columns not read (this kind of file has no such column): 备注"
     )

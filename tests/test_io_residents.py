@@ -236,3 +236,39 @@ def test_export_lists_the_register_in_the_documented_columns(
     assert [r[4] for r in mine] == ["乙"]
     with pytest.raises(PermissionDenied):
         export_residents(session=session, actor=VIEWER)
+
+
+# Staff keep their registers with Chinese headers.
+CHINESE = {
+    "resident_id": "居民编号", "grid_code": "网格编码", "building_code": "楼栋编码", "unit": "房号",
+    "name": "姓名", "id_number": "身份证号", "phone": "手机号", "birth_year": "出生年份",
+    "sex": "性别", "vulnerability": "重点人群", "health_status": "健康状况",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_chinese_headers_are_read_like_english_ones(
+    session: Session, world: World, fmt: str
+) -> None:
+    def table(rows: list[dict[str, Any]]) -> Table:
+        cells = [[r.get(c, "") for c in COLUMNS] for r in rows]
+        data = write_table(columns=[CHINESE[c] for c in COLUMNS], rows=cells, fmt=fmt)
+        return read_table(data=data, fmt=fmt)
+
+    good = _row(world, name="王小明", id_number=ID_NUMBER, vulnerability="独居老人",
+                health_status="住院")  # fmt: skip
+    bad = _row(world, unit="1-102", name="王小红", birth_year="一九八〇")
+    report = _import(session, table([good, bad]))
+    # A problem names the column as the file does.
+    assert [(p.row, p.column, p.key) for p in report.problems] == [
+        (3, "出生年份", "io.problem.bad_year")
+    ]
+    assert count(session, Resident) == 0
+    report = _import(session, table([good]))
+    assert report.ok and report.written and report.created == 1
+    assert report.ignored_columns == []
+    b1, g1 = world.buildings[0][0].id, world.grids[0].id
+    assert _people(session) == [
+        ("王小明", "1-101", g1, b1, "110***********0016", "0016", None, 1980, "male",
+         "elderly_alone", "in_hospital"),
+    ]  # fmt: skip

@@ -16,8 +16,8 @@ from gridcore.demo import tiny as tiny_demo
 from gridcore.io.cells import to_second
 from gridcore.io.exchange import KINDS, export_file, import_table
 from gridcore.io.tabular import read_table
-from gridcore.io.testing import resolve_round
 from gridcore.models import AuditEntry, Resident, TestRecord
+from gridcore.queries.testing import resolve_round
 from gridcore.services.residents import register_resident
 
 ATTACK = "=cmd|' /C calc'!A0"

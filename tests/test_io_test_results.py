@@ -26,12 +26,9 @@ from gridcore.io.report import ImportReport, describe, summary
 from gridcore.io.tabular import Table, read_table, write_table
 from gridcore.io.testing import (
     COLUMNS,
-    RoundNotFound,
     export_test_results,
     import_test_results,
     resident_check,
-    resolve_round,
-    round_choices,
 )
 from gridcore.models import (
     AuditEntry,
@@ -41,6 +38,7 @@ from gridcore.models import (
     TestRoundArea,
     TestSite,
 )
+from gridcore.queries.testing import RoundNotFound, resolve_round, round_choices
 
 # The round runs from START for 24 hours; "now" is 30 hours after START.
 START = datetime(2026, 3, 20, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -472,3 +470,41 @@ def test_the_resident_check_is_id_then_phone_then_nothing() -> None:
     assert resident_check("002X", "13900001234") == "002X"
     assert resident_check(None, "139-0000-4321") == "4321"
     assert resident_check(None, None) == ""
+
+
+# The desks' spreadsheets have Chinese headers.
+CHINESE = ("轮次", "居民编号", "核验码", "姓名", "网格编码", "采样时间", "采样方式", "采样点",
+           "管号", "检测结果", "出结果时间")  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_chinese_headers_are_read_like_english_ones(
+    session: Session, scene: Scene, fmt: str
+) -> None:
+    def table(rows: list[dict[str, Any]]) -> Table:
+        data = write_table(columns=list(CHINESE), rows=[[r[c] for c in COLUMNS] for r in rows],
+                           fmt=fmt)  # fmt: skip
+        return read_table(data=data, fmt=fmt)
+
+    p = scene.people
+    rows = [
+        scene.row(p[0], result="阴性", result_at="2026-03-20 15:30"),
+        scene.row(p[1], method="上门", site=""),
+        scene.row(p[2], result="也许"),
+    ]
+    report = _import(session, table(rows))
+    assert _found(report) == [(4, "检测结果", "io.problem.bad_result")]
+    assert count(session, TestRecord) == 0
+    report = _import(session, table(rows[:2]))
+    assert report.ok and report.written and report.created == 2
+    assert [r[4] for r in _records(session)] == ["site", "door_to_door"]
+    assert [r[7] for r in _records(session)] == ["negative", "pending"]
+
+
+def test_columns_the_kind_does_not_know_are_listed_and_not_read(
+    session: Session, scene: Scene
+) -> None:
+    table = _table([scene.row()], columns=(*COLUMNS, "备注", "remarks"))
+    report = _import(session, table)
+    assert report.ok and report.created == 1
+    assert report.ignored_columns == ["备注", "remarks"]

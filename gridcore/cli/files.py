@@ -23,9 +23,9 @@ from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.i18n import fmt_int, t
 from gridcore.io.exchange import KINDS, export_rows, import_table, read_file
-from gridcore.io.report import ImportConflict, problem_lines, summary
+from gridcore.io.report import ImportConflict, ignored_line, problem_lines, summary
 from gridcore.io.tabular import TableError, format_of, write_table
-from gridcore.io.testing import RoundNotFound, resolve_round
+from gridcore.queries.testing import RoundNotFound, resolve_round
 
 EXIT_PROBLEMS = 1
 DEFAULT_SHOWN = 20
@@ -147,5 +147,7 @@ def run_import(args: argparse.Namespace, lang: str) -> None:
     print(f"{summary(report, lang)} {t('io.cli.imported_in', lang, seconds=seconds)}")
     for line in problem_lines(report, lang, limit=max(0, args.show)):
         print(line)
+    if (ignored := ignored_line(report, lang)) is not None:
+        print(ignored)
     if not report.ok:
         raise SystemExit(EXIT_PROBLEMS)

@@ -3,7 +3,7 @@
 EN: dict[str, str] = {
     "page.data_entry": "Data entry & import",
     # Problems in a file (row-level, and file-level on row 1).
-    "io.problem.missing_column": "This column is required but the file has no such column.",
+    "io.problem.missing_column": "This column is required but the file has no such column (its Chinese name: {zh}).",
     "io.problem.duplicate_column": "Two columns have this name.",
     "io.problem.required": "This cell must not be empty.",
     "io.problem.unknown_round": "There is no round called {round}.",
@@ -61,6 +61,7 @@ EN: dict[str, str] = {
     "io.outcome.nothing_written": "Nothing was written because of the problems.",
     "io.problem_line": 'row {row}, {column} "{value}": {problem}',
     "io.more_problems": "… and {count} more problems.",
+    "io.ignored_columns": "Columns not read (this kind of file has no such column): {columns}",
     # Command line.
     "io.cli.help.export": "write residents or test results to a .csv or .xlsx file",
     "io.cli.help.import": "read residents or test results from a .csv or .xlsx file",
@@ -90,6 +91,7 @@ EN: dict[str, str] = {
     "io.page.upload": "CSV or Excel file",
     "io.page.rule": "Import writes only when every row is right, and then all rows in one transaction. A partial import could keep the wrong one of two rows that contradict each other; fix the file and upload it again instead — rows already stored are recognised and left unchanged.",
     "io.page.columns_help": "Columns: {columns}",
+    "io.page.ignored_columns": "These columns of the file are not read: this kind of file has no such column (check the spelling of a column you meant).",
     "io.page.rows": "Rows",
     "io.page.new": "New",
     "io.page.changed": "Changed",
@@ -110,7 +112,7 @@ EN: dict[str, str] = {
 
 ZH: dict[str, str] = {
     "page.data_entry": "数据录入与导入",
-    "io.problem.missing_column": "缺少必需的列。",
+    "io.problem.missing_column": "缺少必需的列（中文列名：{zh}）。",
     "io.problem.duplicate_column": "有两列同名。",
     "io.problem.required": "此单元格不能为空。",
     "io.problem.unknown_round": "没有名为 {round} 的轮次。",
@@ -166,6 +168,7 @@ ZH: dict[str, str] = {
     "io.outcome.nothing_written": "由于存在问题，未写入任何数据。",
     "io.problem_line": "第 {row} 行，{column}“{value}”：{problem}",
     "io.more_problems": "……另有 {count} 个问题。",
+    "io.ignored_columns": "以下列未读取（此类文件没有这些列）：{columns}",
     "io.cli.help.export": "将居民或检测结果写入 .csv 或 .xlsx 文件",
     "io.cli.help.import": "从 .csv 或 .xlsx 文件读入居民或检测结果",
     "io.cli.help.kind": "residents（居民）或 test-results（检测结果）",
@@ -193,6 +196,7 @@ ZH: dict[str, str] = {
     "io.page.upload": "CSV 或 Excel 文件",
     "io.page.rule": "只有每一行都正确时才会导入，并且所有行在同一事务中写入。部分导入可能会保留两条相互矛盾的行中错误的那一条；请修正文件后重新上传——已保存的行会被识别并保持不变。",
     "io.page.columns_help": "列：{columns}",
+    "io.page.ignored_columns": "文件中的以下列未被读取：此类文件没有这些列（如是想填写的列，请检查列名拼写）。",
     "io.page.rows": "行数",
     "io.page.new": "新增",
     "io.page.changed": "修改",

@@ -1,9 +1,15 @@
-"""Reading single cells: times, whole numbers, and choices written in English or Chinese."""
+"""Reading single cells: times, whole numbers, and choices written in English or Chinese.
+
+The parse_* functions return None for what they cannot read; the column parsers at the
+end (what an importer's columns declare) raise Invalid with the problem's i18n key.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from gridcore.models import HealthStatus, SamplingMethod, Sex, TestResult, Vulnerability
 
@@ -153,3 +159,54 @@ def parse_tags(text: str) -> tuple[list[str], list[str]]:
         if tag is not None and tag not in known:
             known.append(tag)
     return known, unknown
+
+
+# --------------------------------------------------------------------------- column parsers
+
+# A column's parser: the cell's text → its value, or Invalid. Blank cells reach it too
+# (unless the column must be filled): it decides what blank means.
+Parser = Callable[[str], Any]
+
+
+class Invalid(Exception):
+    """A cell that cannot be read; `key` and `params` say why (i18n)."""
+
+    def __init__(self, key: str, **params: Any):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def text(*, max_length: int | None = None, strip: bool = True, blank: Any = "") -> Parser:
+    """A parser of free text: trimmed unless `strip` is False, `blank` when empty."""
+    if strip and max_length is None and blank == "":
+        return str.strip  # the common case, at C speed: codes and names of things
+
+    def parse(value: str) -> Any:
+        if strip:
+            value = value.strip()
+            if not value:
+                return blank
+        elif not value.strip():
+            return blank
+        if max_length is not None and len(value) > max_length:
+            raise Invalid("io.problem.too_long", max=max_length)
+        return value
+
+    return parse
+
+
+def ignored(value: str) -> None:
+    """The parser of a column written for people and not read back (a resident's name)."""
+    return None
+
+
+def resident_number(value: str) -> int | None:
+    """A resident's number in GridCore ('12', '12.0'); None when blank."""
+    if not value.strip():
+        return None
+    number = parse_whole(value)
+    if number is None or number <= 0:
+        # Not a number at all: no resident has it (the same words as a number not found).
+        raise Invalid("io.problem.unknown_resident")
+    return number

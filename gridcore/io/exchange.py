@@ -10,6 +10,7 @@ from sqlmodel import Session
 from gridcore.access import Actor
 from gridcore.io import residents
 from gridcore.io import testing as test_results
+from gridcore.io.importer import Column
 from gridcore.io.report import ImportReport
 from gridcore.io.tabular import Table, format_of, read_table, write_table
 
@@ -20,6 +21,13 @@ def _kind(kind: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     return kind
+
+
+def columns_of(kind: str) -> tuple[Column, ...]:
+    """The columns of a file of `kind`: English and Chinese names, which are required."""
+    if _kind(kind) == residents.KIND:
+        return residents.COLUMN_RULES
+    return test_results.COLUMN_RULES
 
 
 def export_rows(

@@ -44,6 +44,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     written: bool = False
     dry_run: bool = False
+    # Headers of columns the kind does not read (a misspelt optional column ends up here).
+    ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -113,6 +115,13 @@ def outcome_key(report: ImportReport) -> str:
     if report.written:
         return "io.outcome.written" if report.ok else "io.outcome.written_good_rows"
     return "io.outcome.nothing_written"
+
+
+def ignored_line(report: ImportReport, lang: str) -> str | None:
+    """A line naming the file's columns that were not read, or None when every one was."""
+    if not report.ignored_columns:
+        return None
+    return t("io.ignored_columns", lang, columns=", ".join(report.ignored_columns))
 
 
 def problem_lines(report: ImportReport, lang: str, *, limit: int) -> list[str]:

@@ -1,20 +1,22 @@
 """Residents in and out: the register as a spreadsheet, the same columns both ways.
 
-Columns (row 1 is the header; names are matched without regard to case):
+Columns (row 1 is the header; names are matched without regard to case, or by the
+Chinese name in brackets):
 
-    resident_id    the resident's number in GridCore; empty for a new resident
-    grid_code      the grid, e.g. SH-XH-TL-C03-G05                               required
-    building_code  the building (in that grid), e.g. SH-XH-TL-C03-G05-B02        required
-    unit           the flat or room, e.g. 3-502 (a new one adds the household)   required
-    name           up to 80 characters                                           required
-    id_number      exported masked (310***********1234); on import that masked form,
-                   or a full 18-character ID number, which is checked and stored masked
-    phone          7 to 15 digits (spaces, dashes and a leading + allowed)
-    birth_year     e.g. 1956 (read from a full ID number when empty)
-    sex            female | male (女 | 男)
-    vulnerability  tags separated by commas: elderly_alone, disabled, chronic_illness,
-                   pregnant, infant, bedridden (独居老人, 残疾, 慢性病, 孕妇, 婴幼儿, 卧床)
-    health_status  at_home | in_hospital | central_isolation | away
+    resident_id    (居民编号) the resident's number in GridCore; empty for a new resident
+    grid_code      (网格编码) the grid, e.g. SH-XH-TL-C03-G05                      required
+    building_code  (楼栋编码) the building (in that grid), e.g. SH-XH-TL-C03-G05-B02 required
+    unit           (房号) the flat or room, e.g. 3-502 (a new one adds the household) required
+    name           (姓名) up to 80 characters                                      required
+    id_number      (身份证号) exported masked (310***********1234); on import that masked
+                   form, or a full 18-character ID number, checked and stored masked
+    phone          (手机号) 7 to 15 digits (spaces, dashes and a leading + allowed)
+    birth_year     (出生年份) e.g. 1956 (read from a full ID number when empty)
+    sex            (性别) female | male (女 | 男)
+    vulnerability  (重点人群) tags separated by commas: elderly_alone, disabled,
+                   chronic_illness, pregnant, infant, bedridden
+                   (独居老人, 残疾, 慢性病, 孕妇, 婴幼儿, 卧床)
+    health_status  (健康状况) at_home | in_hospital | central_isolation | away
                    (在家 | 住院 | 集中隔离 | 外出); empty is at_home
 
 A row with a resident_id changes that resident to what the row says (columns left out
@@ -26,18 +28,37 @@ the row describes. So importing the same file twice, or an exported file, change
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from gridcore.access import Actor, PermissionDenied, require_writer
-from gridcore.io.cells import parse_health, parse_sex, parse_tags, parse_whole
-from gridcore.io.report import ImportConflict, ImportReport, Problem
-from gridcore.io.tabular import Table, normal_name
+from gridcore.access import Actor, PermissionDenied
+from gridcore.io.cells import (
+    Invalid,
+    parse_health,
+    parse_sex,
+    parse_tags,
+    parse_whole,
+    resident_number,
+    text,
+)
+from gridcore.io.importer import (
+    Column,
+    Importer,
+    Merge,
+    Plan,
+    Row,
+    Rows,
+    Written,
+    column_names,
+    in_chunks,
+    run_import,
+)
+from gridcore.io.report import ImportReport
+from gridcore.io.tabular import Table
 from gridcore.models import (
     Area,
     AreaLevel,
@@ -47,25 +68,94 @@ from gridcore.models import (
     UserRole,
     vulnerability_tags,
 )
-from gridcore.services.base import audit
 from gridcore.services.checks import area_path, phone_ok
 from gridcore.services.residents import id_number_valid, mask_id_number
 
 KIND = "residents"
-COLUMNS: tuple[str, ...] = (
-    "resident_id",
-    "grid_code",
-    "building_code",
-    "unit",
-    "name",
-    "id_number",
-    "phone",
-    "birth_year",
-    "sex",
-    "vulnerability",
-    "health_status",
+NAME_MAX, UNIT_MAX, PHONE_MAX = 80, 40, 20
+BIRTH_YEARS = (1900, 2100)
+_MASKED = re.compile(r"^[0-9]{3}\*{11}[0-9]{3}[0-9X]$")
+
+
+class IdNumber(NamedTuple):
+    """An ID number as stored (masked, its last four), and what a full one tells."""
+
+    masked: str
+    suffix: str
+    birth_year: int | None = None
+    sex: str | None = None
+
+
+def _id_number(value: str) -> IdNumber | None:
+    """The masked form as exported, or a full number (checked, then masked); None when blank."""
+    value = value.strip().upper()
+    if not value:
+        return None
+    if _MASKED.match(value):
+        return IdNumber(value, value[-4:])
+    if not id_number_valid(value):
+        raise Invalid("io.problem.bad_id_number")
+    sex = "male" if int(value[16]) % 2 else "female"
+    return IdNumber(mask_id_number(value), value[-4:], int(value[6:10]), sex)
+
+
+def _phone(value: str) -> str | None:
+    """A phone number of 7 to 15 digits (spaces, dashes, a leading +); None when blank."""
+    value = value.strip()
+    if value and (not phone_ok(value) or len(value) > PHONE_MAX):
+        raise Invalid("io.problem.bad_phone")
+    return value or None
+
+
+def _birth_year(value: str) -> int | None:
+    """A year of birth between 1900 and 2100; None when blank."""
+    if not value.strip():
+        return None
+    year = parse_whole(value)
+    if year is None or not BIRTH_YEARS[0] <= year <= BIRTH_YEARS[1]:
+        raise Invalid("io.problem.bad_year")
+    return year
+
+
+def _sex(value: str) -> str | None:
+    """female or male (女, 男); None when blank."""
+    readable, sex = parse_sex(value)
+    if not readable:
+        raise Invalid("io.problem.bad_choice")
+    return sex.value if sex is not None else None
+
+
+def _tags(value: str) -> str:
+    """Vulnerability tags in English or Chinese, stored comma-separated without repeats."""
+    tags, unknown = parse_tags(value)
+    if unknown:
+        raise Invalid("io.problem.unknown_tags", tags=", ".join(unknown))
+    return ",".join(tags)
+
+
+def _health(value: str) -> str:
+    """A health status in English or Chinese; blank is at home."""
+    health = parse_health(value)
+    if health is None:
+        raise Invalid("io.problem.bad_choice")
+    return health.value
+
+
+COLUMN_RULES: tuple[Column, ...] = (
+    Column("resident_id", "居民编号", resident_number),
+    Column("grid_code", "网格编码", text(), required=True, filled=True),
+    Column("building_code", "楼栋编码", text(), required=True, filled=True),
+    Column("unit", "房号", text(max_length=UNIT_MAX), required=True, filled=True),
+    # Names are stored as written: only their length is checked.
+    Column("name", "姓名", text(max_length=NAME_MAX, strip=False), required=True, filled=True),
+    Column("id_number", "身份证号", _id_number),
+    Column("phone", "手机号", _phone),
+    Column("birth_year", "出生年份", _birth_year),
+    Column("sex", "性别", _sex),
+    Column("vulnerability", "重点人群", _tags),
+    Column("health_status", "健康状况", _health),
 )
-REQUIRED: tuple[str, ...] = ("grid_code", "building_code", "unit", "name")
+COLUMNS: tuple[str, ...] = column_names(COLUMN_RULES)
 # The fields of a resident a row sets; optional columns left out keep the stored value.
 FIELDS: tuple[str, ...] = (
     "name",
@@ -77,10 +167,6 @@ FIELDS: tuple[str, ...] = (
     "vulnerability",
     "health_status",
 )
-NAME_MAX, UNIT_MAX, PHONE_MAX = 80, 40, 20
-BIRTH_YEARS = (1900, 2100)
-CHUNK = 5000
-_MASKED = re.compile(r"^[0-9]{3}\*{11}[0-9]{3}[0-9X]$")
 
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
 _HOUSEHOLDS = Household.__table__  # type: ignore[attr-defined]
@@ -132,8 +218,9 @@ def export_residents(*, session: Session, actor: Actor) -> tuple[list[str], Iter
 # --------------------------------------------------------------------------- import
 
 
-@dataclass
-class _Stored:
+# Named tuples of plain values, one per row: the garbage collector stops tracking them,
+# so tens of thousands of them do not make it sweep the heap again and again.
+class _Stored(NamedTuple):
     """A resident already registered, with the household's place."""
 
     id: int
@@ -143,8 +230,7 @@ class _Stored:
     values: dict[str, Any]
 
 
-@dataclass
-class _Person:
+class _Person(NamedTuple):
     """A good row, read: where the resident lives and the fields the file sets."""
 
     row: int
@@ -155,6 +241,10 @@ class _Person:
     values: dict[str, Any]
 
 
+# A change to a stored resident: the row, the resident as stored, the fields it changes.
+_Update = tuple[_Person, _Stored, dict[str, Any]]
+
+
 @dataclass
 class _Lookups:
     grid_ids: dict[str, int]
@@ -163,11 +253,6 @@ class _Lookups:
     stored: dict[int, _Stored]
     # (household id, name, masked ID number) → resident id, for rows without an id.
     by_identity: dict[tuple[int, str, str | None], int] = field(default_factory=dict)
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start : start + CHUNK])
 
 
 def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
@@ -182,7 +267,8 @@ def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
         .join(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _RESIDENTS.c.household_id)
         .where(where)
     )
-    for r in session.execute(query):
+    # .all() fetches in one call; iterating the result fetches row by row (slower at scale).
+    for r in session.execute(query).all():
         yield _Stored(
             id=r[0],
             grid_id=r[1],
@@ -192,237 +278,198 @@ def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
         )
 
 
-def _load(session: Session, table: Table, index: dict[str, int]) -> _Lookups:
-    grids = session.exec(select(Area.code, Area.id).where(Area.level == AreaLevel.grid)).all()  # type: ignore[call-overload]
-    building_codes = {cells[index["building_code"]].strip() for _, cells in table.rows} - {""}
-    buildings: dict[str, tuple[int, int]] = {}
-    for chunk in _chunks(sorted(building_codes)):
-        rows = session.exec(
-            select(Building.code, Building.id, Building.grid_id).where(  # type: ignore[call-overload]
-                col(Building.code).in_(chunk)
-            )
-        ).all()
-        buildings.update({code: (int(i), int(g)) for code, i, g in rows})
-    households: dict[tuple[int, str], tuple[int, int]] = {}
-    building_ids = sorted({i for i, _ in buildings.values()})
-    for chunk in _chunks(building_ids):
-        for hid, bid, unit, gid in session.execute(
-            select(
-                _HOUSEHOLDS.c.id, _HOUSEHOLDS.c.building_id, _HOUSEHOLDS.c.unit,
-                _HOUSEHOLDS.c.grid_id,
-            ).where(_HOUSEHOLDS.c.building_id.in_(chunk))
-        ):  # fmt: skip
-            households[(bid, unit)] = (hid, gid)
-    ids: set[int] = set()
-    at = index.get("resident_id")
-    if at is not None:
-        for _, cells in table.rows:
-            value = parse_whole(cells[at]) if cells[at].strip() else None
-            if value is not None and value > 0:
-                ids.add(value)
-    stored: dict[int, _Stored] = {}
-    for chunk in _chunks(sorted(ids)):
-        for person in _stored_rows(session, _RESIDENTS.c.id.in_(chunk)):
-            stored[person.id] = person
-    lookups = _Lookups(
-        grid_ids={code: int(i) for code, i in grids},
-        buildings=buildings,
-        households=households,
-        stored=stored,
-    )
-    _load_identities(session, table, index, lookups)
-    return lookups
+class ResidentsImport(Importer[_Lookups, _Person, _Update]):
+    """A residents file: new people and households, and changes to registered residents."""
 
+    kind = KIND
+    entity = "resident"
+    columns = COLUMN_RULES
 
-def _load_identities(
-    session: Session, table: Table, index: dict[str, int], lookups: _Lookups
-) -> None:
-    """Residents of the households that rows without an id name (to recognise them)."""
-    at = index.get("resident_id")
-    wanted: set[int] = set()
-    for _, cells in table.rows:
-        if at is not None and cells[at].strip():
-            continue
-        place = lookups.buildings.get(cells[index["building_code"]].strip())
-        if place is None:
-            continue
-        household = lookups.households.get((place[0], cells[index["unit"]].strip()))
-        if household is not None:
-            wanted.add(household[0])
-    for chunk in _chunks(sorted(wanted)):
-        for rid, hid, name, masked in session.execute(
-            select(
-                _RESIDENTS.c.id, _RESIDENTS.c.household_id, _RESIDENTS.c.name,
-                _RESIDENTS.c.id_number_masked,
-            ).where(_RESIDENTS.c.household_id.in_(chunk))
-        ):  # fmt: skip
-            lookups.by_identity.setdefault((hid, name, masked), rid)
-
-
-def _file_problems(table: Table) -> list[Problem]:
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for name in table.columns:
-        key = normal_name(name)
-        if key and key in seen:
-            problems.append(Problem(1, name, name, "io.problem.duplicate_column"))
-        seen.add(key)
-    for name in REQUIRED:
-        if name not in seen:
-            problems.append(Problem(1, name, "", "io.problem.missing_column"))
-    return problems
-
-
-class _Checker:
-    """Reads and checks the rows of one residents file."""
-
-    def __init__(self, *, table: Table, lookups: _Lookups, actor: Actor):
-        self.lookups = lookups
-        self.actor = actor
-        index = table.index()
-        self.positions = {name: index.get(name) for name in COLUMNS}
-        self.problems: list[Problem] = []
+    def __init__(self, *, actor: Actor) -> None:
+        super().__init__(actor=actor)
+        # The first row of each resident (a second one is a duplicate).
         self.first_row: dict[Any, int] = {}
 
-    def has(self, name: str) -> bool:
-        return self.positions[name] is not None
+    def load(self, *, session: Session, rows: Rows) -> _Lookups:
+        """Grids, the buildings and households the rows name, and the residents they change."""
+        grids = session.exec(select(Area.code, Area.id).where(Area.level == AreaLevel.grid)).all()  # type: ignore[call-overload]
+        building_codes = set(rows.column("building_code")) - {None}
+        buildings: dict[str, tuple[int, int]] = {}
+        for chunk in in_chunks(sorted(building_codes)):
+            found = session.exec(
+                select(Building.code, Building.id, Building.grid_id).where(  # type: ignore[call-overload]
+                    col(Building.code).in_(chunk)
+                )
+            ).all()
+            buildings.update({code: (int(i), int(g)) for code, i, g in found})
+        households: dict[tuple[int, str], tuple[int, int]] = {}
+        for chunk in in_chunks(sorted({i for i, _ in buildings.values()})):
+            for hid, bid, unit, gid in session.execute(
+                select(
+                    _HOUSEHOLDS.c.id, _HOUSEHOLDS.c.building_id, _HOUSEHOLDS.c.unit,
+                    _HOUSEHOLDS.c.grid_id,
+                ).where(_HOUSEHOLDS.c.building_id.in_(chunk))
+            ).all():  # fmt: skip
+                households[(bid, unit)] = (hid, gid)
+        stored: dict[int, _Stored] = {}
+        for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
+            for person in _stored_rows(session, _RESIDENTS.c.id.in_(chunk)):
+                stored[person.id] = person
+        lookups = _Lookups(
+            grid_ids={code: int(i) for code, i in grids},
+            buildings=buildings,
+            households=households,
+            stored=stored,
+        )
+        self._load_identities(session, rows, lookups)
+        return lookups
 
-    def cell(self, cells: list[str], name: str) -> str:
-        position = self.positions[name]
-        return cells[position] if position is not None else ""
+    def _load_identities(self, session: Session, rows: Rows, lookups: _Lookups) -> None:
+        """Residents of the households that rows without an id name (to recognise them)."""
+        wanted: set[int] = set()
+        for id_text, code, unit in zip(
+            rows.texts("resident_id"), rows.column("building_code"), rows.column("unit"),
+            strict=True,
+        ):  # fmt: skip
+            if id_text.strip():
+                continue
+            place = lookups.buildings.get(code)
+            household = lookups.households.get((place[0], unit)) if place else None
+            if household is not None:
+                wanted.add(household[0])
+        for chunk in in_chunks(sorted(wanted)):
+            for person in _stored_rows(session, _RESIDENTS.c.household_id.in_(chunk)):
+                household_id = lookups.households[(person.building_id, person.unit)][0]
+                identity = (household_id, person.values["name"], person.values["id_number_masked"])
+                # Two registered alike: the row describes the first (as a form would find).
+                if lookups.by_identity.setdefault(identity, person.id) == person.id:
+                    lookups.stored.setdefault(person.id, person)
 
-    def add(self, row: int, column: str, value: str, key: str, **params: Any) -> None:
-        self.problems.append(Problem(row, column, value, key, params))
-
-    def read(self, row: int, cells: list[str]) -> _Person | None:
-        """The row's resident, or None after adding its problems."""
-        before = len(self.problems)
-        stored = self._resident(row, cells)
-        place = self._place(row, cells)
-        values = self._values(row, cells)
-        if len(self.problems) > before or place is None:
+    def check(self, *, row: Row, lookups: _Lookups) -> _Person | None:
+        """The row's resident and the fields it sets, or None after adding its problems."""
+        stored = self._resident(row, lookups)
+        place = self._place(row, lookups)
+        values = _values(row)
+        if row.problems or place is None:
             return None
         grid_id, building_id, unit = place
         resident_id = stored.id if stored is not None else None
         if resident_id is None:
-            household = self.lookups.households.get((building_id, unit))
+            household = lookups.households.get((building_id, unit))
             if household is not None:
-                masked = values.get("id_number_masked")
-                resident_id = self.lookups.by_identity.get((household[0], values["name"], masked))
+                identity = (household[0], values["name"], values.get("id_number_masked"))
+                resident_id = lookups.by_identity.get(identity)
         key: Any = resident_id if resident_id is not None else (
             building_id, unit, values["name"], values.get("id_number_masked")
         )  # fmt: skip
-        first = self.first_row.setdefault(key, row)
-        if first != row:
-            column = "resident_id" if stored is not None else "name"
-            self.add(row, column, self.cell(cells, column), "io.problem.duplicate", first=first)
+        first = self.first_row.setdefault(key, row.number)
+        if first != row.number:
+            row.problem("resident_id" if stored is not None else "name", "io.problem.duplicate",
+                        first=first)  # fmt: skip
             return None
-        return _Person(row, resident_id, grid_id, building_id, unit, values)
+        return _Person(row.number, resident_id, grid_id, building_id, unit, values)
 
-    def _resident(self, row: int, cells: list[str]) -> _Stored | None:
-        text = self.cell(cells, "resident_id")
-        if not text.strip():
+    def _resident(self, row: Row, lookups: _Lookups) -> _Stored | None:
+        """The registered resident the row's id names (one the actor may change)."""
+        resident_id = row["resident_id"]
+        if resident_id is None:
             return None
-        rid = parse_whole(text)
-        stored = self.lookups.stored.get(rid) if rid is not None else None
+        stored = lookups.stored.get(resident_id)
         if stored is None:
-            self.add(row, "resident_id", text, "io.problem.unknown_resident")
+            row.problem("resident_id", "io.problem.unknown_resident")
             return None
         if not self.actor.may_write_grid(stored.grid_id):
-            self.add(row, "resident_id", text, "io.problem.outside_scope")
+            row.problem("resident_id", "io.problem.outside_scope")
             return None
         return stored
 
-    def _place(self, row: int, cells: list[str]) -> tuple[int, int, str] | None:
+    def _place(self, row: Row, lookups: _Lookups) -> tuple[int, int, str] | None:
         """(grid id, building id, unit) of the row's household."""
-        text = self.cell(cells, "grid_code")
-        grid_id = self.lookups.grid_ids.get(text.strip())
-        if not text.strip():
-            self.add(row, "grid_code", text, "io.problem.required")
-        elif grid_id is None:
-            self.add(row, "grid_code", text, "io.problem.unknown_grid")
-        elif not self.actor.may_write_grid(grid_id):
-            self.add(row, "grid_code", text, "io.problem.outside_scope")
+        code = row["grid_code"]
+        grid_id = lookups.grid_ids.get(code) if code is not None else None
+        if code is not None and grid_id is None:
+            row.problem("grid_code", "io.problem.unknown_grid")
+        elif grid_id is not None and not self.actor.may_write_grid(grid_id):
+            row.problem("grid_code", "io.problem.outside_scope")
             grid_id = None
-        code = self.cell(cells, "building_code")
-        building = self.lookups.buildings.get(code.strip())
-        if not code.strip():
-            self.add(row, "building_code", code, "io.problem.required")
-        elif building is None:
-            self.add(row, "building_code", code, "io.problem.unknown_building")
-        elif grid_id is not None and building[1] != grid_id:
-            self.add(row, "building_code", code, "io.problem.building_not_in_grid", grid=text)
+        building_code = row["building_code"]
+        building = lookups.buildings.get(building_code) if building_code is not None else None
+        if building_code is not None and building is None:
+            row.problem("building_code", "io.problem.unknown_building")
+        elif building is not None and grid_id is not None and building[1] != grid_id:
+            row.problem("building_code", "io.problem.building_not_in_grid",
+                        grid=row.text("grid_code"))  # fmt: skip
             building = None
-        raw_unit = self.cell(cells, "unit")
-        unit = raw_unit.strip()
-        if not unit:
-            self.add(row, "unit", raw_unit, "io.problem.required")
-        elif len(unit) > UNIT_MAX:
-            self.add(row, "unit", raw_unit, "io.problem.too_long", max=UNIT_MAX)
-        if grid_id is None or building is None or not unit or len(unit) > UNIT_MAX:
+        unit = row["unit"]
+        if grid_id is None or building is None or unit is None:
             return None
         return grid_id, building[0], unit
 
-    def _values(self, row: int, cells: list[str]) -> dict[str, Any]:
-        """The fields the row sets (only those whose column is in the file)."""
-        values: dict[str, Any] = {}
-        name = self.cell(cells, "name")
-        if not name.strip():
-            self.add(row, "name", name, "io.problem.required")
-        elif len(name) > NAME_MAX:
-            self.add(row, "name", name, "io.problem.too_long", max=NAME_MAX)
-        values["name"] = name
-        derived: dict[str, Any] = {}
-        if self.has("id_number"):
-            derived = self._id_number(row, cells, values)
-        if self.has("phone"):
-            phone = self.cell(cells, "phone").strip()
-            if phone and (not phone_ok(phone) or len(phone) > PHONE_MAX):
-                self.add(row, "phone", phone, "io.problem.bad_phone")
-            values["phone"] = phone or None
-        if self.has("birth_year"):
-            text = self.cell(cells, "birth_year")
-            year = parse_whole(text) if text.strip() else derived.get("birth_year")
-            if text.strip() and (year is None or not BIRTH_YEARS[0] <= year <= BIRTH_YEARS[1]):
-                self.add(row, "birth_year", text, "io.problem.bad_year")
-            values["birth_year"] = year
-        elif "birth_year" in derived:
-            values["birth_year"] = derived["birth_year"]
-        if self.has("sex"):
-            readable, sex = parse_sex(text := self.cell(cells, "sex"))
-            if not readable:
-                self.add(row, "sex", text, "io.problem.bad_choice")
-            values["sex"] = sex.value if sex is not None else derived.get("sex")
-        elif "sex" in derived:
-            values["sex"] = derived["sex"]
-        if self.has("vulnerability"):
-            tags, unknown = parse_tags(text := self.cell(cells, "vulnerability"))
-            if unknown:
-                self.add(row, "vulnerability", text, "io.problem.unknown_tags",
-                         tags=", ".join(unknown))  # fmt: skip
-            values["vulnerability"] = ",".join(tags)
-        if self.has("health_status"):
-            health = parse_health(text := self.cell(cells, "health_status"))
-            if health is None:
-                self.add(row, "health_status", text, "io.problem.bad_choice")
-            values["health_status"] = health.value if health is not None else None
-        return values
+    def merge(self, *, item: _Person, row: Row, lookups: _Lookups) -> Merge | _Update:
+        """A new resident, or the fields (and household) the row changes."""
+        stored = lookups.stored.get(item.resident_id) if item.resident_id is not None else None
+        if stored is None:
+            return Merge.NEW
+        changes = _changes(item, stored)
+        if changes or (item.building_id, item.unit) != (stored.building_id, stored.unit):
+            return item, stored, changes
+        return Merge.SAME
 
-    def _id_number(self, row: int, cells: list[str], values: dict[str, Any]) -> dict[str, Any]:
-        """Set the masked ID number and suffix; return birth year and sex read from a full one."""
-        text = self.cell(cells, "id_number")
-        value = text.strip().upper()
-        if not value:
-            values["id_number_masked"], values["id_suffix"] = None, None
-            return {}
-        if _MASKED.match(value):
-            values["id_number_masked"], values["id_suffix"] = value, value[-4:]
-            return {}
-        if not id_number_valid(value):
-            self.add(row, "id_number", text, "io.problem.bad_id_number")
-            return {}
-        values["id_number_masked"], values["id_suffix"] = mask_id_number(value), value[-4:]
-        return {"birth_year": int(value[6:10]), "sex": "male" if int(value[16]) % 2 else "female"}
+    def write(
+        self, *, session: Session, plan: Plan[_Person, _Update], lookups: _Lookups
+    ) -> Written:
+        """Add the missing households, then insert and update residents in bulk."""
+        added = _write(session, lookups=lookups, inserts=plan.creates, updates=plan.updates)
+        return Written(details={"households_added": added})
+
+
+def import_residents(
+    *,
+    session: Session,
+    table: Table,
+    actor: Actor,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    source: str = "",
+) -> ImportReport:
+    """Check every row of a residents table and, unless told otherwise, write it.
+
+    Nothing is written on a dry run, nor when any row has a problem — unless
+    `skip_bad_rows`, when the good rows are written. Writes are one transaction with one
+    audit entry (action "import"); new households are added and counted. A grid worker's
+    rows outside their grids are problems; a viewer may not import (PermissionDenied).
+    """
+    return run_import(
+        session=session,
+        importer=ResidentsImport(actor=actor),
+        table=table,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+        source=source,
+    )
+
+
+def _values(row: Row) -> dict[str, Any]:
+    """The fields the row sets (only those whose column is in the file)."""
+    values: dict[str, Any] = {"name": row["name"]}
+    ident: IdNumber | None = row["id_number"]
+    if row.has("id_number"):
+        values["id_number_masked"] = ident.masked if ident is not None else None
+        values["id_suffix"] = ident.suffix if ident is not None else None
+    # A full ID number tells the birth year and sex when their cells are empty.
+    year = ident.birth_year if ident is not None else None
+    sex = ident.sex if ident is not None else None
+    if row.has("phone"):
+        values["phone"] = row["phone"]
+    if row.has("birth_year") or year is not None:
+        values["birth_year"] = row["birth_year"] if row["birth_year"] is not None else year
+    if row.has("sex") or sex is not None:
+        values["sex"] = row["sex"] if row["sex"] is not None else sex
+    if row.has("vulnerability"):
+        values["vulnerability"] = row["vulnerability"]
+    if row.has("health_status"):
+        values["health_status"] = row["health_status"]
+    return values
 
 
 def _defaults(values: dict[str, Any]) -> dict[str, Any]:
@@ -453,87 +500,12 @@ def _changes(person: _Person, stored: _Stored) -> dict[str, Any]:
     return changes
 
 
-def import_residents(
-    *,
-    session: Session,
-    table: Table,
-    actor: Actor,
-    dry_run: bool = False,
-    skip_bad_rows: bool = False,
-    source: str = "",
-) -> ImportReport:
-    """Check every row of a residents table and, unless told otherwise, write it.
-
-    Nothing is written on a dry run, nor when any row has a problem — unless
-    `skip_bad_rows`, when the good rows are written. Writes are one transaction with one
-    audit entry (action "import"); new households are added and counted. A grid worker's
-    rows outside their grids are problems; a viewer may not import (PermissionDenied).
-    """
-    require_writer(actor)
-    report = ImportReport(kind=KIND, rows=len(table.rows), dry_run=dry_run)
-    report.problems = _file_problems(table)
-    if report.problems:
-        return report
-    lookups = _load(session, table, table.index())
-    checker = _Checker(table=table, lookups=lookups, actor=actor)
-    inserts: list[_Person] = []
-    updates: list[tuple[_Person, _Stored, dict[str, Any]]] = []
-    for row, cells in table.rows:
-        person = checker.read(row, cells)
-        if person is None:
-            continue
-        stored = lookups.stored.get(person.resident_id or 0)
-        if person.resident_id is not None and stored is None:
-            # Recognised by name and ID number in its household: load it to compare.
-            stored = next(_stored_rows(session, _RESIDENTS.c.id == person.resident_id))
-            lookups.stored[stored.id] = stored
-        if stored is None:
-            inserts.append(person)
-            continue
-        changes = _changes(person, stored)
-        moved = (person.building_id, person.unit) != (stored.building_id, stored.unit)
-        if changes or moved:
-            updates.append((person, stored, changes))
-        else:
-            report.unchanged += 1
-    report.problems = checker.problems
-    report.created, report.updated = len(inserts), len(updates)
-    if dry_run or (report.problems and not skip_bad_rows):
-        session.rollback()
-        return report
-    try:
-        added = _write(session, lookups=lookups, inserts=inserts, updates=updates)
-        audit(
-            session,
-            actor=actor,
-            action="import",
-            entity="resident",
-            changes={
-                "file": source,
-                "rows": report.rows,
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rows_with_problems": report.bad_rows,
-                "households_added": added,
-            },
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ImportConflict("io.error.changed_meanwhile") from None
-    # The rows were written past the ORM: forget any copies this session holds.
-    session.expire_all()
-    report.written = True
-    return report
-
-
 def _write(
     session: Session,
     *,
     lookups: _Lookups,
     inserts: list[_Person],
-    updates: list[tuple[_Person, _Stored, dict[str, Any]]],
+    updates: list[_Update],
 ) -> int:
     """Add the missing households, then insert and update residents; households added."""
     places = {(p.building_id, p.unit): p.grid_id for p in inserts}

@@ -1,24 +1,25 @@
 """Test results in and out: one row per resident per round, the same columns both ways.
 
-Columns (row 1 is the header; names are matched without regard to case):
+Columns (row 1 is the header; names are matched without regard to case, or by the
+Chinese name in brackets):
 
-    round           the round's name, or its id (a number is read as an id first);
+    round           (轮次) the round's name, or its id (a number is read as an id first);
                     may be left out when the round is given with --round / on the page
-    resident_id     the resident's number in GridCore                         required
-    resident_check  the last four characters of the resident's ID number, or — when the
-                    register has no ID number — the last four digits of their phone;
-                    empty only when the register has neither                  required
-    name            the resident's name: written for people, ignored on import
-    grid_code       the resident's grid, e.g. SH-XH-TL-C03-G05                required
-    sampled_at      ISO 8601 with offset, 2026-11-16T08:00:19+08:00; a time without an
-                    offset is local time of the deployment                    required
-    method          site | door_to_door (采样点 | 上门); empty is site
-    site            the sampling site's name in that round: required for a new on-site
-                    sample, empty for door_to_door
-    tube_code       the (pooled) tube's code, up to 40 characters
-    result          pending | negative | positive | invalid
+    resident_id     (居民编号) the resident's number in GridCore                  required
+    resident_check  (核验码) the last four characters of the resident's ID number, or —
+                    when the register has no ID number — the last four digits of their
+                    phone; empty only when the register has neither              required
+    name            (姓名) the resident's name: written for people, ignored on import
+    grid_code       (网格编码) the resident's grid, e.g. SH-XH-TL-C03-G05         required
+    sampled_at      (采样时间) ISO 8601 with offset, 2026-11-16T08:00:19+08:00; a time
+                    without an offset is local time of the deployment            required
+    method          (采样方式) site | door_to_door (采样点 | 上门); empty is site
+    site            (采样点) the sampling site's name in that round: required for a new
+                    on-site sample, empty for door_to_door
+    tube_code       (管号) the (pooled) tube's code, up to 40 characters
+    result          (检测结果) pending | negative | positive | invalid
                     (待出结果 | 阴性 | 阳性 | 无效); empty is pending
-    result_at       when the result came, as sampled_at; empty while pending
+    result_at       (出结果时间) when the result came, as sampled_at; empty while pending
 
 A row for a resident and round that is already stored must describe the same sample
 (sampled_at to the second, method, site, tube); it may add what was missing — the
@@ -30,21 +31,42 @@ So importing a file twice, or an exported file, changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from gridcore.access import Actor, PermissionDenied, require_writer
+from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
-from gridcore.io.cells import local_text, parse_method, parse_moment, parse_result, to_second
-from gridcore.io.report import ImportConflict, ImportReport, Problem
-from gridcore.io.tabular import Table, normal_name
+from gridcore.io.cells import (
+    Invalid,
+    ignored,
+    local_text,
+    parse_method,
+    parse_moment,
+    parse_result,
+    resident_number,
+    text,
+    to_second,
+)
+from gridcore.io.importer import (
+    Column,
+    Importer,
+    Merge,
+    Plan,
+    Row,
+    Rows,
+    Written,
+    column_names,
+    in_chunks,
+    run_import,
+)
+from gridcore.io.report import ImportReport
+from gridcore.io.tabular import Table
 from gridcore.models import (
     Area,
     AreaLevel,
@@ -52,48 +74,68 @@ from gridcore.models import (
     SamplingMethod,
     TestRecord,
     TestResult,
-    TestRound,
-    TestRoundArea,
     TestSite,
     UserRole,
     utcnow,
 )
-from gridcore.services.base import audit
+from gridcore.queries.testing import RoundInfo, RoundNotFound, round_infos, round_named
 from gridcore.services.checks import CLOCK_SKEW
 
 KIND = "test-results"
-COLUMNS: tuple[str, ...] = (
-    "round",
-    "resident_id",
-    "resident_check",
-    "name",
-    "grid_code",
-    "sampled_at",
-    "method",
-    "site",
-    "tube_code",
-    "result",
-    "result_at",
-)
-REQUIRED: tuple[str, ...] = ("resident_id", "resident_check", "grid_code", "sampled_at")
 # Samples a little before the opening or after the deadline still belong to the round.
 GRACE = timedelta(hours=1)
 TUBE_CODE_MAX = 40
-# Ids per IN (...) lookup: well below SQLite's limit on bound parameters.
-CHUNK = 5000
+
+
+def _check(value: str) -> str:
+    """The resident check as compared: trimmed, upper case ('002x' is '002X')."""
+    return value.strip().upper()
+
+
+def _moment(value: str) -> datetime | None:
+    """An aware UTC time (a time without offset is local); None when blank."""
+    if not value.strip():
+        return None
+    moment = parse_moment(value, get_settings().tz)
+    if moment is None:
+        raise Invalid("io.problem.bad_time")
+    return moment
+
+
+def _method(value: str) -> SamplingMethod:
+    """A sampling method in English or Chinese; blank is site."""
+    method = parse_method(value)
+    if method is None:
+        raise Invalid("io.problem.bad_method")
+    return method
+
+
+def _result(value: str) -> TestResult:
+    """A result in English or Chinese; blank is pending."""
+    result = parse_result(value)
+    if result is None:
+        raise Invalid("io.problem.bad_result")
+    return result
+
+
+COLUMN_RULES: tuple[Column, ...] = (
+    Column("round", "轮次", text()),  # required unless the round is chosen for the file
+    Column("resident_id", "居民编号", resident_number, required=True, filled=True),
+    Column("resident_check", "核验码", _check, required=True),
+    Column("name", "姓名", ignored),
+    Column("grid_code", "网格编码", text(), required=True, filled=True),
+    Column("sampled_at", "采样时间", _moment, required=True, filled=True),
+    Column("method", "采样方式", _method),
+    Column("site", "采样点", text()),
+    Column("tube_code", "管号", text(max_length=TUBE_CODE_MAX, blank=None)),
+    Column("result", "检测结果", _result),
+    Column("result_at", "出结果时间", _moment),
+)
+COLUMNS: tuple[str, ...] = column_names(COLUMN_RULES)
 
 _RECORDS = TestRecord.__table__  # type: ignore[attr-defined]
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
 _NOT_DIGITS = re.compile(r"\D")
-
-
-class RoundNotFound(Exception):
-    """A round reference names no round, or several; `key` and `params` say which (i18n)."""
-
-    def __init__(self, key: str, **params: Any):
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 def resident_check(id_suffix: str | None, phone: str | None) -> str:
@@ -104,57 +146,12 @@ def resident_check(id_suffix: str | None, phone: str | None) -> str:
     return digits[-4:]
 
 
-# --------------------------------------------------------------------------- rounds
-
-
-@dataclass(frozen=True)
-class RoundInfo:
-    """A round as imports and exports need it."""
-
-    id: int
-    name: str
-    start_at: datetime
-    deadline_at: datetime
-
-
-def rounds(*, session: Session) -> dict[int, RoundInfo]:
-    """Every round by id."""
-    rows = session.exec(
-        select(TestRound.id, TestRound.name, TestRound.start_at, TestRound.deadline_at)  # type: ignore[call-overload]
-    ).all()
-    return {int(r[0]): RoundInfo(int(r[0]), r[1], r[2], r[3]) for r in rows}
-
-
-def round_choices(*, session: Session) -> list[tuple[int, str]]:
-    """(id, name) of every round, the latest start first (for a round picker)."""
-    ordered = sorted(rounds(session=session).values(), key=lambda r: (r.start_at, r.id))
-    return [(r.id, r.name) for r in reversed(ordered)]
-
-
 def round_labels(all_rounds: dict[int, RoundInfo]) -> dict[int, str]:
     """What the round column says for each round: its name, or its id when names repeat."""
     names: dict[str, int] = {}
     for info in all_rounds.values():
         names[info.name] = names.get(info.name, 0) + 1
     return {i: (r.name if names[r.name] == 1 else str(i)) for i, r in all_rounds.items()}
-
-
-def _match_round(ref: str, all_rounds: dict[int, RoundInfo]) -> int:
-    """The id of the round `ref` names (an id, else a name); RoundNotFound otherwise."""
-    value = ref.strip()
-    if value.isascii() and value.isdigit() and int(value) in all_rounds:
-        return int(value)
-    found = sorted(i for i, r in all_rounds.items() if r.name.strip() == value)
-    if len(found) == 1:
-        return found[0]
-    if found:
-        raise RoundNotFound("io.error.ambiguous_round", round=value, ids=", ".join(map(str, found)))
-    raise RoundNotFound("io.error.unknown_round", round=value)
-
-
-def resolve_round(*, session: Session, ref: str) -> int:
-    """The id of the round named by `ref` (its id or its name); RoundNotFound if none or several."""
-    return _match_round(ref, rounds(session=session))
 
 
 # --------------------------------------------------------------------------- export
@@ -170,8 +167,7 @@ def export_test_results(
     """
     if not actor.sees_personal_data:
         raise PermissionDenied(f"{actor.username} ({actor.role}) may not export personal data")
-    all_rounds = rounds(session=session)
-    labels = round_labels(all_rounds)
+    labels = round_labels(round_infos(session=session))
     grid_codes = _grid_codes(session)
     site_names = {
         int(i): n
@@ -229,8 +225,9 @@ def _grid_codes(session: Session) -> dict[int, str]:
 # --------------------------------------------------------------------------- import
 
 
-@dataclass(frozen=True)
-class _Stored:
+# Named tuples of plain values, one per row: the garbage collector stops tracking them,
+# so tens of thousands of them do not make it sweep the heap again and again.
+class _Stored(NamedTuple):
     """A record already in the database, as the comparison needs it."""
 
     id: int
@@ -243,20 +240,23 @@ class _Stored:
     result_at: datetime | None
 
 
-@dataclass(frozen=True)
-class _Sample:
-    """A good row, read."""
+class _Sample(NamedTuple):
+    """A good row, read (method and result as their stored values)."""
 
     row: int
     round_id: int
     resident_id: int
     grid_id: int
     sampled_at: datetime
-    method: SamplingMethod
+    method: str
     site_id: int | None
     tube_code: str | None
-    result: TestResult
+    result: str
     result_at: datetime | None
+
+
+# A change to a stored record: its id ("record_id") and the changed columns ("new_…").
+_Update = dict[str, Any]
 
 
 @dataclass
@@ -264,8 +264,9 @@ class _Lookups:
     """Everything the rows are checked against, loaded once per import."""
 
     rounds: dict[int, RoundInfo]
+    round_ids: set[int]  # the rounds the file names (or the one chosen)
     round_refs: dict[str, int | RoundNotFound]
-    round_grids: set[tuple[int, int]]
+    scope: set[tuple[int, int]]  # (round, grid) of the grids in each round
     grid_ids: dict[str, int]
     grid_codes: dict[int, str]
     sites: dict[tuple[int, str], int]
@@ -274,393 +275,315 @@ class _Lookups:
     stored: dict[tuple[int, int], _Stored]
 
     def round_of(self, ref: str) -> int | RoundNotFound:
+        """The round `ref` names, or why none (each reference resolved once per file)."""
         if ref not in self.round_refs:
             try:
-                self.round_refs[ref] = _match_round(ref, self.rounds)
+                self.round_refs[ref] = round_named(ref=ref, rounds=self.rounds)
             except RoundNotFound as exc:
                 self.round_refs[ref] = exc
         return self.round_refs[ref]
 
 
-def _chunks(values: Sequence[int]) -> Iterable[list[int]]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start : start + CHUNK])
+class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
+    """A test-results file: new samples, and results (or a site or tube) for stored ones."""
 
-
-def _load(
-    session: Session, *, resident_ids: set[int], round_ids: set[int], all_rounds: dict
-) -> _Lookups:
-    grid_codes = _grid_codes(session)
-    site_rows = session.exec(select(TestSite.id, TestSite.round_id, TestSite.name)).all()  # type: ignore[call-overload]
-    sites: dict[tuple[int, str], int] = {}
-    for site_id, site_round, name in sorted(site_rows, key=lambda r: -int(r[0])):
-        sites[(int(site_round), name.strip())] = int(site_id)  # the lowest id wins
-    residents: dict[int, tuple[int, str]] = {}
-    stored: dict[tuple[int, int], _Stored] = {}
-    ordered = sorted(resident_ids)
-    for chunk in _chunks(ordered):
-        for rid, grid_id, suffix, phone in session.execute(
-            select(
-                _RESIDENTS.c.id, _RESIDENTS.c.grid_id, _RESIDENTS.c.id_suffix, _RESIDENTS.c.phone
-            ).where(_RESIDENTS.c.id.in_(chunk))
-        ):
-            residents[rid] = (grid_id, resident_check(suffix, phone))
-        if not round_ids:
-            continue
-        for r in session.execute(
-            select(
-                _RECORDS.c.id,
-                _RECORDS.c.round_id,
-                _RECORDS.c.resident_id,
-                _RECORDS.c.grid_id,
-                _RECORDS.c.sampled_at,
-                _RECORDS.c.method,
-                _RECORDS.c.site_id,
-                _RECORDS.c.tube_code,
-                _RECORDS.c.result,
-                _RECORDS.c.result_at,
-            ).where(_RECORDS.c.resident_id.in_(chunk), _RECORDS.c.round_id.in_(sorted(round_ids)))
-        ):
-            stored[(r.round_id, r.resident_id)] = _Stored(
-                id=r.id,
-                grid_id=r.grid_id,
-                sampled_at=to_second(r.sampled_at),
-                method=r.method,
-                site_id=r.site_id,
-                tube_code=r.tube_code,
-                result=r.result,
-                result_at=to_second(r.result_at) if r.result_at is not None else None,
-            )
-    round_grids = {
-        (int(a), int(b))
-        for a, b in session.exec(select(TestRoundArea.round_id, TestRoundArea.grid_id)).all()  # type: ignore[call-overload]
-    }
-    return _Lookups(
-        rounds=all_rounds,
-        round_refs={},
-        round_grids=round_grids,
-        grid_ids={code: i for i, code in grid_codes.items()},
-        grid_codes=grid_codes,
-        sites=sites,
-        site_names={i: name for (_, name), i in sites.items()},
-        residents=residents,
-        stored=stored,
-    )
-
-
-def _file_problems(table: Table, *, round_given: bool) -> list[Problem]:
-    """Problems with the header: a required column missing, a column named twice."""
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for name in table.columns:
-        key = normal_name(name)
-        if key and key in seen:
-            problems.append(Problem(1, name, name, "io.problem.duplicate_column"))
-        seen.add(key)
-    required = REQUIRED if round_given else ("round", *REQUIRED)
-    for name in required:
-        if name not in seen:
-            problems.append(Problem(1, name, "", "io.problem.missing_column"))
-    return problems
-
-
-class _Checker:
-    """Reads and checks the rows of one file against the lookups."""
+    __test__ = False  # not a test class, whatever its name says
+    kind = KIND
+    entity = "test_record"
+    columns = COLUMN_RULES
 
     def __init__(
-        self, *, table: Table, lookups: _Lookups, actor: Actor, round_id: int | None, now: datetime
-    ):
-        self.lookups = lookups
-        self.actor = actor
+        self, *, actor: Actor, round_id: int | None = None, now: datetime | None = None
+    ) -> None:
+        super().__init__(actor=actor)
+        # The round of rows whose round cell is empty (a row naming another is a problem).
         self.round_id = round_id
-        self.now = now
-        self.tz: tzinfo = get_settings().tz
-        index = table.index()
-        self.positions = {name: index.get(name) for name in COLUMNS}
-        self.problems: list[Problem] = []
+        self.now = now or utcnow()
+        self.tz = get_settings().tz
+        # The first row of each (round, resident) (a second one is a duplicate).
         self.first_row: dict[tuple[int, int], int] = {}
 
-    def cell(self, cells: list[str], name: str) -> str:
-        position = self.positions[name]
-        return cells[position] if position is not None else ""
+    def required(self) -> tuple[str, ...]:
+        """The required columns, and the round's unless it is chosen for the whole file."""
+        names = super().required()
+        return names if self.round_id is not None else ("round", *names)
 
-    def add(self, row: int, column: str, value: str, key: str, **params: Any) -> None:
-        self.problems.append(Problem(row, column, value, key, params))
-
-    def when(self, moment: datetime) -> str:
-        return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
-
-    def read(self, row: int, cells: list[str]) -> _Sample | None:
-        """The row's sample, or None after adding its problems."""
-        before = len(self.problems)
-        round_id = self._round(row, cells)
-        resident = self._resident(row, cells)
-        stored = (
-            self.lookups.stored.get((round_id, resident[0]))
-            if round_id is not None and resident is not None
-            else None
+    def load(self, *, session: Session, rows: Rows) -> _Lookups:
+        """Rounds, grids and sites, and the residents and stored records the rows name."""
+        all_rounds = round_infos(session=session)
+        round_ids: set[int] = {self.round_id} if self.round_id is not None else set()
+        for ref in set(rows.column("round")) - {None, ""}:
+            with suppress(RoundNotFound):
+                round_ids.add(round_named(ref=ref, rounds=all_rounds))
+        grid_codes = _grid_codes(session)
+        site_rows = session.exec(select(TestSite.id, TestSite.round_id, TestSite.name)).all()  # type: ignore[call-overload]
+        sites: dict[tuple[int, str], int] = {}
+        for site_id, site_round, name in sorted(site_rows, key=lambda r: -int(r[0])):
+            sites[(int(site_round), name.strip())] = int(site_id)  # the lowest id wins
+        residents: dict[int, tuple[int, str]] = {}
+        stored: dict[tuple[int, int], _Stored] = {}
+        for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
+            for rid, grid_id, suffix, phone in session.execute(
+                select(
+                    _RESIDENTS.c.id, _RESIDENTS.c.grid_id, _RESIDENTS.c.id_suffix,
+                    _RESIDENTS.c.phone,
+                ).where(_RESIDENTS.c.id.in_(chunk))
+            ).all():  # fmt: skip
+                residents[rid] = (grid_id, resident_check(suffix, phone))
+            if round_ids:
+                stored.update(_stored_records(session, chunk, round_ids))
+        return _Lookups(
+            rounds=all_rounds,
+            round_ids=round_ids,
+            round_refs={},
+            scope={(r.id, grid) for r in all_rounds.values() for grid in r.grid_ids},
+            grid_ids={code: i for i, code in grid_codes.items()},
+            grid_codes=grid_codes,
+            sites=sites,
+            site_names={i: name for (_, name), i in sites.items()},
+            residents=residents,
+            stored=stored,
         )
+
+    def check(self, *, row: Row, lookups: _Lookups) -> _Sample | None:
+        """The row's sample, or None after adding its problems."""
+        round_id = self._round(row, lookups)
+        resident = self._resident(row, lookups)
+        stored = None
         duplicate_of = None
         if round_id is not None and resident is not None:
-            duplicate_of = self.first_row.setdefault((round_id, resident[0]), row)
-        grid_id = self._grid(row, cells, round_id, resident, stored)
-        sampled_at = self._sampled_at(row, cells, round_id)
-        method = parse_method(text := self.cell(cells, "method"))
-        if method is None:
-            self.add(row, "method", text, "io.problem.bad_method")
-        site_id = self._site(row, cells, round_id, method, new=stored is None)
-        tube = self.cell(cells, "tube_code").strip() or None
-        if tube is not None and len(tube) > TUBE_CODE_MAX:
-            self.add(row, "tube_code", tube, "io.problem.too_long", max=TUBE_CODE_MAX)
-        result = parse_result(text := self.cell(cells, "result"))
-        if result is None:
-            self.add(row, "result", text, "io.problem.bad_result")
-        result_at = self._result_at(row, cells, sampled_at, result)
-        if duplicate_of is not None and duplicate_of != row:
-            text = self.cell(cells, "resident_id")
-            self.add(row, "resident_id", text, "io.problem.duplicate", first=duplicate_of)
-        if len(self.problems) > before:
+            stored = lookups.stored.get((round_id, resident[0]))
+            duplicate_of = self.first_row.setdefault((round_id, resident[0]), row.number)
+        grid_id = self._grid(row, lookups, round_id, resident, stored)
+        sampled_at = self._sampled_at(row, lookups, round_id)
+        method: SamplingMethod | None = row["method"]
+        site_id = self._site(row, lookups, round_id, method, new=stored is None)
+        result: TestResult | None = row["result"]
+        result_at = self._result_at(row, sampled_at, result)
+        if duplicate_of is not None and duplicate_of != row.number:
+            row.problem("resident_id", "io.problem.duplicate", first=duplicate_of)
+        if row.problems:
             return None
         assert round_id is not None and resident is not None and grid_id is not None
         assert sampled_at is not None and method is not None and result is not None
         return _Sample(
-            row,
+            row.number,
             round_id,
             resident[0],
             grid_id,
             sampled_at,
-            method,
+            method.value,
             site_id,
-            tube,
-            result,
+            row["tube_code"],
+            result.value,
             result_at,
         )
 
-    def _round(self, row: int, cells: list[str]) -> int | None:
-        text = self.cell(cells, "round").strip()
-        if not text:
+    def _round(self, row: Row, lookups: _Lookups) -> int | None:
+        """The round the row names, else the one chosen for the file."""
+        ref = row["round"] or ""
+        if not ref:
             if self.round_id is None:
-                self.add(row, "round", text, "io.problem.required")
+                row.problem("round", "io.problem.required")
             return self.round_id
-        found = self.lookups.round_of(text)
+        found = lookups.round_of(ref)
         if isinstance(found, RoundNotFound):
-            self.add(
-                row, "round", text, found.key.replace("io.error.", "io.problem."), **found.params
-            )
+            row.problem("round", found.key.replace("io.error.", "io.problem."), **found.params)
             return None
         if self.round_id is not None and found != self.round_id:
-            self.add(
-                row,
-                "round",
-                text,
-                "io.problem.round_differs",
-                round=self.lookups.rounds[self.round_id].name,
-            )
+            row.problem("round", "io.problem.round_differs",
+                        round=lookups.rounds[self.round_id].name)  # fmt: skip
             return None
         return found
 
-    def _resident(self, row: int, cells: list[str]) -> tuple[int, int] | None:
+    def _resident(self, row: Row, lookups: _Lookups) -> tuple[int, int] | None:
         """(resident id, grid id) of a known resident whose check matches."""
-        text = self.cell(cells, "resident_id")
-        value = text.strip()
-        if not value:
-            self.add(row, "resident_id", text, "io.problem.required")
+        resident_id = row["resident_id"]
+        if resident_id is None:
             return None
-        rid = int(value) if value.isascii() and value.isdigit() else None
-        known = self.lookups.residents.get(rid) if rid is not None else None
-        if rid is None or known is None:
-            self.add(row, "resident_id", text, "io.problem.unknown_resident")
+        known = lookups.residents.get(resident_id)
+        if known is None:
+            row.problem("resident_id", "io.problem.unknown_resident")
             return None
-        check = self.cell(cells, "resident_check").strip().upper()
+        check = row["resident_check"] or ""
         if check != known[1].upper():
-            self.add(
-                row,
-                "resident_check",
-                check,
-                "io.problem.check_mismatch",
-                resident=rid,
-            )
+            row.problem("resident_check", "io.problem.check_mismatch", value=check,
+                        resident=resident_id)  # fmt: skip
             return None
-        return rid, known[0]
+        return resident_id, known[0]
 
     def _grid(
         self,
-        row: int,
-        cells: list[str],
+        row: Row,
+        lookups: _Lookups,
         round_id: int | None,
         resident: tuple[int, int] | None,
         stored: _Stored | None,
     ) -> int | None:
-        text = self.cell(cells, "grid_code")
-        code = text.strip()
-        if not code:
-            self.add(row, "grid_code", text, "io.problem.required")
+        """The row's grid: known, the actor's, the resident's, and in the round."""
+        code = row["grid_code"]
+        if code is None:
             return None
-        grid_id = self.lookups.grid_ids.get(code)
+        grid_id = lookups.grid_ids.get(code)
         if grid_id is None:
-            self.add(row, "grid_code", text, "io.problem.unknown_grid")
+            row.problem("grid_code", "io.problem.unknown_grid")
             return None
         if not self.actor.may_write_grid(grid_id):
-            self.add(row, "grid_code", code, "io.problem.outside_scope")
+            row.problem("grid_code", "io.problem.outside_scope", value=code)
             return None
         if resident is None:
             return None
         # A stored record keeps the grid the resident lived in when sampled.
         expected = stored.grid_id if stored is not None else resident[1]
         if grid_id != expected:
-            self.add(
-                row,
-                "grid_code",
-                code,
-                "io.problem.grid_mismatch",
-                grid=self.lookups.grid_codes.get(expected, "?"),
-            )
+            row.problem("grid_code", "io.problem.grid_mismatch", value=code,
+                        grid=lookups.grid_codes.get(expected, "?"))  # fmt: skip
             return None
-        if (
-            stored is None
-            and round_id is not None
-            and (round_id, grid_id) not in self.lookups.round_grids
-        ):
-            self.add(
-                row,
-                "grid_code",
-                code,
-                "io.problem.not_in_round",
-                round=self.lookups.rounds[round_id].name,
-            )
+        if stored is None and round_id is not None and (round_id, grid_id) not in lookups.scope:
+            row.problem("grid_code", "io.problem.not_in_round", value=code,
+                        round=lookups.rounds[round_id].name)  # fmt: skip
             return None
         return grid_id
 
-    def _moment(self, row: int, cells: list[str], column: str) -> datetime | None:
-        text = self.cell(cells, column)
-        moment = parse_moment(text, self.tz)
+    def _sampled_at(self, row: Row, lookups: _Lookups, round_id: int | None) -> datetime | None:
+        """When the sample was taken: not in the future, and within the round (give or take)."""
+        moment: datetime | None = row["sampled_at"]
         if moment is None:
-            self.add(row, column, text, "io.problem.bad_time")
-        elif moment > self.now + CLOCK_SKEW:
-            self.add(row, column, text, "io.problem.in_future")
+            return None
+        if moment > self.now + CLOCK_SKEW:
+            row.problem("sampled_at", "io.problem.in_future")
+            return None
+        if round_id is None:
+            return moment
+        info = lookups.rounds[round_id]
+        if not info.start_at - GRACE <= moment <= info.deadline_at + GRACE:
+            row.problem("sampled_at", "io.problem.outside_round", start=self._when(info.start_at),
+                        end=self._when(info.deadline_at))  # fmt: skip
             return None
         return moment
 
-    def _sampled_at(self, row: int, cells: list[str], round_id: int | None) -> datetime | None:
-        text = self.cell(cells, "sampled_at")
-        if not text.strip():
-            self.add(row, "sampled_at", text, "io.problem.required")
-            return None
-        moment = self._moment(row, cells, "sampled_at")
-        if moment is None or round_id is None:
-            return moment
-        info = self.lookups.rounds[round_id]
-        if not info.start_at - GRACE <= moment <= info.deadline_at + GRACE:
-            self.add(
-                row,
-                "sampled_at",
-                text,
-                "io.problem.outside_round",
-                start=self.when(info.start_at),
-                end=self.when(info.deadline_at),
-            )
-            return None
-        return moment
+    def _when(self, moment: datetime) -> str:
+        """A moment in local time for a problem's message: '2026-03-20 08:00'."""
+        return moment.astimezone(self.tz).strftime("%Y-%m-%d %H:%M")
 
     def _site(
         self,
-        row: int,
-        cells: list[str],
+        row: Row,
+        lookups: _Lookups,
         round_id: int | None,
         method: SamplingMethod | None,
         *,
         new: bool,
     ) -> int | None:
         """The site of an on-site sample (required for a new one: throughput is per site)."""
-        text = self.cell(cells, "site")
-        name = text.strip()
+        name = row["site"] or ""
         if not name:
             if new and method == SamplingMethod.site:
-                self.add(row, "site", text, "io.problem.site_required")
+                row.problem("site", "io.problem.site_required")
             return None
         if method == SamplingMethod.door_to_door:
-            self.add(row, "site", text, "io.problem.site_for_door")
+            row.problem("site", "io.problem.site_for_door")
             return None
         if round_id is None:
             return None
-        site_id = self.lookups.sites.get((round_id, name))
+        site_id = lookups.sites.get((round_id, name))
         if site_id is None:
-            self.add(
-                row,
-                "site",
-                text,
-                "io.problem.unknown_site",
-                round=self.lookups.rounds[round_id].name,
-            )
+            row.problem("site", "io.problem.unknown_site", round=lookups.rounds[round_id].name)
         return site_id
 
     def _result_at(
-        self,
-        row: int,
-        cells: list[str],
-        sampled_at: datetime | None,
-        result: TestResult | None,
+        self, row: Row, sampled_at: datetime | None, result: TestResult | None
     ) -> datetime | None:
-        text = self.cell(cells, "result_at")
-        if not text.strip():
+        """When the result came: only for a known result, not in the future, after sampling."""
+        moment: datetime | None = row["result_at"]
+        if moment is None:
             return None
         if result == TestResult.pending:
-            self.add(row, "result_at", text, "io.problem.pending_with_time")
+            row.problem("result_at", "io.problem.pending_with_time")
             return None
-        moment = self._moment(row, cells, "result_at")
-        if moment is not None and sampled_at is not None and moment < sampled_at:
-            self.add(row, "result_at", text, "io.problem.result_before_sample")
+        if moment > self.now + CLOCK_SKEW:
+            row.problem("result_at", "io.problem.in_future")
+            return None
+        if sampled_at is not None and moment < sampled_at:
+            row.problem("result_at", "io.problem.result_before_sample")
             return None
         return moment
 
-
-def _merge(sample: _Sample, stored: _Stored, checker: _Checker) -> dict[str, Any] | None:
-    """The changes a row makes to a stored record ({} none); None after adding a conflict."""
-    conflicts: list[tuple[str, str]] = []
-    if to_second(sample.sampled_at) != stored.sampled_at:
-        conflicts.append(("sampled_at", local_text(stored.sampled_at, checker.tz)))
-    if sample.method != stored.method:
-        conflicts.append(("method", stored.method))
-    changes: dict[str, Any] = {}
-    if sample.site_id is not None and sample.site_id != stored.site_id:
-        if stored.site_id is None:
-            changes["site_id"] = sample.site_id
-        else:
-            conflicts.append(("site", checker.lookups.site_names.get(stored.site_id, "?")))
-    if sample.tube_code is not None and sample.tube_code != stored.tube_code:
-        if not stored.tube_code:
-            changes["tube_code"] = sample.tube_code
-        else:
-            conflicts.append(("tube_code", stored.tube_code))
-    if sample.result != TestResult.pending:
-        if stored.result == TestResult.pending:
-            changes["result"] = sample.result.value
-            if sample.result_at is not None:
-                changes["result_at"] = sample.result_at
-        elif sample.result != stored.result:
-            conflicts.append(("result", stored.result))
-        elif sample.result_at is not None and to_second(sample.result_at) != stored.result_at:
-            if stored.result_at is None:
-                changes["result_at"] = sample.result_at
+    def merge(self, *, item: _Sample, row: Row, lookups: _Lookups) -> Merge | _Update:
+        """A new record, or what the row adds to the stored one; a contradiction is a conflict."""
+        stored = lookups.stored.get((item.round_id, item.resident_id))
+        if stored is None:
+            return Merge.NEW
+        conflicts: list[tuple[str, str]] = []
+        if to_second(item.sampled_at) != stored.sampled_at:
+            conflicts.append(("sampled_at", local_text(stored.sampled_at, self.tz)))
+        if item.method != stored.method:
+            conflicts.append(("method", stored.method))
+        changes: dict[str, Any] = {}
+        if item.site_id is not None and item.site_id != stored.site_id:
+            if stored.site_id is None:
+                changes["site_id"] = item.site_id
             else:
-                conflicts.append(("result_at", local_text(stored.result_at, checker.tz)))
-    for column, value in conflicts:
-        checker.add(sample.row, column, _shown(sample, column, checker), "io.problem.conflict",
-                    stored=value)  # fmt: skip
-    return None if conflicts else changes
+                conflicts.append(("site", lookups.site_names.get(stored.site_id, "?")))
+        if item.tube_code is not None and item.tube_code != stored.tube_code:
+            if not stored.tube_code:
+                changes["tube_code"] = item.tube_code
+            else:
+                conflicts.append(("tube_code", stored.tube_code))
+        if item.result != TestResult.pending:
+            if stored.result == TestResult.pending:
+                changes["result"] = item.result
+                if item.result_at is not None:
+                    changes["result_at"] = item.result_at
+            elif item.result != stored.result:
+                conflicts.append(("result", stored.result))
+            elif item.result_at is not None and to_second(item.result_at) != stored.result_at:
+                if stored.result_at is None:
+                    changes["result_at"] = item.result_at
+                else:
+                    conflicts.append(("result_at", local_text(stored.result_at, self.tz)))
+        for column, value in conflicts:
+            row.problem(column, "io.problem.conflict", value=self._shown(item, column, lookups),
+                        stored=value)  # fmt: skip
+        if conflicts:
+            return Merge.CONFLICT
+        if not changes:
+            return Merge.SAME
+        return {"record_id": stored.id, **{f"new_{name}": v for name, v in changes.items()}}
 
+    def _shown(self, item: _Sample, column: str, lookups: _Lookups) -> str:
+        """The row's value of `column`, as text for a problem report."""
+        value: Any = {
+            "sampled_at": item.sampled_at,
+            "method": item.method,
+            "site": lookups.site_names.get(item.site_id or 0, ""),
+            "tube_code": item.tube_code or "",
+            "result": item.result,
+            "result_at": item.result_at,
+        }[column]
+        return local_text(value, self.tz) if isinstance(value, datetime) else str(value)
 
-def _shown(sample: _Sample, column: str, checker: _Checker) -> str:
-    """The row's value of `column`, as text for a problem report."""
-    value: Any = {
-        "sampled_at": sample.sampled_at,
-        "method": sample.method.value,
-        "site": checker.lookups.site_names.get(sample.site_id or 0, ""),
-        "tube_code": sample.tube_code or "",
-        "result": sample.result.value,
-        "result_at": sample.result_at,
-    }[column]
-    return local_text(value, checker.tz) if isinstance(value, datetime) else str(value)
+    def write(
+        self, *, session: Session, plan: Plan[_Sample, _Update], lookups: _Lookups
+    ) -> Written:
+        """Bulk inserts, and updates of only the changed columns (Core executemany)."""
+        if plan.creates:
+            session.execute(insert(_RECORDS), [_insert_values(s) for s in plan.creates])
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for values in plan.updates:
+            columns = tuple(sorted(k.removeprefix("new_") for k in values if k != "record_id"))
+            by_columns.setdefault(columns, []).append(values)
+        for columns, batch in by_columns.items():
+            session.execute(
+                update(_RECORDS)
+                .where(_RECORDS.c.id == bindparam("record_id"))
+                .values({name: bindparam(f"new_{name}") for name in columns}),
+                batch,
+            )
+        rounds = sorted(lookups.round_ids)
+        return Written(
+            entity_id=rounds[0] if len(rounds) == 1 else None, details={"rounds": rounds}
+        )
 
 
 def import_test_results(
@@ -682,87 +605,49 @@ def import_test_results(
     audit entry (action "import"). A grid worker's rows outside their grids are problems;
     a viewer may not import at all (PermissionDenied).
     """
-    require_writer(actor)
-    report = ImportReport(kind=KIND, rows=len(table.rows), dry_run=dry_run)
-    report.problems = _file_problems(table, round_given=round_id is not None)
-    if report.problems:
-        return report
-    all_rounds = rounds(session=session)
-    checker_index = table.index()
-    resident_ids, round_ids = _ids_in(table, checker_index, all_rounds, round_id)
-    lookups = _load(session, resident_ids=resident_ids, round_ids=round_ids, all_rounds=all_rounds)
-    checker = _Checker(
-        table=table, lookups=lookups, actor=actor, round_id=round_id, now=now or utcnow()
+    return run_import(
+        session=session,
+        importer=TestResultsImport(actor=actor, round_id=round_id, now=now),
+        table=table,
+        dry_run=dry_run,
+        skip_bad_rows=skip_bad_rows,
+        source=source,
     )
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    for row, cells in table.rows:
-        sample = checker.read(row, cells)
-        if sample is None:
-            continue
-        stored = lookups.stored.get((sample.round_id, sample.resident_id))
-        if stored is None:
-            inserts.append(_insert_values(sample))
-            continue
-        changes = _merge(sample, stored, checker)
-        if changes is None:
-            continue
-        if changes:
-            updates.append(_update_values(stored, changes))
-        else:
-            report.unchanged += 1
-    report.problems = checker.problems
-    report.created, report.updated = len(inserts), len(updates)
-    if dry_run or (report.problems and not skip_bad_rows):
-        session.rollback()
-        return report
-    try:
-        _write(session, inserts=inserts, updates=updates)
-        audit(
-            session,
-            actor=actor,
-            action="import",
-            entity="test_record",
-            entity_id=next(iter(round_ids)) if len(round_ids) == 1 else None,
-            changes={
-                "file": source,
-                "rows": report.rows,
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rows_with_problems": report.bad_rows,
-                "rounds": sorted(round_ids),
-            },
+
+
+def _stored_records(
+    session: Session, resident_ids: list[int], round_ids: set[int]
+) -> Iterator[tuple[tuple[int, int], _Stored]]:
+    """((round, resident), record) of the stored records of these residents in these rounds."""
+    for r in session.execute(
+        select(
+            _RECORDS.c.id,
+            _RECORDS.c.round_id,
+            _RECORDS.c.resident_id,
+            _RECORDS.c.grid_id,
+            _RECORDS.c.sampled_at,
+            _RECORDS.c.method,
+            _RECORDS.c.site_id,
+            _RECORDS.c.tube_code,
+            _RECORDS.c.result,
+            _RECORDS.c.result_at,
+        ).where(
+            _RECORDS.c.resident_id.in_(resident_ids), _RECORDS.c.round_id.in_(sorted(round_ids))
         )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ImportConflict("io.error.changed_meanwhile") from None
-    # The rows were written past the ORM: forget any copies this session holds.
-    session.expire_all()
-    report.written = True
-    return report
-
-
-def _ids_in(
-    table: Table, index: dict[str, int], all_rounds: dict[int, RoundInfo], round_id: int | None
-) -> tuple[set[int], set[int]]:
-    """The resident ids and round ids the file names (for loading only what it needs)."""
-    resident_ids: set[int] = set()
-    round_ids: set[int] = {round_id} if round_id is not None else set()
-    rid_at, round_at = index.get("resident_id"), index.get("round")
-    refs: set[str] = set()
-    for _, cells in table.rows:
-        if rid_at is not None:
-            value = cells[rid_at].strip()
-            if value.isascii() and value.isdigit():
-                resident_ids.add(int(value))
-        if round_at is not None:
-            refs.add(cells[round_at].strip())
-    for ref in refs - {""}:
-        with suppress(RoundNotFound):
-            round_ids.add(_match_round(ref, all_rounds))
-    return resident_ids, round_ids
+    ).all():
+        yield (
+            (r.round_id, r.resident_id),
+            _Stored(
+                id=r.id,
+                grid_id=r.grid_id,
+                sampled_at=to_second(r.sampled_at),
+                method=r.method,
+                site_id=r.site_id,
+                tube_code=r.tube_code,
+                result=r.result,
+                result_at=to_second(r.result_at) if r.result_at is not None else None,
+            ),
+        )
 
 
 def _insert_values(sample: _Sample) -> dict[str, Any]:
@@ -771,32 +656,9 @@ def _insert_values(sample: _Sample) -> dict[str, Any]:
         "resident_id": sample.resident_id,
         "grid_id": sample.grid_id,
         "site_id": sample.site_id,
-        "method": sample.method.value,
+        "method": sample.method,
         "sampled_at": sample.sampled_at,
         "tube_code": sample.tube_code,
-        "result": sample.result.value,
+        "result": sample.result,
         "result_at": sample.result_at,
     }
-
-
-def _update_values(stored: _Stored, changes: dict[str, Any]) -> dict[str, Any]:
-    return {"record_id": stored.id, **{f"new_{name}": value for name, value in changes.items()}}
-
-
-def _write(
-    session: Session, *, inserts: list[dict[str, Any]], updates: list[dict[str, Any]]
-) -> None:
-    """Bulk inserts, and updates of only the changed columns (Core executemany)."""
-    if inserts:
-        session.execute(insert(_RECORDS), inserts)
-    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for values in updates:
-        columns = tuple(sorted(k.removeprefix("new_") for k in values if k != "record_id"))
-        by_columns.setdefault(columns, []).append(values)
-    for columns, batch in by_columns.items():
-        session.execute(
-            update(_RECORDS)
-            .where(_RECORDS.c.id == bindparam("record_id"))
-            .values({name: bindparam(f"new_{name}") for name in columns}),
-            batch,
-        )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -195,6 +195,73 @@ def round_info(*, session: Session, round_id: int) -> RoundInfo | None:
         status=_status(found.closed_at),
         grid_ids=tuple(int(g) for g in grid_ids),
     )
+
+
+def round_infos(*, session: Session) -> dict[int, RoundInfo]:
+    """Every round by id, with the grids in its scope (what imports and exports check against)."""
+    scope: dict[int, list[int]] = {}
+    for round_id, grid_id in session.execute(
+        select(col(TestRoundArea.round_id), col(TestRoundArea.grid_id)).order_by(
+            col(TestRoundArea.round_id), col(TestRoundArea.grid_id)
+        )
+    ):
+        scope.setdefault(int(round_id), []).append(int(grid_id))
+    rows = session.execute(
+        select(
+            col(TestRound.id),
+            col(TestRound.name),
+            col(TestRound.start_at),
+            col(TestRound.deadline_at),
+            col(TestRound.closed_at),
+        )
+    ).all()
+    return {
+        int(r[0]): RoundInfo(
+            id=int(r[0]),
+            name=r[1],
+            start_at=r[2],
+            deadline_at=r[3],
+            closed_at=r[4],
+            status=_status(r[4]),
+            grid_ids=tuple(scope.get(int(r[0]), ())),
+        )
+        for r in rows
+    }
+
+
+class RoundNotFound(Exception):
+    """A round reference names no round, or several; `key` and `params` say which (i18n)."""
+
+    def __init__(self, key: str, **params: Any):
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def round_named(*, ref: str, rounds: Mapping[int, RoundInfo]) -> int:
+    """The id of the round `ref` names in `rounds` (an id, else a name); else RoundNotFound."""
+    value = ref.strip()
+    if value.isascii() and value.isdigit() and int(value) in rounds:
+        return int(value)
+    found = sorted(i for i, r in rounds.items() if r.name.strip() == value)
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise RoundNotFound("io.error.ambiguous_round", round=value, ids=", ".join(map(str, found)))
+    raise RoundNotFound("io.error.unknown_round", round=value)
+
+
+def resolve_round(*, session: Session, ref: str) -> int:
+    """The id of the round named by `ref` (its id or its name); RoundNotFound if none or several."""
+    return round_named(ref=ref, rounds=round_infos(session=session))
+
+
+def round_choices(*, session: Session) -> list[tuple[int, str]]:
+    """(id, name) of every round, the latest start first (for a round picker)."""
+    return [
+        (int(i), str(n))
+        for i, n in rounds(session=session)[["round_id", "name"]].itertuples(index=False, name=None)
+    ]
 
 
 def current_round_id(*, session: Session, now: datetime | None = None) -> int | None:

@@ -1,0 +1,408 @@
+"""The one import framework: header → rows → lookups → checks → preview → one transaction → report.
+
+Every kind of file (residents, test results, and those to come) is an `Importer`: a short
+module that declares its columns and its rules, while `run_import` does what all share:
+
+    class ResidentsImport(Importer[_Lookups, _Person, _Update]):
+        kind, entity = "residents", "resident"
+        columns = (
+            Column("grid_code", "网格编码", text(), required=True, filled=True),
+            Column("name", "姓名", text(max_length=80, strip=False), required=True, filled=True),
+            ...
+        )
+
+        def load(self, *, session, rows): ...          # what the rows name, in chunks
+        def check(self, *, row, lookups): ...          # the row's item, or None (row.problem)
+        def merge(self, *, item, row, lookups): ...    # Merge.NEW / SAME / CONFLICT, or an update
+        def write(self, *, session, plan, lookups): ...  # bulk Core inserts and updates
+
+Header names are matched without regard to case, spaces and underscores, in English or by
+the column's Chinese name (轮次, 居民编号, 姓名 ...); columns the kind does not know are
+listed in the report and not read. A dry run, or a file with any problem (unless
+`skip_bad_rows`), writes nothing; otherwise every row is written in one transaction through
+services.base.write, with one audit entry (action "import") holding the counts.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from gridcore.access import WRITER_ROLES, Actor, require_role
+from gridcore.io.cells import Invalid, Parser
+from gridcore.io.report import ImportConflict, ImportReport, Problem
+from gridcore.io.tabular import Table, normal_name
+from gridcore.models import UserRole
+from gridcore.services.base import write
+
+# Values per IN (...) lookup: well below SQLite's limit on bound parameters.
+CHUNK = 5000
+
+T = TypeVar("T")
+LookupsT = TypeVar("LookupsT")  # what an importer loads once per file to check rows against
+ItemT = TypeVar("ItemT")  # a good row, read: what a kind inserts
+UpdateT = TypeVar("UpdateT")  # what a kind needs to update a stored row
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a kind's file: its name, its Chinese header, its parser, and how needed."""
+
+    name: str
+    zh: str
+    parse: Parser
+    # The file must have the column.
+    required: bool = False
+    # Every row must fill the cell (a blank one is "required", and the parser never sees it).
+    filled: bool = False
+
+
+def column_names(columns: Iterable[Column]) -> tuple[str, ...]:
+    """The English names of `columns`, in order (the header an export writes)."""
+    return tuple(c.name for c in columns)
+
+
+def header_key(name: str) -> str:
+    """A header name as it is matched: no case, no spaces, no underscores ('Resident ID')."""
+    return normal_name(name).replace("_", "")
+
+
+@dataclass
+class Header:
+    """A file's header read against a kind's columns."""
+
+    positions: dict[str, int] = field(default_factory=dict)  # column name → cell position
+    written: dict[str, str] = field(default_factory=dict)  # column name → the file's header
+    ignored: list[str] = field(default_factory=list)  # headers of no known column
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every required column is there, and none twice."""
+        return not self.problems
+
+
+def check_header(
+    *, header: Sequence[str], columns: Sequence[Column], required: Collection[str]
+) -> Header:
+    """Find the columns in `header` (English or Chinese names); twice or missing: a problem."""
+    keys: dict[str, str] = {}
+    for column in columns:
+        keys[header_key(column.name)] = column.name
+        keys[header_key(column.zh)] = column.name
+    found = Header()
+    for position, name in enumerate(header):
+        key = header_key(name)
+        if not key:
+            continue  # an unnamed column (a gap in the header) holds nothing to read
+        column_name = keys.get(key)
+        if column_name is None:
+            found.ignored.append(name)
+        elif column_name in found.positions:
+            found.problems.append(Problem(1, name, name, "io.problem.duplicate_column"))
+        else:
+            found.positions[column_name] = position
+            found.written[column_name] = name
+    for column in columns:
+        if column.name in required and column.name not in found.positions:
+            found.problems.append(
+                Problem(1, column.name, "", "io.problem.missing_column", {"zh": column.zh})
+            )
+    return found
+
+
+class Row(dict[str, Any]):
+    """One data row, as the checks see it: its values by column name, its number, its problems.
+
+    A column the file leaves out reads as blank cells (`has` tells it apart); `row[name]`
+    is None for a cell that could not be read (the row has a problem then).
+    """
+
+    # A dict itself, so that the many value lookups of the checks cost no Python call.
+    __slots__ = ("number", "problems", "_rows", "_index")
+    number: int
+    # The row's problems so far: (column, value shown or None for the cell, key, params).
+    problems: Sequence[tuple[str, str | None, str, dict[str, Any]]]
+    _rows: Rows
+    _index: int
+
+    def __missing__(self, name: str) -> None:
+        """No value: the cell could not be read."""
+        return None
+
+    def has(self, name: str) -> bool:
+        """Whether the file has column `name`."""
+        return name in self._rows.header.positions
+
+    def read(self, name: str) -> bool:
+        """Whether the cell of column `name` was read without a problem (or left out as blank)."""
+        return name in self
+
+    def text(self, name: str) -> str:
+        """The cell's text as the file has it ('' when the file has no such column)."""
+        return self._rows.text(self._index, name)
+
+    def problem(self, column: str, key: str, *, value: str | None = None, **params: Any) -> None:
+        """Add a problem with the cell of `column` (`value`: what to show, default the cell)."""
+        found = self._rows.problems.setdefault(self._index, [])
+        found.append((column, value, key, params))
+        self.problems = found
+
+
+class Rows:
+    """A file's data rows, read column by column: `column` for lookups, iteration for checks.
+
+    Values are kept per column and each Row is made as the iteration reaches it: 20,000
+    long-lived row objects made the garbage collector sweep the whole heap again and
+    again (measured: about a quarter more CPU for a 20,000-row import).
+    """
+
+    def __init__(self, *, table: Table, header: Header, columns: Sequence[Column]) -> None:
+        self.header = header
+        self.numbers = [number for number, _ in table.rows]
+        self.problems: dict[int, list[tuple[str, str | None, str, dict[str, Any]]]] = {}
+        self._cells = [cells for _, cells in table.rows]
+        self._values: dict[str, list[Any]] = {}
+        # Row index → the columns whose cell could not be read (the row has no value there).
+        self._unread: dict[int, list[str]] = {}
+        for column in columns:
+            self._read(column)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[Row]:
+        """Each row in file order, made as it is reached."""
+        names = list(self._values)
+        values = zip(*self._values.values(), strict=True) if names else [()] * len(self)
+        problems = self.problems
+        for index, (number, row_values) in enumerate(zip(self.numbers, values, strict=True)):
+            row = Row(zip(names, row_values, strict=True))
+            row.number, row._rows, row._index = number, self, index
+            row.problems = problems.get(index, ())
+            for name in self._unread.get(index, ()):
+                del row[name]
+            yield row
+
+    def column(self, name: str) -> list[Any]:
+        """The value of column `name` in every row (None where the cell could not be read)."""
+        return self._values.get(name) or [None] * len(self.numbers)
+
+    def texts(self, name: str) -> list[str]:
+        """The cells of column `name` as the file has them ('' when it has no such column)."""
+        position = self.header.positions.get(name)
+        if position is None:
+            return [""] * len(self.numbers)
+        return [cells[position] for cells in self._cells]
+
+    def text(self, index: int, name: str) -> str:
+        """One cell as the file has it ('' when the file has no such column)."""
+        position = self.header.positions.get(name)
+        return self._cells[index][position] if position is not None else ""
+
+    def report(self) -> list[Problem]:
+        """Every problem in file order: row by row, each row's in the order of its columns."""
+        positions, written = self.header.positions, self.header.written
+        last = len(positions)  # a problem with a column the file does not have comes last
+        found: list[Problem] = []
+        for index in sorted(self.problems):
+            ordered = sorted(self.problems[index], key=lambda p: positions.get(p[0], last))
+            found += [
+                Problem(
+                    self.numbers[index],
+                    written.get(column, column),
+                    self.text(index, column) if value is None else value,
+                    key,
+                    params,
+                )
+                for column, value, key, params in ordered
+            ]
+        return found
+
+    def _read(self, column: Column) -> None:
+        """Parse the column in every row: its parser mapped over the whole column at once."""
+        name = column.name
+        position = self.header.positions.get(name)
+        if position is None:
+            self._read_absent(column)
+            return
+        parse = _filled(column.parse) if column.filled else column.parse
+        values: list[Any] = []
+        remaining = iter([cells[position] for cells in self._cells])
+        while True:
+            try:
+                # extend() keeps what it took before a parser raised: go on after the bad cell.
+                values.extend(map(parse, remaining))
+                break
+            except Invalid as exc:
+                index = len(values)
+                self.problems.setdefault(index, []).append((name, None, exc.key, exc.params))
+                self._unread.setdefault(index, []).append(name)
+                values.append(None)
+        self._values[name] = values
+
+    def _read_absent(self, column: Column) -> None:
+        """A column the file leaves out reads as blank cells (the parser's default, if any)."""
+        if column.filled:
+            return
+        try:
+            blank = column.parse("")
+        except Invalid:
+            return
+        self._values[column.name] = [blank] * len(self.numbers)
+
+
+def _filled(parse: Parser) -> Parser:
+    """`parse` for a column every row must fill: a blank cell is 'required'."""
+
+    def parse_filled(text: str) -> Any:
+        if not text.strip():
+            raise Invalid("io.problem.required")
+        return parse(text)
+
+    return parse_filled
+
+
+def in_chunks(values: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
+    """`values` in lists of at most `size` (for IN (...) lookups)."""
+    batch: list[T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class Merge(Enum):
+    """What a good row does to the stored data, when it is not an update."""
+
+    NEW = "new"  # nothing stored yet: insert the item
+    SAME = "same"  # stored as the row says: nothing to write
+    CONFLICT = "conflict"  # contradicts what is stored: the row has problems now
+
+
+@dataclass
+class Plan(Generic[ItemT, UpdateT]):
+    """The good rows sorted into what the write does."""
+
+    creates: list[ItemT] = field(default_factory=list)
+    updates: list[UpdateT] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a kind's write adds to the import's audit entry."""
+
+    entity_id: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Importer(ABC, Generic[LookupsT, ItemT, UpdateT]):
+    """A kind of file: its columns and its rules; `run_import` does everything they share."""
+
+    kind: ClassVar[str]
+    entity: ClassVar[str]  # what the audit entry names
+    columns: ClassVar[tuple[Column, ...]]
+    roles: ClassVar[tuple[UserRole, ...]] = WRITER_ROLES
+
+    def __init__(self, *, actor: Actor) -> None:
+        self.actor = actor
+
+    def required(self) -> tuple[str, ...]:
+        """The columns a file must have."""
+        return tuple(c.name for c in self.columns if c.required)
+
+    @abstractmethod
+    def load(self, *, session: Session, rows: Rows) -> LookupsT:
+        """Everything the rows are checked against, loaded once (in chunks) before the checks."""
+
+    @abstractmethod
+    def check(self, *, row: Row, lookups: LookupsT) -> ItemT | None:
+        """The row's item, or None after adding its problems to the row."""
+
+    @abstractmethod
+    def merge(self, *, item: ItemT, row: Row, lookups: LookupsT) -> Merge | UpdateT:
+        """NEW, SAME, CONFLICT (after row.problem), or the update the item makes to stored data."""
+
+    @abstractmethod
+    def write(self, *, session: Session, plan: Plan[ItemT, UpdateT], lookups: LookupsT) -> Written:
+        """Insert and update in bulk (the framework commits, audits and rolls back)."""
+
+
+def run_import(
+    *,
+    session: Session,
+    importer: Importer[LookupsT, ItemT, UpdateT],
+    table: Table,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    source: str = "",
+) -> ImportReport:
+    """Check every row of `table` and, unless a dry run or a problem stops it, write it all.
+
+    A role the importer does not allow is PermissionDenied before the file is looked at;
+    a write that collides with one made meanwhile is ImportConflict, with nothing written.
+    """
+    actor = importer.actor
+    require_role(actor, *importer.roles)
+    report = ImportReport(kind=importer.kind, rows=len(table.rows), dry_run=dry_run)
+    header = check_header(
+        header=table.columns, columns=importer.columns, required=importer.required()
+    )
+    report.ignored_columns = header.ignored
+    if header.problems:
+        report.problems = header.problems
+        return report
+    rows = Rows(table=table, header=header, columns=importer.columns)
+    lookups = importer.load(session=session, rows=rows)
+    plan: Plan[ItemT, UpdateT] = Plan()
+    for row in rows:
+        item = importer.check(row=row, lookups=lookups)
+        if item is None or row.problems:
+            continue
+        merged = importer.merge(item=item, row=row, lookups=lookups)
+        if merged is Merge.NEW:
+            plan.creates.append(item)
+        elif merged is Merge.SAME:
+            plan.unchanged += 1
+        elif not isinstance(merged, Merge):
+            plan.updates.append(merged)
+    report.problems = rows.report()
+    report.created, report.updated = len(plan.creates), len(plan.updates)
+    report.unchanged = plan.unchanged
+    if dry_run or (report.problems and not skip_bad_rows):
+        session.rollback()  # end the read transaction: nothing is written
+        return report
+    try:
+        with write(
+            session, actor=actor, entity=importer.entity, action="import", roles=importer.roles
+        ) as op:
+            written = importer.write(session=session, plan=plan, lookups=lookups)
+            op.record(
+                written.entity_id,
+                {
+                    "file": source,
+                    "rows": report.rows,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "rows_with_problems": report.bad_rows,
+                    **written.details,
+                },
+            )
+    except IntegrityError:
+        # write() has rolled everything back; the same rows were written meanwhile.
+        raise ImportConflict("io.error.changed_meanwhile") from None
+    # The rows were written past the ORM: forget any copies this session holds.
+    session.expire_all()
+    report.written = True
+    return report
