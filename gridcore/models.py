@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import field_validator
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -263,8 +263,8 @@ class Household(SQLModel, table=True):
     unit: str = Field(max_length=40)  # flat / room label, e.g. "3-502"
 
 
-class ResidentBase(SQLModel):
-    """Shared fields of a resident."""
+class ResidentFields(SQLModel):
+    """The columns of a resident (vulnerabilities are rows of their own)."""
 
     household_id: int = Field(foreign_key="household.id", index=True)
     name: str = Field(min_length=1, max_length=80)
@@ -274,21 +274,31 @@ class ResidentBase(SQLModel):
     phone: str | None = Field(default=None, max_length=20, index=True)
     birth_year: int | None = Field(default=None, ge=1900, le=2100)
     sex: Sex | None = Field(default=None, sa_type=_code())
-    # Comma-separated Vulnerability values ("" when none).
-    vulnerability: str = Field(default="", max_length=120)
     health_status: HealthStatus = Field(default=HealthStatus.at_home, sa_type=_code())
+
+
+class ResidentBase(ResidentFields):
+    """Shared fields of a resident as forms and files give them, vulnerabilities included."""
+
+    vulnerability: list[Vulnerability] = []
+
+    @field_validator("vulnerability", mode="before")
+    @classmethod
+    def _tag_list(cls, value: Any) -> Any:
+        # "elderly_alone,disabled" (as files and older callers give it) or a list of tags.
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return vulnerability_tags(value)
+        return value
 
     @field_validator("vulnerability")
     @classmethod
-    def _known_tags(cls, value: str) -> str:
-        known = {v.value for v in Vulnerability}
-        unknown = [t for t in vulnerability_tags(value) if t not in known]
-        if unknown:
-            raise ValueError(f"unknown vulnerability tag(s): {', '.join(unknown)}")
-        return value
+    def _each_once(cls, value: list[Vulnerability]) -> list[Vulnerability]:
+        return sorted(set(value), key=list(Vulnerability).index)
 
 
-class Resident(ResidentBase, table=True):
+class Resident(ResidentFields, table=True):
     """A person registered in a household."""
 
     # Residents at home per grid (expected at a testing round) read this index alone.
@@ -301,6 +311,17 @@ class Resident(ResidentBase, table=True):
 
 class ResidentCreate(ResidentBase):
     """Input for registering a resident."""
+
+
+class ResidentVulnerability(SQLModel, table=True):
+    """One vulnerability of a resident (elderly living alone, disabled, …)."""
+
+    # Residents with a tag in a grid are counted by tag; the primary key serves per resident.
+    __table_args__ = (Index("ix_residentvulnerability_tag", "tag"),)
+    resident_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("resident.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag: Vulnerability = Field(sa_type=_code(), primary_key=True)
 
 
 # --------------------------------------------------------------------------- people who work
@@ -683,5 +704,5 @@ class ReplayKey(SQLModel, table=True):
 
 
 def vulnerability_tags(value: str) -> list[str]:
-    """Split a stored vulnerability list into its tags."""
-    return [tag for tag in value.split(",") if tag]
+    """Split a comma-separated list of vulnerability tags (as files give them)."""
+    return [tag.strip() for tag in value.split(",") if tag.strip()]

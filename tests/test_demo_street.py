@@ -184,7 +184,7 @@ def test_residents_look_like_a_register(world: Engine) -> None:
     }
     for tag, (low, high) in rates.items():
         share = (
-            one(world, f"SELECT COUNT(*) FROM resident WHERE vulnerability LIKE '%{tag}%'") / total
+            one(world, f"SELECT COUNT(*) FROM residentvulnerability WHERE tag = '{tag}'") / total
         )
         assert low <= share <= high, (tag, share)
     status = dict(rows(world, "SELECT health_status, COUNT(*) FROM resident GROUP BY 1"))

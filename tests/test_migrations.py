@@ -58,3 +58,39 @@ def test_the_database_stands_at_head(engine: Engine) -> None:
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.connect() as connection:
         assert MigrationContext.configure(connection).get_current_revision() == head
+
+
+def test_vulnerabilities_move_to_rows_of_their_own_with_their_data(tmp_path: Path) -> None:
+    """Upgrading a database of 0002 keeps every resident's tags, one row per tag."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        migrate.upgrade(engine, "0002")
+        with engine.begin() as connection:
+            for sql in (
+                "INSERT INTO area (id, code, name, level, households)"
+                " VALUES (1, 'G1', 'G', 'grid', 1)",
+                "INSERT INTO building (id, code, name, grid_id, lng, lat)"
+                " VALUES (1, 'B1', 'B', 1, 121.4, 31.2)",
+                "INSERT INTO household (id, building_id, grid_id, unit)"
+                " VALUES (1, 1, 1, '1-101')",
+                "INSERT INTO resident (id, household_id, name, vulnerability, health_status,"
+                " grid_id, building_id) VALUES"
+                " (1, 1, '王芳', 'elderly_alone,chronic_illness', 'at_home', 1, 1),"
+                " (2, 1, '李四', '', 'at_home', 1, 1), (3, 1, '张三', 'infant', 'away', 1, 1)",
+            ):
+                connection.exec_driver_sql(sql)
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT resident_id, tag FROM residentvulnerability ORDER BY resident_id, tag"
+            ).all()
+            columns = {c["name"] for c in inspect(connection).get_columns("resident")}
+        assert [tuple(r) for r in rows] == [
+            (1, "chronic_illness"),
+            (1, "elderly_alone"),
+            (3, "infant"),
+        ]
+        assert "vulnerability" not in columns
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()

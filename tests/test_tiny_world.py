@@ -23,6 +23,7 @@ from gridcore.models import (
     Case,
     Contact,
     Resident,
+    ResidentVulnerability,
     StockMovement,
     TestRecord,
     User,
@@ -42,6 +43,7 @@ COUNTS = {
     "buildings": 7,
     "households": 28,
     "residents": 71,
+    "resident_vulnerabilities": 10,
     "workers": 9,
     "cases": 12,
     "contacts": 14,
@@ -61,6 +63,7 @@ TABLES = {
     "buildings": "building",
     "households": "household",
     "residents": "resident",
+    "resident_vulnerabilities": "residentvulnerability",
     "workers": "worker",
     "cases": "case_record",
     "contacts": "contact",
@@ -182,7 +185,12 @@ def test_without_an_anchor_the_story_ends_today(sqlite_engine: Engine) -> None:
 def _fingerprint(engine: Engine) -> list[tuple[object, ...]]:
     with Session(engine) as session:
         residents = session.exec(
-            select(Resident.name, Resident.phone, Resident.vulnerability).order_by(col(Resident.id))
+            select(Resident.name, Resident.phone).order_by(col(Resident.id))
+        ).all()
+        tags = session.exec(
+            select(ResidentVulnerability.resident_id, ResidentVulnerability.tag).order_by(
+                col(ResidentVulnerability.resident_id), col(ResidentVulnerability.tag)
+            )
         ).all()
         records = session.exec(
             select(TestRecord.resident_id, TestRecord.sampled_at, TestRecord.result).order_by(
@@ -194,7 +202,7 @@ def _fingerprint(engine: Engine) -> list[tuple[object, ...]]:
                 col(StockMovement.id)
             )
         ).all()
-    return [*residents, *records, *ledger]
+    return [*residents, *tags, *records, *ledger]
 
 
 def test_the_same_anchor_gives_the_same_world(
@@ -206,7 +214,7 @@ def test_the_same_anchor_gives_the_same_world(
     tiny_demo.build(engine=again, anchor=ANCHOR)
     first, second = _fingerprint(sqlite_engine), _fingerprint(again)
     again.dispose()
-    assert len(first) == 71 + 103 + 21
+    assert len(first) == 71 + 10 + 103 + 21
     assert first == second
     names = [row[0] for row in first[:71]]
     assert len(set(names)) == 71  # every resident has their own name

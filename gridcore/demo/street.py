@@ -33,6 +33,7 @@ from gridcore.models import (
     ContactType,
     QuarantinePlace,
     Resident,
+    ResidentVulnerability,
     Sex,
     User,
     ZoneLevel,
@@ -419,6 +420,8 @@ def _street(
 
 def _residents(people: People, outbreak: Outbreak, grids: list[GridPlan], rows: Rows) -> None:
     for i in range(len(people)):
+        for tag in people.tags[i]:
+            rows.add(ResidentVulnerability, {"resident_id": people.ids[i], "tag": tag})
         rows.add(
             Resident,
             {
@@ -430,7 +433,6 @@ def _residents(people: People, outbreak: Outbreak, grids: list[GridPlan], rows: 
                 "phone": people.phone[i],
                 "birth_year": people.birth_year[i],
                 "sex": Sex.female if people.female[i] else Sex.male,
-                "vulnerability": ",".join(people.tags[i]),
                 "health_status": outbreak.status_on(people, i, 0),
                 "grid_id": grids[people.grid[i]].id,
                 "building_id": people.building_ids[people.building[i]],

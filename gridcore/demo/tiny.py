@@ -212,6 +212,7 @@ from gridcore.models import (
     RequestStatus,
     Resident,
     ResidentRequest,
+    ResidentVulnerability,
     SamplingMethod,
     ServiceGroup,
     Sex,
@@ -226,11 +227,13 @@ from gridcore.models import (
     TestRoundArea,
     TestSite,
     Urgency,
+    Vulnerability,
     Worker,
     WorkerGrid,
     WorkerRole,
     ZoneLevel,
     ZoneOrder,
+    vulnerability_tags,
 )
 from gridcore.policy import encode
 
@@ -532,6 +535,7 @@ def _add_people(world: _World) -> None:
             ]  # fmt: skip
             world.add_all("households", homes)
             people = []
+            tagged: list[tuple[Resident, list[str]]] = []
             for k in range(n_people):
                 tags = _VULNERABLE.get((spec.code, number), "")
                 resident = Resident(
@@ -544,14 +548,22 @@ def _add_people(world: _World) -> None:
                     phone=f"1390000{1000 + person}",
                     birth_year=1940 if "elderly" in tags else 1950 + (person * 7) % 70,
                     sex=Sex.female if person % 2 == 0 else Sex.male,
-                    vulnerability=tags,
                     health_status=_NOT_AT_HOME.get((spec.code, number), HealthStatus.at_home),
                 )
                 world.residents[(spec.code, number)] = resident
                 people.append(resident)
+                tagged.append((resident, vulnerability_tags(tags)))
                 number += 1
                 person += 1
             world.add_all("residents", people)
+            world.add_all(
+                "resident_vulnerabilities",
+                [
+                    ResidentVulnerability(resident_id=_id(r), tag=Vulnerability(tag))
+                    for r, resident_tags in tagged
+                    for tag in resident_tags
+                ],
+            )
 
 
 def _add_workers(world: _World) -> None:

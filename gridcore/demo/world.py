@@ -23,6 +23,7 @@ from gridcore.models import (
     Household,
     Resident,
     ResidentRequest,
+    ResidentVulnerability,
     StockMovement,
     SupplyItem,
     Task,
@@ -44,6 +45,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     Building,
     Household,
     Resident,
+    ResidentVulnerability,
     Worker,
     WorkerGrid,
     Case,
@@ -61,7 +63,7 @@ TABLES: tuple[type[SQLModel], ...] = (
     StockMovement,
 )
 _WITH_ID: tuple[type[SQLModel], ...] = tuple(
-    t for t in TABLES if t not in (WorkerGrid, TestRoundArea, DepotMinimum)
+    t for t in TABLES if t not in (WorkerGrid, TestRoundArea, DepotMinimum, ResidentVulnerability)
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, func, literal, select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from gridcore.models import (
@@ -12,6 +12,7 @@ from gridcore.models import (
     HealthStatus,
     Household,
     Resident,
+    ResidentVulnerability,
     Vulnerability,
 )
 from gridcore.queries._sql import count_if
@@ -23,16 +24,22 @@ def grid_people(*, session: Session, grid_id: int) -> dict[str, Any]:
     Keys: residents, households, buildings, vulnerable (residents with any tag),
     vulnerable_by_tag (tag → residents), away (residents not at home, exempt from testing).
     """
-    padded = literal(",", String) + col(Resident.vulnerability) + literal(",", String)
-    per_tag = [count_if(padded.like(f"%,{tag.value},%")) for tag in Vulnerability]
     row = session.execute(
         select(
             func.count(col(Resident.id)),
-            count_if(col(Resident.vulnerability) != ""),
             count_if(col(Resident.health_status) != HealthStatus.at_home),
-            *per_tag,
         ).where(col(Resident.grid_id) == grid_id)
     ).one()
+    tagged = (
+        select(col(ResidentVulnerability.resident_id), col(ResidentVulnerability.tag))
+        .join(Resident, col(Resident.id) == col(ResidentVulnerability.resident_id))
+        .where(col(Resident.grid_id) == grid_id)
+        .subquery()
+    )
+    per_tag = dict(session.execute(select(tagged.c.tag, func.count()).group_by(tagged.c.tag)).all())
+    vulnerable = session.execute(
+        select(func.count(func.distinct(tagged.c.resident_id)))
+    ).scalar_one()
     households = session.execute(
         select(func.count(col(Household.id))).where(col(Household.grid_id) == grid_id)
     ).scalar_one()
@@ -43,9 +50,21 @@ def grid_people(*, session: Session, grid_id: int) -> dict[str, Any]:
         "residents": int(row[0]),
         "households": int(households),
         "buildings": int(buildings),
-        "vulnerable": int(row[1]),
-        "away": int(row[2]),
-        "vulnerable_by_tag": {
-            tag.value: int(n) for tag, n in zip(Vulnerability, row[3:], strict=True)
-        },
+        "vulnerable": int(vulnerable),
+        "away": int(row[1]),
+        "vulnerable_by_tag": {tag.value: int(per_tag.get(tag.value, 0)) for tag in Vulnerability},
     }
+
+
+def vulnerabilities_in_grid(*, session: Session, grid_id: int) -> dict[int, list[str]]:
+    """Each tagged resident of the grid with their vulnerability tags (in the list's order)."""
+    rows = session.execute(
+        select(col(ResidentVulnerability.resident_id), col(ResidentVulnerability.tag))
+        .join(Resident, col(Resident.id) == col(ResidentVulnerability.resident_id))
+        .where(col(Resident.grid_id) == grid_id)
+    ).all()
+    order = {tag.value: rank for rank, tag in enumerate(Vulnerability)}
+    tags: dict[int, list[str]] = {}
+    for resident_id, tag in sorted(rows, key=lambda r: (r[0], order.get(r[1], len(order)))):
+        tags.setdefault(int(resident_id), []).append(str(tag))
+    return tags

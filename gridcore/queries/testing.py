@@ -71,7 +71,6 @@ from gridcore.models import (
     Worker,
     WorkerGrid,
     utcnow,
-    vulnerability_tags,
 )
 from gridcore.policy import load_policy
 from gridcore.queries._sql import (
@@ -83,6 +82,7 @@ from gridcore.queries._sql import (
     select_columns,
 )
 from gridcore.queries.areas import grid_rows, resident_counts
+from gridcore.queries.residents import vulnerabilities_in_grid
 
 ROUND_COLUMNS: list[str] = [
     "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids",
@@ -829,7 +829,6 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
             col(Resident.phone),
             col(Resident.birth_year),
             col(Resident.sex),
-            col(Resident.vulnerability),
         )
         .join(Household, col(Household.id) == col(Resident.household_id))
         .join(Building, col(Building.id) == col(Resident.building_id))
@@ -841,6 +840,7 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
         .order_by(col(Building.code), col(Household.unit), col(Household.id), col(Resident.id))
     ).all()
     tasks = _open_door_tasks(session, grid_id, info.start_at)
+    tags = vulnerabilities_in_grid(session=session, grid_id=grid_id)
     per_household: dict[int, int] = {}
     for r in rows:
         per_household[int(r[3])] = per_household.get(int(r[3]), 0) + 1
@@ -848,7 +848,7 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
         (
             *r[:8],
             None if r[8] is None else str(r[8]),
-            vulnerability_tags(r[9] or ""),
+            tags.get(int(r[0]), []),
             per_household[int(r[3])],
             int(r[3]) in tasks,
         )

@@ -113,7 +113,7 @@ def error_keys(exc: ValidationError) -> dict[str, str]:
         loc = err.get("loc") or ("form",)
         name = str(loc[0])
         key = _PYDANTIC_KEYS.get(err["type"])
-        if name == "vulnerability" and err["type"] == "value_error":
+        if name == "vulnerability" and err["type"] in ("value_error", "enum"):
             key = "services.error.vulnerability_unknown"
         errors.setdefault(name, key or "services.error.invalid_value")
     return errors

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, SQLModel, col, select
 
 from gridcore.access import Actor, require_grid
@@ -17,9 +17,12 @@ from gridcore.models import (
     Resident,
     ResidentBase,
     ResidentCreate,
+    ResidentFields,
+    ResidentVulnerability,
     Sex,
+    Vulnerability,
 )
-from gridcore.services.base import ValidationFailed, validated, write
+from gridcore.services.base import ValidationFailed, plain, validated, write
 from gridcore.services.checks import (
     area_path,
     changed,
@@ -162,18 +165,21 @@ def register_resident(
             require_grid(actor, building.grid_id)
             household, added = _find_or_add_household(session, building=building, unit=unit)
         resident = Resident(
-            **resident_in.model_dump(exclude={"household_id"}),
+            **resident_in.model_dump(exclude={"household_id", "vulnerability"}),
             household_id=row_id(household),
             grid_id=household.grid_id,
             building_id=household.building_id,
         )
         session.add(resident)
         session.flush()
+        set_vulnerabilities(session, resident_id=row_id(resident), tags=resident_in.vulnerability)
         changes: dict[str, Any] = {
             "household_id": household.id,
             "grid_id": household.grid_id,
             "name": resident.name,
         }
+        if resident_in.vulnerability:
+            changes["vulnerability"] = plain(resident_in.vulnerability)
         if added:
             changes["household_added"] = household.unit
         op.record(resident, changes)
@@ -223,7 +229,8 @@ def update_resident(
         if resident is None:
             raise ValidationFailed({"resident_id": "services.error.resident_not_found"})
         require_grid(actor, resident.grid_id)
-        current = {name: getattr(resident, name) for name in ResidentBase.model_fields}
+        current = {name: getattr(resident, name) for name in ResidentFields.model_fields}
+        current["vulnerability"] = vulnerabilities(session, resident_id=resident_id)
         raw = {**current, **changes}
         errors = _apply_id_number(raw)
         for field in sorted(set(raw) - set(ResidentBase.model_fields)):
@@ -241,9 +248,30 @@ def update_resident(
         if not diff:
             return resident
         for name in diff:
-            setattr(resident, name, getattr(new, name))
+            if name == "vulnerability":
+                set_vulnerabilities(session, resident_id=resident_id, tags=new.vulnerability)
+            else:
+                setattr(resident, name, getattr(new, name))
         resident.grid_id = household.grid_id
         resident.building_id = household.building_id
         session.add(resident)
         op.record(resident, diff)
     return resident
+
+
+def vulnerabilities(session: Session, *, resident_id: int) -> list[Vulnerability]:
+    """A resident's vulnerability tags, in the order of the Vulnerability list."""
+    stored = session.exec(
+        select(ResidentVulnerability.tag).where(ResidentVulnerability.resident_id == resident_id)
+    ).all()
+    return sorted((Vulnerability(tag) for tag in stored), key=list(Vulnerability).index)
+
+
+def set_vulnerabilities(
+    session: Session, *, resident_id: int, tags: Sequence[Vulnerability]
+) -> None:
+    """Make a resident's tags exactly `tags` (inside the caller's write)."""
+    session.execute(
+        delete(ResidentVulnerability).where(col(ResidentVulnerability.resident_id) == resident_id)
+    )
+    session.add_all(ResidentVulnerability(resident_id=resident_id, tag=tag) for tag in tags)
