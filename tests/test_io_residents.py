@@ -21,7 +21,14 @@ from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.io.report import ImportReport
 from gridcore.io.residents import COLUMNS, export_residents, import_residents
 from gridcore.io.tabular import Table, read_table, write_table
-from gridcore.models import Area, AuditEntry, Household, Resident
+from gridcore.models import (
+    Area,
+    AuditEntry,
+    Household,
+    Resident,
+    ResidentVulnerability,
+    Vulnerability,
+)
 
 ID_NUMBER = "110105198001010016"  # a valid number: born 1980, male
 
@@ -57,16 +64,30 @@ def _import(session: Session, table: Table, **kwargs: Any) -> ImportReport:
 
 
 def _people(session: Session) -> list[tuple[Any, ...]]:
+    """Every resident's stored fields, the vulnerabilities as the file writes them."""
+    order = list(Vulnerability)
+    tags: dict[int, list[Vulnerability]] = {}
+    for resident_id, tag in session.exec(
+        select(ResidentVulnerability.resident_id, ResidentVulnerability.tag)
+    ).all():
+        tags.setdefault(resident_id, []).append(Vulnerability(tag))
     rows = session.exec(
         select(
-            Resident.name, Household.unit, Resident.grid_id, Resident.building_id,
+            Resident.id, Resident.name, Household.unit, Resident.grid_id, Resident.building_id,
             Resident.id_number_masked, Resident.id_suffix, Resident.phone, Resident.birth_year,
-            Resident.sex, Resident.vulnerability, Resident.health_status,
+            Resident.sex, Resident.health_status,
         )
         .join(Household, col(Household.id) == Resident.household_id)
         .order_by(col(Resident.id))
     ).all()  # fmt: skip
-    return [tuple(r) for r in rows]
+    return [
+        (
+            *r[1:10],
+            ",".join(t.value for t in sorted(tags.get(r[0], []), key=order.index)),
+            r[10],
+        )
+        for r in rows
+    ]
 
 
 def _households(session: Session, world: World) -> list[int]:

@@ -71,8 +71,7 @@ def test_vulnerabilities_move_to_rows_of_their_own_with_their_data(tmp_path: Pat
                 " VALUES (1, 'G1', 'G', 'grid', 1)",
                 "INSERT INTO building (id, code, name, grid_id, lng, lat)"
                 " VALUES (1, 'B1', 'B', 1, 121.4, 31.2)",
-                "INSERT INTO household (id, building_id, grid_id, unit)"
-                " VALUES (1, 1, 1, '1-101')",
+                "INSERT INTO household (id, building_id, grid_id, unit) VALUES (1, 1, 1, '1-101')",
                 "INSERT INTO resident (id, household_id, name, vulnerability, health_status,"
                 " grid_id, building_id) VALUES"
                 " (1, 1, '王芳', 'elderly_alone,chronic_illness', 'at_home', 1, 1),"

@@ -28,11 +28,11 @@ the row describes. So importing the same file twice, or an exported file, change
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from gridcore.access import Actor, PermissionDenied
@@ -46,6 +46,7 @@ from gridcore.io.cells import (
     text,
 )
 from gridcore.io.importer import (
+    CHUNK,
     Column,
     Importer,
     Merge,
@@ -65,7 +66,9 @@ from gridcore.models import (
     Building,
     Household,
     Resident,
+    ResidentVulnerability,
     UserRole,
+    Vulnerability,
     vulnerability_tags,
 )
 from gridcore.services.checks import area_path, phone_ok
@@ -168,7 +171,11 @@ FIELDS: tuple[str, ...] = (
     "health_status",
 )
 
+# The fields that are columns of the resident table (vulnerabilities are rows of their own).
+RESIDENT_COLUMNS: tuple[str, ...] = tuple(name for name in FIELDS if name != "vulnerability")
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
+_TAGS = ResidentVulnerability.__table__  # type: ignore[attr-defined]
+_TAG_ORDER = {tag.value: rank for rank, tag in enumerate(Vulnerability)}
 _HOUSEHOLDS = Household.__table__  # type: ignore[attr-defined]
 
 
@@ -196,7 +203,6 @@ def export_residents(*, session: Session, actor: Actor) -> tuple[list[str], Iter
             _RESIDENTS.c.phone,
             _RESIDENTS.c.birth_year,
             _RESIDENTS.c.sex,
-            _RESIDENTS.c.vulnerability,
             _RESIDENTS.c.health_status,
         )
         .join(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _RESIDENTS.c.household_id)
@@ -207,10 +213,18 @@ def export_residents(*, session: Session, actor: Actor) -> tuple[list[str], Iter
     if actor.role == UserRole.grid_worker:
         query = query.where(_RESIDENTS.c.grid_id.in_(sorted(actor.grid_ids or ())))
     rows = session.execute(query).all()
+    tagged = select(_TAGS.c.resident_id, _TAGS.c.tag)
+    if actor.role == UserRole.grid_worker:
+        tagged = tagged.join(_RESIDENTS, _RESIDENTS.c.id == _TAGS.c.resident_id).where(
+            _RESIDENTS.c.grid_id.in_(sorted(actor.grid_ids or ()))
+        )
+    tags = _joined_tags(session.execute(tagged).all())
 
     def generate() -> Iterator[list[Any]]:
         for r in rows:
-            yield [("" if v is None else v) for v in r]
+            cells = [("" if v is None else v) for v in r]
+            # The file keeps the tags between sex and health status, comma-separated.
+            yield [*cells[:-1], tags.get(int(r[0]), ""), cells[-1]]
 
     return list(COLUMNS), generate()
 
@@ -255,6 +269,17 @@ class _Lookups:
     by_identity: dict[tuple[int, str, str | None], int] = field(default_factory=dict)
 
 
+def _joined_tags(rows: Iterable[Any]) -> dict[int, str]:
+    """(resident id, tag) rows as each resident's tags, comma-separated in the list's order."""
+    tags: dict[int, list[str]] = {}
+    for resident_id, tag in rows:
+        tags.setdefault(int(resident_id), []).append(str(tag))
+    return {
+        resident_id: ",".join(sorted(found, key=lambda t: _TAG_ORDER.get(t, len(_TAG_ORDER))))
+        for resident_id, found in tags.items()
+    }
+
+
 def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
     query = (
         select(
@@ -262,20 +287,24 @@ def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
             _RESIDENTS.c.grid_id,
             _RESIDENTS.c.building_id,
             _HOUSEHOLDS.c.unit,
-            *(_RESIDENTS.c[name] for name in FIELDS),
+            *(_RESIDENTS.c[name] for name in RESIDENT_COLUMNS),
         )
         .join(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _RESIDENTS.c.household_id)
         .where(where)
     )
     # .all() fetches in one call; iterating the result fetches row by row (slower at scale).
-    for r in session.execute(query).all():
-        yield _Stored(
-            id=r[0],
-            grid_id=r[1],
-            building_id=r[2],
-            unit=r[3],
-            values=dict(zip(FIELDS, r[4:], strict=True)),
-        )
+    found = session.execute(query).all()
+    tags = _joined_tags(
+        session.execute(
+            select(_TAGS.c.resident_id, _TAGS.c.tag).where(
+                _TAGS.c.resident_id.in_(select(query.subquery().c.id))
+            )
+        ).all()
+    )
+    for r in found:
+        values = dict(zip(RESIDENT_COLUMNS, r[4:], strict=True))
+        values["vulnerability"] = tags.get(int(r[0]), "")
+        yield _Stored(id=r[0], grid_id=r[1], building_id=r[2], unit=r[3], values=values)
 
 
 class ResidentsImport(Importer[_Lookups, _Person, _Update]):
@@ -526,22 +555,32 @@ def _write(
         for hid, bid, unit, gid in added:
             lookups.households[(bid, unit)] = (hid, gid)
         _count_households(session, missing)
+    new_tags: list[dict[str, Any]] = []
     if inserts:
-        session.execute(
-            insert(_RESIDENTS),
+        rows = [_defaults(p.values) for p in inserts]
+        added_ids = session.execute(
+            insert(_RESIDENTS).returning(_RESIDENTS.c.id, sort_by_parameter_order=True),
             [
                 {
-                    **_defaults(p.values),
+                    **{name: values[name] for name in RESIDENT_COLUMNS},
                     "household_id": lookups.households[(p.building_id, p.unit)][0],
                     "grid_id": p.grid_id,
                     "building_id": p.building_id,
                 }
-                for p in inserts
+                for p, values in zip(inserts, rows, strict=True)
             ],
-        )
+        ).scalars()
+        for resident_id, values in zip(added_ids, rows, strict=True):
+            new_tags += _tag_rows(resident_id, values["vulnerability"])
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    retagged: list[int] = []
     for person, stored, changes in updates:
         values = dict(changes)
+        if "vulnerability" in values:
+            retagged.append(stored.id)
+            new_tags += _tag_rows(stored.id, values.pop("vulnerability"))
+            if not values:
+                continue
         if (person.building_id, person.unit) != (stored.building_id, stored.unit):
             values["household_id"] = lookups.households[(person.building_id, person.unit)][0]
             values["grid_id"] = person.grid_id
@@ -557,7 +596,18 @@ def _write(
             .values({name: bindparam(f"new_{name}") for name in columns}),
             batch,
         )
+    for chunk in range(0, len(retagged), CHUNK):
+        session.execute(
+            delete(_TAGS).where(_TAGS.c.resident_id.in_(retagged[chunk : chunk + CHUNK]))
+        )
+    if new_tags:
+        session.execute(insert(_TAGS), new_tags)
     return len(missing)
+
+
+def _tag_rows(resident_id: int, tags: str) -> list[dict[str, Any]]:
+    """The vulnerability rows of one resident from the file's comma-separated tags."""
+    return [{"resident_id": resident_id, "tag": tag} for tag in vulnerability_tags(tags or "")]
 
 
 def _count_households(session: Session, added: list[dict[str, Any]]) -> None:
