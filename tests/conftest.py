@@ -3,6 +3,9 @@
 `backend_url` is parametrised over both backends; PostgreSQL tests are skipped with
 a printed reason when the server at GRIDCORE_TEST_PG (default 127.0.0.1:5432) is not
 reachable. Each test run uses its own PostgreSQL database and drops it at the end.
+
+argon2 runs at its cheapest in tests (`cheap_password_hashing`, autouse); hashes stored in
+test databases carry their parameters, so the app's own server verifies them cheaply too.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
@@ -121,3 +125,20 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session on a fresh database (both backends)."""
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[PasswordHasher]:
+    """argon2 at its cheapest for the whole run; yields the product's own hasher.
+
+    The product's cost (up to 1.5 s a hash on a busy machine) is for attackers, not for
+    tests. This is the one place that knows where the hasher lives.
+    """
+    from gridcore.services import auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        product = auth._hasher
+        patch.setattr(auth, "_hasher", cheap)
+        patch.setattr(auth, "_DUMMY_HASH", cheap.hash("not-a-real-password"))
+        yield product
