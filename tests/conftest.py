@@ -364,6 +364,19 @@ def tiny_url(templates: Templates, tmp_path: Path) -> str:
     return templates.sqlite_url(build_tiny, tmp_path)
 
 
+@pytest.fixture
+def tiny_app(tiny_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app under AppTest, on a new copy of the tiny world and run through its navigation.
+
+    Yields the database's URL. See tests/apptest_support.py for what page tests share.
+    """
+    from apptest_support import APP_SECRET, app_on, route_through_navigation
+
+    route_through_navigation(monkeypatch)
+    with app_on(tiny_url, GRIDCORE_SECRET_KEY=APP_SECRET):
+        yield tiny_url
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     reason = terminalreporter.config.stash.get(PG_SKIPPED, "")
     if reason:
