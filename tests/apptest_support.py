@@ -6,14 +6,17 @@ copy of the tiny world, run through st.navigation as a real server runs it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
 from google.protobuf import text_format
 from streamlit import config as st_config
+from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
@@ -35,6 +38,9 @@ def route_through_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
     AppTest forgets before every run that the app uses st.navigation, sees the pages/
     folder and would run a page file on its own, without app.py's sign-in. A server
     does that only on the first run after it starts (tests/browser checks that case).
+
+    Also: every new AppTest scans the metadata of every installed package for Streamlit
+    components, as a server does once when it starts; here it is scanned once per run.
     """
     original = PagesManager.__init__
 
@@ -43,6 +49,17 @@ def route_through_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+    monkeypatch.setattr(
+        manifest_scanner, "scan_component_manifests", _installed_components_scanned_once
+    )
+
+
+_scan_installed_components = manifest_scanner.scan_component_manifests
+
+
+@functools.cache
+def _installed_components_scanned_once() -> list[Any]:
+    return _scan_installed_components()
 
 
 @contextmanager
