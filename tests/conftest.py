@@ -82,6 +82,27 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
+# Tests that share a slow session fixture run in one process under `pytest -n`: the browser
+# tests (the demo street and the app serving it) and the demo-street tests (their street).
+SHARED_SESSION_FIXTURES = ("tests/browser/", "tests/test_demo_street.py")
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's scheduler, keeping SHARED_SESSION_FIXTURES each on one worker.
+
+    Every other test is a unit of its own, for the best balance. (xdist's own `--dist
+    loadgroup` renames node ids to group them, which pytest 9 no longer reads.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedFixtureScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((g for g in SHARED_SESSION_FIXTURES if nodeid.startswith(g)), nodeid)
+
+    return SharedFixtureScheduling(config, log)
+
+
 @dataclass
 class Template:
     """A migrated database (holding a world, or empty) that tests start from."""
