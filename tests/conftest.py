@@ -4,7 +4,7 @@ Which backend a database test runs on
     A test that asks for `engine`, `session`, `world` or `tiny` runs on SQLite. Marked
     `both_backends` (the test, or its module through `pytestmark`) it runs on PostgreSQL as
     well. Mark what depends on the database's dialect: queries, bulk import and export,
-    locking and concurrency, migrations, the demo worlds' builds — and one test in each
+    locking and concurrency, migrations, the tiny demo world's build — and one test in each
     service module, so that every service's transaction runs on PostgreSQL at least once.
     Validation and permission rules read the same on every backend and stay on SQLite.
     `sqlite_engine` is SQLite whatever the marks. The PostgreSQL items carry the marker `pg`;
