@@ -203,7 +203,7 @@ class Templates:
                     name
                     for name in names
                     if (pid := name.removeprefix("gridcore_test_")).isdigit()
-                    and not Path(f"/proc/{pid}").exists()
+                    and not _running(int(pid))
                 ]
         finally:
             admin.dispose()
@@ -262,6 +262,17 @@ class Templates:
         path = directory / "gridcore.db"
         shutil.copy(template.path, path)
         return f"sqlite:///{path}"
+
+
+def _running(pid: int) -> bool:
+    """Whether a process `pid` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        return True
+    return True
 
 
 # Drops the databases named on its command line.
