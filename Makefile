@@ -1,4 +1,5 @@
-# GridCore developer commands: `make run` starts the dashboard, `make test` checks everything.
+# GridCore developer commands: `make run` starts the dashboard, `make check` is the quick loop
+# while editing, `make test` checks everything.
 # Needs only Python 3.11; the virtual environment, packages and database are made on first use.
 
 SHELL := /bin/bash
@@ -14,10 +15,18 @@ PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test lint typecheck pytest browser-deps
+# Two test processes (pytest-xdist) on this two-core machine; tests that share a slow fixture
+# (the browser's app, the demo street) stay together on one of them (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS)
+# What `make check` leaves to `make test` (markers: see tests/conftest.py).
+CHECK_MARKERS := not browser and not demo and not pg
+
+.PHONY: help run check test lint typecheck pytest browser-deps
 
 help:
 	@echo "make run    start GridCore at http://localhost:$(PORT) (demo street on first run)"
+	@echo "make check  lint, type-check and the tests that need no browser, demo build or PostgreSQL"
 	@echo "make test   lint, type-check and run every test, real-browser tests included"
 
 $(PY):
@@ -54,6 +63,9 @@ typecheck: $(DEV_STAMP)
 	$(PY) -m mypy
 
 pytest: $(DEV_STAMP) browser-deps
-	$(PY) -m pytest
+	$(PYTEST)
+
+check: lint typecheck
+	$(PYTEST) -m "$(CHECK_MARKERS)"
 
 test: lint typecheck pytest

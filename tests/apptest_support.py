@@ -1,26 +1,35 @@
-"""What every AppTest of a page needs: the app run through its navigation, signed in."""
+"""What every AppTest of a page needs: the app run through its navigation, signed in, read.
+
+Page tests ask for the `tiny_app` fixture (tests/conftest.py): the app pointed at a new
+copy of the tiny world, run through st.navigation as a real server runs it.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import streamlit as st
+from google.protobuf import text_format
 from streamlit import config as st_config
+from streamlit.components.v2 import manifest_scanner
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from gridcore import migrate
 from gridcore.config import get_settings
-from gridcore.db import make_engine
-from gridcore.demo import DEMO_PASSWORD, seed
+from gridcore.demo import DEMO_PASSWORD
+from gridcore.services.base import Actor
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-TINY_ANCHOR = date(2026, 3, 21)
+# The kiosk links' secret while the app runs under AppTest.
+APP_SECRET = "apptest-kiosk-secret"
+# Elements that show data: none may appear before sign-in or on a refused kiosk link.
+DATA_ELEMENTS = ("metric", "dataframe", "table", "plotly_chart", "deck_gl_json_chart")
 
 
 def route_through_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,6 +38,9 @@ def route_through_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
     AppTest forgets before every run that the app uses st.navigation, sees the pages/
     folder and would run a page file on its own, without app.py's sign-in. A server
     does that only on the first run after it starts (tests/browser checks that case).
+
+    Also: every new AppTest scans the metadata of every installed package for Streamlit
+    components, as a server does once when it starts; here it is scanned once per run.
     """
     original = PagesManager.__init__
 
@@ -37,16 +49,17 @@ def route_through_navigation(monkeypatch: pytest.MonkeyPatch) -> None:
         PagesManager.uses_pages_directory = False
 
     monkeypatch.setattr(PagesManager, "__init__", init)
+    monkeypatch.setattr(
+        manifest_scanner, "scan_component_manifests", _installed_components_scanned_once
+    )
 
 
-def tiny_database(path: Path) -> str:
-    """A SQLite file at `path` with the tiny world; returns its URL."""
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    seed(engine=engine, scale="tiny", anchor=TINY_ANCHOR)
-    engine.dispose()
-    return url
+_scan_installed_components = manifest_scanner.scan_component_manifests
+
+
+@functools.cache
+def _installed_components_scanned_once() -> list[Any]:
+    return _scan_installed_components()
 
 
 @contextmanager
@@ -76,16 +89,58 @@ def no_exception(at: AppTest, where: str) -> None:
     assert errors == [], f"exception on {where}:\n" + "\n\n".join(errors)
 
 
-def signed_in(username: str, lang: str = "en", **params: str) -> AppTest:
-    """The app after signing in as `username` (demo password) with URL `params`."""
+def app(lang: str | None = None, **params: str) -> AppTest:
+    """The app, not yet run, with `lang` and URL `params`."""
     at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
+    if lang:
+        at.query_params["lang"] = lang
     for name, value in params.items():
         at.query_params[name] = value
+    return at
+
+
+def sign_in(at: AppTest, username: str, password: str = DEMO_PASSWORD) -> AppTest:
+    """Run `at` and submit the sign-in form (whatever the outcome)."""
     at.run()
     no_exception(at, "sign-in page")
     at.text_input(key="signin_username").input(username)
-    at.text_input(key="signin_password").input(DEMO_PASSWORD)
+    at.text_input(key="signin_password").input(password)
+    assert len(at.form_submit_button) == 1, "the sign-in form has one submit button"
     at.form_submit_button[0].click().run()
-    no_exception(at, f"after signing in as {username}")
     return at
+
+
+def signed_in(username: str, lang: str = "en", **params: str) -> AppTest:
+    """The app after signing in as `username` (demo password) with URL `params`."""
+    at = sign_in(app(lang, **params), username)
+    no_exception(at, f"after signing in as {username}")
+    actor = at.session_state["actor"]
+    assert isinstance(actor, Actor) and actor.username == username
+    return at
+
+
+def open_page(username: str, page: str, lang: str = "en", **params: str) -> AppTest:
+    """`page` as `username` sees it in `lang`, with URL `params` set after signing in."""
+    at = signed_in(username, lang)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.switch_page(page).run()
+    no_exception(at, f"{page} as {username} in {lang}")
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page sends to the browser, as text (tables by their values)."""
+    parts: list[str] = []
+    for node in at._tree:
+        kind = getattr(node, "type", "")
+        if kind in ("dataframe", "table"):
+            parts.append(node.value.to_string())
+        elif hasattr(proto := getattr(node, "proto", None), "ListFields"):
+            parts.append(text_format.MessageToString(proto, as_utf8=True))
+    return "\n".join(parts)
+
+
+def data_elements(at: AppTest) -> list[str]:
+    """The kinds of data element on the page."""
+    return [kind for kind in DATA_ELEMENTS if len(at.get(kind)) > 0]

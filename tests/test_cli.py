@@ -1,88 +1,25 @@
-"""`python -m gridcore`: run as a user would, in a subprocess on a temporary database."""
+"""`python -m gridcore`: the commands on a temporary database, in this process and as a program."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from cli_support import SECRET, Run, failed_cleanly, run_cli, run_program
 from sqlalchemy import text
 from sqlmodel import Session
 
-from gridcore.cli import build_parser, main
-from gridcore.config import PROJECT_ROOT, get_settings
+from gridcore.cli import build_parser
+from gridcore.config import PROJECT_ROOT
 from gridcore.db import make_engine
 from gridcore.i18n import catalogues
 from gridcore.policy import DEFAULT_POLICY
 from gridcore.services.access import authenticate, verify_kiosk_token
 
-SECRET = "test-secret-for-kiosk-links"
 HAS_TINY = (PROJECT_ROOT / "gridcore" / "demo" / "tiny.py").exists()
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-def gridcore(*args: str, url: str, **env: str) -> Run:
-    """Run the command line with DATABASE_URL=`url`; English messages."""
-    environment = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "GRIDCORE_SECRET_KEY": SECRET,
-        "GRIDCORE_LANGUAGE": "en",
-        **env,
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "gridcore", *args],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Callable[..., Run]]:
-    """The same command line called in this process (quicker, for the many error cases)."""
-
-    def run(*args: str, url: str, lang: str = "en") -> Run:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("GRIDCORE_SECRET_KEY", SECRET)
-        monkeypatch.setenv("GRIDCORE_LANGUAGE", lang)
-        get_settings.cache_clear()
-        capsys.readouterr()
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    yield run
-    get_settings.cache_clear()
-
-
-def failed_cleanly(run: Run, *words: str) -> None:
-    """Exit status 2 and one plain line on stderr that says what went wrong."""
-    assert run.code == 2, run
-    assert "Traceback" not in run.err
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run.err
-    assert lines[0].startswith("error: ")
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 @pytest.fixture(scope="module")
@@ -91,11 +28,11 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     path = tmp_path_factory.mktemp("cli") / "gridcore.db"
     url = f"sqlite:///{path}"
     if HAS_TINY:
-        run = gridcore("init", "--demo", "tiny", url=url)
+        run = run_cli("init", "--demo", "tiny", url=url)
         assert run.code == 0, run
         assert "Seeded the tiny demo world" in run.out
     else:
-        run = gridcore("init", url=url)
+        run = run_cli("init", url=url)
         assert run.code == 0, run
         engine = make_engine(url)
         with engine.begin() as connection:
@@ -115,8 +52,13 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     yield url, path, str(code)
 
 
-def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
-    parser = build_parser("en")
+def test_the_program_reports_a_failure_with_status_2() -> None:
+    """A smoke test of `python -m gridcore` itself (test_cli_io has one that succeeds)."""
+    failed_cleanly(run_program("users", "list", url="mysql://somewhere/db"), "DATABASE_URL")
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
     for command in (
         [],
         ["init"],
@@ -132,35 +74,33 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         ["policy", "set"],
         ["policy", "reset"],
     ):
-        with pytest.raises(SystemExit) as exit_:
-            parser.parse_args([*command, "--help"])
-        assert exit_.value.code == 0
-        assert "usage: python -m gridcore" in capsys.readouterr().out
-    assert (
-        "网格" in build_parser("zh").format_help() or "数据库" in build_parser("zh").format_help()
-    )
+        helped = run_cli(*command, "--help", url=url)
+        assert helped.code == 0, (command, helped)
+        assert "usage: python -m gridcore" in helped.out
+    chinese = run_cli("--help", url=url, GRIDCORE_LANGUAGE="zh").out
+    assert "网格" in chinese or "数据库" in chinese
 
 
 def test_init_again_does_not_seed_twice(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
-    run = gridcore("init", "--demo", "tiny", url=url)
+    run = run_cli("init", "--demo", "tiny", url=url)
     assert run.code == 0, run
     assert "already" in run.out if HAS_TINY else "Seeded" in run.out
 
 
 def test_users_add_list_and_set_password(database: tuple[str, Path, str]) -> None:
     url, _, grid = database
-    added = gridcore(
+    added = run_cli(
         "users", "add", "alice", "--role", "grid_worker", "--grid", grid,
         "--full-name", "Alice Wang", "--password", "first-password", url=url,
     )  # fmt: skip
     assert added.code == 0, added
     assert "alice" in added.out
-    listing = gridcore("users", "list", url=url)
+    listing = run_cli("users", "list", url=url)
     assert listing.code == 0
     line = next(row for row in listing.out.splitlines() if row.startswith("alice |"))
     assert "grid_worker" in line and "Alice Wang" in line and grid in line
-    changed = gridcore("users", "set-password", "alice", "--password", "second-password", url=url)
+    changed = run_cli("users", "set-password", "alice", "--password", "second-password", url=url)
     assert changed.code == 0, changed
     engine = make_engine(url)
     with Session(engine) as session:
@@ -173,55 +113,54 @@ def test_users_add_list_and_set_password(database: tuple[str, Path, str]) -> Non
 def test_a_duplicate_user_is_one_clear_line_and_status_2(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
     assert (
-        gridcore("users", "add", "bob", "--role", "viewer", "--password", "bob-pass", url=url).code
+        run_cli("users", "add", "bob", "--role", "viewer", "--password", "bob-pass", url=url).code
         == 0
     )
     failed_cleanly(
-        gridcore("users", "add", "bob", "--role", "viewer", "--password", "another-one", url=url),
+        run_cli("users", "add", "bob", "--role", "viewer", "--password", "another-one", url=url),
         "bob",
         "taken",
     )
 
 
-def test_bad_or_unreachable_database_is_reported_plainly(
-    tmp_path: Path, cli: Callable[..., Run]
-) -> None:
-    failed_cleanly(gridcore("users", "list", url="mysql://somewhere/db"), "DATABASE_URL")
-    failed_cleanly(cli("init", url="postgresql+psycopg://nobody@127.0.0.1:9/none"), "database")
-    failed_cleanly(cli("users", "list", url=f"sqlite:///{tmp_path / 'empty.db'}"), "init")
+def test_bad_or_unreachable_database_is_reported_plainly(tmp_path: Path) -> None:
+    failed_cleanly(run_cli("users", "list", url="mysql://somewhere/db"), "DATABASE_URL")
+    failed_cleanly(run_cli("init", url="postgresql+psycopg://nobody@127.0.0.1:9/none"), "database")
+    failed_cleanly(run_cli("users", "list", url=f"sqlite:///{tmp_path / 'empty.db'}"), "init")
 
 
-def test_other_mistakes_are_explained(
-    database: tuple[str, Path, str], cli: Callable[..., Run], tmp_path: Path
-) -> None:
+def test_other_mistakes_are_explained(database: tuple[str, Path, str], tmp_path: Path) -> None:
     url, _, _ = database
     failed_cleanly(
-        cli("users", "add", "carol", "--role", "grid_worker", "--grid", "NO-SUCH-GRID",
+        run_cli("users", "add", "carol", "--role", "grid_worker", "--grid", "NO-SUCH-GRID",
             "--password", "carol-password", url=url),
         "NO-SUCH-GRID",
     )  # fmt: skip
     failed_cleanly(
-        cli("users", "add", "carol", "--role", "grid_worker", "--password", "carol-pw", url=url),
+        run_cli(
+            "users", "add", "carol", "--role", "grid_worker", "--password", "carol-pw", url=url
+        ),
         "grid",
     )
     failed_cleanly(
-        cli("users", "set-password", "nobody", "--password", "long-enough", url=url), "nobody"
+        run_cli("users", "set-password", "nobody", "--password", "long-enough", url=url), "nobody"
     )
-    failed_cleanly(cli("users", "set-password", "admin", "--password", "short", url=url), "8")
+    failed_cleanly(run_cli("users", "set-password", "admin", "--password", "short", url=url), "8")
     # No terminal to ask for a password on, and none given.
-    failed_cleanly(cli("users", "add", "dave", "--role", "viewer", url=url), "--password")
-    failed_cleanly(cli("seed", "--scale", "tiny", url=url), "--replace")
-    failed_cleanly(cli("kiosk-link", "--hours", "0", url=url), "hours")
-    failed_cleanly(cli("backup", str(tmp_path / "missing" / "copy.db"), url=url), "missing")
+    failed_cleanly(run_cli("users", "add", "dave", "--role", "viewer", url=url), "--password")
+    failed_cleanly(run_cli("seed", "--scale", "tiny", url=url), "--replace")
+    failed_cleanly(run_cli("kiosk-link", "--hours", "0", url=url), "hours")
+    failed_cleanly(run_cli("backup", str(tmp_path / "missing" / "copy.db"), url=url), "missing")
     failed_cleanly(
-        cli("backup", str(tmp_path / "c.db"), url=f"sqlite:///{tmp_path / 'none.db'}"), "none.db"
+        run_cli("backup", str(tmp_path / "c.db"), url=f"sqlite:///{tmp_path / 'none.db'}"),
+        "none.db",
     )
 
 
 def test_backup_makes_a_readable_copy(database: tuple[str, Path, str], tmp_path: Path) -> None:
     url, path, _ = database
     target = tmp_path / "copy.db"
-    run = gridcore("backup", str(target), url=url)
+    run = run_cli("backup", str(target), url=url)
     assert run.code == 0, run
     assert str(target) in run.out
     copy = sqlite3.connect(target)
@@ -235,12 +174,12 @@ def test_backup_makes_a_readable_copy(database: tuple[str, Path, str], tmp_path:
     finally:
         copy.close()
         original.close()
-    failed_cleanly(gridcore("backup", str(target), url=url), "--overwrite")
+    failed_cleanly(run_cli("backup", str(target), url=url), "--overwrite")
 
 
 def test_kiosk_link_prints_a_url_whose_token_verifies(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
-    run = gridcore("kiosk-link", "--hours", "8", "--label", "Command room",
+    run = run_cli("kiosk-link", "--hours", "8", "--label", "Command room",
                    "--base-url", "http://command.local:8501/", url=url)  # fmt: skip
     assert run.code == 0, run
     link = urlparse(run.out.strip())
@@ -258,20 +197,20 @@ def test_kiosk_link_prints_a_url_whose_token_verifies(database: tuple[str, Path,
 @pytest.mark.skipif(not HAS_TINY, reason="the tiny demo world is not there")
 def test_seed_replace_starts_again(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'again.db'}"
-    assert gridcore("seed", "--scale", "tiny", "--anchor", "2026-03-21", url=url).code == 0
+    assert run_cli("seed", "--scale", "tiny", "--anchor", "2026-03-21", url=url).code == 0
     assert (
-        gridcore(
+        run_cli(
             "users", "add", "erin", "--role", "viewer", "--password", "erin-password", url=url
         ).code
         == 0
     )
-    failed_cleanly(gridcore("seed", "--scale", "tiny", url=url), "--replace")
-    run = gridcore("seed", "--scale", "tiny", "--anchor", "2026-03-21", "--replace", url=url)
+    failed_cleanly(run_cli("seed", "--scale", "tiny", url=url), "--replace")
+    run = run_cli("seed", "--scale", "tiny", "--anchor", "2026-03-21", "--replace", url=url)
     assert run.code == 0, run
     assert "Seeded the tiny demo world in" in run.out and "area" in run.out
-    listing = gridcore("users", "list", url=url).out
+    listing = run_cli("users", "list", url=url).out
     assert "admin |" in listing and "erin" not in listing
-    bad = gridcore("seed", "--scale", "tiny", "--anchor", "21/03/2026", url=url)
+    bad = run_cli("seed", "--scale", "tiny", "--anchor", "21/03/2026", url=url)
     assert bad.code == 2 and "Traceback" not in bad.err
 
 
@@ -297,12 +236,10 @@ def _table_row(out: str, first: str) -> list[str]:
     raise AssertionError(f"no row {first!r} in:\n{out}")
 
 
-def test_kiosk_links_are_listed_and_revoked(
-    database: tuple[str, Path, str], cli: Callable[..., Run]
-) -> None:
+def test_kiosk_links_are_listed_and_revoked(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
-    token = _token(cli("kiosk-link", "--hours", "8", "--label", "Hall projector", url=url))
-    listing = cli("kiosk-link", "--list", url=url)
+    token = _token(run_cli("kiosk-link", "--hours", "8", "--label", "Hall projector", url=url))
+    listing = run_cli("kiosk-link", "--list", url=url)
     assert listing.code == 0, listing
     header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
     assert header == ["id", "label", "created by", "created", "expires", "state"]
@@ -313,59 +250,57 @@ def test_kiosk_links_are_listed_and_revoked(
     assert (row[1], row[2], row[5]) == ("Hall projector", "system", "active")
     assert _verifies(url, token)
 
-    revoked = cli("kiosk-link", "--revoke", link_id, url=url)
+    revoked = run_cli("kiosk-link", "--revoke", link_id, url=url)
     assert revoked.code == 0, revoked
     assert f"Kiosk link {link_id} (Hall projector) is revoked" in revoked.out
     assert not _verifies(url, token)
-    assert _table_row(cli("kiosk-link", "--list", url=url).out, link_id)[5] == "revoked"
+    assert _table_row(run_cli("kiosk-link", "--list", url=url).out, link_id)[5] == "revoked"
     # Again: still revoked, still status 0.
-    assert cli("kiosk-link", "--revoke", link_id, url=url).code == 0
+    assert run_cli("kiosk-link", "--revoke", link_id, url=url).code == 0
 
-    chinese = cli("kiosk-link", "--list", url=url, lang="zh")
+    chinese = run_cli("kiosk-link", "--list", url=url, GRIDCORE_LANGUAGE="zh")
     assert chinese.code == 0 and _table_row(chinese.out, link_id)[5] == "已收回"
 
 
-def test_kiosk_link_mistakes_are_one_line(
-    database: tuple[str, Path, str], cli: Callable[..., Run]
-) -> None:
+def test_kiosk_link_mistakes_are_one_line(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
-    failed_cleanly(cli("kiosk-link", "--revoke", "987654", url=url), "987654", "no kiosk link")
-    failed_cleanly(cli("kiosk-link", "--hours", "800", url=url), "hours", "744")
-    failed_cleanly(cli("kiosk-link", "--list", "--label", "x", url=url), "--hours")
-    failed_cleanly(cli("kiosk-link", "--revoke", "1", "--base-url", "http://x", url=url), "--hours")
-    zh = cli("kiosk-link", "--revoke", "987654", url=url, lang="zh")
+    failed_cleanly(run_cli("kiosk-link", "--revoke", "987654", url=url), "987654", "no kiosk link")
+    failed_cleanly(run_cli("kiosk-link", "--hours", "800", url=url), "hours", "744")
+    failed_cleanly(run_cli("kiosk-link", "--list", "--label", "x", url=url), "--hours")
+    failed_cleanly(
+        run_cli("kiosk-link", "--revoke", "1", "--base-url", "http://x", url=url), "--hours"
+    )
+    zh = run_cli("kiosk-link", "--revoke", "987654", url=url, GRIDCORE_LANGUAGE="zh")
     assert zh.code == 2 and "没有这个编号的大屏链接" in zh.err and len(zh.err.splitlines()) == 1
     with pytest.raises(SystemExit) as exit_:
         build_parser("en").parse_args(["kiosk-link", "--list", "--revoke", "1"])
     assert exit_.value.code == 2
 
 
-def test_policy_list_set_and_reset(
-    database: tuple[str, Path, str], cli: Callable[..., Run]
-) -> None:
+def test_policy_list_set_and_reset(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
-    listing = cli("policy", "list", url=url)
+    listing = run_cli("policy", "list", url=url)
     assert listing.code == 0, listing
     header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
     assert header == ["setting", "value", "default", "changed by", "changed at"]
     assert _table_row(listing.out, "close_test_days")[1:4] == ["1,2,3,5,7", "1,2,3,5,7", ""]
 
-    changed = cli("policy", "set", "round_max_hours", "12", url=url)
+    changed = run_cli("policy", "set", "round_max_hours", "12", url=url)
     assert changed.code == 0, changed
     assert changed.out.strip() == "round_max_hours: 24 → 12."
-    again = cli("policy", "set", "round_max_hours", "12", url=url)
+    again = run_cli("policy", "set", "round_max_hours", "12", url=url)
     assert again.code == 0 and "already 12" in again.out
-    assert cli("policy", "set", "close_test_days", "1, 3,7", url=url).code == 0
-    listing = cli("policy", "list", url=url).out
+    assert run_cli("policy", "set", "close_test_days", "1, 3,7", url=url).code == 0
+    listing = run_cli("policy", "list", url=url).out
     assert _table_row(listing, "round_max_hours")[1:4] == ["12", "24", "system"]
     assert _table_row(listing, "round_max_hours")[4], "when it was changed"
     assert _table_row(listing, "close_test_days")[1:3] == ["1,3,7", "1,2,3,5,7"]
 
     for key in ("round_max_hours", "close_test_days"):
-        reset = cli("policy", "reset", key, url=url)
+        reset = run_cli("policy", "reset", key, url=url)
         assert reset.code == 0, reset
         assert "back to its default" in reset.out
-    listing = cli("policy", "list", url=url).out
+    listing = run_cli("policy", "list", url=url).out
     assert _table_row(listing, "round_max_hours")[1:4] == [
         str(DEFAULT_POLICY.round_max_hours),
         str(DEFAULT_POLICY.round_max_hours),
@@ -373,21 +308,19 @@ def test_policy_list_set_and_reset(
     ]
 
 
-def test_policy_mistakes_are_one_line_in_both_languages(
-    database: tuple[str, Path, str], cli: Callable[..., Run]
-) -> None:
+def test_policy_mistakes_are_one_line_in_both_languages(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
-    failed_cleanly(cli("policy", "set", "no_such_setting", "3", url=url), "no_such_setting")
-    failed_cleanly(cli("policy", "reset", "no_such_setting", url=url), "policy list")
-    failed_cleanly(cli("policy", "set", "round_max_hours", "1000", url=url), "1000", "1 to 168")
-    failed_cleanly(cli("policy", "set", "round_max_hours", "-5", url=url), "-5", "1 to 168")
-    failed_cleanly(cli("policy", "set", "round_max_hours", "a day", url=url), "whole number")
-    failed_cleanly(cli("policy", "set", "close_test_days", "1,9", url=url), "close_test_days")
-    zh = cli("policy", "set", "round_max_hours", "0", url=url, lang="zh")
+    failed_cleanly(run_cli("policy", "set", "no_such_setting", "3", url=url), "no_such_setting")
+    failed_cleanly(run_cli("policy", "reset", "no_such_setting", url=url), "policy list")
+    failed_cleanly(run_cli("policy", "set", "round_max_hours", "1000", url=url), "1000", "1 to 168")
+    failed_cleanly(run_cli("policy", "set", "round_max_hours", "-5", url=url), "-5", "1 to 168")
+    failed_cleanly(run_cli("policy", "set", "round_max_hours", "a day", url=url), "whole number")
+    failed_cleanly(run_cli("policy", "set", "close_test_days", "1,9", url=url), "close_test_days")
+    zh = run_cli("policy", "set", "round_max_hours", "0", url=url, GRIDCORE_LANGUAGE="zh")
     assert zh.code == 2 and len(zh.err.splitlines()) == 1
     assert zh.err.startswith("错误：") and "允许范围为 1 至 168" in zh.err
-    unknown = cli("policy", "set", "nope", "1", url=url, lang="zh")
+    unknown = run_cli("policy", "set", "nope", "1", url=url, GRIDCORE_LANGUAGE="zh")
     assert unknown.code == 2 and "没有名为 'nope' 的防控策略设置" in unknown.err
     # Nothing of that was written.
-    assert "system" not in cli("policy", "list", url=url).out
+    assert "system" not in run_cli("policy", "list", url=url).out
     assert catalogues()["zh"]["cli.help.policy"] in build_parser("zh").format_help()

@@ -2,95 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import TINY_ANCHOR
+from cli_support import failed_cleanly, run_cli, run_program
 from sqlalchemy import delete, func, select
 from sqlmodel import Session, col
 
-from gridcore import migrate
 from gridcore.access import SYSTEM
-from gridcore.cli import main
-from gridcore.config import PROJECT_ROOT, get_settings
 from gridcore.db import make_engine
-from gridcore.demo import seed
 from gridcore.io.exchange import export_rows
 from gridcore.io.tabular import read_table, write_table
 from gridcore.models import AuditEntry, Resident, TestRecord
 from gridcore.queries.testing import resolve_round
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file with the tiny world, copied by each test."""
-    path = tmp_path_factory.mktemp("cli_io") / "tiny.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    seed(engine=engine, scale="tiny", anchor=TINY_ANCHOR)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def url(template: Path, tmp_path: Path) -> str:
-    path = tmp_path / "gridcore.db"
-    shutil.copy(template, path)
-    return f"sqlite:///{path}"
-
-
-def gridcore(*args: str, url: str) -> Run:
-    """The command line in a subprocess, as a user runs it; English messages."""
-    env = {**os.environ, "DATABASE_URL": url, "GRIDCORE_LANGUAGE": "en"}
-    env.pop("GRIDCORE_DEBUG", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "gridcore", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    return Run(done.returncode, done.stdout, done.stderr)
-
-
-@pytest.fixture
-def cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Callable[..., Run]]:
-    """The same command line in this process (quicker for the many error cases)."""
-
-    def run(*args: str, url: str) -> Run:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("GRIDCORE_LANGUAGE", "en")
-        monkeypatch.delenv("GRIDCORE_DEBUG", raising=False)
-        get_settings.cache_clear()
-        capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # status 1: the file has problems
-            code = int(exc.code or 0)
-        captured = capsys.readouterr()
-        return Run(code, captured.out, captured.err)
-
-    yield run
-    get_settings.cache_clear()
+def url(tiny_url: str) -> str:
+    """A new SQLite file with the tiny world for each test."""
+    return tiny_url
 
 
 def _counts(url: str) -> tuple[int, int, int]:
@@ -104,28 +34,17 @@ def _counts(url: str) -> tuple[int, int, int]:
     return found  # type: ignore[return-value]
 
 
-def failed_cleanly(run: Run, *words: str) -> None:
-    """Status 2 and one plain line on stderr that says what went wrong."""
-    assert run.code == 2, run
-    assert "Traceback" not in run.err
-    lines = run.err.strip().splitlines()
-    assert len(lines) == 1, run.err
-    assert lines[0].startswith("error: ")
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-
-
 # --------------------------------------------------------------------------- round trips
 
 
 def test_export_then_import_in_a_subprocess_changes_nothing(url: str, tmp_path: Path) -> None:
     target = tmp_path / "round2.csv"
-    run = gridcore("export", "test-results", str(target), "--round", "Round 2", url=url)
+    run = run_program("export", "test-results", str(target), "--round", "Round 2", url=url)
     assert run.code == 0, run
     assert run.out.startswith("Wrote 39 rows to ")
     assert len(read_table(data=target.read_bytes(), fmt="csv").rows) == 39
     before = _counts(url)
-    run = gridcore("import", "test-results", str(target), "--round", "Round 2", url=url)
+    run = run_program("import", "test-results", str(target), "--round", "Round 2", url=url)
     assert (run.code, run.err) == (0, ""), run
     assert "39 rows: 0 new, 0 changed, 39 unchanged" in run.out
     assert "Imported." in run.out
@@ -133,24 +52,22 @@ def test_export_then_import_in_a_subprocess_changes_nothing(url: str, tmp_path: 
     assert (records, residents, audits) == (before[0], before[1], before[2] + 1)
 
 
-def test_a_dry_run_of_a_workbook_writes_nothing(
-    cli: Callable[..., Run], url: str, tmp_path: Path
-) -> None:
+def test_a_dry_run_of_a_workbook_writes_nothing(url: str, tmp_path: Path) -> None:
     target = tmp_path / "all.xlsx"
-    assert cli("export", "test-results", str(target), url=url).code == 0
+    assert run_cli("export", "test-results", str(target), url=url).code == 0
     before = _counts(url)
-    run = cli("import", "test-results", str(target), "--dry-run", url=url)
+    run = run_cli("import", "test-results", str(target), "--dry-run", url=url)
     assert run.code == 0, run
     assert "103 rows: 0 new, 0 changed, 103 unchanged" in run.out
     assert "Checked only" in run.out
     assert _counts(url) == before
 
 
-def test_residents_export_and_import_in_process(cli: Callable[..., Run], url: str,
+def test_residents_export_and_import_in_process(url: str,
                                                 tmp_path: Path) -> None:  # fmt: skip
     target = tmp_path / "register.xlsx"
-    assert cli("export", "residents", str(target), url=url).code == 0
-    run = cli("import", "residents", str(target), url=url)
+    assert run_cli("export", "residents", str(target), url=url).code == 0
+    run = run_cli("import", "residents", str(target), url=url)
     assert run.code == 0, run
     assert "71 rows: 0 new, 0 changed, 71 unchanged" in run.out
 
@@ -174,22 +91,20 @@ def test_problems_exit_1_and_write_nothing(url: str, tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     _bad_file(source, url)
     before = _counts(url)
-    run = gridcore("import", "test-results", str(source), "--dry-run", url=url)
+    run = run_cli("import", "test-results", str(source), "--dry-run", url=url)
     assert run.code == 1, run
     lines = run.out.strip().splitlines()
     assert lines[0].startswith("39 rows: 0 new, 0 changed, 37 unchanged, 2 with problems")
     assert lines[1] == 'row 3, resident_id "99999": There is no resident with this number.'
     assert lines[2].startswith('row 5, result "maybe": Not a result')
     assert "Traceback" not in run.err
-    run = gridcore("import", "test-results", str(source), url=url)
+    run = run_cli("import", "test-results", str(source), url=url)
     assert run.code == 1
     assert "Nothing was written" in run.out
     assert _counts(url) == before
 
 
-def test_skip_bad_rows_writes_the_good_rows_and_still_exits_1(
-    cli: Callable[..., Run], url: str, tmp_path: Path
-) -> None:
+def test_skip_bad_rows_writes_the_good_rows_and_still_exits_1(url: str, tmp_path: Path) -> None:
     source = tmp_path / "bad.csv"
     _bad_file(source, url)
     engine = make_engine(url)
@@ -199,7 +114,7 @@ def test_skip_bad_rows_writes_the_good_rows_and_still_exits_1(
         s.commit()
     engine.dispose()
     before = _counts(url)
-    run = cli("import", "test-results", str(source), "--skip-bad-rows", "--show", "1", url=url)
+    run = run_cli("import", "test-results", str(source), "--skip-bad-rows", "--show", "1", url=url)
     assert run.code == 1
     assert "37 new" in run.out and "the rows with problems were left out" in run.out
     assert "… and 1 more problems." in run.out
@@ -211,68 +126,64 @@ def test_skip_bad_rows_writes_the_good_rows_and_still_exits_1(
 
 def test_a_missing_file_is_one_line_and_status_2(url: str, tmp_path: Path) -> None:
     failed_cleanly(
-        gridcore("import", "test-results", str(tmp_path / "none.csv"), url=url),
+        run_cli("import", "test-results", str(tmp_path / "none.csv"), url=url),
         "none.csv",
         "no file",
     )
 
 
-def test_an_unreadable_workbook(cli: Callable[..., Run], url: str, tmp_path: Path) -> None:
+def test_an_unreadable_workbook(url: str, tmp_path: Path) -> None:
     source = tmp_path / "broken.xlsx"
     source.write_bytes(b"this is not a workbook")
-    failed_cleanly(cli("import", "residents", str(source), url=url), "broken.xlsx", "Excel")
+    failed_cleanly(run_cli("import", "residents", str(source), url=url), "broken.xlsx", "Excel")
 
 
-def test_an_unknown_round(cli: Callable[..., Run], url: str, tmp_path: Path) -> None:
+def test_an_unknown_round(url: str, tmp_path: Path) -> None:
     source = tmp_path / "r.csv"
     source.write_text("resident_id,resident_check,grid_code,sampled_at\n")
     failed_cleanly(
-        cli("import", "test-results", str(source), "--round", "Round 9", url=url), "Round 9"
+        run_cli("import", "test-results", str(source), "--round", "Round 9", url=url), "Round 9"
     )
     failed_cleanly(
-        cli("export", "test-results", str(tmp_path / "x.csv"), "--round", "9", url=url), "9"
+        run_cli("export", "test-results", str(tmp_path / "x.csv"), "--round", "9", url=url), "9"
     )
 
 
-def test_an_unknown_extension(cli: Callable[..., Run], url: str, tmp_path: Path) -> None:
+def test_an_unknown_extension(url: str, tmp_path: Path) -> None:
     source = tmp_path / "r.txt"
     source.write_text("a\n")
-    failed_cleanly(cli("import", "residents", str(source), url=url), ".csv and .xlsx")
-    failed_cleanly(cli("export", "residents", str(tmp_path / "r.xls"), url=url), "r.xls")
+    failed_cleanly(run_cli("import", "residents", str(source), url=url), ".csv and .xlsx")
+    failed_cleanly(run_cli("export", "residents", str(tmp_path / "r.xls"), url=url), "r.xls")
 
 
-def test_export_does_not_overwrite_unless_told(
-    cli: Callable[..., Run], url: str, tmp_path: Path
-) -> None:
+def test_export_does_not_overwrite_unless_told(url: str, tmp_path: Path) -> None:
     target = tmp_path / "register.csv"
     target.write_text("keep me")
-    failed_cleanly(cli("export", "residents", str(target), url=url), "already exists")
+    failed_cleanly(run_cli("export", "residents", str(target), url=url), "already exists")
     assert target.read_text() == "keep me"
-    assert cli("export", "residents", str(target), "--overwrite", url=url).code == 0
+    assert run_cli("export", "residents", str(target), "--overwrite", url=url).code == 0
     assert target.read_text(encoding="utf-8-sig").startswith("resident_id,grid_code,")
     failed_cleanly(
-        cli("export", "residents", str(tmp_path / "no" / "such.csv"), url=url), "does not exist"
+        run_cli("export", "residents", str(tmp_path / "no" / "such.csv"), url=url), "does not exist"
     )
 
 
-def test_a_database_without_the_schema(cli: Callable[..., Run], tmp_path: Path) -> None:
+def test_a_database_without_the_schema(tmp_path: Path) -> None:
     source = tmp_path / "r.csv"
     source.write_text("grid_code\n")
     failed_cleanly(
-        cli("import", "residents", str(source), url=f"sqlite:///{tmp_path / 'empty.db'}"),
+        run_cli("import", "residents", str(source), url=f"sqlite:///{tmp_path / 'empty.db'}"),
         "init",
     )
 
 
-def test_columns_that_are_not_read_are_named(
-    cli: Callable[..., Run], url: str, tmp_path: Path
-) -> None:
+def test_columns_that_are_not_read_are_named(url: str, tmp_path: Path) -> None:
     target = tmp_path / "register.csv"
-    assert cli("export", "residents", str(target), url=url).code == 0
+    assert run_cli("export", "residents", str(target), url=url).code == 0
     table = read_table(data=target.read_bytes(), fmt="csv")
     rows = [[*cells, "note"] for _, cells in table.rows]
     target.write_bytes(write_table(columns=[*table.columns, "备注"], rows=rows, fmt="csv"))
-    run = cli("import", "residents", str(target), "--dry-run", url=url)
+    run = run_cli("import", "residents", str(target), "--dry-run", url=url)
     assert run.code == 0, run
     assert run.out.strip().splitlines()[-1] == (
         "Columns not read (this kind of file has no such column): 备注"

@@ -34,6 +34,8 @@ from gridcore.models import TaskKind
 from gridcore.policy import DEFAULT_POLICY
 from gridcore.services.access import authenticate
 
+pytestmark = pytest.mark.demo
+
 ANCHOR = date(2026, 3, 21)
 
 

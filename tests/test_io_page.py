@@ -6,74 +6,17 @@ the page does with a file is gridcore.io's work, tested in the other test_io_* m
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import streamlit as st
-from conftest import TINY_ANCHOR
-from streamlit import config as st_config
-from streamlit.runtime.pages_manager import PagesManager
+from apptest_support import open_page
 from streamlit.testing.v1 import AppTest
 
-from gridcore import migrate
-from gridcore.config import get_settings
-from gridcore.db import make_engine
-from gridcore.demo import DEMO_PASSWORD, seed
 from gridcore.i18n import catalogues
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
 PAGE = "pages/data_entry.py"
 
 
-@pytest.fixture(autouse=True)
-def navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run app.py through st.navigation, as a running server does (see test_pages_apptest)."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture(scope="module")
-def tiny_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """DATABASE_URL pointing at a SQLite file with the tiny world, for this module."""
-    path = tmp_path_factory.mktemp("io_page") / "tiny.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    migrate.upgrade(engine)
-    seed(engine=engine, scale="tiny", anchor=TINY_ANCHOR)
-    engine.dispose()
-    shown = st_config.get_option("client.showErrorDetails")
-    st_config.set_option("client.showErrorDetails", "full")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", url)
-        mp.setenv("GRIDCORE_SECRET_KEY", "io-page-test")
-        get_settings.cache_clear()
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        yield url
-    st_config.set_option("client.showErrorDetails", shown)
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def _page(username: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    at.text_input(key="signin_username").input(username)
-    at.text_input(key="signin_password").input(DEMO_PASSWORD)
-    at.form_submit_button[0].click().run()
-    at.switch_page(PAGE).run()
-    errors = [f"{e.value}\n" + "\n".join(e.stack_trace) for e in at.exception]
-    assert errors == [], "\n\n".join(errors)
-    return at
+    return open_page(username, PAGE, lang)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,12 +31,15 @@ from gridcore.models import (
     Vulnerability,
 )
 
+pytestmark = pytest.mark.both_backends  # bulk import and export: the dialect matters
+
 ID_NUMBER = "110105198001010016"  # a valid number: born 1980, male
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session, grids=2, buildings_per_grid=2)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
 def _table(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from conftest import TINY_ANCHOR
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from gridcore.access import SYSTEM
@@ -19,6 +19,8 @@ from gridcore.io.tabular import read_table
 from gridcore.models import AuditEntry, Resident, TestRecord
 from gridcore.queries.testing import resolve_round
 from gridcore.services.residents import register_resident
+
+pytestmark = pytest.mark.both_backends  # bulk import and export: the dialect matters
 
 ATTACK = "=cmd|' /C calc'!A0"
 
@@ -39,18 +41,26 @@ def _audit_count(session: Session) -> int:
     return int(session.execute(select(func.count()).select_from(AuditEntry)).scalar_one())
 
 
+def _tiny_with_a_formula(session: Session) -> None:
+    """The tiny world plus a resident whose name is a formula."""
+    tiny_demo.build(engine=session.get_bind(), anchor=TINY_ANCHOR)  # type: ignore[arg-type]
+    household = session.execute(select(Resident.household_id)).scalars().first()
+    register_resident(
+        session=session,
+        data={"household_id": household, "name": ATTACK, "phone": "+86 139 0000 1234"},
+        actor=SYSTEM,
+    )
+
+
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], None]:
+    return _tiny_with_a_formula
+
+
 @pytest.fixture
-def tiny_session(engine: Engine) -> Any:
-    """A fresh tiny world per test (these tests write), plus a resident whose name is a formula."""
-    tiny_demo.build(engine=engine, anchor=TINY_ANCHOR)
-    with Session(engine, expire_on_commit=False) as session:
-        household = session.execute(select(Resident.household_id)).scalars().first()
-        register_resident(
-            session=session,
-            data={"household_id": household, "name": ATTACK, "phone": "+86 139 0000 1234"},
-            actor=SYSTEM,
-        )
-        yield session
+def tiny_session(session: Session, world: None) -> Session:
+    """A copy of that world for each test (these tests write)."""
+    return session
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,8 @@ from gridcore.models import (
     TestSite,
 )
 from gridcore.queries.testing import RoundNotFound, resolve_round, round_choices
+
+pytestmark = pytest.mark.both_backends  # bulk import and export: the dialect matters
 
 # The round runs from START for 24 hours; "now" is 30 hours after START.
 START = datetime(2026, 3, 20, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
@@ -109,9 +112,15 @@ def _scene(session: Session) -> Scene:
     return Scene(world, test_round, site, other_site, people, g2_person, g3_person)
 
 
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], Scene]:
+    """The scene of `_scene` (built once a run)."""
+    return _scene
+
+
 @pytest.fixture
-def scene(session: Session) -> Scene:
-    return _scene(session)
+def scene(world: Scene) -> Scene:
+    return world
 
 
 def _table(

@@ -4,33 +4,35 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
-from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, SQLModel
 
 import gridcore.models  # noqa: F401  (registers every table)
 from gridcore import migrate
 from gridcore.db import make_engine
 
-
-def _differences(engine: Engine) -> list:
-    with engine.connect() as connection:
-        context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": False}
-        )
-        return list(compare_metadata(context, SQLModel.metadata))
+pytestmark = pytest.mark.both_backends  # migrations: the dialect matters
 
 
-def test_upgraded_database_matches_the_models(engine: Engine) -> None:
-    """`engine` has been upgraded to head on SQLite and on PostgreSQL."""
-    assert _differences(engine) == []
+def _differences(connection: Connection) -> list:
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": False}
+    )
+    return list(compare_metadata(context, SQLModel.metadata))
 
 
-def test_every_table_exists_after_upgrade(engine: Engine) -> None:
-    tables = set(inspect(engine).get_table_names())
+def test_upgraded_database_matches_the_models(session: Session) -> None:
+    """The test's database has been upgraded to head on SQLite and on PostgreSQL."""
+    assert _differences(session.connection()) == []
+
+
+def test_every_table_exists_after_upgrade(session: Session) -> None:
+    tables = set(inspect(session.connection()).get_table_names())
     assert set(SQLModel.metadata.tables) <= tables
     assert "alembic_version" in tables
 
@@ -42,22 +44,25 @@ def test_a_brand_new_file_is_migrated_and_upgrading_again_changes_nothing(tmp_pa
         migrate.upgrade(engine)
         assert migrate.is_initialised(engine)
         migrate.upgrade(engine)
-        assert _differences(engine) == []
+        with engine.connect() as connection:
+            assert _differences(connection) == []
     finally:
         engine.dispose()
 
 
+def _scripts() -> ScriptDirectory:
+    """The migration scripts (the configuration does not depend on the database)."""
+    return ScriptDirectory.from_config(migrate.alembic_config(make_engine("sqlite://")))
+
+
 def test_the_revision_history_has_one_head() -> None:
-    config = migrate.alembic_config(make_engine("sqlite://"))
-    heads = ScriptDirectory.from_config(config).get_heads()
+    heads = _scripts().get_heads()
     assert len(heads) == 1, f"migration history branches: {heads}"
 
 
-def test_the_database_stands_at_head(engine: Engine) -> None:
-    config = migrate.alembic_config(engine)
-    head = ScriptDirectory.from_config(config).get_current_head()
-    with engine.connect() as connection:
-        assert MigrationContext.configure(connection).get_current_revision() == head
+def test_the_database_stands_at_head(session: Session) -> None:
+    head = _scripts().get_current_head()
+    assert MigrationContext.configure(session.connection()).get_current_revision() == head
 
 
 def test_vulnerabilities_move_to_rows_of_their_own_with_their_data(tmp_path: Path) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from apptest_support import app_on, no_exception, route_through_navigation, signed_in, tiny_database
+from apptest_support import no_exception, signed_in
 from sqlmodel import Session, col, func, select
 
 from gridcore.access import SYSTEM
@@ -16,15 +15,10 @@ from gridcore.models import Area, Case, FoundVia, TestRecord, TestResult
 from gridcore.services.testing import record_positive
 
 
-@pytest.fixture(autouse=True)
-def _navigation(monkeypatch: pytest.MonkeyPatch) -> None:
-    route_through_navigation(monkeypatch)
-
-
 @pytest.fixture
-def positive(tmp_path: Path) -> Iterator[tuple[str, int]]:
+def positive(tiny_app: str) -> Iterator[tuple[str, int]]:
     """The tiny world plus one new positive result in grid T-C1-G1, whose resident has no case."""
-    url = tiny_database(tmp_path / "tiny.db")
+    url = tiny_app
     engine = make_engine(url)
     with Session(engine) as s:
         has_case = select(Case.resident_id).where(col(Case.resident_id).is_not(None))
@@ -39,8 +33,7 @@ def positive(tmp_path: Path) -> Iterator[tuple[str, int]]:
         record_positive(session=s, record_id=record.id, actor=SYSTEM)
         resident_id = record.resident_id
     engine.dispose()
-    with app_on(url):
-        yield url, resident_id
+    yield url, resident_id
 
 
 def _cases_of(url: str, resident_id: int) -> list[Case]:

@@ -3,35 +3,29 @@
 Each test gets its own copy of the tiny world (tests write), with the app pointed at it
 through DATABASE_URL. Figures are the tiny world's answer sheet (gridcore/demo/tiny.py):
 Round 2 covers T-C1-G1, T-C1-G2 and T-C2-G1; 57 expected, 39 sampled, 18 missing; the
-demo account "worker" serves T-C1-G1, where 9 of 18 expected are not yet sampled.
+demo account "worker" serves T-C1-G1, where 9 of 18 expected are not yet sampled. That
+every page runs for every role in both languages is test_pages_apptest's matrix.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, time
-from pathlib import Path
+from datetime import time
 
 import pytest
-import streamlit as st
+from apptest_support import no_exception, open_page, page_text
 from google.protobuf import text_format
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
-from streamlit import config as st_config
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from gridcore import migrate
 from gridcore.access import SYSTEM, mask_name
 from gridcore.config import get_settings
 from gridcore.db import make_engine
-from gridcore.demo import DEMO_PASSWORD, seed
-from gridcore.i18n import catalogues, t
+from gridcore.i18n import t
 from gridcore.models import (
     Area,
     Resident,
@@ -47,11 +41,6 @@ from gridcore.models import (
 from gridcore.services.base import ValidationFailed
 from gridcore.services.testing import record_sample
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = str(ROOT / "app.py")
-TINY_ANCHOR = date(2026, 3, 21)
-PAGES = ("pages/testing.py", "pages/roll_call.py", "pages/sampling_desk.py")
-ROLES = ("admin", "leader", "worker", "viewer")
 LANGS = ("en", "zh")
 WORKER_GRID = "T-C1-G1"
 ROUND_2 = "Round 2"
@@ -95,91 +84,15 @@ class World:
             )
 
 
-@pytest.fixture(autouse=True)
-def navigation_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run app.py through st.navigation, as the server does after its first run."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: object, **kwargs: object) -> None:
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny world, seeded once; each test copies it."""
-    path = tmp_path_factory.mktemp("testing-pages") / "tiny.db"
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
-    seed(engine=engine, scale="tiny", anchor=TINY_ANCHOR)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def world(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    path = tmp_path / "tiny.db"
-    shutil.copy(template, path)
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    shown_errors = st_config.get_option("client.showErrorDetails")
-    st_config.set_option("client.showErrorDetails", "full")
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("GRIDCORE_SECRET_KEY", "testing-pages-secret")
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield World(engine, url)
-    st_config.set_option("client.showErrorDetails", shown_errors)
-    monkeypatch.undo()
-    get_settings.cache_clear()
-    st.cache_data.clear()
-    st.cache_resource.clear()
+def world(tiny_app: str) -> Iterator[World]:
+    """A copy of the tiny world for each test (these tests write), the app pointed at it."""
+    engine = make_engine(tiny_app)
+    yield World(engine, tiny_app)
     engine.dispose()
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _signed_in(username: str, lang: str = "en") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    at.text_input(key="signin_username").input(username)
-    at.text_input(key="signin_password").input(DEMO_PASSWORD)
-    at.form_submit_button[0].click().run()
-    _no_exception(at, f"signing in as {username}")
-    assert at.session_state["actor"].username == username
-    return at
-
-
-def _open(username: str, page: str, lang: str = "en", **params: str) -> AppTest:
-    at = _signed_in(username, lang)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.switch_page(page).run()
-    _no_exception(at, f"{page} as {username} in {lang}")
-    return at
-
-
-def _no_exception(at: AppTest, where: str) -> None:
-    errors = [f"{e.value}\n" + "\n".join(e.stack_trace) for e in at.exception]
-    assert errors == [], f"exception on {where}:\n" + "\n\n".join(errors)
-
-
-def _text(at: AppTest) -> str:
-    parts: list[str] = []
-    for node in at._tree:
-        kind = getattr(node, "type", "")
-        if kind in ("dataframe", "table"):
-            parts.append(node.value.to_string())
-        elif hasattr(proto := getattr(node, "proto", None), "ListFields"):
-            parts.append(text_format.MessageToString(proto, as_utf8=True))
-    return "\n".join(parts)
 
 
 def _en(key: str, **params: object) -> str:
@@ -201,32 +114,12 @@ def _hhmm(world: World, resident_id: int) -> str:
     return f"{record.sampled_at.astimezone(get_settings().tz):%H:%M}"
 
 
-# --------------------------------------------------------------------------- every page
-
-
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", PAGES)
-def test_page_runs_for_every_role_in_both_languages(
-    world: World, page: str, role: str, lang: str
-) -> None:
-    at = _open(role, page, lang)
-    assert at.title, f"{page} has no title"
-    text = _text(at)
-    if lang == "zh":
-        assert re.search(r"[\u4e00-\u9fff]", at.title[0].value)
-        english = [
-            catalogues()["en"][k] for k in ("page.testing", "page.roll_call", "page.sampling_desk")
-        ]
-        assert [e for e in english if e in text] == []
-
-
 # --------------------------------------------------------------------------- testing page
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_testing_page_headline_is_round_2(world: World, lang: str) -> None:
-    at = _open("leader", "pages/testing.py", lang)
+    at = open_page("leader", "pages/testing.py", lang)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[t("tpage.coverage", lang)] == "68.4%"  # 39 / 57
     assert metrics[t("tpage.missing", lang)] == "18"
@@ -242,7 +135,7 @@ def test_testing_page_headline_is_round_2(world: World, lang: str) -> None:
 
 
 def test_testing_page_ranks_grids_and_colours_the_map_by_coverage(world: World) -> None:
-    at = _open("leader", "pages/testing.py")
+    at = open_page("leader", "pages/testing.py")
     table = at.dataframe[0].value
     grids = list(table[_en("tpage.col_grid")])
     # All three behind; lowest coverage first: G1 0.50, G3 0.75, G2 0.80.
@@ -257,28 +150,28 @@ def test_testing_page_ranks_grids_and_colours_the_map_by_coverage(world: World) 
 
 
 def test_choosing_round_1_shows_its_figures(world: World) -> None:
-    at = _open("viewer", "pages/testing.py")
+    at = open_page("viewer", "pages/testing.py")
     at.selectbox(key="tp_round").select(world.round_id("Round 1")).run()
-    _no_exception(at, "Round 1")
+    no_exception(at, "Round 1")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[_en("tpage.coverage")] == "97.0%"  # 64 / 66
     assert at.query_params["round"] == str(world.round_id("Round 1"))
 
 
 def test_viewer_gets_no_forms_and_no_names_on_the_testing_page(world: World) -> None:
-    at = _open("viewer", "pages/testing.py")
+    at = open_page("viewer", "pages/testing.py")
     assert len(at.get("form")) == 0
     assert [
         b.label for b in at.button if b.label in (_en("tpage.f_open"), _en("tpage.f_mark"))
     ] == []
-    text = _text(at)
+    text = page_text(at)
     with Session(world.engine) as s:
         names = [n for n in s.exec(select(Resident.name)).all() if len(n) >= 2]
     assert [n for n in names if n in text] == []
 
 
 def test_worker_may_enter_results_but_not_open_rounds(world: World) -> None:
-    at = _open("worker", "pages/testing.py")
+    at = open_page("worker", "pages/testing.py")
     labels = [b.label for b in at.button]
     assert _en("tpage.f_mark") in labels
     assert _en("tpage.f_open") not in labels
@@ -295,12 +188,12 @@ def _fill_open_form(at: AppTest, *, name: str, scope: list[int]) -> AppTest:
 
 def _submit(at: AppTest, label: str) -> AppTest:
     next(b for b in at.button if b.label == label).click().run()
-    _no_exception(at, f"submitting {label}")
+    no_exception(at, f"submitting {label}")
     return at
 
 
 def test_a_good_round_is_written_exactly_once(world: World) -> None:
-    at = _open("leader", "pages/testing.py")
+    at = open_page("leader", "pages/testing.py")
     before = world.count(TestRound)
     grid = world.grid_id("T-C2-G1")
     token = at.session_state["_token_tp_open"]
@@ -323,7 +216,7 @@ def test_a_good_round_is_written_exactly_once(world: World) -> None:
 def test_a_bad_round_writes_nothing_and_says_why_next_to_the_fields(
     world: World, lang: str
 ) -> None:
-    at = _open("leader", "pages/testing.py", lang)
+    at = open_page("leader", "pages/testing.py", lang)
     before = world.count(TestRound)
     at = _submit(at, t("tpage.f_open", lang))  # nothing filled in
     assert world.count(TestRound) == before
@@ -347,7 +240,7 @@ def test_a_bad_round_writes_nothing_and_says_why_next_to_the_fields(
 
 
 def test_closing_a_round_needs_the_tick_and_then_closes_it(world: World) -> None:
-    at = _open("leader", "pages/testing.py")
+    at = open_page("leader", "pages/testing.py")
     round_id = world.round_id()
     at = _submit(at, _en("tpage.f_close"))
     assert _en("tpage.close_confirm_missing") in [e.value for e in at.error]
@@ -366,14 +259,14 @@ def test_a_pooled_tube_is_marked_negative_in_one_action(world: World) -> None:
     round_id = world.round_id()
     tube = "TUBE-0001"
     missing = world.missing()[:3]
-    at = _open("worker", "pages/sampling_desk.py")
+    at = open_page("worker", "pages/sampling_desk.py")
     at.text_input(key="desk_tube_w").input(tube).run()
     for person in missing:
         at.text_input(key="desk_query").input(person.name).run()
         at.button(key=f"desk_r_{person.id}").click().run()
-        _no_exception(at, "desk tap")
+        no_exception(at, "desk tap")
     assert world.count(TestRecord, TestRecord.tube_code == tube) == 3
-    at = _open("worker", "pages/testing.py")
+    at = open_page("worker", "pages/testing.py")
     next(w for w in at.text_input if w.label == _en("tpage.f_tube")).input(tube)
     at = _submit(at, _en("tpage.f_mark"))
     assert any(_en("tpage.marked", n=3, result="Negative") in s.value for s in at.success)
@@ -401,17 +294,17 @@ def test_a_positive_is_recorded_individually_and_raises_the_alert(world: World) 
         assert record is not None
         resident = s.get(Resident, record.resident_id)
         assert resident is not None
-    at = _open("leader", "pages/testing.py")
+    at = open_page("leader", "pages/testing.py")
     assert not [e for e in at.error if _en("tpage.unhandled_title", n=1) in e.value]
     at.text_input(key="tp_pos_find").input(resident.name).run()
     at.button(key=f"tp_pos_{record.id}").click().run()
-    _no_exception(at, "recording a positive")
+    no_exception(at, "recording a positive")
     assert world.count(TestRecord, TestRecord.id == record.id, TestRecord.result == "positive") == 1
     assert any(resident.name in s.value for s in at.success)
-    at = _open("viewer", "pages/testing.py")
+    at = open_page("viewer", "pages/testing.py")
     alert = [e.value for e in at.error if _en("tpage.unhandled_title", n=1) in e.value]
     assert alert
-    assert resident.name not in _text(at)  # no personal data in the alert
+    assert resident.name not in page_text(at)  # no personal data in the alert
     links = [el for el in at.get("page_link")]
     assert links, "a link to the resident's grid"
 
@@ -423,17 +316,17 @@ def test_a_positive_is_recorded_individually_and_raises_the_alert(world: World) 
 def test_worker_clears_a_resident_from_the_roll_call_in_one_tap(world: World, lang: str) -> None:
     missing = world.missing()
     assert len(missing) == 9
-    at = _open("worker", "pages/roll_call.py", lang)
+    at = open_page("worker", "pages/roll_call.py", lang)
     assert at.query_params["grid"] == WORKER_GRID
     building = at.selectbox(key="rc_building")
     building.select("__all__").run()
     buttons = _buttons(at, "rc_s_")
     assert set(buttons) == {f"rc_s_{p.id}" for p in missing}
-    text = _text(at)
+    text = page_text(at)
     assert all(p.name in text for p in missing), "a grid worker sees full names in their grid"
     first = missing[0]
     at.button(key=f"rc_s_{first.id}").click().run()
-    _no_exception(at, "tapping sampled")
+    no_exception(at, "tapping sampled")
     assert f"rc_s_{first.id}" not in _buttons(at, "rc_s_")
     assert len(_buttons(at, "rc_s_")) == 8
     assert any(t("tpage.rc_recorded", lang, name=first.name) in s.value for s in at.success)
@@ -448,9 +341,9 @@ def test_worker_clears_a_resident_from_the_roll_call_in_one_tap(world: World, la
 
 def test_viewer_sees_masked_names_and_cannot_tap(world: World) -> None:
     missing = world.missing()
-    at = _open("viewer", "pages/roll_call.py", grid=WORKER_GRID, round=str(world.round_id()))
+    at = open_page("viewer", "pages/roll_call.py", grid=WORKER_GRID, round=str(world.round_id()))
     at.selectbox(key="rc_building").select("__all__").run()
-    text = _text(at)
+    text = page_text(at)
     assert [p.name for p in missing if p.name in text] == []
     assert [p.phone for p in missing if p.phone and p.phone in text] == []
     assert any(mask_name(p.name) in text for p in missing)
@@ -460,9 +353,9 @@ def test_viewer_sees_masked_names_and_cannot_tap(world: World) -> None:
 
 
 def test_worker_sees_masked_names_outside_their_grid(world: World) -> None:
-    at = _open("worker", "pages/roll_call.py", grid="T-C2-G1", round=str(world.round_id()))
+    at = open_page("worker", "pages/roll_call.py", grid="T-C2-G1", round=str(world.round_id()))
     at.selectbox(key="rc_building").select("__all__").run()
-    text = _text(at)
+    text = page_text(at)
     outside = world.missing("T-C2-G1")
     assert len(outside) == 6
     assert [p.name for p in outside if p.name in text] == []
@@ -472,9 +365,9 @@ def test_worker_sees_masked_names_outside_their_grid(world: World) -> None:
 def test_door_to_door_tasks_are_created_once_per_household(world: World) -> None:
     before = world.count(Task, Task.kind == TaskKind.door_to_door_testing)
     households = {p.household_id for p in world.missing()}
-    at = _open("worker", "pages/roll_call.py")
+    at = open_page("worker", "pages/roll_call.py")
     at.button(key="rc_tasks").click().run()
-    _no_exception(at, "creating tasks")
+    no_exception(at, "creating tasks")
     created = world.count(Task, Task.kind == TaskKind.door_to_door_testing) - before
     assert 0 < created <= len(households)
     assert any(_en("tpage.rc_tasks_created", n=created) in s.value for s in at.success)
@@ -484,7 +377,7 @@ def test_door_to_door_tasks_are_created_once_per_household(world: World) -> None
 
 
 def test_roll_call_downloads_csv_and_excel(world: World) -> None:
-    at = _open("worker", "pages/roll_call.py")
+    at = open_page("worker", "pages/roll_call.py")
     downloads = at.get("download_button")
     assert len(downloads) == 2
     labels = text_format.MessageToString(downloads[0].proto, as_utf8=True)
@@ -492,10 +385,10 @@ def test_roll_call_downloads_csv_and_excel(world: World) -> None:
 
 
 def test_printable_list_has_every_missing_resident(world: World) -> None:
-    at = _open("worker", "pages/roll_call.py")
+    at = open_page("worker", "pages/roll_call.py")
     at.toggle(key="rc_print").set_value(True).run()
-    _no_exception(at, "print layout")
-    text = _text(at)
+    no_exception(at, "print layout")
+    text = page_text(at)
     assert "gc-print" in text
     assert all(p.name in text for p in world.missing())
 
@@ -510,15 +403,15 @@ def test_desk_records_once_and_says_already_sampled(world: World, lang: str) -> 
     with Session(world.engine) as s:
         site = s.exec(select(TestSite).where(TestSite.round_id == round_id)).first()
         assert site is not None
-    at = _open("worker", "pages/sampling_desk.py", lang)
+    at = open_page("worker", "pages/sampling_desk.py", lang)
     at.selectbox(key="desk_place_w").select(str(site.id)).run()
     at.text_input(key="desk_query").input(person.name).run()
     before = world.count(TestRecord, TestRecord.round_id == round_id)
     at.button(key=f"desk_r_{person.id}").click().run()
-    _no_exception(at, "desk tap")
+    no_exception(at, "desk tap")
     assert world.count(TestRecord, TestRecord.round_id == round_id) == before + 1
     assert any(person.name in s.value for s in at.success)
-    assert t("tpage.desk_count", lang, n=1) in _text(at)
+    assert t("tpage.desk_count", lang, n=1) in page_text(at)
     assert at.text_input(key="desk_query").value == ""  # ready for the next person
     assert at.selectbox(key="desk_place_w").value == str(site.id)  # the site is kept
     at.text_input(key="desk_query").input(person.name).run()
@@ -537,13 +430,13 @@ def test_desk_records_once_and_says_already_sampled(world: World, lang: str) -> 
 
 def test_desk_finds_by_phone_suffix(world: World) -> None:
     person = next(p for p in world.missing() if p.phone)
-    at = _open("worker", "pages/sampling_desk.py")
+    at = open_page("worker", "pages/sampling_desk.py")
     at.text_input(key="desk_query").input((person.phone or "")[-4:]).run()
     assert f"desk_r_{person.id}" in _buttons(at, "desk_r_")
 
 
 def test_desk_for_a_viewer_records_nothing(world: World) -> None:
-    at = _open("viewer", "pages/sampling_desk.py")
+    at = open_page("viewer", "pages/sampling_desk.py")
     assert _en("tpage.not_allowed") in [i.value for i in at.info]
     assert "desk_query" not in {w.key for w in at.text_input}
 

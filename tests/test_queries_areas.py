@@ -15,7 +15,7 @@ from gridcore.queries.areas import GRID_COLUMNS
 if TYPE_CHECKING:
     from tiny_world import TinyWorld
 
-pytest_plugins = ["tiny_world"]
+pytestmark = pytest.mark.both_backends  # queries: the dialect matters
 
 
 def test_grids_with_their_community_and_people(tiny_session: Session) -> None:
@@ -140,15 +140,14 @@ def test_latest_round_as_at_a_moment(tiny: TinyWorld, tiny_session: Session) -> 
     assert latest(session=tiny_session, at=tiny.now - timedelta(days=10)) is None
 
 
-def test_an_empty_database_gives_empty_frames_with_their_columns(engine) -> None:  # type: ignore[no-untyped-def]
-    with Session(engine) as session:
-        assert list(areas.grids(session=session).columns) == GRID_COLUMNS
-        assert areas.grids(session=session).empty
-        assert areas.bounds(session=session) is None
-        assert areas.grid_by_code(session=session, code="T-C1-G1") is None
-        assert list(areas.buildings(session=session).columns) == areas.BUILDING_COLUMNS
-        assert list(stock.depots(session=session).columns) == stock.DEPOT_COLUMNS
-        assert list(testing.site_points(session=session, round_id=None).columns) == (
-            testing.SITE_POINT_COLUMNS
-        )
-        assert areas.area_shapes(session=session, level=AreaLevel.grid).empty
+def test_an_empty_database_gives_empty_frames_with_their_columns(session: Session) -> None:
+    assert list(areas.grids(session=session).columns) == GRID_COLUMNS
+    assert areas.grids(session=session).empty
+    assert areas.bounds(session=session) is None
+    assert areas.grid_by_code(session=session, code="T-C1-G1") is None
+    assert list(areas.buildings(session=session).columns) == areas.BUILDING_COLUMNS
+    assert list(stock.depots(session=session).columns) == stock.DEPOT_COLUMNS
+    assert list(testing.site_points(session=session, round_id=None).columns) == (
+        testing.SITE_POINT_COLUMNS
+    )
+    assert areas.area_shapes(session=session, level=AreaLevel.grid).empty

@@ -12,6 +12,7 @@ which may show in grid 1. Grid 3 is empty.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -52,6 +53,8 @@ from tests.factories import (
     table_counts,
     today,
 )
+
+pytestmark = pytest.mark.both_backends  # queries: the dialect matters
 
 NOW = utcnow().replace(microsecond=0)
 
@@ -232,9 +235,15 @@ def listed(series: pd.Series) -> list[Any]:
     return [None if pd.isna(v) else v for v in series]
 
 
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], Detail]:
+    """The world described at the top of this file (built once a run)."""
+    return build
+
+
 @pytest.fixture
-def detail(session: Session) -> Detail:
-    return build(session)
+def detail(world: Detail) -> Detail:
+    return world
 
 
 def test_people(session: Session, detail: Detail) -> None:

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from gridcore.analytics.risk import Reason
@@ -15,7 +14,7 @@ from gridcore.queries import overview
 if TYPE_CHECKING:
     from tiny_world import TinyWorld
 
-pytest_plugins = ["tiny_world"]
+pytestmark = pytest.mark.both_backends  # queries: the dialect matters
 
 
 @pytest.fixture
@@ -115,12 +114,11 @@ def test_needs_attention_keeps_to_the_limit(tiny: TinyWorld, tiny_session: Sessi
     assert [a.grid_code for a in items] == ["T-C1-G1"]
 
 
-def test_an_empty_database(engine: Engine) -> None:
+def test_an_empty_database(session: Session) -> None:
     today, now = date(2026, 3, 21), datetime(2026, 3, 21, 4, tzinfo=UTC)
-    with Session(engine) as session:
-        head = overview.headline(session=session, today=today, now=now)
-        trend = overview.daily_trend(session=session, start=today - timedelta(days=2), end=today)
-        items = overview.needs_attention(session=session, today=today, now=now)
+    head = overview.headline(session=session, today=today, now=now)
+    trend = overview.daily_trend(session=session, start=today - timedelta(days=2), end=today)
+    items = overview.needs_attention(session=session, today=today, now=now)
     assert head.new_cases == overview.Figure(0, 0)
     assert head.latest_round_coverage == overview.Figure(None, None)
     assert head.latest_round_name is None

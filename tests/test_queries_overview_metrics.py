@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 from sqlalchemy import func, literal_column, select
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from gridcore.analytics.risk import Reason
@@ -21,7 +20,8 @@ from gridcore.queries._sql import count_if, dialect_name, local_date
 if TYPE_CHECKING:
     from tiny_world import TinyWorld
 
-pytest_plugins = ["tiny_world"]
+pytestmark = pytest.mark.both_backends  # queries: the dialect matters
+
 
 CODES = ["T-C1-G1", "T-C1-G2", "T-C2-G1", "T-C2-G2"]
 
@@ -152,24 +152,22 @@ def test_the_same_grids_a_day_earlier(tiny: TinyWorld, tiny_session: Session) ->
     assert list(frame["coverage"]) == [1.0, 1.0, 22 / 24, 1.0]
 
 
-def test_empty_database_gives_the_columns(engine: Engine) -> None:
-    with Session(engine) as session:
-        frame = overview.grid_metrics(
-            session=session, today=date(2026, 3, 21), now=datetime(2026, 3, 21, 4, tzinfo=UTC)
-        )
+def test_empty_database_gives_the_columns(session: Session) -> None:
+    frame = overview.grid_metrics(
+        session=session, today=date(2026, 3, 21), now=datetime(2026, 3, 21, 4, tzinfo=UTC)
+    )
     assert frame.empty
     assert list(frame.columns) == overview.METRIC_COLUMNS
 
 
-def test_count_if_counts_only_matching_rows(engine: Engine) -> None:
+def test_count_if_counts_only_matching_rows(session: Session) -> None:
     numbers = (
         select(literal_column("1").label("n"))
         .union_all(select(literal_column("2")), select(literal_column("3")))
         .subquery()
     )
-    with Session(engine) as session:
-        found = session.execute(select(count_if(numbers.c.n >= 2))).scalar_one()
-        none = session.execute(select(count_if(numbers.c.n > 5))).scalar_one()
+    found = session.execute(select(count_if(numbers.c.n >= 2))).scalar_one()
+    none = session.execute(select(count_if(numbers.c.n > 5))).scalar_one()
     assert (found, none) == (2, 0)
 
 

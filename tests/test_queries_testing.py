@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,12 +23,13 @@ from tests.testing_world import NOW, S0, S, TestingWorld, build_testing_world
 if TYPE_CHECKING:
     from tiny_world import TinyWorld
 
-pytest_plugins = ["tiny_world"]
+pytestmark = pytest.mark.both_backends  # queries: the dialect matters
 
 
-@pytest.fixture
-def world(session: Session) -> TestingWorld:
-    return build_testing_world(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], TestingWorld]:
+    """The world of tests/testing_world.py (built once a run)."""
+    return build_testing_world
 
 
 def _rid(world: TestingWorld) -> int:

@@ -6,6 +6,8 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher, Type
+from argon2.profiles import RFC_9106_LOW_MEMORY
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from sqlmodel import Session
 
@@ -15,8 +17,10 @@ from gridcore.services.access import (
     KIOSK_MAX_HOURS,
     KIOSK_SALT,
     create_kiosk_link,
+    hash_password,
     revoke_kiosk_link,
     verify_kiosk_token,
+    verify_password,
 )
 from gridcore.services.base import ValidationFailed
 from tests.factories import ADMIN, LEADER, VIEWER, grid_worker, grown, last_audit, table_counts
@@ -197,3 +201,25 @@ def test_revoking_an_unknown_link_is_a_clear_error(session: Session) -> None:
     assert failed.value.errors == {"link_id": "services.error.kiosk_link_unknown"}
     assert failed.value.values == {"link_id": 424242}
     assert grown(before, session) == {}
+
+
+# --------------------------------------------------------------------------- passwords
+
+
+def test_the_product_hashes_at_the_recommended_cost(
+    cheap_password_hashing: PasswordHasher,
+) -> None:
+    """Tests hash cheaply (tests/conftest.py); the product's own hasher must not."""
+    product = cheap_password_hashing
+    assert product.type is Type.ID
+    assert product.time_cost >= RFC_9106_LOW_MEMORY.time_cost
+    assert product.memory_cost >= RFC_9106_LOW_MEMORY.memory_cost
+    assert product.parallelism >= RFC_9106_LOW_MEMORY.parallelism
+
+
+def test_a_hash_verifies_its_password_and_no_other() -> None:
+    stored = hash_password("correct horse battery")
+    assert stored.startswith("$argon2id$")
+    assert verify_password(stored, "correct horse battery")
+    assert not verify_password(stored, "correct horse battery!")
+    assert not verify_password("not a hash", "correct horse battery")

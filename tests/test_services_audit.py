@@ -27,6 +27,7 @@ from tests.factories import (
 SERVICES = Path(__file__).resolve().parent.parent / "gridcore" / "services"
 
 
+@pytest.mark.both_backends  # a query that PostgreSQL plans and types differently
 def test_the_audit_log_reads_back_newest_first(session: Session) -> None:
     world = make_street_with_grids(session)
     g1 = world.grids[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -29,9 +30,10 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
 def _data(world: World, **fields: object) -> dict[str, object]:
@@ -122,6 +124,7 @@ def test_permissions(session: Session, world: World) -> None:
     assert grown(before, session) == {"case_record": 2, "auditentry": 2}
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_click_reports_one_case(session: Session, world: World) -> None:
     resident = make_resident(session, building=world.buildings[0][0])
     data = _data(world, resident_id=resident.id, address=None)
@@ -137,6 +140,7 @@ def test_a_double_click_reports_one_case(session: Session, world: World) -> None
     assert failed.value.errors == {"resident_id": "services.error.case_exists"}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_status_changes(session: Session, world: World) -> None:
     g1, g2 = world.grids
     confirmed = make_case(session, grid=g1)

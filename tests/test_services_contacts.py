@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -26,9 +27,10 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
 def _data(world: World, **fields: object) -> dict[str, object]:
@@ -112,6 +114,7 @@ def test_permissions(session: Session, world: World) -> None:
     assert grown(before, session) == {"contact": 2, "auditentry": 2}
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_click_registers_one_contact(session: Session, world: World) -> None:
     resident = make_resident(session, building=world.buildings[0][0])
     data = _data(world, resident_id=resident.id)
@@ -122,6 +125,7 @@ def test_a_double_click_registers_one_contact(session: Session, world: World) ->
     assert grown(before, session) == {"contact": 1, "auditentry": 1, "replaykey": 1}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_release_writes_once_and_is_final(session: Session, world: World) -> None:
     g1, g2 = world.grids
     contact = make_contact(session, grid=g1)

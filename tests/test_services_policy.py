@@ -27,6 +27,7 @@ def test_every_setting_has_a_range() -> None:
         assert parse_policy_value(key, default) == default, key
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_an_administrator_changes_a_value(session: Session) -> None:
     before = table_counts(session)
     policy = set_policy_value(session=session, key="sealed_stepdown_days", value=10, actor=ADMIN)
@@ -90,6 +91,7 @@ def test_lists_of_days(session: Session) -> None:
     assert load_policy(session).close_test_days == (1, 3, 7)
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_reset_returns_to_the_default(session: Session) -> None:
     set_policy_value(session=session, key="target_hours_food", value=12, actor=ADMIN)
     before = table_counts(session)

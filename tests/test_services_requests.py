@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -28,9 +29,10 @@ from tests.factories import (
 NOW = utcnow().replace(microsecond=0)
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
 def test_a_request_of_a_resident_takes_the_household_and_grid(
@@ -91,6 +93,7 @@ def test_permissions(session: Session, world: World) -> None:
     assert grown(before, session) == {"residentrequest": 2, "auditentry": 2}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_the_status_flow_stamps_each_step(session: Session, world: World) -> None:
     g1 = world.grids[0]
     worker = make_worker(session, grids=[g1])

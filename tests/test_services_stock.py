@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -31,9 +32,10 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
 @pytest.fixture
@@ -57,6 +59,7 @@ def _level(session: Session, depot: Depot, item: SupplyItem) -> int:
     return stock_level(session=session, depot_id=depot.id, item_id=item.id)
 
 
+@pytest.mark.both_backends  # the stock level summed in the write's transaction
 def test_receipts_and_issues_store_the_signed_change(
     session: Session, depot: Depot, item: SupplyItem
 ) -> None:
@@ -76,6 +79,7 @@ def test_receipts_and_issues_store_the_signed_change(
     assert grown(before, session) == {"stockmovement": 3, "auditentry": 3}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_an_issue_may_empty_the_depot_but_not_go_below_zero(
     session: Session, depot: Depot, item: SupplyItem
 ) -> None:
@@ -159,6 +163,7 @@ def test_permissions(session: Session, world: World, item: SupplyItem) -> None:
     assert grown(before, session) == {"stockmovement": 2, "auditentry": 2}
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_click_issues_once(session: Session, depot: Depot, item: SupplyItem) -> None:
     receive(session, depot=depot, item=item, quantity=10)
     before = table_counts(session)
@@ -173,6 +178,7 @@ def test_a_double_click_issues_once(session: Session, depot: Depot, item: Supply
     assert grown(before, session) == {"stockmovement": 1, "auditentry": 1, "replaykey": 1}
 
 
+@pytest.mark.both_backends  # all or nothing: the transaction
 def test_a_transfer_writes_a_pair_in_one_transaction(
     session: Session, world: World, item: SupplyItem
 ) -> None:
@@ -195,6 +201,7 @@ def test_a_transfer_writes_a_pair_in_one_transaction(
     assert (_level(session, source, item), _level(session, target, item)) == (30, 20)
 
 
+@pytest.mark.both_backends  # all or nothing: the transaction
 def test_a_transfer_that_fails_half_way_writes_nothing(
     session: Session, world: World, item: SupplyItem, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,6 +314,7 @@ def _race(engine: Engine, depot: Depot, item: SupplyItem, quantity: int) -> list
     return sorted(outcomes)
 
 
+@pytest.mark.both_backends  # locking between two connections
 def test_two_issues_at_once_cannot_spend_the_same_units(
     engine: Engine, session: Session, depot: Depot, item: SupplyItem
 ) -> None:

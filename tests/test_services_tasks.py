@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -28,11 +29,13 @@ from tests.factories import (
 NOW = utcnow().replace(microsecond=0)
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
+@pytest.mark.both_backends  # all or nothing: the transaction
 def test_a_task_for_a_worker_of_the_grid(session: Session, world: World) -> None:
     g1 = world.grids[0]
     worker = make_worker(session, grids=[g1])
@@ -102,6 +105,7 @@ def test_permissions(session: Session, world: World) -> None:
             set_task_status(session=session, task_id=task.id, status="done", actor=actor)
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_click_creates_one_task(session: Session, world: World) -> None:
     data = {"grid_id": world.grids[0].id, "kind": "delivery"}
     before = table_counts(session)
@@ -110,6 +114,7 @@ def test_a_double_click_creates_one_task(session: Session, world: World) -> None
     assert grown(before, session) == {"task": 1, "auditentry": 1, "replaykey": 1}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_status_flow(session: Session, world: World) -> None:
     g1 = world.grids[0]
     task = make_task(session, grid=g1)

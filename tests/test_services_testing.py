@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -34,9 +35,10 @@ from tests.factories import (
 from tests.testing_world import NOW, S, TestingWorld, build_testing_world
 
 
-@pytest.fixture
-def world(session: Session) -> TestingWorld:
-    return build_testing_world(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], TestingWorld]:
+    """The world of tests/testing_world.py (built once a run)."""
+    return build_testing_world
 
 
 def _rid(world: TestingWorld) -> int:
@@ -67,6 +69,7 @@ def _rejected(session: Session, errors: dict[str, str], call: object) -> None:
 # --------------------------------------------------------------------------- rounds
 
 
+@pytest.mark.both_backends  # a query that PostgreSQL plans and types differently
 def test_open_round_over_a_community_means_its_grids(session: Session, world: TestingWorld) -> None:
     before = table_counts(session)
     test_round = open_round(session=session, data=_round_data(world), actor=LEADER)
@@ -92,6 +95,7 @@ def test_open_round_over_a_community_means_its_grids(session: Session, world: Te
     assert json.loads(entry.changes)["grid_ids"] == sorted([world.gid("G3"), world.gid("G4")])
 
 
+@pytest.mark.both_backends  # time zones of stored timestamps
 def test_open_round_over_the_street_with_a_naive_local_start(
     session: Session, world: TestingWorld
 ) -> None:
@@ -105,6 +109,7 @@ def test_open_round_over_the_street_with_a_naive_local_start(
     assert len(grids) == 4
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_submit_opens_one_round(session: Session, world: TestingWorld) -> None:
     first = open_round(
         session=session, data=_round_data(world), actor=LEADER, client_token="form-123456"
@@ -172,6 +177,7 @@ def test_only_command_opens_and_closes_rounds(
     assert grown(before, session) == {}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_close_round_once(session: Session, world: TestingWorld) -> None:
     before = table_counts(session)
     closed = close_round(session=session, round_id=_rid(world), actor=LEADER, now=NOW)
@@ -211,6 +217,7 @@ def _sample(
     return record_sample(**arguments)  # type: ignore[arg-type]
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_record_sample_writes_one_record_in_the_residents_grid(
     session: Session, world: TestingWorld
 ) -> None:
@@ -240,6 +247,7 @@ def test_record_sample_door_to_door_at_now(session: Session, world: TestingWorld
     assert (record.method, record.site_id, record.sampled_at) == ("door_to_door", None, NOW)
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_submit_samples_once(session: Session, world: TestingWorld) -> None:
     first = _sample(session, world, client_token="desk-0000001")
     before = table_counts(session)
@@ -324,6 +332,7 @@ def _add_pool(session: Session, world: TestingWorld) -> list[TestRecord]:
     ]
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_a_pooled_tube_is_negative_in_one_write(session: Session, world: TestingWorld) -> None:
     pool = _add_pool(session, world)
     before = table_counts(session)
@@ -448,6 +457,7 @@ def _tasks(session: Session) -> list[Task]:
     return list(session.exec(select(Task).order_by(col(Task.id))))
 
 
+@pytest.mark.both_backends  # a query that PostgreSQL plans and types differently
 def test_door_to_door_tasks_one_per_household_still_missing(
     session: Session, world: TestingWorld
 ) -> None:
@@ -538,6 +548,7 @@ def test_door_to_door_tasks_refused(session: Session, world: TestingWorld) -> No
     )
 
 
+@pytest.mark.both_backends  # the world's writes and their audit
 def test_every_write_of_the_world_left_one_audit_entry(
     session: Session, world: TestingWorld
 ) -> None:

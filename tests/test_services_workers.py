@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from sqlmodel import Session, select
@@ -24,9 +25,14 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
+def _three_grids(session: Session) -> World:
     return make_street_with_grids(session, grids=3)
+
+
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 to T-C1-G3 with two buildings each (built once a run)."""
+    return _three_grids
 
 
 def _data(*grid_ids: int | None, **fields: object) -> dict[str, object]:
@@ -39,6 +45,7 @@ def _data(*grid_ids: int | None, **fields: object) -> dict[str, object]:
     }
 
 
+@pytest.mark.both_backends  # all or nothing: the transaction
 def test_a_worker_is_added_with_the_grids_they_serve(session: Session, world: World) -> None:
     g1, g2, _ = world.grids
     before = table_counts(session)
@@ -100,6 +107,7 @@ def test_permissions(session: Session, world: World) -> None:
     assert grown(before, session) == {"worker": 2, "workergrid": 1, "auditentry": 2}
 
 
+@pytest.mark.both_backends  # the replay check searches the audit log with LIKE
 def test_a_double_click_adds_one_worker(session: Session, world: World) -> None:
     before = table_counts(session)
     for _ in range(2):
@@ -109,6 +117,7 @@ def test_a_double_click_adds_one_worker(session: Session, world: World) -> None:
     assert grown(before, session) == {"worker": 1, "workergrid": 1, "auditentry": 1, "replaykey": 1}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_standing_a_worker_down(session: Session, world: World) -> None:
     g1, g2, _ = world.grids
     worker = make_worker(session, grids=[g1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -28,9 +29,10 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def world(session: Session) -> World:
-    return make_street_with_grids(session)
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """Street T: grids T-C1-G1 and T-C1-G2 with two buildings each (built once a run)."""
+    return make_street_with_grids
 
 
 def _data(**fields: object) -> dict[str, object]:
@@ -75,6 +77,7 @@ def test_domain_checks(session: Session, world: World) -> None:
     assert grown(before, session) == {}
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_a_new_order_ends_the_one_before_it(session: Session, world: World) -> None:
     g1, g2 = world.grids
     sealed = make_zone_order(session, grid=g1, level="sealed", start_date=days_ago(9))
@@ -89,6 +92,7 @@ def test_a_new_order_ends_the_one_before_it(session: Session, world: World) -> N
     assert controlled.end_date is None
 
 
+@pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
 def test_lifting(session: Session, world: World) -> None:
     order = make_zone_order(session, grid=world.grids[0], start_date=days_ago(7))
     before = table_counts(session)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pytest
 from shapely.geometry import Point, shape
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -35,7 +36,8 @@ from gridcore.services.access import authenticate
 if TYPE_CHECKING:
     from tiny_world import TinyWorld
 
-pytest_plugins = ["tiny_world"]
+pytestmark = pytest.mark.both_backends  # the demo build writes in bulk: the dialect matters
+
 
 ANCHOR = date(2026, 3, 21)
 COUNTS = {
