@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from factories import World, grown, make_resident, make_street_with_grids, table_counts
 from sqlalchemy import insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -122,9 +124,14 @@ def test_lookups_are_made_in_chunks() -> None:
 # --------------------------------------------------------------------------- one transaction
 
 
-@pytest.fixture
-def world(session: Session) -> World:
+def _two_grids(session: Session) -> World:
     return make_street_with_grids(session, grids=2, buildings_per_grid=1)
+
+
+@pytest.fixture(scope="module")
+def world_builder() -> Callable[[Session], World]:
+    """A street with two grids of one building each (built once a run)."""
+    return _two_grids
 
 
 def _residents(world: World, *names: str, unit: str = "1-101") -> Table:
@@ -134,6 +141,7 @@ def _residents(world: World, *names: str, unit: str = "1-101") -> Table:
     return read_table(data=write_table(columns=columns, rows=rows, fmt="csv"), fmt="csv")
 
 
+@pytest.mark.both_backends
 def test_an_import_writes_one_audit_entry_with_its_counts(session: Session, world: World) -> None:
     before = table_counts(session)
     report = import_residents(session=session, table=_residents(world, "甲", "乙", "丙"),
@@ -144,6 +152,7 @@ def test_an_import_writes_one_audit_entry_with_its_counts(session: Session, worl
     assert entry is not None and (entry.action, entry.entity) == ("import", "resident")
 
 
+@pytest.mark.both_backends
 def test_a_file_with_a_problem_writes_nothing(session: Session, world: World) -> None:
     before = table_counts(session)
     table = _residents(world, "甲", "", "丙")  # row 3 has no name
@@ -158,6 +167,7 @@ def test_a_file_with_a_problem_writes_nothing(session: Session, world: World) ->
     assert grown(before, session) == {}
 
 
+@pytest.mark.both_backends
 def test_a_write_that_fails_halfway_leaves_nothing(
     session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,9 +190,11 @@ def test_a_write_that_fails_halfway_leaves_nothing(
     )
 
 
+@pytest.mark.both_backends
 def test_records_written_meanwhile_make_the_import_a_conflict(
-    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Another desk writes between the checks and the write: the import writes nothing."""
     start = datetime.now(UTC) - timedelta(hours=3)
     test_round = TestRound(name="R", start_at=start, deadline_at=start + timedelta(hours=24))
     session.add(test_round)
@@ -200,7 +212,6 @@ def test_records_written_meanwhile_make_the_import_a_conflict(
     table = read_table(data=write_table(columns=columns, rows=rows, fmt="csv"), fmt="csv")
     before = table_counts(session)
     original = TestResultsImport.load
-    engine = session.get_bind()
 
     def load_then_someone_writes(self: TestResultsImport, **kwargs: Any) -> Any:
         lookups = original(self, **kwargs)

@@ -95,6 +95,7 @@ def test_vulnerabilities_move_to_rows_of_their_own_with_their_data(tmp_path: Pat
             (3, "infant"),
         ]
         assert "vulnerability" not in columns
-        assert _differences(engine) == []
+        with engine.connect() as connection:
+            assert _differences(connection) == []
     finally:
         engine.dispose()

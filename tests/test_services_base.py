@@ -88,6 +88,7 @@ def test_a_replayed_write_may_not_write_again(session: Session) -> None:
     assert grown(before, session) == {}
 
 
+@pytest.mark.both_backends
 def test_the_same_form_sent_twice_at_once_writes_once(engine: Engine, session: Session) -> None:
     """Two submissions with one token race: the database's unique key lets one write."""
     barrier = threading.Barrier(2)
