@@ -46,6 +46,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -441,17 +442,35 @@ def tiny_url(templates: Templates, tmp_path: Path) -> str:
     return templates.sqlite_url(build_tiny, tmp_path)
 
 
-@pytest.fixture
-def tiny_app(tiny_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The app under AppTest, on a new copy of the tiny world and run through its navigation.
-
-    Yields the database's URL. See tests/apptest_support.py for what page tests share.
-    """
+@contextmanager
+def _app_on_tiny(url: str) -> Iterator[str]:
+    """The app under AppTest on the tiny world at `url`, run through its navigation."""
     from apptest_support import APP_SECRET, app_on, route_through_navigation
 
-    route_through_navigation(monkeypatch)
-    with app_on(tiny_url, GRIDCORE_SECRET_KEY=APP_SECRET):
-        yield tiny_url
+    with pytest.MonkeyPatch.context() as patch:
+        route_through_navigation(patch)
+        with app_on(url, GRIDCORE_SECRET_KEY=APP_SECRET):
+            yield url
+
+
+@pytest.fixture
+def tiny_app(tiny_url: str) -> Iterator[str]:
+    """The app under AppTest on a new copy of the tiny world (for tests that write); its URL.
+
+    See tests/apptest_support.py for what page tests share.
+    """
+    with _app_on_tiny(tiny_url) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shared_tiny_app(
+    templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The app under AppTest on one copy of the tiny world for a whole module, its caches kept
+    from test to test (for tests that read, or write only what the others ignore)."""
+    with _app_on_tiny(templates.sqlite_url(build_tiny, tmp_path_factory.mktemp("app"))) as url:
+        yield url
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

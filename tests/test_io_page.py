@@ -21,7 +21,9 @@ def _page(username: str, lang: str) -> AppTest:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("username", ["admin", "leader", "worker"])
-def test_writers_see_the_uploader_and_the_export(tiny_app: str, username: str, lang: str) -> None:
+def test_writers_see_the_uploader_and_the_export(
+    shared_tiny_app: str, username: str, lang: str
+) -> None:
     at = _page(username, lang)
     texts = catalogues()[lang]
     assert [e.value for e in at.title] == [texts["page.data_entry"]]
@@ -37,7 +39,7 @@ def test_writers_see_the_uploader_and_the_export(tiny_app: str, username: str, l
     assert len(at.get("download_button")) == 1
 
 
-def test_test_results_offer_the_rounds_newest_first(tiny_app: str) -> None:
+def test_test_results_offer_the_rounds_newest_first(shared_tiny_app: str) -> None:
     at = _page("leader", "en")
     at.radio(key="io_import_kind").set_value("test-results").run()
     assert not at.exception
@@ -47,14 +49,14 @@ def test_test_results_offer_the_rounds_newest_first(tiny_app: str) -> None:
     assert at.selectbox(key="io_export_round").options[0] == "All rounds"
 
 
-def test_a_grid_worker_is_told_the_export_holds_only_their_grids(tiny_app: str) -> None:
+def test_a_grid_worker_is_told_the_export_holds_only_their_grids(shared_tiny_app: str) -> None:
     at = _page("worker", "en")
     captions = " ".join(c.value for c in at.caption)
     assert catalogues()["en"]["io.page.export_scope_worker"] in captions
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_a_viewer_is_told_they_cannot_import(tiny_app: str, lang: str) -> None:
+def test_a_viewer_is_told_they_cannot_import(shared_tiny_app: str, lang: str) -> None:
     at = _page("viewer", lang)
     assert [i.value for i in at.info] == [catalogues()[lang]["io.page.viewer"]]
     assert len(at.get("file_uploader")) == 0

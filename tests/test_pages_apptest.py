@@ -1,8 +1,9 @@
 """Every page, in both languages, for every role, run headless with Streamlit's AppTest.
 
-The app reads its database from DATABASE_URL; here that is a copy of the tiny demo world
-(fixture tiny_app). AppTest renders nothing and runs no JavaScript: the browser tests cover
-that. This is the one page × role × language matrix; page modules test what their pages do.
+The app reads its database from DATABASE_URL; here that is one copy of the tiny demo world
+for the module (fixture shared_tiny_app). AppTest renders nothing and runs no JavaScript: the
+browser tests cover that. This is the one page × role × language matrix; page modules test
+what their pages do.
 """
 
 from __future__ import annotations
@@ -80,9 +81,9 @@ def _people_of_busiest_grid(engine: Engine) -> tuple[str, tuple[str, ...], tuple
         return grid.code, names, phones
 
 
-@pytest.fixture
-def facts(tiny_app: str) -> Iterator[Facts]:
-    engine = make_engine(tiny_app)
+@pytest.fixture(scope="module")
+def facts(shared_tiny_app: str) -> Iterator[Facts]:
+    engine = make_engine(shared_tiny_app)
     yield Facts(engine, *_people_of_busiest_grid(engine))
     engine.dispose()
 
@@ -105,7 +106,7 @@ def test_pages_are_found() -> None:
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("page", PAGE_FILES)
 def test_every_page_runs_for_every_role_in_both_languages(
-    tiny_app: str, page: str, role: str, lang: str
+    shared_tiny_app: str, page: str, role: str, lang: str
 ) -> None:
     at = signed_in(role, lang)
     try:
@@ -127,13 +128,13 @@ def test_every_page_runs_for_every_role_in_both_languages(
         assert [title for title in testing if title in text] == []
 
 
-def test_the_default_page_is_the_overview(tiny_app: str) -> None:
+def test_the_default_page_is_the_overview(shared_tiny_app: str) -> None:
     at = signed_in("leader", "en")
     overview = catalogues()["en"]["page.overview"]
     assert any(overview in el.value for el in at.title), [el.value for el in at.title]
 
 
-def test_language_from_the_sidebar(tiny_app: str) -> None:
+def test_language_from_the_sidebar(shared_tiny_app: str) -> None:
     at = signed_in("leader", "en")
     english = page_text(at)
     at.selectbox(key="lang").select("zh").run()
@@ -148,7 +149,7 @@ def test_language_from_the_sidebar(tiny_app: str) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_wrong_password_shows_an_error_and_no_data(tiny_app: str, lang: str) -> None:
+def test_a_wrong_password_shows_an_error_and_no_data(shared_tiny_app: str, lang: str) -> None:
     at = sign_in(app(lang), "leader", "not-the-password")
     no_exception(at, "a failed sign-in")
     assert len(at.error) == 1
@@ -158,14 +159,14 @@ def test_a_wrong_password_shows_an_error_and_no_data(tiny_app: str, lang: str) -
     at.text_input(key="signin_password")  # the form is still there (KeyError otherwise)
 
 
-def test_an_unknown_user_gets_the_same_message(tiny_app: str) -> None:
+def test_an_unknown_user_gets_the_same_message(shared_tiny_app: str) -> None:
     wrong_password = sign_in(app("en"), "leader", "not-the-password")
     unknown_user = sign_in(app("en"), "nobody-here", DEMO_PASSWORD)
     assert [e.value for e in unknown_user.error] == [e.value for e in wrong_password.error]
     assert data_elements(unknown_user) == []
 
 
-def test_signed_out_pages_show_no_data(tiny_app: str) -> None:
+def test_signed_out_pages_show_no_data(shared_tiny_app: str) -> None:
     for page in PAGE_FILES:
         at = app("en").run()
         try:
@@ -179,7 +180,7 @@ def test_signed_out_pages_show_no_data(tiny_app: str) -> None:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_demo_account_signs_in(tiny_app: str, role: str) -> None:
+def test_each_demo_account_signs_in(shared_tiny_app: str, role: str) -> None:
     at = signed_in(role, "en")
     assert at.session_state["actor"].role.value == {"worker": "grid_worker"}.get(role, role)
 
@@ -284,7 +285,7 @@ def _assert_refused(at: AppTest, what: str) -> None:
     assert data_elements(at) == [], f"{what}: data shown"
 
 
-def test_kiosk_without_token_is_refused(tiny_app: str) -> None:
+def test_kiosk_without_token_is_refused(shared_tiny_app: str) -> None:
     _assert_refused(app("en", kiosk="1").run(), "kiosk without token")
 
 

@@ -104,6 +104,7 @@ def test_a_grid_worker_clears_a_resident_from_the_roll_call_on_a_phone(driver: D
         page.locator('[data-testid="stMain"] h1', has_text=title.strip()).wait_for()
         buttons = page.locator(SAMPLED_BUTTON)
         buttons.first.wait_for(state="visible")
+        driver.wait_for_render(page)  # the whole list, not the part drawn so far
         assert page.locator(EXCEPTION).count() == 0
         assert "grid=" + beat.grid_code in page.url
         page.screenshot(path=SCREENSHOTS / "roll-call-en-390x844.png", full_page=False)
@@ -125,6 +126,7 @@ def test_a_grid_worker_clears_a_resident_from_the_roll_call_on_a_phone(driver: D
         page.locator(f".{key}").wait_for(state="detached")
         seconds = time.perf_counter() - started
         page.locator('[data-testid="stAlertContentSuccess"]').first.wait_for(state="visible")
+        driver.wait_for_render(page)
         page.screenshot(path=SCREENSHOTS / "roll-call-after-tap-en-390x844.png", full_page=False)
         record = _sampled(driver, beat.round_id, resident_id)
         assert record is not None and record.method == "door_to_door"
@@ -232,6 +234,7 @@ def test_no_sampled_button_is_shown_to_a_viewer(driver: Driver) -> None:
             driver, page, f"/roll-call?grid={beat.grid_code}&round={beat.round_id}", "viewer"
         )
         page.locator(".gc-person").first.wait_for()
+        driver.wait_for_render(page)
         assert page.locator(SAMPLED_BUTTON).count() == 0
         names = page.locator(".gc-person b").all_inner_texts()
         assert names and all("*" in n for n in names), names[:5]
