@@ -92,7 +92,7 @@ def test_cells_are_read_by_their_columns_and_every_bad_cell_is_a_problem() -> No
     assert not bad.read("resident_id") and not bad.read("name") and bad["name"] is None
     assert worse.read("name") and worse["name"] == ""  # blank, but not required to be filled
     # Lookups take whole columns.
-    assert rows.column("resident_id") == [12, None, None]
+    assert list(rows.column("resident_id")) == [12, None, None]
     assert rows.texts("resident_id") == [" 12 ", "", "x1"] and rows.texts("round") == ["", "", ""]
     # Problems name the column as the file does: row by row, in the file's order of columns.
     assert _found(rows.report()) == [

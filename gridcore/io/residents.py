@@ -232,8 +232,7 @@ def export_residents(*, session: Session, actor: Actor) -> tuple[list[str], Iter
 # --------------------------------------------------------------------------- import
 
 
-# Named tuples of plain values, one per row: the garbage collector stops tracking them,
-# so tens of thousands of them do not make it sweep the heap again and again.
+# Named tuples: one small immutable object per row (tens of thousands per file).
 class _Stored(NamedTuple):
     """A resident already registered, with the household's place."""
 

@@ -102,20 +102,22 @@ def _moment(value: str) -> datetime | None:
     return moment
 
 
-def _method(value: str) -> SamplingMethod:
+# Methods and results are read as their stored values, plain strings: a column of them
+# is a tuple the garbage collector stops tracking (see importer.Rows).
+def _method(value: str) -> str:
     """A sampling method in English or Chinese; blank is site."""
     method = parse_method(value)
     if method is None:
         raise Invalid("io.problem.bad_method")
-    return method
+    return method.value
 
 
-def _result(value: str) -> TestResult:
+def _result(value: str) -> str:
     """A result in English or Chinese; blank is pending."""
     result = parse_result(value)
     if result is None:
         raise Invalid("io.problem.bad_result")
-    return result
+    return result.value
 
 
 COLUMN_RULES: tuple[Column, ...] = (
@@ -225,8 +227,7 @@ def _grid_codes(session: Session) -> dict[int, str]:
 # --------------------------------------------------------------------------- import
 
 
-# Named tuples of plain values, one per row: the garbage collector stops tracking them,
-# so tens of thousands of them do not make it sweep the heap again and again.
+# Named tuples: one small immutable object per row (tens of thousands per file).
 class _Stored(NamedTuple):
     """A record already in the database, as the comparison needs it."""
 
@@ -356,9 +357,9 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             duplicate_of = self.first_row.setdefault((round_id, resident[0]), row.number)
         grid_id = self._grid(row, lookups, round_id, resident, stored)
         sampled_at = self._sampled_at(row, lookups, round_id)
-        method: SamplingMethod | None = row["method"]
+        method: str | None = row["method"]
         site_id = self._site(row, lookups, round_id, method, new=stored is None)
-        result: TestResult | None = row["result"]
+        result: str | None = row["result"]
         result_at = self._result_at(row, sampled_at, result)
         if duplicate_of is not None and duplicate_of != row.number:
             row.problem("resident_id", "io.problem.duplicate", first=duplicate_of)
@@ -372,10 +373,10 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             resident[0],
             grid_id,
             sampled_at,
-            method.value,
+            method,
             site_id,
             row["tube_code"],
-            result.value,
+            result,
             result_at,
         )
 
@@ -471,7 +472,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         row: Row,
         lookups: _Lookups,
         round_id: int | None,
-        method: SamplingMethod | None,
+        method: str | None,
         *,
         new: bool,
     ) -> int | None:
@@ -492,7 +493,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         return site_id
 
     def _result_at(
-        self, row: Row, sampled_at: datetime | None, result: TestResult | None
+        self, row: Row, sampled_at: datetime | None, result: str | None
     ) -> datetime | None:
         """When the result came: only for a known result, not in the future, after sampling."""
         moment: datetime | None = row["result_at"]
