@@ -24,7 +24,7 @@ households per full-time worker than policy.households_per_fulltime_worker.
 (*) only judged when the grid has at least 3 cases in the 7 days: on a few hundred
 residents one case is already 10–30 per 10,000, so a rate from one or two cases says
 nothing that the case counts do not. Community cases are those found outside
-quarantine; see gridcore.analytics.epidemic.
+quarantine; see gridcore.analytics.cases.
 
 A reason is an i18n key (gridcore/i18n/catalog_reasons.py) and its parameters; keys
 for counts have a '.one' variant chosen when the count is 1.

@@ -108,7 +108,7 @@ def grid_contacts(*, session: Session, grid_id: int, today: date, actor: Actor) 
 
 
 def counted_cases() -> Any:
-    """The WHERE clause of cases that every figure counts (see analytics.epidemic)."""
+    """The WHERE clause of cases that every figure counts (see analytics.cases)."""
     return and_(
         col(Case.kind).in_(epidemic.COUNTED_KINDS), col(Case.status) != epidemic.NOT_COUNTED_STATUS
     )
