@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
 from gridcore.access import NAME, PHONE, TEXT, Actor, mask_personal
-from gridcore.analytics import cases as epidemic
+from gridcore.analytics import cases as case_analytics
 from gridcore.models import (
     Building,
     Case,
@@ -110,18 +110,19 @@ def grid_contacts(*, session: Session, grid_id: int, today: date, actor: Actor) 
 def counted_cases() -> Any:
     """The WHERE clause of cases that every figure counts (see analytics.cases)."""
     return and_(
-        col(Case.kind).in_(epidemic.COUNTED_KINDS), col(Case.status) != epidemic.NOT_COUNTED_STATUS
+        col(Case.kind).in_(case_analytics.COUNTED_KINDS),
+        col(Case.status) != case_analytics.NOT_COUNTED_STATUS,
     )
 
 
 def community_case() -> Any:
     """Cases found outside quarantine."""
-    return col(Case.found_via) != epidemic.QUARANTINE_FOUND
+    return col(Case.found_via) != case_analytics.QUARANTINE_FOUND
 
 
 def case_counts(*, session: Session, today: date) -> Counter:
     """Per grid: new cases today and in 7 days, active cases, community cases, last one."""
-    week = col(Case.reported_date) >= epidemic.window_start(today=today)
+    week = col(Case.reported_date) >= case_analytics.window_start(today=today)
     stmt = (
         select_columns(
             Case.grid_id,

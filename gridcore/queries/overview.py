@@ -23,7 +23,7 @@ import pandas as pd
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from gridcore.analytics import cases as epidemic
+from gridcore.analytics import cases as case_analytics
 from gridcore.analytics import risk, testing, workforce, zones
 from gridcore.analytics.risk import LOW, NORMAL, Reason, counted_reason, level_rank
 from gridcore.config import day_bounds_utc, get_settings
@@ -285,7 +285,9 @@ def _nan(value: float | int | None) -> float:
 def _derive(row: dict[str, Any], *, today: date, policy: Policy) -> dict[str, Any]:
     """The analytics of one grid row."""
     last_case = row["last_community_case"]
-    incidence = epidemic.incidence_per_10k(cases=row["new_cases_7d"], population=row["residents"])
+    incidence = case_analytics.incidence_per_10k(
+        cases=row["new_cases_7d"], population=row["residents"]
+    )
     sampled = row["sampled"]
     coverage = (
         testing.coverage(sampled=sampled, expected=row["at_home"]) if sampled is not None else None
@@ -312,7 +314,9 @@ def _derive(row: dict[str, Any], *, today: date, policy: Policy) -> dict[str, An
     )
     return {
         "incidence_7d_per_10k": _nan(incidence),
-        "days_since_community_case": _nan(epidemic.days_since(last_day=last_case, today=today)),
+        "days_since_community_case": _nan(
+            case_analytics.days_since(last_day=last_case, today=today)
+        ),
         "coverage": _nan(coverage),
         "households_per_worker": _nan(
             workforce.households_per_worker(
