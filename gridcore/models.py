@@ -8,6 +8,7 @@ ends) are the local calendar day of the deployment.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -295,7 +296,7 @@ class ResidentBase(ResidentFields):
     @field_validator("vulnerability")
     @classmethod
     def _each_once(cls, value: list[Vulnerability]) -> list[Vulnerability]:
-        return sorted(set(value), key=list(Vulnerability).index)
+        return [Vulnerability(tag) for tag in ordered_tags(value)]
 
 
 class Resident(ResidentFields, table=True):
@@ -701,6 +702,12 @@ class ReplayKey(SQLModel, table=True):
     entity: str = Field(max_length=40)
     entity_id: str | None = Field(default=None, max_length=40)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+def ordered_tags(tags: Iterable[str]) -> list[str]:
+    """Vulnerability tags once each, in the order of the Vulnerability list (unknown ones last)."""
+    rank = {tag.value: i for i, tag in enumerate(Vulnerability)}
+    return sorted({str(tag) for tag in tags}, key=lambda tag: (rank.get(tag, len(rank)), tag))
 
 
 def vulnerability_tags(value: str) -> list[str]:

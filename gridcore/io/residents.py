@@ -28,11 +28,11 @@ the row describes. So importing the same file twice, or an exported file, change
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from gridcore.access import Actor, PermissionDenied
@@ -68,9 +68,9 @@ from gridcore.models import (
     Resident,
     ResidentVulnerability,
     UserRole,
-    Vulnerability,
     vulnerability_tags,
 )
+from gridcore.queries.residents import tags_by_resident
 from gridcore.services.checks import area_path, phone_ok
 from gridcore.services.residents import id_number_valid, mask_id_number
 
@@ -175,7 +175,6 @@ FIELDS: tuple[str, ...] = (
 RESIDENT_COLUMNS: tuple[str, ...] = tuple(name for name in FIELDS if name != "vulnerability")
 _RESIDENTS = Resident.__table__  # type: ignore[attr-defined]
 _TAGS = ResidentVulnerability.__table__  # type: ignore[attr-defined]
-_TAG_ORDER = {tag.value: rank for rank, tag in enumerate(Vulnerability)}
 _HOUSEHOLDS = Household.__table__  # type: ignore[attr-defined]
 
 
@@ -213,12 +212,7 @@ def export_residents(*, session: Session, actor: Actor) -> tuple[list[str], Iter
     if actor.role == UserRole.grid_worker:
         query = query.where(_RESIDENTS.c.grid_id.in_(sorted(actor.grid_ids or ())))
     rows = session.execute(query).all()
-    tagged = select(_TAGS.c.resident_id, _TAGS.c.tag)
-    if actor.role == UserRole.grid_worker:
-        tagged = tagged.join(_RESIDENTS, _RESIDENTS.c.id == _TAGS.c.resident_id).where(
-            _RESIDENTS.c.grid_id.in_(sorted(actor.grid_ids or ()))
-        )
-    tags = _joined_tags(session.execute(tagged).all())
+    tags = _stored_tags(session, query)
 
     def generate() -> Iterator[list[Any]]:
         for r in rows:
@@ -268,15 +262,13 @@ class _Lookups:
     by_identity: dict[tuple[int, str, str | None], int] = field(default_factory=dict)
 
 
-def _joined_tags(rows: Iterable[Any]) -> dict[int, str]:
-    """(resident id, tag) rows as each resident's tags, comma-separated in the list's order."""
-    tags: dict[int, list[str]] = {}
-    for resident_id, tag in rows:
-        tags.setdefault(int(resident_id), []).append(str(tag))
-    return {
-        resident_id: ",".join(sorted(found, key=lambda t: _TAG_ORDER.get(t, len(_TAG_ORDER))))
-        for resident_id, found in tags.items()
-    }
+def _stored_tags(session: Session, residents: Select[*tuple[Any, ...]]) -> dict[int, str]:
+    """The tags of the residents `residents` selects (by id first), as the file writes them."""
+    ids = select(residents.order_by(None).subquery().c[0])
+    rows = session.execute(
+        select(_TAGS.c.resident_id, _TAGS.c.tag).where(_TAGS.c.resident_id.in_(ids))
+    ).all()
+    return {resident_id: ",".join(tags) for resident_id, tags in tags_by_resident(rows).items()}
 
 
 def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
@@ -293,13 +285,7 @@ def _stored_rows(session: Session, where: Any) -> Iterator[_Stored]:
     )
     # .all() fetches in one call; iterating the result fetches row by row (slower at scale).
     found = session.execute(query).all()
-    tags = _joined_tags(
-        session.execute(
-            select(_TAGS.c.resident_id, _TAGS.c.tag).where(
-                _TAGS.c.resident_id.in_(select(query.subquery().c.id))
-            )
-        ).all()
-    )
+    tags = _stored_tags(session, query)
     for r in found:
         values = dict(zip(RESIDENT_COLUMNS, r[4:], strict=True))
         values["vulnerability"] = tags.get(int(r[0]), "")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlmodel import Session, col
 
 from gridcore.models import (
@@ -14,6 +15,7 @@ from gridcore.models import (
     Resident,
     ResidentVulnerability,
     Vulnerability,
+    ordered_tags,
 )
 from gridcore.queries._sql import count_if
 
@@ -30,12 +32,7 @@ def grid_people(*, session: Session, grid_id: int) -> dict[str, Any]:
             count_if(col(Resident.health_status) != HealthStatus.at_home),
         ).where(col(Resident.grid_id) == grid_id)
     ).one()
-    tagged = (
-        select(col(ResidentVulnerability.resident_id), col(ResidentVulnerability.tag))
-        .join(Resident, col(Resident.id) == col(ResidentVulnerability.resident_id))
-        .where(col(Resident.grid_id) == grid_id)
-        .subquery()
-    )
+    tagged = _grid_tags(grid_id).subquery()
     per_tag = dict(session.execute(select(tagged.c.tag, func.count()).group_by(tagged.c.tag)).all())
     vulnerable = session.execute(
         select(func.count(func.distinct(tagged.c.resident_id)))
@@ -56,15 +53,23 @@ def grid_people(*, session: Session, grid_id: int) -> dict[str, Any]:
     }
 
 
-def vulnerabilities_in_grid(*, session: Session, grid_id: int) -> dict[int, list[str]]:
-    """Each tagged resident of the grid with their vulnerability tags (in the list's order)."""
-    rows = session.execute(
+def _grid_tags(grid_id: int) -> Select[*tuple[Any, ...]]:
+    """(resident id, tag) of every tagged resident of the grid."""
+    return (
         select(col(ResidentVulnerability.resident_id), col(ResidentVulnerability.tag))
         .join(Resident, col(Resident.id) == col(ResidentVulnerability.resident_id))
         .where(col(Resident.grid_id) == grid_id)
-    ).all()
-    order = {tag.value: rank for rank, tag in enumerate(Vulnerability)}
-    tags: dict[int, list[str]] = {}
-    for resident_id, tag in sorted(rows, key=lambda r: (r[0], order.get(r[1], len(order)))):
-        tags.setdefault(int(resident_id), []).append(str(tag))
-    return tags
+    )
+
+
+def tags_by_resident(rows: Iterable[Any]) -> dict[int, list[str]]:
+    """(resident id, tag) rows as each resident's tags, in the Vulnerability list's order."""
+    found: dict[int, list[str]] = {}
+    for resident_id, tag in rows:
+        found.setdefault(int(resident_id), []).append(str(tag))
+    return {resident_id: ordered_tags(tags) for resident_id, tags in found.items()}
+
+
+def vulnerabilities_in_grid(*, session: Session, grid_id: int) -> dict[int, list[str]]:
+    """Each tagged resident of the grid with their vulnerability tags (in the list's order)."""
+    return tags_by_resident(session.execute(_grid_tags(grid_id)).all())

@@ -21,6 +21,7 @@ from gridcore.models import (
     ResidentVulnerability,
     Sex,
     Vulnerability,
+    ordered_tags,
 )
 from gridcore.services.base import ValidationFailed, plain, validated, write
 from gridcore.services.checks import (
@@ -264,7 +265,7 @@ def vulnerabilities(session: Session, *, resident_id: int) -> list[Vulnerability
     stored = session.exec(
         select(ResidentVulnerability.tag).where(ResidentVulnerability.resident_id == resident_id)
     ).all()
-    return sorted((Vulnerability(tag) for tag in stored), key=list(Vulnerability).index)
+    return [Vulnerability(tag) for tag in ordered_tags(stored)]
 
 
 def set_vulnerabilities(
