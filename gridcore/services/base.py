@@ -247,8 +247,9 @@ def write(
     """
     require_role(actor, *roles)
     check_client_token(client_token)
-    op = Write(session=session, actor=actor, entity=entity, action=action)
-    op.client_token = client_token
+    op = Write(
+        session=session, actor=actor, entity=entity, action=action, client_token=client_token
+    )
     try:
         if client_token is not None:
             op._claim()
