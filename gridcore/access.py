@@ -79,11 +79,6 @@ WRITER_ROLES: tuple[UserRole, ...] = (UserRole.admin, UserRole.leader, UserRole.
 COMMAND_ROLES: tuple[UserRole, ...] = (UserRole.admin, UserRole.leader)
 
 
-def require_writer(actor: Actor) -> None:
-    """Raise PermissionDenied for a read-only actor, before any input is looked at."""
-    require_role(actor, *WRITER_ROLES)
-
-
 MASK = "***"
 
 
