@@ -108,10 +108,13 @@ class CaseStatus(StrEnum):
 
 
 class FoundVia(StrEnum):
-    quarantine = "quarantine"
-    community_screening = "community_screening"
-    mass_testing = "mass_testing"
-    clinic = "clinic"
+    """How a case was found: inside quarantine, or (every other value) in the community."""
+
+    quarantine = "quarantine"  # already in central or home quarantine (闭环隔离管控)
+    screening = "screening"  # screening of a risk group (风险人群筛查)
+    mass_testing = "mass_testing"  # a round of area-wide testing
+    community = "community"  # anywhere else: a clinic, a self-report (社会面)
+    reclassified = "reclassified"  # an earlier asymptomatic case, now confirmed: not a new one
 
 
 class ContactType(StrEnum):
@@ -480,6 +483,35 @@ class ZoneOrder(ZoneOrderBase, table=True):
 
 class ZoneOrderCreate(ZoneOrderBase):
     """Input for issuing a zone order."""
+
+
+class CaseCountBase(SQLModel):
+    """Shared fields of a reported daily count of new cases in an area."""
+
+    day: date
+    area_id: int = Field(foreign_key="area.id", index=True)
+    kind: CaseKind = Field(sa_type=_code())
+    found_via: FoundVia = Field(sa_type=_code())
+    count: int = Field(ge=0)
+    source: str = Field(default="", max_length=200)
+
+
+class CaseCount(CaseCountBase, table=True):
+    """New cases reported as a count for an area and day (a bulletin), with no person behind them.
+
+    Deployments that only receive bulletins (a district command) hold these instead of, or
+    beside, case rows; the daily curves add both.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("day", "area_id", "kind", "found_via", name="uq_casecount_day_area"),
+        Index("ix_casecount_area_day", "area_id", "day"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class CaseCountCreate(CaseCountBase):
+    """Input for one reported count."""
 
 
 # --------------------------------------------------------------------------- mass testing

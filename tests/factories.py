@@ -214,7 +214,7 @@ def make_case(
     grid: Area,
     reported_date: date | None = None,
     kind: str = "confirmed",
-    found_via: str = "community_screening",
+    found_via: str = "screening",
     actor: Actor = SYSTEM,
     **fields: Any,
 ) -> Case:

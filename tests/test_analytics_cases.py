@@ -22,7 +22,7 @@ def test_counted_cases_are_confirmed_or_asymptomatic_infections_not_ruled_out() 
 
 def test_community_cases_are_those_found_outside_quarantine() -> None:
     assert not epidemic.is_community_case(found_via="quarantine")
-    for found_via in ("community_screening", "mass_testing", "clinic"):
+    for found_via in ("screening", "mass_testing", "community"):
         assert epidemic.is_community_case(found_via=found_via)
 
 

@@ -235,7 +235,7 @@ def test_later_cases_are_mostly_found_in_quarantine(world: Engine) -> None:
     assert share(ANCHOR - timedelta(days=20), ANCHOR - timedelta(days=15)) < 0.3
     assert share(ANCHOR - timedelta(days=6), ANCHOR) > 0.6
     found = {v for (v,) in rows(world, "SELECT DISTINCT found_via FROM case_record")}
-    assert found == {"quarantine", "community_screening", "mass_testing", "clinic"}
+    assert found == {"quarantine", "screening", "mass_testing", "community"}
     statuses = {s for (s,) in rows(world, "SELECT DISTINCT status FROM case_record")}
     assert {"active", "recovered"} <= statuses
 

@@ -281,7 +281,7 @@ def test_cases_newest_first(session: Session, detail: Detail) -> None:
     assert list(frame["case_id"]) == [detail.ids["c2"], detail.ids["c1"]]
     assert list(frame["reported_date"]) == [days_ago(1), days_ago(3)]
     assert list(frame["kind"]) == ["asymptomatic", "confirmed"]
-    assert list(frame["found_via"]) == ["quarantine", "community_screening"]
+    assert list(frame["found_via"]) == ["quarantine", "screening"]
     assert listed(frame["resident_name"]) == [None, "张三丰"]
     assert listed(frame["address"]) == ["8 Heping Lane, 3-301", None]
     assert listed(frame["building"]) == [None, "Building 1"]

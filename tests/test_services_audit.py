@@ -37,7 +37,7 @@ def test_the_audit_log_reads_back_newest_first(session: Session) -> None:
             "grid_id": g1.id,
             "kind": "suspected",
             "reported_date": days_ago(2),
-            "found_via": "clinic",
+            "found_via": "community",
             "address": "1 Heping Lane",
         },
         actor=grid_worker(g1),

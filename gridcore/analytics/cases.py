@@ -3,7 +3,8 @@
 A *case* in every figure is an infection: kind confirmed or asymptomatic, and not
 ruled out. Suspected cases are followed on the Cases page but counted nowhere.
 A *community case* is one not found inside quarantine (found by community
-screening, mass testing or at a clinic): it is what tells an area's spread.
+screening, mass testing or anywhere else in the community): it is what tells an
+area's spread. A reclassified case (an earlier asymptomatic one, now confirmed) is not new.
 """
 
 from __future__ import annotations

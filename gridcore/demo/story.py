@@ -228,8 +228,8 @@ class _Builder:
         if testing_day and (force_testing or self.rng.random() < 0.55):
             return FoundVia.mass_testing
         if self.rng.random() < 0.6:
-            return FoundVia.community_screening
-        return FoundVia.clinic
+            return FoundVia.screening
+        return FoundVia.community
 
     def _kind(self, k: int) -> str:
         if k >= -1 and self.rng.random() < 0.05:

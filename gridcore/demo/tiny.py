@@ -43,18 +43,18 @@ Workers (full-time ones count for staffing; standard 5 households each):
 
 Cases (counted = confirmed or asymptomatic, not ruled out; community = not found in quarantine):
 
-    C01 T-C2-G1 03-05 (A-16) confirmed     clinic           recovered
-    C02 T-C1-G1 03-11 (A-10) confirmed     clinic           recovered
-    C03 T-C1-G2 03-13 (A-8)  confirmed     community scr.   recovered
-    C04 T-C1-G1 03-16 (A-5)  confirmed     community scr.   active (G1 #0)
+    C01 T-C2-G1 03-05 (A-16) confirmed     community        recovered
+    C02 T-C1-G1 03-11 (A-10) confirmed     community        recovered
+    C03 T-C1-G2 03-13 (A-8)  confirmed     screening        recovered
+    C04 T-C1-G1 03-16 (A-5)  confirmed     screening        active (G1 #0)
     C05 T-C1-G2 03-17 (A-4)  asymptomatic  quarantine       active (G2 #0)
     C06 T-C1-G1 03-18 (A-3)  asymptomatic  quarantine       active (G1 #1)
     C07 T-C2-G1 03-19 (A-2)  confirmed     quarantine       active (G3 #0)
     C08 T-C1-G1 03-20 (A-1)  asymptomatic  quarantine       active
-    C09 T-C2-G1 03-20 (A-1)  suspected     clinic           active     ← not counted
+    C09 T-C2-G1 03-20 (A-1)  suspected     community        active     ← not counted
     C10 T-C1-G1 03-21 (A)    confirmed     mass testing     active (G1 #2, positive in Round 2)
     C11 T-C2-G1 03-21 (A)    asymptomatic  quarantine       active
-    C12 T-C2-G2 03-21 (A)    suspected     clinic           ruled out  ← not counted
+    C12 T-C2-G2 03-21 (A)    suspected     community        ruled out  ← not counted
 
   New today 2 (C10, C11), yesterday 1 (C08); outside quarantine today 1 (C10),
   yesterday 0. Active 7 (C04–C08, C10, C11); reported by yesterday and active 5.
@@ -306,18 +306,18 @@ _WORKERS: tuple[_WorkerSpec, ...] = (
 
 # label, grid, day (relative to the anchor), kind, status, found via, resident number or None
 _CASES: tuple[tuple[str, str, int, CaseKind, CaseStatus, FoundVia, int | None], ...] = (
-    ("C01", G3, -16, CaseKind.confirmed, CaseStatus.recovered, FoundVia.clinic, None),
-    ("C02", G1, -10, CaseKind.confirmed, CaseStatus.recovered, FoundVia.clinic, None),
-    ("C03", G2, -8, CaseKind.confirmed, CaseStatus.recovered, FoundVia.community_screening, None),
-    ("C04", G1, -5, CaseKind.confirmed, CaseStatus.active, FoundVia.community_screening, 0),
+    ("C01", G3, -16, CaseKind.confirmed, CaseStatus.recovered, FoundVia.community, None),
+    ("C02", G1, -10, CaseKind.confirmed, CaseStatus.recovered, FoundVia.community, None),
+    ("C03", G2, -8, CaseKind.confirmed, CaseStatus.recovered, FoundVia.screening, None),
+    ("C04", G1, -5, CaseKind.confirmed, CaseStatus.active, FoundVia.screening, 0),
     ("C05", G2, -4, CaseKind.asymptomatic, CaseStatus.active, FoundVia.quarantine, 0),
     ("C06", G1, -3, CaseKind.asymptomatic, CaseStatus.active, FoundVia.quarantine, 1),
     ("C07", G3, -2, CaseKind.confirmed, CaseStatus.active, FoundVia.quarantine, 0),
     ("C08", G1, -1, CaseKind.asymptomatic, CaseStatus.active, FoundVia.quarantine, None),
-    ("C09", G3, -1, CaseKind.suspected, CaseStatus.active, FoundVia.clinic, None),
+    ("C09", G3, -1, CaseKind.suspected, CaseStatus.active, FoundVia.community, None),
     ("C10", G1, 0, CaseKind.confirmed, CaseStatus.active, FoundVia.mass_testing, 2),
     ("C11", G3, 0, CaseKind.asymptomatic, CaseStatus.active, FoundVia.quarantine, None),
-    ("C12", G4, 0, CaseKind.suspected, CaseStatus.discarded, FoundVia.clinic, None),
+    ("C12", G4, 0, CaseKind.suspected, CaseStatus.discarded, FoundVia.community, None),
 )  # fmt: skip
 
 # label, grid, type, place, source case, start day, planned end day, status, resident number

@@ -1,8 +1,14 @@
-"""One entry for the command line and the import page: export a kind to a file, import one."""
+"""One entry for the command line and the import page: export a kind to a file, import one.
+
+Every kind of file is an `Exchange` (io.importer) declared by its subject's io module as
+`EXCHANGE` and listed once in `_SUBJECTS` below; the CLI, the import page and the round-trip
+tests read the registry, never a kind's module directly.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session
@@ -10,51 +16,61 @@ from sqlmodel import Session
 from gridcore.access import Actor
 from gridcore.io import residents
 from gridcore.io import testing as test_results
-from gridcore.io.importer import Column
+from gridcore.io.importer import Column, Exchange
 from gridcore.io.report import ImportReport
 from gridcore.io.tabular import Table, format_of, read_table, write_table
 
-KINDS: tuple[str, ...] = (residents.KIND, test_results.KIND)
+# The io modules whose EXCHANGE is a kind of file, in the order the CLI lists them.
+_SUBJECTS = (residents, test_results)
 
 
-def _kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
-    return kind
+@cache
+def registry() -> dict[str, Exchange]:
+    """Every kind of file, by name."""
+    return {m.EXCHANGE.kind: m.EXCHANGE for m in _SUBJECTS}
+
+
+KINDS: tuple[str, ...] = tuple(m.EXCHANGE.kind for m in _SUBJECTS)
+
+
+def exchange_of(kind: str) -> Exchange:
+    """The kind named `kind` (ValueError when there is none)."""
+    try:
+        return registry()[kind]
+    except KeyError:
+        raise ValueError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}") from None
+
+
+def _options(spec: Exchange, options: dict[str, Any]) -> dict[str, Any]:
+    """The options `spec` takes, from those given (unset ones left out)."""
+    return {k: v for k, v in options.items() if k in spec.options and v is not None}
 
 
 def columns_of(kind: str) -> tuple[Column, ...]:
     """The columns of a file of `kind`: English and Chinese names, which are required."""
-    if _kind(kind) == residents.KIND:
-        return residents.COLUMN_RULES
-    return test_results.COLUMN_RULES
+    return exchange_of(kind).columns
 
 
 def export_rows(
-    *, session: Session, kind: str, actor: Actor, round_id: int | None = None
+    *, session: Session, kind: str, actor: Actor, **options: Any
 ) -> tuple[list[str], list[list[Any]]]:
-    """The header and rows of an export of `kind` (round_id only for test results)."""
-    if _kind(kind) == residents.KIND:
-        columns, rows = residents.export_residents(session=session, actor=actor)
-    else:
-        columns, rows = test_results.export_test_results(
-            session=session, actor=actor, round_id=round_id
-        )
+    """The header and rows of an export of `kind` (options such as round_id where it takes them)."""
+    spec = exchange_of(kind)
+    columns, rows = spec.export(session=session, actor=actor, **_options(spec, options))
     return columns, list(rows)
 
 
-def export_file(
-    *, session: Session, kind: str, fmt: str, actor: Actor, round_id: int | None = None
-) -> bytes:
+def export_file(*, session: Session, kind: str, fmt: str, actor: Actor, **options: Any) -> bytes:
     """An export of `kind` as the bytes of a CSV or Excel file, safe against formula injection."""
-    columns, rows = export_rows(session=session, kind=kind, actor=actor, round_id=round_id)
+    columns, rows = export_rows(session=session, kind=kind, actor=actor, **options)
     return write_table(columns=columns, rows=rows, fmt=fmt)
 
 
 def export_file_name(*, kind: str, fmt: str, day: date, round_id: int | None = None) -> str:
     """A file name for a download: 'test-results-round-7-2026-11-22.xlsx'."""
-    part = f"-round-{round_id}" if round_id is not None and kind == test_results.KIND else ""
-    return f"{_kind(kind)}{part}-{day.isoformat()}.{fmt}"
+    spec = exchange_of(kind)
+    part = f"-round-{round_id}" if round_id is not None and "round_id" in spec.options else ""
+    return f"{spec.kind}{part}-{day.isoformat()}.{fmt}"
 
 
 def read_file(*, data: bytes, name: str) -> Table:
@@ -68,27 +84,19 @@ def import_table(
     kind: str,
     table: Table,
     actor: Actor,
-    round_id: int | None = None,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
     source: str = "",
+    **options: Any,
 ) -> ImportReport:
     """Check (and unless `dry_run`, write) a table of `kind`; see the kind's module for rules."""
-    if _kind(kind) == residents.KIND:
-        return residents.import_residents(
-            session=session,
-            table=table,
-            actor=actor,
-            dry_run=dry_run,
-            skip_bad_rows=skip_bad_rows,
-            source=source,
-        )
-    return test_results.import_test_results(
+    spec = exchange_of(kind)
+    return spec.load(
         session=session,
         table=table,
         actor=actor,
-        round_id=round_id,
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         source=source,
+        **_options(spec, options),
     )

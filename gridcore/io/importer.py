@@ -26,7 +26,7 @@ services.base.write, with one audit entry (action "import") holding the counts.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
@@ -61,6 +61,24 @@ class Column:
     required: bool = False
     # Every row must fill the cell (a blank one is "required", and the parser never sees it).
     filled: bool = False
+
+
+# Exports: (session, actor, **options) → (header, rows).
+Exporter = Callable[..., tuple[list[str], Iterable[list[Any]]]]
+# Imports: (session, table, actor, dry_run, skip_bad_rows, source, **options) → report.
+Loader = Callable[..., ImportReport]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A kind of file that goes both ways: its name, its columns, how to export and import it."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    export: Exporter
+    load: Loader
+    # Keyword options the kind accepts besides the common ones (e.g. "round_id").
+    options: tuple[str, ...] = ()
 
 
 def column_names(columns: Iterable[Column]) -> tuple[str, ...]:

@@ -48,6 +48,7 @@ from gridcore.io.cells import (
 from gridcore.io.importer import (
     CHUNK,
     Column,
+    Exchange,
     Importer,
     Merge,
     Plan,
@@ -609,3 +610,6 @@ def _count_households(session: Session, added: list[dict[str, Any]]) -> None:
         session.execute(
             update(area).where(area.c.id == area_id).values(households=area.c.households + count)
         )
+
+
+EXCHANGE = Exchange(kind=KIND, columns=COLUMN_RULES, export=export_residents, load=import_residents)

@@ -55,6 +55,7 @@ from gridcore.io.cells import (
 )
 from gridcore.io.importer import (
     Column,
+    Exchange,
     Importer,
     Merge,
     Plan,
@@ -663,3 +664,12 @@ def _insert_values(sample: _Sample) -> dict[str, Any]:
         "result": sample.result,
         "result_at": sample.result_at,
     }
+
+
+EXCHANGE = Exchange(
+    kind=KIND,
+    columns=COLUMN_RULES,
+    export=export_test_results,
+    load=import_test_results,
+    options=("round_id",),
+)
