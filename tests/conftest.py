@@ -85,14 +85,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="session")
 
 
-# Tests that share a slow session fixture run in one process under `pytest -n`: the browser
-# tests (the demo street and the app serving it) and the demo-street tests (their street).
-SHARED_SESSION_FIXTURES = ("tests/browser/", "tests/test_demo_street.py")
+# Tests that share a slow session fixture run in one process under `pytest -n`: the
+# demo-street tests (their street), and each browser module (its tests run in order; a
+# process that runs any browser module builds the street and serves the app once).
+SHARED_SESSION_FIXTURES = ("tests/test_demo_street.py",)
+BROWSER_TESTS = "tests/browser/"
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """pytest-xdist's scheduler, keeping SHARED_SESSION_FIXTURES each on one worker.
+    """pytest-xdist's scheduler: SHARED_SESSION_FIXTURES, and each browser module, on one worker.
 
     Every other test is a unit of its own, for the best balance. (xdist's own `--dist
     loadgroup` renames node ids to group them, which pytest 9 no longer reads.)
@@ -101,6 +103,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class SharedFixtureScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER_TESTS):
+                return nodeid.split("::", 1)[0]
             return next((g for g in SHARED_SESSION_FIXTURES if nodeid.startswith(g)), nodeid)
 
     return SharedFixtureScheduling(config, log)

@@ -6,6 +6,8 @@ own browser download is never used.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,11 +70,18 @@ def browser(playwright: Playwright, street_app: StreetApp) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def clean_screenshots() -> None:
-    """Screenshots of this run only."""
-    if SCREENSHOTS.exists():
-        shutil.rmtree(SCREENSHOTS)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def clean_screenshots(pytestconfig: pytest.Config) -> None:
+    """Screenshots of this run only: the first test process of a run to get here clears them."""
+    run = getattr(pytestconfig, "workerinput", {}).get("testrun_uid", str(os.getpid()))
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    with open(SCREENSHOTS.parent / ".screenshots.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = SCREENSHOTS / ".run"
+        if not marker.exists() or marker.read_text() != run:
+            if SCREENSHOTS.exists():
+                shutil.rmtree(SCREENSHOTS)
+            SCREENSHOTS.mkdir(parents=True)
+            marker.write_text(run)
 
 
 @pytest.fixture(scope="session")
