@@ -382,7 +382,7 @@ def suggested_reassignments(*, session: Session, now: datetime, today: date) -> 
             task_id=int(task_id),
             grid_id=int(grid_id),
             worker_id=int(worker_id),
-            overdue=due is not None and _aware(due) < now,
+            overdue=due is not None and _aware(due) < now,  # type: ignore[operator]
             due_at=_aware(due),
         )
         for task_id, grid_id, worker_id, due, _ in task_rows
@@ -402,7 +402,7 @@ def suggested_reassignments(*, session: Session, now: datetime, today: date) -> 
             m.grid_id,
             codes.get(m.grid_id, ""),
             dues[m.task_id],
-            dues[m.task_id] is not None and _aware(dues[m.task_id]) < now,
+            dues[m.task_id] is not None and _aware(dues[m.task_id]) < now,  # type: ignore[operator]
             m.from_worker_id,
             names.get(m.from_worker_id, ""),
             m.to_worker_id,
@@ -418,9 +418,11 @@ def suggested_reassignments(*, session: Session, now: datetime, today: date) -> 
     return frame
 
 
-def _aware(moment: datetime) -> datetime:
-    """A stored time as an aware UTC one (SQLite hands them back naive)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def _aware(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC one (SQLite hands them back naive); None stays None."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 def _grid_codes(session: Session) -> dict[int, str]:
@@ -571,3 +573,14 @@ def worker_choices(*, session: Session) -> pd.DataFrame:
         ],
         columns=["worker_id", "name", "role", "employment", "active", "grid_ids", "grid_codes"],
     )  # fmt: skip
+
+
+def task_holder(*, session: Session, task_id: int) -> tuple[int | None, bool] | None:
+    """(the worker holding a task, whether it is open), or None when there is no such task."""
+    found = session.execute(
+        select(col(Task.assigned_worker_id), col(Task.status)).where(col(Task.id) == task_id)
+    ).first()
+    if found is None:
+        return None
+    worker_id, status = found
+    return (int(worker_id) if worker_id is not None else None, status in OPEN_TASK_STATUSES)
