@@ -283,18 +283,15 @@ class WorkersImport(Importer[_Lookups, _Person, _Update]):
     def check(self, *, row: Row, lookups: _Lookups) -> _Person | None:
         """The row's worker, fields and grids, or None after adding its problems."""
         stored = self._worker(row, lookups)
+        listed = self._grids(row, lookups) if row.has("grid_codes") else None
         values = self._values(row, stored) if not row.problems else None
         if values is None or row.problems:
             return None
         if stored is None and row["worker_id"] is None:
             found = lookups.by_identity.get((values["name"], values.get("phone")))
             stored = lookups.stored.get(found) if found is not None else None
-        if row.has("grid_codes"):
-            grid_ids = self._grids(row, lookups)
-            if grid_ids is None:
-                return None
-        else:  # a file without the column keeps the grids served
-            grid_ids = stored.grid_ids if stored is not None else frozenset()
+        # A file without the column keeps the grids served.
+        grid_ids = listed if listed is not None else stored.grid_ids if stored else frozenset()
         column = "worker_id" if row["worker_id"] is not None else "name"
         before = stored.grid_ids if stored is not None else frozenset()
         if not self._may_change(before, grid_ids ^ before, grid_ids):
