@@ -195,19 +195,18 @@ def test_reassignments_move_work_to_the_balance_and_no_further() -> None:
     moves = workforce.suggest_reassignments(
         workers=workers, tasks=tasks, community_of=communities, target=2.4
     )
-    # 1. A (7) gives: t10 (overdue, 3) fits no one (B 4, C 3 > 2.4); t11 goes to B in the
-    #    same grid (2). 2. A (6): t10 still fits no one; t12 would take B to 3: C in the
-    #    neighbouring grid 2 takes it (1), adding grid 1. 3. A (5): t13 to C (2), now of grid 1.
-    # 4. A (4) and E (4) tie, A first: t14 would take B or C to 3: A is passed over;
-    #    E gives t20 (due first) to D (1). 5. E (3): t21 to D (2). E at 2 is not above 2.4.
+    # Takers may end at ⌈2.4⌉ = 3 at most, and never above the giver.
+    # 1. A (7) gives t10 (overdue, 3): B would end at 4; C of the neighbouring grid 2 ends
+    #    at 3 (A at 4), adding grid 1. 2. A and E at 4, A first: t11 to B of grid 1 (2).
+    # 3. E (4): t20 (due first) to D (1). 4. A (3): t12, t13, t14 would take B or C to 3
+    #    or 4, above A's 2: A is passed over. E (3): t21 to D (2). E at 2 is not above 2.4.
     assert [
         (m.task_id, m.from_worker_id, m.to_worker_id, m.adds_grid, m.from_score_after,
          m.to_score_after)
         for m in moves
     ] == [
-        (11, 1, 2, False, 6, 2),
-        (12, 1, 3, True, 5, 1),
-        (13, 1, 3, False, 4, 2),  # C serves grid 1 after the move before
+        (10, 1, 3, True, 4, 3),
+        (11, 1, 2, False, 3, 2),
         (20, 5, 4, False, 3, 1),
         (21, 5, 4, False, 2, 2),
     ]  # fmt: skip
@@ -219,7 +218,7 @@ def test_reassignments_stop_at_the_limit_and_never_cross_communities() -> None:
     moves = workforce.suggest_reassignments(
         workers=workers, tasks=tasks, community_of=communities, target=2.4, limit=2
     )
-    assert [m.task_id for m in moves] == [11, 12]
+    assert [m.task_id for m in moves] == [10, 11]
     # Grid 3 alone in its community, E's only colleague gone: nobody may take E's tasks.
     alone = [w for w in workers if w.worker_id != 4]
     moves = workforce.suggest_reassignments(
@@ -298,3 +297,17 @@ def test_a_grid_short_with_no_one_to_spare_is_to_recruit() -> None:
         community_of={1: 100, 2: 100},
     )
     assert [(p.grid_id, p.volunteer_id, p.shortfall) for p in postings] == [(1, None, 2)]
+
+
+def test_a_fractional_balance_lets_an_idle_worker_take_one_task() -> None:
+    # Mean 0.6 (3 + 0 + 0 + 0 + 0 over 5): ⌈0.6⌉ = 1, so each idle colleague may take one
+    # task in time; the overdue one (3) fits no one; the giver never ends below a taker.
+    workers = [workforce.LoadedWorker(w, frozenset({1}), s)
+               for w, s in ((1, 3), (2, 0), (3, 0), (4, 0), (5, 0))]  # fmt: skip
+    tasks = _tasks(1, 1, [(7, False, 5), (8, False, 6), (9, False, 7)])
+    moves = workforce.suggest_reassignments(
+        workers=workers, tasks=tasks, community_of={1: 9}, target=0.6
+    )
+    assert [(m.task_id, m.to_worker_id, m.from_score_after) for m in moves] == [
+        (7, 2, 2), (8, 3, 1)
+    ]  # fmt: skip

@@ -194,9 +194,10 @@ def suggest_reassignments(
     take. The taker is a worker who serves the task's grid, or else a neighbouring grid —
     one in the same community (`community_of`: grid → its community) — the same grid
     first, then the least busy, then the lowest id. A move is allowed only when the taker
-    ends at or below `target` and no busier than the giver ends, so a move never
-    overshoots the balance nor turns the imbalance around (an overdue task weighs 3, so it
-    moves only to someone with room for it). A task moves once at most; a giver with no
+    ends at or below the balance rounded up (scores are whole: with a mean of 0.7 a worker
+    at 0 may take one task) and no busier than the giver ends, so a move never overshoots
+    the balance nor turns the imbalance around (an overdue task weighs 3, so it moves only
+    to someone with room for it). A task moves once at most; a giver with no
     task anyone can take is passed over. Stops after `limit` moves.
     """
     scores = {w.worker_id: w.score for w in workers}
@@ -261,7 +262,7 @@ def _first_movable(
             if not same and not (taker_grids & neighbours):
                 continue
             after = scores[taker] + weight
-            if after > target or after > scores[giver] - weight:
+            if after > math.ceil(target) or after > scores[giver] - weight:
                 continue
             rank = (0 if same else 1, scores[taker], taker)
             if best is None or rank < best[0]:
