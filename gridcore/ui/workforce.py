@@ -15,7 +15,7 @@ from gridcore.services import tasks as task_services
 from gridcore.services import workforce as workforce_services
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data
-from gridcore.ui.charts import _layout
+from gridcore.ui.charts import _FONT as CHART_FONT
 from gridcore.ui.forms import cell_text
 from gridcore.ui.theme import SEQUENTIAL_HEX, SERIES_HEX
 
@@ -146,38 +146,69 @@ def postings_table(postings: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def workload_chart(load: pd.DataFrame, *, target: float, lang: str, height: int = 300) -> go.Figure:
-    """Frontline workers' workload scores, busiest first, with the balance as a line."""
+    """Frontline workers' workload scores, busiest first, with the balance as a dashed line.
+
+    Built as one layout (no add_hline / update_* calls): plotly validates each call, and
+    this chart is drawn on every refresh of the page.
+    """
     front = load[load["frontline"]].reset_index(drop=True)
     colours = [
         SEQUENTIAL_HEX[3] if score > target else SERIES_HEX["neutral"] for score in front["score"]
     ]
     named = len(front) <= NAMED_BARS
     x = list(front["name"]) if named else list(range(1, len(front) + 1))
-    fig = go.Figure()
-    fig.add_bar(
+    bar = go.Bar(
         x=x,
-        y=front["score"],
-        marker_color=colours,
-        name=t("wf.chart_score", lang),
-        customdata=front["name"],
+        y=list(front["score"]),
+        marker={"color": colours},
+        customdata=list(front["name"]),
         hovertemplate="%{customdata}: %{y}<extra></extra>",
     )
-    fig.add_hline(
-        y=target,
-        line_dash="dash",
-        line_color=SERIES_HEX["cases"],
-        annotation_text=t("wf.chart_balance", lang, value=fmt_num(target, lang)),
-        annotation_position="top right",
-    )
-    fig.update_yaxes(title_text=t("wf.chart_score", lang))
-    fig.update_xaxes(
-        title_text="" if named else t("wf.chart_workers", lang),
-        showticklabels=named,
-        type="category" if named else "linear",
-    )
-    fig = _layout(fig, height=height, large=False)
-    fig.update_layout(showlegend=False, hovermode="closest")
-    return fig
+    layout = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "font": {"family": CHART_FONT, "size": 13},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "showlegend": False,
+        "hovermode": "closest",
+        "bargap": 0.15,
+        "xaxis": {
+            "showgrid": False,
+            "showticklabels": named,
+            "type": "category" if named else "linear",
+            "title": {"text": "" if named else t("wf.chart_workers", lang)},
+        },
+        "yaxis": {
+            "gridcolor": "#ECEFF1",
+            "rangemode": "tozero",
+            "title": {"text": t("wf.chart_score", lang)},
+        },
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": target,
+                "y1": target,
+                "line": {"color": SERIES_HEX["cases"], "dash": "dash", "width": 2},
+            }
+        ],
+        "annotations": [
+            {
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "y": target,
+                "yanchor": "bottom",
+                "text": t("wf.chart_balance", lang, value=fmt_num(target, lang)),
+                "showarrow": False,
+                "font": {"color": SERIES_HEX["cases"]},
+            }
+        ],
+    }
+    return go.Figure(data=[bar], layout=layout)
 
 
 def _local(moment: Any) -> Any:
