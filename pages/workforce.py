@@ -26,11 +26,14 @@ MAP_HEIGHT = 420
 TABLE_HEIGHT = 380
 _CHART_CONFIG = {"displayModeBar": False}
 FLASH = "wf_flash"
+# Volunteers offered a one-click posting (the table lists every shortfall).
+POSTING_BUTTONS = 10
 
 
 def page() -> None:
     actor = session.require_actor()
     lang = session.language()
+    st.html(wv.WORKFORCE_CSS)
     st.title(t("page.workforce", lang))
     _live(lang, actor)
     if actor.role in COMMAND_ROLES:
@@ -185,7 +188,7 @@ def _postings(lang: str, actor: Actor) -> None:
     )
     if actor.role not in COMMAND_ROLES:
         return
-    movable = postings[postings["volunteer_id"].notna()]
+    movable = postings[postings["volunteer_id"].notna()].head(POSTING_BUTTONS)
     for row in views.table_rows(movable):
         line, action = st.columns([3, 1], vertical_alignment="center")
         line.text(

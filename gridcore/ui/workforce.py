@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,22 @@ from gridcore.ui import data
 from gridcore.ui.charts import _FONT as CHART_FONT
 from gridcore.ui.forms import cell_text
 from gridcore.ui.theme import SEQUENTIAL_HEX, SERIES_HEX
+
+# Phone-first: headline figures two to a row, buttons big enough for a thumb.
+WORKFORCE_CSS = """
+<style>
+[class*="st-key-wf_apply_"] button, [class*="st-key-wf_post_"] button {min-height: 2.9rem;}
+@media (max-width: 640px) {
+  [data-testid="stMain"] h1 {font-size: 1.9rem !important; padding-top: .5rem !important;}
+  .st-key-wf_headline [data-testid="stHorizontalBlock"] {flex-direction: row !important;
+    flex-wrap: wrap !important; gap: .5rem !important;}
+  .st-key-wf_headline [data-testid="stColumn"] {flex: 1 1 calc(50% - .5rem) !important;
+    min-width: calc(50% - .5rem) !important; width: calc(50% - .5rem) !important;}
+  .st-key-wf_headline [data-testid="stMetricValue"] {font-size: 1.7rem !important;}
+  [class*="st-key-wf_apply_"] button {width: 100%;}
+}
+</style>
+"""
 
 # Bars in the workload chart beyond which worker names leave the axis (a street has hundreds).
 NAMED_BARS = 30
@@ -148,12 +165,16 @@ def postings_table(postings: pd.DataFrame, lang: str) -> pd.DataFrame:
 def workload_chart(load: pd.DataFrame, *, target: float, lang: str, height: int = 300) -> go.Figure:
     """Frontline workers' workload scores, busiest first, with the balance as a dashed line.
 
+    Bars above the balance rounded up (what a reassignment may bring a taker to) are
+    coloured as overloaded.
+
     Built as one layout (no add_hline / update_* calls): plotly validates each call, and
     this chart is drawn on every refresh of the page.
     """
     front = load[load["frontline"]].reset_index(drop=True)
     colours = [
-        SEQUENTIAL_HEX[3] if score > target else SERIES_HEX["neutral"] for score in front["score"]
+        SEQUENTIAL_HEX[3] if score > math.ceil(target) else SERIES_HEX["neutral"]
+        for score in front["score"]
     ]
     named = len(front) <= NAMED_BARS
     x = list(front["name"]) if named else list(range(1, len(front) + 1))
