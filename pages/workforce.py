@@ -190,24 +190,24 @@ def _postings(lang: str, actor: Actor) -> None:
         return
     movable = postings[postings["volunteer_id"].notna()].head(POSTING_BUTTONS)
     for row in views.table_rows(movable):
-        line, action = st.columns([3, 1], vertical_alignment="center")
-        line.text(
-            t(
-                "wf.post_line",
-                lang,
-                name=row.volunteer_name,
-                group=enum_label("service_group", row.service_group, lang),
-                grid=row.grid_code,
-                source=row.from_grid_code or t("wf.no_grid", lang),
+        key = f"{int(row.volunteer_id)}_{int(row.grid_id)}"
+        with st.container(border=True, key=f"wf_posting_{key}"):
+            st.text(
+                t(
+                    "wf.post_line",
+                    lang,
+                    name=row.volunteer_name,
+                    group=enum_label("service_group", row.service_group, lang),
+                    grid=row.grid_code,
+                    source=row.from_grid_code or t("wf.no_grid", lang),
+                )
             )
-        )
-        action.button(
-            t("wf.apply_post", lang),
-            key=f"wf_post_{int(row.volunteer_id)}_{int(row.grid_id)}",
-            on_click=_apply_post,
-            args=(actor, row, lang),
-            width="stretch",
-        )
+            st.button(
+                t("wf.apply_post", lang),
+                key=f"wf_post_{key}",
+                on_click=_apply_post,
+                args=(actor, row, lang),
+            )
 
 
 def _apply_post(actor: Actor, row: Any, lang: str) -> None:

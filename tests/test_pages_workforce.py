@@ -170,3 +170,22 @@ def test_a_volunteer_is_added_once_and_a_bad_one_not_at_all(world: World) -> Non
         assert (added.employment, added.service_group) == ("volunteer", "medical")
         assert s.exec(select(func.count()).select_from(WorkerGrid).where(
             WorkerGrid.worker_id == added.id)).one() == 1  # fmt: skip
+
+
+def test_a_volunteer_with_no_grid_is_posted_in_one_click(world: World) -> None:
+    # A counsellor posted nowhere: the tiny world's shortfalls are all 1, taken grid by grid
+    # and group by group, so T-C1-G1's psychological counselling (8 in quarantine or ill)
+    # is the first to need one and gets them.
+    with Session(world.engine, expire_on_commit=False) as s:
+        volunteer = create_worker(session=s, data={"name": "钱心", "role": "volunteer",
+                                  "employment": "volunteer", "grid_ids": [],
+                                  "service_group": "psychological_counselling"},
+                                  actor=SYSTEM)  # fmt: skip
+    g1 = world.grid_id("T-C1-G1")
+    at = open_page("leader", "pages/workforce.py")
+    at.button(key=f"wf_post_{volunteer.id}_{g1}").click().run()
+    no_exception(at, "posting a volunteer")
+    with Session(world.engine) as s:
+        grids = s.exec(select(WorkerGrid.grid_id).where(WorkerGrid.worker_id == volunteer.id)).all()
+    assert list(grids) == [g1]
+    assert len(at.success) == 1

@@ -24,6 +24,8 @@ from gridcore.ui.theme import SEQUENTIAL_HEX, SERIES_HEX
 WORKFORCE_CSS = """
 <style>
 [class*="st-key-wf_apply_"] button, [class*="st-key-wf_post_"] button {min-height: 2.9rem;}
+/* Tables hold names and phones: GridCore's own downloads below each table, not the raw one. */
+[data-testid="stElementToolbar"] {display: none !important;}
 @media (max-width: 640px) {
   [data-testid="stMain"] h1 {font-size: 1.9rem !important; padding-top: .5rem !important;}
   .st-key-wf_headline [data-testid="stHorizontalBlock"] {flex-direction: row !important;
@@ -31,7 +33,7 @@ WORKFORCE_CSS = """
   .st-key-wf_headline [data-testid="stColumn"] {flex: 1 1 calc(50% - .5rem) !important;
     min-width: calc(50% - .5rem) !important; width: calc(50% - .5rem) !important;}
   .st-key-wf_headline [data-testid="stMetricValue"] {font-size: 1.7rem !important;}
-  [class*="st-key-wf_apply_"] button {width: 100%;}
+  [class*="st-key-wf_apply_"] button, [class*="st-key-wf_post_"] button {width: 100%;}
 }
 </style>
 """
