@@ -125,6 +125,7 @@ EN: dict[str, str] = {
     "services.error.service_group_required": "Choose the service group of a volunteer.",
     "io.problem.unknown_worker": "No worker has this number.",
     "io.problem.service_group_required": "A volunteer needs a service group.",
+    "io.page.kind.workers": "Workers and volunteers",
 }
 
 ZH: dict[str, str] = {
@@ -244,4 +245,5 @@ ZH: dict[str, str] = {
     "services.error.service_group_required": "请选择志愿者的服务组。",
     "io.problem.unknown_worker": "没有此编号的工作人员。",
     "io.problem.service_group_required": "志愿者须填写服务组。",
+    "io.page.kind.workers": "工作人员和志愿者",
 }
