@@ -244,13 +244,16 @@ def _add_form(lang: str, actor: Actor, options: dict[int, str]) -> None:
     if flash:
         st.success(wv.plain_markdown(flash))
     token = forms.form_token("wf_add")
+    # A new generation of keys after each worker added: the name, phone and grids start empty
+    # (role, employment and group stay, for adding several alike).
+    gen = int(st.session_state.get("wf_add_gen", 0))
     groups: list[str | None] = [None, *(g.value for g in ServiceGroup)]
     with st.form("wf_add_form", clear_on_submit=False):
         top = st.empty()
-        name = st.text_input(t("wf.f_name", lang), max_chars=80, key="wf_f_name")
+        name = st.text_input(t("wf.f_name", lang), max_chars=80, key=f"wf_f_name_{gen}")
         errors = {"name": st.empty()}
         phone = st.text_input(t("wf.f_phone", lang), help=t("wf.f_phone_help", lang),
-                              key="wf_f_phone")  # fmt: skip
+                              key=f"wf_f_phone_{gen}")  # fmt: skip
         errors["phone"] = st.empty()
         c1, c2 = st.columns(2)
         role = c1.selectbox(
@@ -279,7 +282,7 @@ def _add_form(lang: str, actor: Actor, options: dict[int, str]) -> None:
         errors["service_group"] = st.empty()
         grid_ids = st.multiselect(
             t("wf.f_grids", lang), list(options), format_func=options.__getitem__,
-            key="wf_f_grids",
+            key=f"wf_f_grids_{gen}",
         )  # fmt: skip
         errors["grid_ids"] = st.empty()
         submitted = st.form_submit_button(t("wf.f_add", lang), type="primary")
@@ -312,8 +315,7 @@ def _add_form(lang: str, actor: Actor, options: dict[int, str]) -> None:
     st.session_state["wf_add_flash"] = t(
         "wf.added", lang, name=worker.name, role=enum_label("worker_role", worker.role, lang)
     )
-    for key in ("wf_f_name", "wf_f_phone", "wf_f_grids"):
-        st.session_state.pop(key, None)
+    st.session_state["wf_add_gen"] = gen + 1
     st.rerun()
 
 

@@ -134,10 +134,11 @@ def test_a_suggested_reassignment_is_applied_in_one_click(world: World) -> None:
 
 
 def _fill_add_form(at: AppTest, name: str, phone: str = "", group: str | None = None) -> None:
-    at.text_input(key="wf_f_name").input(name)
-    at.text_input(key="wf_f_phone").input(phone)
+    gen = at.session_state["wf_add_gen"] if "wf_add_gen" in at.session_state else 0  # noqa: SIM401 (no .get here)
+    at.text_input(key=f"wf_f_name_{gen}").input(name)
+    at.text_input(key=f"wf_f_phone_{gen}").input(phone)
     at.selectbox(key="wf_f_group").select(group)
-    grids = at.multiselect(key="wf_f_grids")
+    grids = at.multiselect(key=f"wf_f_grids_{gen}")
     grids.set_value([grids.options[0]])
 
 
@@ -161,6 +162,7 @@ def test_a_volunteer_is_added_once_and_a_bad_one_not_at_all(world: World) -> Non
     _submit(at)
     assert [e.value for e in at.error] == []
     assert world.count(Worker) == before + 1
+    assert at.text_input(key="wf_f_name_1").value == ""  # a fresh form for the next one
     at.session_state["_token_wf_add"] = token
     _fill_add_form(at, "周志愿", phone="139 0000 2222", group="medical")
     _submit(at)

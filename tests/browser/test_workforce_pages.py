@@ -118,11 +118,11 @@ def test_a_leader_adds_a_volunteer_on_a_phone_in_chinese(driver: Driver) -> None
         page.screenshot(path=SCREENSHOTS / "workforce-zh-390x844.png", full_page=False)
         form = page.locator('[data-testid="stForm"]').first
         form.scroll_into_view_if_needed()
-        page.locator(".st-key-wf_f_name input").fill("欧阳志愿")
-        page.locator(".st-key-wf_f_phone input").fill("139 0000 7777")
+        page.locator('[class*="st-key-wf_f_name_"] input').fill("欧阳志愿")
+        page.locator('[class*="st-key-wf_f_phone_"] input').fill("139 0000 7777")
         page.locator(".st-key-wf_f_group").click()
         page.get_by_role("option", name=t("service_group.medical", "zh")).click()
-        grids = page.locator(".st-key-wf_f_grids input")
+        grids = page.locator('[class*="st-key-wf_f_grids_"] input')
         grids.click()
         grids.fill("C01-G01")
         page.keyboard.press("Enter")
@@ -144,6 +144,7 @@ def test_a_leader_adds_a_volunteer_on_a_phone_in_chinese(driver: Driver) -> None
         assert page.locator(EXCEPTION).count() == 0
         page.locator(SUCCESS, has_text="欧阳志愿").scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / "workforce-volunteer-added-zh-390x844.png")
+        assert page.locator('[class*="st-key-wf_f_name_"] input').input_value() == ""
         _resized(driver, page, DESKTOP)
         page.screenshot(path=SCREENSHOTS / "workforce-zh-1920x1080.png")
     finally:
