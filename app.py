@@ -18,6 +18,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/sampling_desk.py", "desk", "page.sampling_desk"),
     ("pages/roll_call.py", "roll-call", "page.roll_call"),
     ("pages/data_entry.py", "data", "page.data_entry"),
+    ("pages/workforce.py", "workforce", "page.workforce"),
 )
 
 

@@ -1,4 +1,4 @@
-"""Grid workers and volunteers: adding them with the grids they serve, and standing them down."""
+"""Grid workers and volunteers: adding them, changing the grids they serve, standing them down."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from gridcore.access import COMMAND_ROLES, Actor, require_grid, require_role
-from gridcore.models import Worker, WorkerCreate, WorkerGrid
+from gridcore.models import Employment, Worker, WorkerCreate, WorkerGrid
 from gridcore.services.base import ValidationFailed, validated, write
 from gridcore.services.checks import (
     changed,
@@ -65,6 +65,8 @@ def create_worker(
             errors["grid_ids"] = "services.error.duplicate_grids"
         if any(grid_area(session, grid_id) is None for grid_id in worker_in.grid_ids):
             errors.setdefault("grid_ids", "services.error.grid_not_found")
+        if worker_in.employment == Employment.volunteer and worker_in.service_group is None:
+            errors["service_group"] = "services.error.service_group_required"
         if errors:
             raise ValidationFailed(errors)
         _require_grids(actor, worker_in.grid_ids)
@@ -97,4 +99,63 @@ def set_worker_active(*, session: Session, worker_id: int, active: bool, actor: 
         worker.active = active
         session.add(worker)
         op.record(worker, {"active": changed(not active, active)})
+    return worker
+
+
+def _grid_errors(session: Session, grid_ids: list[int]) -> dict[str, str]:
+    """Problems with a list of grids for a worker: each an existing grid, and once."""
+    if len(set(grid_ids)) != len(grid_ids):
+        return {"grid_ids": "services.error.duplicate_grids"}
+    if any(grid_area(session, grid_id) is None for grid_id in grid_ids):
+        return {"grid_ids": "services.error.grid_not_found"}
+    return {}
+
+
+def set_worker_grids(
+    *,
+    session: Session,
+    worker_id: int,
+    grid_ids: list[int],
+    actor: Actor,
+    client_token: str | None = None,
+) -> Worker:
+    """Make `grid_ids` the grids a worker serves (audited with the grids added and removed).
+
+    Every grid added or removed must be in the actor's scope; leaving a worker with no
+    grid is the street's business (command roles). The same grids write nothing. Open
+    tasks stay with the worker: reassign them on the Workforce page.
+    """
+    with write(
+        session, actor=actor, entity="worker", action="update", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(Worker)) is not None:
+            return earlier
+        if not isinstance(grid_ids, list) or not all(isinstance(g, int) for g in grid_ids):
+            raise ValidationFailed({"grid_ids": "services.error.not_a_list"})
+        worker = get_row(session, Worker, worker_id)
+        if worker is None:
+            raise ValidationFailed({"worker_id": "services.error.worker_not_found"})
+        errors = _grid_errors(session, grid_ids)
+        if errors:
+            raise ValidationFailed(errors)
+        old = worker_grid_ids(session, row_id(worker))
+        added = sorted(set(grid_ids) - set(old))
+        removed = sorted(set(old) - set(grid_ids))
+        if not grid_ids:
+            require_role(actor, *COMMAND_ROLES)
+        for grid_id in added + removed:
+            require_grid(actor, grid_id)
+        if not added and not removed:
+            return worker
+        for grid_id in removed:
+            link = session.get(WorkerGrid, (row_id(worker), grid_id))
+            if link is not None:
+                session.delete(link)
+        for grid_id in added:
+            session.add(WorkerGrid(worker_id=row_id(worker), grid_id=grid_id))
+        op.record(
+            worker,
+            {"grid_ids": changed(sorted(old), sorted(grid_ids)), "added": added,
+             "removed": removed},
+        )  # fmt: skip
     return worker

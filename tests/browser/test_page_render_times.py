@@ -26,6 +26,7 @@ PAGES = (
     "pages/sampling_desk.py",
     "pages/roll_call.py",
     "pages/data_entry.py",
+    "pages/workforce.py",
 )
 RENDER_LIMIT_S = 1.0
 RUNS = 3
