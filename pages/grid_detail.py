@@ -59,7 +59,7 @@ def _own_grid(actor: Actor, grids: pd.DataFrame) -> str | None:
     return str(own["code"].iloc[0]) if not own.empty else None
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _grid(lang: str, actor: Actor, code: str) -> None:
     frame = views.map_frame(lang)
     row = frame[frame["code"] == code]

@@ -25,13 +25,11 @@ def page() -> None:
     _panel(lang)
 
 
-@st.fragment(run_every=get_settings().kiosk_rotate_seconds)
+# A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
+# When it has ended, the whole app reruns; app.py then shows its message alone, and with no
+# fragment on the page the panels stop (no more refreshes, no more queries).
+@session.live(run_every=get_settings().kiosk_rotate_seconds)
 def _panel(lang: str) -> None:
-    # A refresh runs only this fragment, not app.py: the link is checked again here. When it
-    # has ended, the whole app reruns; app.py then shows its message alone, and with no
-    # fragment on the page the panels stop (no more refreshes, no more queries).
-    if not session.kiosk_authorised():
-        st.rerun(scope="app")
     rotate = get_settings().kiosk_rotate_seconds
     # The panel follows the clock, so every projector shows the same one and a reload keeps it.
     name = PANELS[int(time.time() // rotate) % len(PANELS)]

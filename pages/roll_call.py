@@ -11,7 +11,6 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
-from gridcore.config import get_settings
 from gridcore.i18n import fmt_int, fmt_pct, t
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
@@ -76,7 +75,7 @@ def _pick_grid(lang: str, actor: Actor, progress: pd.DataFrame) -> str | None:
     return code
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) -> None:
     progress = data.cached(tq.grid_progress, round_id=round_id, now=tv.minute_now())
     row = progress[progress["grid_id"] == grid_id]

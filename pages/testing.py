@@ -52,7 +52,7 @@ def page() -> None:
 # --------------------------------------------------------------------------- live view
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _live(lang: str, round_id: int) -> None:
     now = tv.minute_now()
     summary = data.cached(tq.round_summary, round_id=round_id, now=now)
