@@ -124,6 +124,16 @@ def is_demo_account(user: User) -> bool:
     return account_key(user.username) in DEMO_USERNAMES
 
 
+def demo_accounts_with_password(session: Session, *, password: str) -> list[str]:
+    """The demo accounts (active) whose password is still `password` (the public one)."""
+    users = session.exec(select(User).where(col(User.active)).order_by(User.username)).all()
+    return [
+        user.username
+        for user in users
+        if is_demo_account(user) and verify_password(user.password_hash, password)
+    ]
+
+
 # --------------------------------------------------------------------------- sign-in
 
 
