@@ -94,9 +94,11 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
     if roll.empty:
         st.success(t("tpage.rc_all_done", lang))
         return
-    writable = actor.may_write_grid(grid_id)
     if not actor.sees_personal_data_of(grid_id):
-        st.caption(t("tpage.rc_masked", lang))
+        # Counts and the grid only: no list of people, no print sheet, no download.
+        st.info(t("security.viewer_no_personal", lang))
+        return
+    writable = actor.may_write_grid(grid_id)
     if not writable:
         st.caption(t("tpage.rc_read_only", lang))
     st.caption(t("tpage.rc_intro", lang))
