@@ -11,7 +11,7 @@ from gridcore.config import get_settings
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import charts, data, session, views
+from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui import testing as tv
 
 PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
@@ -74,7 +74,7 @@ def _testing(lang: str) -> None:
     if round_id is None or summary is None:
         st.info(t("tpage.no_rounds", lang))
         return
-    st.header(summary.round.name)
+    st.header(forms.markdown_text(summary.round.name))
     kind, message = tv.forecast_message(summary, lang, now)
     getattr(st, kind)(message)
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)

@@ -1,5 +1,5 @@
 """Signed-in sessions in a real browser: the HttpOnly cookie, a reload, and a session ended
-while its tab refreshes itself.
+while its tab refreshes itself; residents' text shown as text (Markdown in a name).
 
 What AppTest cannot show: cookies, a reload (a new Streamlit session in the same browser),
 and a fragment's own refresh. The app (server.py, with the cookie routes) runs on the tiny
@@ -13,14 +13,17 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
 from gridcore import migrate
 from gridcore.access import SYSTEM
 from gridcore.db import make_engine
 from gridcore.demo import seed
 from gridcore.i18n import t
+from gridcore.models import Area, Building
 from gridcore.services.access import set_password
+from gridcore.services.residents import register_resident
 
 from .browser_support import (
     CHROMIUM,
@@ -128,5 +131,51 @@ def test_a_new_password_signs_the_open_tab_out_at_its_next_refresh(session_drive
         session_driver.wait_for_render(page)
         page.locator(SIGNIN).wait_for(state="visible")
         assert page.locator(NAV).count() == 0
+    finally:
+        context.close()
+
+
+# Residents whose names are Markdown: shown as typed, and the image address never fetched.
+MARKDOWN_NAMES = ("![t](http://127.0.0.1:9/x.png)", "**bold**")
+
+
+def _register_markdown_residents(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as s:
+        grid = s.exec(select(Area).where(Area.code == "T-C1-G1")).one()
+        building = s.exec(
+            select(Building).where(Building.grid_id == grid.id).order_by(col(Building.code))
+        ).first()
+        assert building is not None
+        for name in MARKDOWN_NAMES:
+            register_resident(
+                session=s,
+                data={"name": name, "building_id": building.id, "unit": "0-001"},
+                actor=SYSTEM,
+            )
+
+
+def test_markdown_in_a_name_is_shown_as_typed_and_fetches_nothing(session_driver: Driver) -> None:
+    _register_markdown_residents(session_driver.app.engine)
+    context = session_driver.new_context(DESKTOP, "en")
+    page = context.new_page()
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(session_driver.base_url) else None,
+    )
+    try:
+        session_driver.sign_in(page, lang="en", username="worker")
+        page.goto(f"{session_driver.base_url}/roll-call?lang=en")
+        session_driver.wait_for_render(page)
+        buttons = page.locator('[data-testid="stButton"] button')
+        buttons.filter(has_text="bold").first.wait_for(state="visible")
+        text = page.inner_text("body")
+        for name in MARKDOWN_NAMES:
+            # In the list (HTML) and on the "Sampled" button (a Markdown label), as typed.
+            assert text.count(name) >= 2, name
+        assert page.locator("strong", has_text="bold").count() == 0
+        assert page.locator('img[src*="127.0.0.1:9"]').count() == 0
+        page.screenshot(path=str(SCREENSHOTS / "sessions_markdown_names_en_desktop.png"))
+        assert outside == []
     finally:
         context.close()
