@@ -172,3 +172,23 @@ def test_markdown_text_keeps_plain_words_and_flattens_lines() -> None:
 def test_the_built_in_table_download_is_off_for_the_whole_app() -> None:
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["disableDataExport"] is True
+
+
+class _State(dict):
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self)
+
+
+def test_a_tap_inside_a_live_part_is_activity_a_timer_tick_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state = _State(lang="en", rc_building="B1", rc_s_7=False, _private=1)
+    monkeypatch.setattr(session.st, "session_state", state)
+    assert not session._widgets_changed()  # the first check only takes the fingerprint
+    assert not session._widgets_changed()  # a refresh: nothing changed
+    state["rc_s_7"] = True  # the "Sampled" button of resident 7, tapped
+    assert session._widgets_changed()
+    state["_private"] = 2  # the app's own bookkeeping is not the user
+    assert not session._widgets_changed()
+    state["rc_building"] = "B2"
+    assert session._widgets_changed()

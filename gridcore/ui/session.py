@@ -43,6 +43,8 @@ TICKET_KEY = "_session_ticket"
 CLEAR_COOKIE_KEY = "_session_clear_cookie"
 # Why the last session ended (shown once above the sign-in form).
 NOTICE_KEY = "_session_notice"
+# A fingerprint of the widgets' values at the last check (see _widgets_changed).
+ACTIVITY_KEY = "_session_widgets"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -174,14 +176,33 @@ def current_actor() -> Actor | None:
             st.session_state.pop(ACTOR_KEY, None)
             return None
         st.session_state[SESSION_KEY] = session_id
+    # A page refreshing itself is not activity; a tap or a choice inside a live part is.
+    acted = _widgets_changed()
     with data.session() as s:
-        actor = check_session(s, session_id=int(session_id), touch=not in_fragment_run())
+        actor = check_session(s, session_id=int(session_id), touch=acted or not in_fragment_run())
     if actor is None:
         _forget()
         st.session_state[NOTICE_KEY] = "security.session_ended"
         return None
     st.session_state[ACTOR_KEY] = actor
     return actor
+
+
+def _widgets_changed() -> bool:
+    """Whether a keyed widget's value changed since the last check (a user acted).
+
+    A fragment's run does not say whether a timer or a tap caused it; a tap or a choice
+    changes the value of a keyed widget (every widget that writes has a key), a timer does not.
+    """
+    values = frozenset(
+        (str(key), value)
+        for key, value in st.session_state.to_dict().items()
+        if not str(key).startswith("_") and isinstance(value, bool | int | float | str)
+    )
+    fingerprint = hash(values)
+    before = st.session_state.get(ACTIVITY_KEY)
+    st.session_state[ACTIVITY_KEY] = fingerprint
+    return before is not None and before != fingerprint
 
 
 def _session_from_cookie() -> int | None:
