@@ -16,7 +16,7 @@ from sqlmodel import Session, col, delete, select
 
 from gridcore.access import SYSTEM
 from gridcore.config import Settings
-from gridcore.models import AuditEntry, User, UserGrid, UserRole, UserSession
+from gridcore.models import AuditEntry, SignInAttempt, User, UserGrid, UserRole, UserSession
 from gridcore.services.access import (
     SignInRefused,
     authenticate,
@@ -295,6 +295,10 @@ def test_failures_of_one_account_delay_then_lock_it_and_are_all_audited(
     with pytest.raises(SignInRefused) as refused:
         _sign_in(session, "alice", "wrong", at=clock, address=None)
     assert refused.value.reason == "failed"
+    # Attempts are kept a day, for counting; the audit log keeps them for good.
+    _sign_in(session, "bob", at=clock + timedelta(days=1, minutes=1), address=None)
+    kept = session.exec(select(SignInAttempt)).all()
+    assert [(a.account, a.succeeded) for a in kept] == [("bob", True)]
 
 
 def test_failures_from_one_address_over_many_accounts_delay_that_address(

@@ -17,7 +17,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from gridcore.access import COMMAND_ROLES, Actor
@@ -341,6 +341,10 @@ def sign_in(
     token, ticket = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     address = (client_address or "")[:64] or None
     with write(session, actor=actor, entity="user", action="sign_in", roles=ALL_ROLES) as op:
+        # Attempts older than a day count for nothing (the audit log keeps them).
+        session.execute(
+            delete(SignInAttempt).where(col(SignInAttempt.at) < moment - timedelta(days=1))
+        )
         session.add(
             SignInAttempt(
                 at=moment, account=account_key(username), client_address=address, succeeded=True
