@@ -40,7 +40,13 @@ def _cookie_for(ticket: str) -> str | None:
 
 
 async def claim(request: Request) -> Response:
-    """Exchange a one-time ticket for the session cookie (403 for a used or unknown ticket)."""
+    """Exchange a one-time ticket for the session cookie (403 for a used or unknown ticket).
+
+    Only the app's own pages may ask: a request another site makes the browser send (to sign
+    the victim in as the attacker) carries Sec-Fetch-Site other than same-origin.
+    """
+    if request.headers.get("sec-fetch-site", "same-origin") != "same-origin":
+        return Response(status_code=403)
     body = await request.body()
     if len(body) > _MAX_BODY:
         return Response(status_code=413)
