@@ -40,11 +40,12 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@ $(RUN_STAMP)
 
+# server.py is app.py plus the routes that set the HttpOnly session cookie (README: Sessions).
 # browser.serverAddress names the printed URL; without it a headless Streamlit asks an outside
 # service for this machine's public address at every start.
 run: $(RUN_STAMP)
 	$(PY) -m gridcore init --demo street
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true \
+	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --browser.serverAddress localhost
 
 # Debian's Chromium (never a browser download) and a Chinese font for the screenshots.

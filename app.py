@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gridcore.access import Actor
 from gridcore.config import ConfigError, get_settings
 from gridcore.i18n import enum_label, t
 from gridcore.ui import session
@@ -38,8 +39,7 @@ def _kiosk(lang: str) -> None:
     st.navigation([page], position="hidden").run()
 
 
-def _sidebar(lang: str) -> None:
-    actor = session.current_actor()
+def _sidebar(lang: str, actor: Actor | None) -> None:
     session.language_picker(lang)
     if actor is not None:
         st.sidebar.caption(
@@ -79,10 +79,11 @@ def run() -> None:
     actor = session.current_actor()
     # Pages are declared even when signed out, so a deep link keeps its page and ?grid=.
     page = st.navigation(_pages(lang), position="sidebar" if actor else "hidden")
-    _sidebar(lang)
+    _sidebar(lang, actor)
     if actor is None:
         session.sign_in_form(lang)
         return
+    session.hand_over_cookie()
     page.run()
 
 

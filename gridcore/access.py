@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -83,37 +84,39 @@ MASK = "***"
 
 
 def mask_name(name: str | None) -> str | None:
-    """A name with only its first character shown: '张三丰' → '张**'."""
-    if not name:
-        return name
-    return name[0] + "*" * (len(name) - 1)
+    """A name hidden entirely: a first character still narrows a household down to a person."""
+    return mask_text(name)
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """A phone number with its middle hidden: '13812345678' → '138****5678'."""
-    if not phone:
-        return phone
-    if len(phone) >= 8:
-        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
-    return "*" * (len(phone) - 2) + phone[-2:]
+    """A phone number hidden entirely: seven of eleven digits still identify a person."""
+    return mask_text(phone)
 
 
 def mask_text(text: str | None) -> str | None:
-    """A free text (an address, a description) hidden entirely."""
+    """A personal value (a name, a phone, an address, a flat) hidden entirely."""
     return MASK if text else text
 
 
-# What kind of personal value a column holds decides how it is masked.
-NAME, PHONE, TEXT = "name", "phone", "text"
-_MASKS: dict[str, Callable[[str | None], str | None]] = {
-    NAME: mask_name,
-    PHONE: mask_phone,
+def mask_number(value: object) -> None:
+    """A personal number (a birth year) left out."""
+    return None
+
+
+# What kind of personal value a column holds. Whoever may not see a resident's personal data
+# sees none of it: names, phones, free texts and flat numbers become MASK, birth years empty.
+NAME, PHONE, TEXT, FLAT, YEAR = "name", "phone", "text", "flat", "year"
+_MASKS: dict[str, Callable[[Any], Any]] = {
+    NAME: mask_text,
+    PHONE: mask_text,
     TEXT: mask_text,
+    FLAT: mask_text,
+    YEAR: mask_number,
 }
 
 
-def personal(value: str | None, *, kind: str, actor: Actor, grid_id: int | None) -> str | None:
-    """A resident's personal value as `actor` may see it: itself, or masked (one value)."""
+def personal(value: Any, *, kind: str, actor: Actor, grid_id: int | None) -> Any:
+    """A resident's personal value as `actor` may see it: itself, or hidden (one value)."""
     if actor.sees_personal_data_of(grid_id):
         return value
     return _MASKS[kind](value)
@@ -122,13 +125,18 @@ def personal(value: str | None, *, kind: str, actor: Actor, grid_id: int | None)
 def mask_personal(
     frame: pd.DataFrame, *, actor: Actor, grid_id: int | None, columns: Mapping[str, str]
 ) -> pd.DataFrame:
-    """`frame` (rows of one grid) as `actor` may see it: `columns` (name → kind) masked or not.
+    """`frame` (rows of one grid) as `actor` may see it: `columns` (name → kind) shown or hidden.
 
-    The one place that decides what of a resident a reader sees; queries, exports and the
-    kiosk all go through it or through `personal` for a single value.
+    The one place that decides what of a resident a reader sees; queries, exports, the
+    kiosk and the briefing all go through it or through `personal` for a single value.
+    Administrators and leaders see everything, a grid worker their own grids; viewers and
+    the kiosk see none of it (README: "Who sees what").
     """
     if actor.sees_personal_data_of(grid_id):
         return frame
     for column, kind in columns.items():
-        frame[column] = frame[column].map(_MASKS[kind], na_action="ignore")
+        if kind == YEAR:
+            frame[column] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        else:
+            frame[column] = frame[column].map(_MASKS[kind], na_action="ignore")
     return frame

@@ -26,9 +26,43 @@ def _stored_secret_key() -> str:
         return path.read_text().strip()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    if not write_private(path, key.encode(), replace=False):
+        # Another process made the key first: every process uses that one.
+        return path.read_text().strip()
     return key
+
+
+def write_private(path: Path, content: bytes, *, replace: bool = True) -> bool:
+    """Write `path` readable by this account only (0600 from the moment it exists).
+
+    The file is made under a temporary name with mode 0600 and moved into place, so no
+    other account can open it at any moment, nor anyone read a half-written copy. With
+    `replace=False` an existing `path` is kept and False returned.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        if replace:
+            os.replace(temporary, path)
+            return True
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def private_umask() -> int:
+    """Make every file this process creates from now on 0600 (directories 0700).
+
+    The database, its write-ahead log, exports and backups hold residents' personal data.
+    Returns the previous mask.
+    """
+    return os.umask(0o077)
 
 
 @dataclass(frozen=True)
@@ -45,6 +79,18 @@ class Settings:
     basemap_datum: str = "wgs84"
     # GRIDCORE_SECRET_KEY; empty means the key kept in data/, read or made on first use.
     configured_secret_key: str = field(default="", repr=False)
+    # Sign-in sessions: ended after this long without a page run, and this long after sign-in.
+    session_idle_minutes: int = 12 * 60
+    session_max_minutes: int = 24 * 60
+    # Failed sign-ins (per account and per client address) before a growing wait is imposed,
+    # before a lockout, and how long a lockout lasts (also the window failures are counted in).
+    signin_free_failures: int = 5
+    signin_lockout_failures: int = 10
+    signin_lockout_minutes: int = 15
+    # GRIDCORE_DEMO_ACCOUNTS=off: the demo accounts (public password) cannot sign in.
+    demo_accounts: bool = True
+    # GRIDCORE_SECURE_COOKIE=on behind HTTPS: the session cookie is sent over HTTPS only.
+    secure_cookie: bool = False
 
     @property
     def tz(self) -> tzinfo:
@@ -61,17 +107,28 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
-def _int(name: str, default: int, minimum: int) -> int:
+def _int(name: str, default: int, minimum: int, unit: str = "seconds") -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+        raise ConfigError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _switch(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "on", "yes", "true"):
+        return True
+    if raw in ("0", "off", "no", "false"):
+        return False
+    raise ConfigError(f"{name} must be on or off, not {raw!r}")
 
 
 def load_settings() -> Settings:
@@ -100,6 +157,13 @@ def load_settings() -> Settings:
         basemap_url=os.environ.get("GRIDCORE_BASEMAP_URL", "").strip(),
         basemap_datum=datum,
         configured_secret_key=os.environ.get("GRIDCORE_SECRET_KEY", "").strip(),
+        session_idle_minutes=_int("GRIDCORE_SESSION_IDLE_MINUTES", 12 * 60, 1, "minutes"),
+        session_max_minutes=_int("GRIDCORE_SESSION_MAX_MINUTES", 24 * 60, 1, "minutes"),
+        signin_free_failures=_int("GRIDCORE_SIGNIN_FREE_FAILURES", 5, 1, "attempts"),
+        signin_lockout_failures=_int("GRIDCORE_SIGNIN_LOCKOUT_FAILURES", 10, 2, "attempts"),
+        signin_lockout_minutes=_int("GRIDCORE_SIGNIN_LOCKOUT_MINUTES", 15, 1, "minutes"),
+        demo_accounts=_switch("GRIDCORE_DEMO_ACCOUNTS", True),
+        secure_cookie=_switch("GRIDCORE_SECURE_COOKIE", False),
     )
 
 

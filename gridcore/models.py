@@ -385,6 +385,12 @@ class UserCreate(UserBase):
     password: str = Field(min_length=8, max_length=200)
     grid_codes: list[str] = []
 
+    @field_validator("username", mode="before")
+    @classmethod
+    def _username_trimmed(cls, value: Any) -> Any:
+        """Spaces around a username are never part of it (sign-in strips them too)."""
+        return value.strip() if isinstance(value, str) else value
+
 
 class UserGrid(SQLModel, table=True):
     """One grid in a user's scope."""
@@ -745,3 +751,44 @@ def ordered_tags(tags: Iterable[str]) -> list[str]:
 def vulnerability_tags(value: str) -> list[str]:
     """Split a comma-separated list of vulnerability tags (as files give them)."""
     return [tag.strip() for tag in value.split(",") if tag.strip()]
+
+
+# --------------------------------------------------------------------------- sign-in sessions
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser; its cookie refers to this row, which decides whether it still works.
+
+    Only hashes of the cookie's secret and of the one-time hand-over ticket are stored.
+    """
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    # The one-time ticket the browser exchanges for the cookie, and until when it may.
+    ticket_hash: str | None = Field(default=None, max_length=64)
+    ticket_expires_at: datetime | None = None
+    # A fingerprint of the password hash at sign-in: a new password ends the session.
+    password_stamp: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+    end_reason: str | None = Field(default=None, max_length=20)
+    client_address: str | None = Field(default=None, max_length=64)
+
+
+class SignInAttempt(SQLModel, table=True):
+    """One sign-in attempt: failures are counted per account and per address for delays."""
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        Index("ix_signin_account", "account", "at"),
+        Index("ix_signin_address", "client_address", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    # The username as typed, folded (stripped, case-folded, cut to 80 characters).
+    account: str = Field(max_length=80)
+    client_address: str | None = Field(default=None, max_length=64)
+    succeeded: bool = False

@@ -22,7 +22,7 @@ from gridcore.io.report import ImportConflict, ImportReport, describe, summary
 from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
 from gridcore.models import UserRole
 from gridcore.queries.testing import round_choices
-from gridcore.ui import data, session
+from gridcore.ui import data, forms, session
 
 PREVIEW_KEY = "io_preview"
 
@@ -137,11 +137,11 @@ def _run(
                 source=upload.name,
             )
     except TableError as exc:
-        st.error(t(exc.key, lang, **exc.params))
+        st.error(t(exc.key, lang, **{k: forms.markdown_text(v) for k, v in exc.params.items()}))
     except ImportConflict as exc:
         st.error(t(str(exc), lang))
     except PermissionDenied as exc:
-        st.error(t("io.page.permission", lang, detail=exc))
+        st.error(t("io.page.permission", lang, detail=forms.markdown_text(exc)))
     return None
 
 

@@ -19,7 +19,7 @@ from gridcore.queries import (
     workforce,
     zones,
 )
-from gridcore.ui import charts, data, session, views
+from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui.maps import MapLayers
 
 
@@ -36,7 +36,7 @@ def page() -> None:
     requested = st.query_params.get("grid")
     if requested is not None and requested not in labels:
         st.title(t("page.grid_detail", lang))
-        st.warning(t("grid.unknown_code", lang, code=requested))
+        st.warning(t("grid.unknown_code", lang, code=forms.markdown_text(requested)))
         requested = None
     default = requested or st.session_state.get("grid_code") or _own_grid(actor, grids) or codes[0]
     code = st.selectbox(
@@ -59,23 +59,24 @@ def _own_grid(actor: Actor, grids: pd.DataFrame) -> str | None:
     return str(own["code"].iloc[0]) if not own.empty else None
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _grid(lang: str, actor: Actor, code: str) -> None:
     frame = views.map_frame(lang)
     row = frame[frame["code"] == code]
     info = data.cached(areas.grid_by_code, code=code)
     if row.empty or info is None:
-        st.warning(t("grid.unknown_code", lang, code=code))
+        st.warning(t("grid.unknown_code", lang, code=forms.markdown_text(code)))
         return
     metrics = row.iloc[0]
     grid_id = int(metrics["grid_id"])
     community = (
         info.community_name_zh if lang == "zh" and info.community_name_zh else info.community_name
     )
-    st.title(f"{views.area_label(info, lang)}")
+    st.title(forms.markdown_text(views.area_label(info, lang)))
     st.html(
         f"<div>{views.risk_badge(str(metrics['risk_level']), lang)} &nbsp; "
-        f"{t('level.community', lang)}: <b>{community}</b> · {code}"
+        f"{t('level.community', lang)}: <b>{forms.html_text(community)}</b> · "
+        f"{forms.html_text(code)}"
         + (f" · {t('zone.' + metrics['zone_level'], lang)}" if metrics["zone_level"] else "")
         + "</div>"
     )
@@ -137,7 +138,8 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], lang: str, *, empty_key
         st.info(t(empty_key, lang))
         return
     shown = frame[list(columns)].rename(columns={c: t(k, lang) for c, k in columns.items()})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    name = empty_key.removeprefix("grid.no_")
+    forms.data_table(shown, name=f"grid-{name}", lang=lang, key=f"gd_{name}")
 
 
 def _labels(series: pd.Series, prefix: str, lang: str) -> pd.Series:

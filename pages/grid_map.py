@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from gridcore.config import get_settings
 from gridcore.i18n import t
 from gridcore.queries import areas, stock, testing, zones
 from gridcore.ui import data, session, views
@@ -31,7 +30,7 @@ def page() -> None:
     _live(lang, measure, show_buildings, show_sites, show_depots)
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _live(
     lang: str, measure: str, show_buildings: bool, show_sites: bool, show_depots: bool
 ) -> None:

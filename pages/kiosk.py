@@ -11,7 +11,7 @@ from gridcore.config import get_settings
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import charts, data, session, views
+from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui import testing as tv
 
 PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
@@ -25,13 +25,11 @@ def page() -> None:
     _panel(lang)
 
 
-@st.fragment(run_every=get_settings().kiosk_rotate_seconds)
+# A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
+# When it has ended, the whole app reruns; app.py then shows its message alone, and with no
+# fragment on the page the panels stop (no more refreshes, no more queries).
+@session.live(run_every=get_settings().kiosk_rotate_seconds)
 def _panel(lang: str) -> None:
-    # A refresh runs only this fragment, not app.py: the link is checked again here. When it
-    # has ended, the whole app reruns; app.py then shows its message alone, and with no
-    # fragment on the page the panels stop (no more refreshes, no more queries).
-    if not session.kiosk_authorised():
-        st.rerun(scope="app")
     rotate = get_settings().kiosk_rotate_seconds
     # The panel follows the clock, so every projector shows the same one and a reload keeps it.
     name = PANELS[int(time.time() // rotate) % len(PANELS)]
@@ -76,7 +74,7 @@ def _testing(lang: str) -> None:
     if round_id is None or summary is None:
         st.info(t("tpage.no_rounds", lang))
         return
-    st.header(summary.round.name)
+    st.header(forms.markdown_text(summary.round.name))
     kind, message = tv.forecast_message(summary, lang, now)
     getattr(st, kind)(message)
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)

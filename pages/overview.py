@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import streamlit as st
 
-from gridcore.config import get_settings
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.ui import charts, data, session, views
@@ -20,7 +19,7 @@ def page() -> None:
     _live(lang)
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _live(lang: str) -> None:
     views.updated_caption(lang)
     views.positives_alert(lang, session.require_actor())

@@ -11,13 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
-from gridcore.config import get_settings
 from gridcore.i18n import fmt_int, fmt_pct, t
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data, forms, session, views
 from gridcore.ui import testing as tv
+from gridcore.ui.forms import markdown_text as md
 
 ALL = "__all__"
 
@@ -44,7 +44,9 @@ def page() -> None:
         head.info(t("tpage.no_rounds" if round_id is None else "tpage.no_grids", lang))
         return
     grid = progress[progress["code"] == code].iloc[0]
-    head.title(t("tpage.rc_title", lang, grid=tv.area_name(grid["name"], grid["name_zh"], lang)))
+    head.title(
+        t("tpage.rc_title", lang, grid=md(tv.area_name(grid["name"], grid["name_zh"], lang)))
+    )
     _roll_call(lang, actor, round_id, int(grid["grid_id"]), code)
 
 
@@ -62,7 +64,7 @@ def _pick_grid(lang: str, actor: Actor, progress: pd.DataFrame) -> str | None:
         if requested in codes:
             st.session_state["rc_grid"] = requested
         else:
-            st.warning(t("tpage.rc_not_in_round", lang, grid=requested))
+            st.warning(t("tpage.rc_not_in_round", lang, grid=md(requested)))
     if st.session_state.get("rc_grid") not in codes:
         own = [str(c) for c, g in zip(codes, progress["grid_id"], strict=True)
                if actor.grid_ids and int(g) in actor.grid_ids]  # fmt: skip
@@ -76,7 +78,7 @@ def _pick_grid(lang: str, actor: Actor, progress: pd.DataFrame) -> str | None:
     return code
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) -> None:
     progress = data.cached(tq.grid_progress, round_id=round_id, now=tv.minute_now())
     row = progress[progress["grid_id"] == grid_id]
@@ -95,9 +97,11 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
     if roll.empty:
         st.success(t("tpage.rc_all_done", lang))
         return
-    writable = actor.may_write_grid(grid_id)
     if not actor.sees_personal_data_of(grid_id):
-        st.caption(t("tpage.rc_masked", lang))
+        # Counts and the grid only: no list of people, no print sheet, no download.
+        st.info(t("security.viewer_no_personal", lang))
+        return
+    writable = actor.may_write_grid(grid_id)
     if not writable:
         st.caption(t("tpage.rc_read_only", lang))
     st.caption(t("tpage.rc_intro", lang))
@@ -151,7 +155,7 @@ def _households(lang: str, actor: Actor, round_id: int, roll: pd.DataFrame, writ
     shown = roll if chosen == ALL else roll[roll["building"] == chosen]
     for building, in_building in shown.groupby("building", sort=False):
         if chosen == ALL:
-            st.subheader(str(building))
+            st.subheader(md(building))
         for unit, people in in_building.groupby("unit", sort=False):
             _household(lang, actor, round_id, str(unit), people, writable)
 
@@ -175,7 +179,7 @@ def _household(
             st.html(_person_html(person, lang))
             if writable:
                 st.button(
-                    t("tpage.rc_sampled", lang, name=person.name),
+                    t("tpage.rc_sampled", lang, name=md(person.name)),
                     key=f"rc_s_{int(person.resident_id)}",
                     on_click=_mark_sampled,
                     args=(lang, actor, round_id, int(person.resident_id), str(person.name)),
@@ -226,7 +230,7 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
         st.session_state["rc_flash"] = ("error", t("tpage.not_allowed", lang))
         return
     data.invalidate()
-    st.session_state["rc_flash"] = ("success", t("tpage.rc_recorded", lang, name=name))
+    st.session_state["rc_flash"] = ("success", t("tpage.rc_recorded", lang, name=md(name)))
 
 
 def _create_tasks(lang: str, actor: Actor, round_id: int, grid_id: int) -> None:

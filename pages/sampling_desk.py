@@ -16,6 +16,7 @@ from gridcore.services import testing as ts
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data, session, views
 from gridcore.ui import testing as tv
+from gridcore.ui.forms import markdown_text as md
 
 DOOR = "door"
 MIN_CHARS = 2
@@ -109,13 +110,13 @@ def _confirmation(lang: str, sites: pd.DataFrame, place: str, tube: str) -> None
                 t(
                     "tpage.desk_site_total",
                     lang,
-                    site=row["name"].iloc[0],
+                    site=md(row["name"].iloc[0]),
                     n=fmt_int(row["sampled"].iloc[0]),
                 )
             )
     if tube:
         in_tube = st.session_state.get("desk_tubes", {}).get(tube, 0)
-        counts.append(t("tpage.desk_tube_count", lang, n=fmt_int(in_tube), tube=tube))
+        counts.append(t("tpage.desk_tube_count", lang, n=fmt_int(in_tube), tube=md(tube)))
     st.markdown(" · ".join(f"**{c}**" for c in counts))
 
 
@@ -128,16 +129,16 @@ def _results(lang: str, actor: Actor, round_id: int, place: str, tube: str, quer
         return
     found = data.cached(tq.find_residents, round_id=round_id, text=query, actor=actor)
     if found.empty:
-        st.info(t("tpage.no_match", lang, text=query))
+        st.info(t("tpage.no_match", lang, text=md(query)))
         return
     for row in views.table_rows(found):
-        where = f"{row.building} {row.unit}"
-        label = f"{row.name} · {where}"
+        where = f"{md(row.building)} {md(row.unit)}"
+        label = f"{md(row.name)} · {where}"
         if isinstance(row.phone, str) and row.phone:
-            label += f" · {row.phone}"
+            label += f" · {md(row.phone)}"
         if isinstance(row.id_suffix, str) and row.id_suffix:
             # Tells namesakes in one flat apart (the desk asks for the ID card anyway).
-            label += f" · {t('tpage.desk_id', lang, suffix=row.id_suffix)}"
+            label += f" · {t('tpage.desk_id', lang, suffix=md(row.id_suffix))}"
         disabled = False
         if row.sampled:
             label += f" — {t('tpage.desk_already_tag', lang, time=tv.clock_time(row.sampled_at))}"
@@ -182,7 +183,7 @@ def _record(
             )
     except ValidationFailed as exc:
         message = " ".join(t(m, lang) for m in exc.errors.values())
-        st.session_state["desk_flash"] = ("warning", f"{name}: {message}")
+        st.session_state["desk_flash"] = ("warning", f"{md(name)}: {message}")
         data.invalidate()
         return
     except PermissionDenied:
@@ -191,13 +192,13 @@ def _record(
     data.invalidate()
     sites = data.cached(tq.round_sites, round_id=round_id)
     site_name = "" if door else str(sites.loc[sites["site_id"] == int(place), "name"].iloc[0])
-    where = t("tpage.door_word", lang) if door else t("tpage.at_site", lang, site=site_name)
+    where = t("tpage.door_word", lang) if door else t("tpage.at_site", lang, site=md(site_name))
     st.session_state["desk_flash"] = (
         "success",
         t(
             "tpage.desk_recorded",
             lang,
-            name=name,
+            name=md(name),
             where=where,
             time=tv.clock_time(record.sampled_at),
         ),

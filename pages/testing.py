@@ -23,6 +23,7 @@ from gridcore.services import testing as ts
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui import testing as tv
+from gridcore.ui.forms import markdown_text as md
 
 MAP_HEIGHT = 460
 # No floating tool bar: it covers the legends on a phone, and a kiosk has no mouse.
@@ -52,7 +53,7 @@ def page() -> None:
 # --------------------------------------------------------------------------- live view
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _live(lang: str, round_id: int) -> None:
     now = tv.minute_now()
     summary = data.cached(tq.round_summary, round_id=round_id, now=now)
@@ -123,14 +124,14 @@ def _unhandled_positives(lang: str) -> None:
                 t(
                     "tpage.unhandled_line",
                     lang,
-                    grid=row.grid_code,
-                    round=row.round_name,
+                    grid=md(row.grid_code),
+                    round=md(row.round_name),
                     sampled=tv.local_time(row.sampled_at, lang),
                 )
             )
             link.page_link(
                 tv.GRID_PAGE,
-                label=t("tpage.open_grid", lang, grid=row.grid_code),
+                label=t("tpage.open_grid", lang, grid=md(row.grid_code)),
                 query_params={"grid": row.grid_code},
             )
         st.caption(t("tpage.unhandled_next", lang))
@@ -316,7 +317,7 @@ def _open_form(lang: str, actor: Actor) -> None:
     st.query_params["round"] = str(created.id)
     st.session_state.pop("tp_round_url", None)
     st.session_state["tp_flash"] = t(
-        "tpage.opened", lang, name=created.name, grids=len(info.grid_ids) if info else 0
+        "tpage.opened", lang, name=md(created.name), grids=len(info.grid_ids) if info else 0
     )
     st.rerun()
 
@@ -365,7 +366,7 @@ def _close_form(lang: str, actor: Actor, round_id: int) -> None:
         confirm_error.error(t("tpage.not_allowed", lang))
         return
     data.invalidate()
-    st.session_state["tp_flash"] = t("tpage.closed", lang, name=info.name)
+    st.session_state["tp_flash"] = t("tpage.closed", lang, name=md(info.name))
     st.rerun()
 
 
@@ -427,10 +428,10 @@ def _positive_search(lang: str, actor: Actor, round_id: int) -> None:
         return
     found = data.cached(tq.find_residents, round_id=round_id, text=text.strip(), actor=actor)
     if found.empty:
-        st.info(t("tpage.no_match", lang, text=text.strip()))
+        st.info(t("tpage.no_match", lang, text=md(text.strip())))
         return
     for row in views.table_rows(found):
-        label = f"{row.name} · {row.grid_code} · {row.building} {row.unit}"
+        label = f"{md(row.name)} · {md(row.grid_code)} · {md(row.building)} {md(row.unit)}"
         line, action = st.columns([3, 1])
         if not row.sampled:
             line.markdown(f"{label} — {t('tpage.not_sampled_yet', lang)}")
@@ -461,7 +462,7 @@ def _mark_positive(lang: str, actor: Actor, record_id: int, name: str, grid: str
     data.invalidate()
     st.session_state["tp_pos_flash"] = (
         "success",
-        t("tpage.positive_saved", lang, name=name, grid=grid),
+        t("tpage.positive_saved", lang, name=md(name), grid=md(grid)),
     )
 
 

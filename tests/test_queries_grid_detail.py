@@ -447,12 +447,12 @@ UNMASKED = {
     "title": ["Visit 2-201"],
 }
 MASKED = {
-    "resident_name": [None, "张**"],
+    "resident_name": [None, "***"],
     "address": ["***", None],
-    "person_name": ["钱**", "曹**", "孔**"],
-    "contact_phone": ["137****2222", None, None],
+    "person_name": ["***", "***", "***"],
+    "contact_phone": ["***", None, None],
     "worker_name": ["周网格长", "吴志愿"],  # staff names are public
-    "worker_phone": ["139****1111", None],
+    "worker_phone": ["***", None],
     "description": ["***"],
     "title": ["***"],
 }

@@ -27,9 +27,9 @@ from gridcore import bootstrap, migrate
 from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language, table
 from gridcore.cli.files import add_io_commands
-from gridcore.config import ConfigError, Settings, get_settings
+from gridcore.config import ConfigError, Settings, get_settings, private_umask
 from gridcore.db import make_engine
-from gridcore.demo import SCALES
+from gridcore.demo import DEMO_PASSWORD, SCALES
 from gridcore.i18n import enum_label, has_key, t
 from gridcore.models import UserRole
 from gridcore.policy import POLICY_KEYS, load_policy
@@ -38,6 +38,7 @@ from gridcore.queries.policy import policy_settings
 from gridcore.services.access import (
     create_kiosk_link,
     create_user,
+    demo_accounts_with_password,
     revoke_kiosk_link,
     set_password,
 )
@@ -193,6 +194,18 @@ def _init(args: argparse.Namespace, lang: str) -> None:
         print(t("cli.done.already_seeded", lang))
     else:
         print(t("cli.done.migrated", lang))
+    _demo_accounts_notice(engine, lang)
+
+
+def _demo_accounts_notice(engine: Engine, lang: str) -> None:
+    """Say which demo accounts still have the public password, and how to change it."""
+    if not get_settings().demo_accounts:
+        print(t("security.demo_off", lang))
+        return
+    with Session(engine) as session:
+        public = demo_accounts_with_password(session, password=DEMO_PASSWORD)
+    if public:
+        print(t("security.demo_password", lang, accounts=", ".join(public), password=DEMO_PASSWORD))
 
 
 def _seed(args: argparse.Namespace, lang: str) -> None:
@@ -508,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 0 on success, 2 on any failure (one line on stderr)."""
     lang = cli_language()
     args = build_parser(lang).parse_args(argv)
+    # Databases, exports and backups hold personal data: readable by this account only.
+    private_umask()
     try:
         args.handler(args, lang)
     except (Exception, KeyboardInterrupt) as exc:

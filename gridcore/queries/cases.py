@@ -66,7 +66,10 @@ def grid_cases(*, session: Session, grid_id: int, actor: Actor) -> pd.DataFrame:
     ).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=CASE_COLUMNS)
     frame = mask_personal(
-        frame, actor=actor, grid_id=grid_id, columns={"resident_name": NAME, "address": TEXT}
+        frame,
+        actor=actor,
+        grid_id=grid_id,
+        columns={"resident_name": NAME, "address": TEXT, "building": TEXT},
     )
     return frame
 

@@ -33,7 +33,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from gridcore.access import KIOSK, NAME, PHONE, Actor, mask_personal, personal
+from gridcore.access import FLAT, KIOSK, NAME, PHONE, TEXT, YEAR, Actor, mask_personal, personal
 from gridcore.analytics.testing import (
     EXPECTED_STATUS,
     Forecast,
@@ -856,7 +856,10 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
     ]
     frame = pd.DataFrame(records, columns=ROLL_CALL_COLUMNS)
     frame = mask_personal(
-        frame, actor=actor, grid_id=grid_id, columns={"name": NAME, "phone": PHONE}
+        frame,
+        actor=actor,
+        grid_id=grid_id,
+        columns={"name": NAME, "phone": PHONE, "unit": FLAT, "birth_year": YEAR},
     )
     return frame
 
@@ -887,7 +890,9 @@ def find_residents(
     info = round_info(session=session, round_id=round_id)
     if condition is None or info is None:
         return pd.DataFrame([], columns=SEARCH_COLUMNS)
-    grid_ids = [g for g in info.grid_ids if actor.grid_ids is None or g in actor.grid_ids]
+    # Only grids whose residents the actor may see: a hit with hidden fields would still
+    # confirm that someone of that name or phone lives there.
+    grid_ids = [g for g in info.grid_ids if actor.sees_personal_data_of(g)]
     if not grid_ids:
         return pd.DataFrame([], columns=SEARCH_COLUMNS)
     rows = session.execute(
@@ -930,11 +935,11 @@ def find_residents(
                 r[0],
                 personal(r[1], kind=NAME, actor=actor, grid_id=grid_id),
                 personal(r[2], kind=PHONE, actor=actor, grid_id=grid_id),
-                r[3],
+                personal(r[3], kind=TEXT, actor=actor, grid_id=grid_id),
                 r[4],
                 r[5],
                 r[6],
-                r[7],
+                personal(r[7], kind=FLAT, actor=actor, grid_id=grid_id),
                 str(r[8]),
                 str(r[8]) != EXPECTED_STATUS,
                 r[9] is not None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from collections.abc import Mapping
 from functools import partial
@@ -32,6 +33,38 @@ def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> 
             width="stretch",
             on_click="ignore",
         )
+
+
+def data_table(
+    frame: pd.DataFrame, *, name: str, lang: str, key: str, **dataframe_options: Any
+) -> None:
+    """A table that may hold residents' or users' text, with GridCore's safe downloads below.
+
+    Streamlit's own table download and copy are off for the whole app
+    (`client.disableDataExport` in .streamlit/config.toml): they would write a cell that
+    starts with `=` as it is, and a spreadsheet would run it as a formula. Cells are shown
+    as plain text by st.dataframe (never as Markdown).
+    """
+    dataframe_options.setdefault("hide_index", True)
+    dataframe_options.setdefault("width", "stretch")
+    st.dataframe(frame, key=f"{key}_table", **dataframe_options)
+    if not frame.empty:
+        download_buttons(frame, name=name, lang=lang, key=key)
+
+
+def markdown_text(value: Any) -> str:
+    """`value` as literal text inside a Markdown string (labels, st.markdown, st.success …).
+
+    Every Markdown character is escaped, so a name like `![t](http://host/x.png)` or
+    `**bold**` shows as typed: no image is fetched, no link made, nothing emphasised.
+    Prefer st.text or a table; use this where user text must sit in a label or a sentence.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", cell_text(value)).replace("\n", " ")
+
+
+# CommonMark lets any ASCII punctuation be escaped; these are the ones Streamlit's Markdown
+# (GitHub-flavoured, with :emoji:, :color[…] and $math$) gives a meaning to, and < for HTML.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#+\-.!|~$:=&]")
 
 
 def form_token(key: str) -> str:

@@ -15,7 +15,7 @@ from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, fmt_pct, t
 from gridcore.models import AreaLevel
 from gridcore.queries import areas
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import data
+from gridcore.ui import data, forms
 from gridcore.ui.forms import cell_text
 
 ROLL_CALL_PAGE = "pages/roll_call.py"
@@ -88,7 +88,7 @@ def pick_round(lang: str, *, key: str, open_only: bool = False) -> int | None:
         if raw.isdigit() and int(raw) in ids:
             st.session_state[key] = int(raw)
         else:
-            st.warning(t("tpage.unknown_round", lang, round=raw))
+            st.warning(t("tpage.unknown_round", lang, round=forms.markdown_text(raw)))
     if st.session_state.get(key) not in ids:
         current = data.cached(testing_queries.current_round_id, now=minute_now())
         st.session_state[key] = current if current in ids else ids[0]

@@ -17,7 +17,7 @@ from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
-from gridcore.ui import data
+from gridcore.ui import data, forms
 from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
 from gridcore.ui.theme import RISK_HEX
 
@@ -155,7 +155,7 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
                 delta_color=colour,  # type: ignore[arg-type]
                 delta_arrow=arrow,  # type: ignore[arg-type]
                 delta_description=t("headline.vs_yesterday", lang) if delta else None,
-                help=t(f"{key}_help", lang, round=round_name),
+                help=t(f"{key}_help", lang, round=forms.markdown_text(round_name)),
                 border=True,
             )
 
@@ -175,7 +175,7 @@ def attention_list(lang: str, *, limit: int = 8, reasons_per_grid: int = 3) -> N
         more = len(item.reasons) - reasons_per_grid
         if more > 0:
             reasons += " " + t("attention.more", lang, n=more)
-        lines.append(f"<li>{badge} <b>{name}</b> — {reasons}</li>")
+        lines.append(f"<li>{badge} <b>{forms.html_text(name)}</b> — {reasons}</li>")
     st.html(f'<ul class="gc-attention">{"".join(lines)}</ul>')
 
 
@@ -205,9 +205,9 @@ def positives_alert(lang: str, actor: Actor) -> None:
                 t(
                     "alert.positive_line",
                     lang,
-                    name=row["name"],
-                    grid=row["grid_code"],
-                    round=row["round_name"],
+                    name=forms.markdown_text(row["name"]),
+                    grid=forms.markdown_text(row["grid_code"]),
+                    round=forms.markdown_text(row["round_name"]),
                     time=fmt_datetime(sampled, lang),
                 )
             )

@@ -75,8 +75,9 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout:
 
 
 @contextmanager
-def serve(database_url: str, *, log_name: str) -> Iterator[str]:
-    """Run `streamlit run app.py` on a free loopback port; yield its base URL."""
+def serve(database_url: str, *, log_name: str, **environment: str) -> Iterator[str]:
+    """Run `streamlit run server.py` (app.py and the session-cookie routes) on a free loopback
+    port; yield its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -87,8 +88,9 @@ def serve(database_url: str, *, log_name: str) -> Iterator[str]:
         GRIDCORE_SECRET_KEY=SECRET,
         GRIDCORE_KIOSK_ROTATE_SECONDS=str(KIOSK_ROTATE_SECONDS),
     )
+    env.update(environment)
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", "server.py",
         "--server.port", str(port),
         "--server.address", "127.0.0.1",
         "--server.headless", "true",

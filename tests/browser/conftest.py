@@ -47,7 +47,7 @@ def street_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
 @pytest.fixture(scope="session")
 def street_app(street_database: tuple[str, Engine]) -> Iterator[StreetApp]:
-    """`streamlit run app.py` on a free loopback port, on the demo street."""
+    """`streamlit run server.py` on a free loopback port, on the demo street."""
     url, engine = street_database
     with serve(url, log_name="streamlit-server.log") as base_url:
         yield StreetApp(base_url=base_url, engine=engine, secret=SECRET)
