@@ -12,7 +12,6 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import COMMAND_ROLES, Actor, PermissionDenied
-from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_int, fmt_num, t
 from gridcore.models import Employment, ServiceGroup, WorkerRole
 from gridcore.queries import areas
@@ -40,7 +39,7 @@ def page() -> None:
         _forms(lang, actor)
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _live(lang: str, actor: Actor) -> None:
     now = data.now().replace(second=0, microsecond=0)
     today = data.today()
