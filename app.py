@@ -6,6 +6,7 @@ import streamlit as st
 
 from gridcore.config import ConfigError, get_settings
 from gridcore.i18n import enum_label, t
+from gridcore.models import UserRole
 from gridcore.ui import session
 from gridcore.ui.theme import BASE_CSS, KIOSK_CSS
 
@@ -18,12 +19,17 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/sampling_desk.py", "desk", "page.sampling_desk"),
     ("pages/roll_call.py", "roll-call", "page.roll_call"),
     ("pages/data_entry.py", "data", "page.data_entry"),
+    ("pages/requests.py", "requests", "page.requests"),
+    ("pages/my_tasks.py", "my-tasks", "page.my_tasks"),
 )
+# The page a role lands on (overview for every role not listed).
+LANDING: dict[str, str] = {UserRole.grid_worker: "my-tasks"}
 
 
-def _pages(lang: str) -> list[st.Page]:
+def _pages(lang: str, role: str | None) -> list[st.Page]:
+    landing = LANDING.get(role or "", "overview")
     return [
-        st.Page(path, title=t(key, lang), url_path=url, default=(url == "overview"))
+        st.Page(path, title=t(key, lang), url_path=url, default=(url == landing))
         for path, url, key in PAGES
     ]
 
@@ -77,7 +83,9 @@ def run() -> None:
         return
     actor = session.current_actor()
     # Pages are declared even when signed out, so a deep link keeps its page and ?grid=.
-    page = st.navigation(_pages(lang), position="sidebar" if actor else "hidden")
+    page = st.navigation(
+        _pages(lang, actor.role if actor else None), position="sidebar" if actor else "hidden"
+    )
     _sidebar(lang)
     if actor is None:
         session.sign_in_form(lang)

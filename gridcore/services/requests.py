@@ -230,9 +230,7 @@ def deliver_request(
     first: a depot without the stock (or outside the actor's grids) refuses it with the
     reason, and nothing is written. The request then keeps the movement's id.
     """
-    with write(
-        session, actor=actor, entity="request", client_token=client_token
-    ) as op:
+    with write(session, actor=actor, entity="request", client_token=client_token) as op:
         if (earlier := op.replayed(ResidentRequest)) is not None:
             return earlier
         request = _request_for_change(session, request_id, actor)

@@ -31,6 +31,7 @@ from gridcore.models import (
     utcnow,
 )
 from gridcore.policy import load_policy
+from gridcore.queries._sql import select_columns
 from gridcore.services.base import (
     ValidationFailed,
     Write,
@@ -348,9 +349,7 @@ def close_request_tasks(
 ) -> None:
     """Inside a request's write: its open tasks end with it (done or cancelled)."""
     for task in session.exec(
-        select(Task).where(
-            Task.request_id == request_id, col(Task.status).in_(OPEN_TASK_STATUSES)
-        )
+        select(Task).where(Task.request_id == request_id, col(Task.status).in_(OPEN_TASK_STATUSES))
     ).all():
         old = task.status
         task.status = status
@@ -371,7 +370,7 @@ def close_request_tasks(
 def _visit_candidates(session: Session, actor: Actor) -> list[tuple[int, int, str, str, str]]:
     """(resident, grid, building, flat, tags) of every at-home resident who needs visits."""
     rows = session.execute(
-        select(
+        select_columns(
             col(Resident.id),
             col(Resident.grid_id),
             col(Building.name),
@@ -431,7 +430,9 @@ def create_due_visits(
                     lang,
                     building=building,
                     unit=unit,
-                    tags=", ".join(enum_label("vulnerability", tag, lang) for tag in tags.split(",")),
+                    tags=", ".join(
+                        enum_label("vulnerability", tag, lang) for tag in tags.split(",")
+                    ),
                 )[:200],
                 resident_id=resident_id,
                 due_at=moment + timedelta(days=1),
