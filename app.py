@@ -83,13 +83,17 @@ def run() -> None:
         return
     actor = session.current_actor()
     # Pages are declared even when signed out, so a deep link keeps its page and ?grid=.
-    page = st.navigation(
-        _pages(lang, actor.role if actor else None), position="sidebar" if actor else "hidden"
-    )
+    pages = _pages(lang, actor.role if actor else None)
+    page = st.navigation(pages, position="sidebar" if actor else "hidden")
     _sidebar(lang)
     if actor is None:
+        # The run after signing in still holds the signed-out front page: land instead.
+        st.session_state["_land"] = True
         session.sign_in_form(lang)
         return
+    landing = LANDING.get(actor.role, "overview")
+    if st.session_state.pop("_land", False) and page.url_path == "overview" != landing:
+        st.switch_page(next(path for path, url, _ in PAGES if url == landing))
     page.run()
 
 

@@ -71,7 +71,7 @@ def _card_html(row: Any, lang: str) -> str:
     tags = ""
     if row.overdue:
         tags += f'<span class="late-tag">{t("req.overdue", lang)}</span>'
-    if row.duplicate_of is not None and row.duplicate_of == row.duplicate_of:
+    if not pd.isna(row.duplicate_of):
         tags += (
             f'<span class="dup-tag">{t("req.duplicate_of", lang, id=int(row.duplicate_of))}</span>'
         )
