@@ -128,6 +128,13 @@ EN: dict[str, str] = {
     "visit at the interval the policy settings give. Making the due visits twice makes none twice.",
     "mt.visits_make": "Make the visit tasks that are due",
     "mt.visits_made": "{n} visit tasks made, given to the grids' workers in turn.",
+    # the roll call's door-to-door tasks
+    "rc.tasks_ask": "Create {n} door-to-door tasks, one per household with someone missing? "
+    "They go to the grid's {workers} workers in turn.",
+    "rc.tasks_ask_nobody": "Create {n} door-to-door tasks, one per household with someone "
+    "missing? The grid has no active worker: they stay unassigned.",
+    "rc.tasks_yes": "Create {n} tasks",
+    "rc.tasks_no": "Not now",
 }
 
 ZH: dict[str, str] = {
@@ -251,4 +258,8 @@ ZH: dict[str, str] = {
     "mt.visits_caption": "独居老人、卧床和残疾居民按政策设定的间隔安排上门走访。重复生成不会重复建任务。",
     "mt.visits_make": "生成到期的走访任务",
     "mt.visits_made": "已生成{n}项走访任务，依次分派给网格工作人员。",
+    "rc.tasks_ask": "为每个有未采样人员的家庭生成一项上门采样任务，共{n}项？任务将依次分派给本网格的{workers}名工作人员。",
+    "rc.tasks_ask_nobody": "为每个有未采样人员的家庭生成一项上门采样任务，共{n}项？本网格没有在岗工作人员，任务暂不分派。",
+    "rc.tasks_yes": "生成{n}项任务",
+    "rc.tasks_no": "暂不生成",
 }
