@@ -93,7 +93,11 @@ def run() -> None:
         return
     landing = LANDING.get(actor.role, "overview")
     if st.session_state.pop("_land", False) and page.url_path == "overview" != landing:
-        st.switch_page(next(path for path, url, _ in PAGES if url == landing))
+        # A page change clears the URL and the sidebar's choices: the language goes along.
+        st.session_state.pop("_lang_from_url", None)
+        st.switch_page(
+            next(path for path, url, _ in PAGES if url == landing), query_params={"lang": lang}
+        )
     page.run()
 
 

@@ -223,9 +223,7 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
     st.session_state["rc_flash"] = ("success", t("tpage.rc_recorded", lang, name=name))
 
 
-def _tasks_button(
-    lang: str, actor: Actor, round_id: int, grid_id: int, roll: pd.DataFrame
-) -> None:
+def _tasks_button(lang: str, actor: Actor, round_id: int, grid_id: int, roll: pd.DataFrame) -> None:
     """Door-to-door tasks, asked first: how many, and that they go to the workers in turn."""
     households = int(roll.loc[~roll["door_to_door_task"], "household_id"].nunique())
     if not st.session_state.get("rc_tasks_ask"):

@@ -11,14 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from apptest_support import no_exception, open_page, page_text
+from apptest_support import open_page, page_text
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gridcore.db import make_engine
 from gridcore.i18n import t
-from gridcore.models import Area, AuditEntry, ResidentRequest, Task
 
 LANGS = ("en", "zh")
 

@@ -135,6 +135,23 @@ EN: dict[str, str] = {
     "missing? The grid has no active worker: they stay unassigned.",
     "rc.tasks_yes": "Create {n} tasks",
     "rc.tasks_no": "Not now",
+    # files of requests and tasks
+    "io.page.kind.requests": "Residents' requests",
+    "io.page.kind.tasks": "Tasks",
+    "io.problem.bad_number": "Not a whole number of 1 or more.",
+    "io.problem.unknown_item": "There is no supply item with this code.",
+    "io.problem.quantity_needed": "Say how many of the item are needed.",
+    "io.problem.item_needed": "A quantity needs the item's code.",
+    "io.problem.unknown_household": "There is no household with this flat in the building.",
+    "io.problem.unknown_request": "There is no request with this number.",
+    "io.problem.duplicate_request": "The same request as row {first}.",
+    "io.problem.request_differs": "Differs from the stored request ({fields}): requests "
+    "change in the app, step by step.",
+    "io.problem.unknown_task": "There is no task with this number.",
+    "io.problem.duplicate_task": "The same task as row {first}.",
+    "io.problem.task_differs": "Differs from the stored task ({fields}): tasks change in the app.",
+    "io.problem.worker_not_in_grid": "This worker does not serve grid {grid} (or is not active).",
+    "io.problem.request_not_in_grid": "There is no request with this number in grid {grid}.",
 }
 
 ZH: dict[str, str] = {
@@ -262,4 +279,19 @@ ZH: dict[str, str] = {
     "rc.tasks_ask_nobody": "为每个有未采样人员的家庭生成一项上门采样任务，共{n}项？本网格没有在岗工作人员，任务暂不分派。",
     "rc.tasks_yes": "生成{n}项任务",
     "rc.tasks_no": "暂不生成",
+    "io.page.kind.requests": "居民诉求",
+    "io.page.kind.tasks": "任务",
+    "io.problem.bad_number": "不是大于等于1的整数。",
+    "io.problem.unknown_item": "没有此编码的物资。",
+    "io.problem.quantity_needed": "请填写所需物资的数量。",
+    "io.problem.item_needed": "填写数量时须填写物资编码。",
+    "io.problem.unknown_household": "该楼栋没有此房号的住户。",
+    "io.problem.unknown_request": "没有此编号的诉求。",
+    "io.problem.duplicate_request": "与第{first}行是同一诉求。",
+    "io.problem.request_differs": "与已存诉求不一致（{fields}）：诉求须在系统中逐步办理。",
+    "io.problem.unknown_task": "没有此编号的任务。",
+    "io.problem.duplicate_task": "与第{first}行是同一任务。",
+    "io.problem.task_differs": "与已存任务不一致（{fields}）：任务须在系统中办理。",
+    "io.problem.worker_not_in_grid": "该工作人员不在网格{grid}服务（或已不在岗）。",
+    "io.problem.request_not_in_grid": "网格{grid}没有此编号的诉求。",
 }
