@@ -308,7 +308,6 @@ def record_sample(
         except IntegrityError:
             # Another desk sampled the same resident a moment ago.
             raise ValidationFailed({"resident_id": "testing.error.already_sampled"}) from None
-        _follow_door_to_door_tasks(session, op, resident, round_id, moment)
         op.record(
             record,
             {
@@ -322,6 +321,7 @@ def record_sample(
                 "exempt": resident.health_status != EXPECTED_STATUS,
             },
         )
+        _follow_door_to_door_tasks(session, op, resident, round_id, moment)
     return record
 
 
