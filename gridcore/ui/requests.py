@@ -250,7 +250,10 @@ def take_form(lang: str, actor: Actor) -> None:
     with st.form("req_take_form"):
         top = st.empty()
         household = st.selectbox(
-            t("req.f_household", lang), list(house_options), format_func=house_options.__getitem__
+            t("req.f_household", lang),
+            list(house_options),
+            format_func=house_options.__getitem__,
+            key="req_take_household",
         )
         household_error = st.empty()
         left, right = st.columns(2)
@@ -258,26 +261,35 @@ def take_form(lang: str, actor: Actor) -> None:
             t("req.f_category", lang),
             [c.value for c in RequestCategory],
             format_func=lambda c: enum_label("request_category", c, lang),
+            key="req_take_category",
         )
         urgency = right.selectbox(
             t("req.f_urgency", lang),
             [u.value for u in Urgency],
             index=1,
             format_func=lambda u: enum_label("urgency", u, lang),
+            key="req_take_urgency",
         )
         category_error = st.empty()
         left, right = st.columns(2)
         item = left.selectbox(
-            t("req.f_item", lang), list(item_options), format_func=item_options.__getitem__
+            t("req.f_item", lang),
+            list(item_options),
+            format_func=item_options.__getitem__,
+            key="req_take_item",
         )
-        quantity = right.number_input(t("req.f_quantity", lang), min_value=0, step=1, value=0)
+        quantity = right.number_input(
+            t("req.f_quantity", lang), min_value=0, step=1, value=0, key="req_take_quantity"
+        )
         item_error = st.empty()
         description = st.text_area(t("req.f_description", lang), max_chars=500, height=80)
         description_error = st.empty()
         worker = st.selectbox(
             t("req.f_assign", lang), list(workers), format_func=workers.__getitem__
         )
-        submitted = st.form_submit_button(t("req.f_take", lang), type="primary")
+        submitted = st.form_submit_button(
+            t("req.f_take", lang), type="primary", key="req_take_submit"
+        )
     if not submitted:
         return
     payload = {
@@ -355,11 +367,13 @@ def act_form(lang: str, actor: Actor, frame: pd.DataFrame) -> None:
             ACTIONS,
             format_func=lambda a: t(f"req.action_{a}", lang),
             horizontal=True,
+            key="req_act_action",
         )
         worker = st.selectbox(
             t("req.f_worker", lang),
             list(workers) or [NONE],
             format_func=lambda w: workers.get(w, t("req.no_workers", lang)),
+            key=f"req_act_worker_{request_id}",
         )
         worker_error = st.empty()
         depot = st.selectbox(
@@ -367,9 +381,12 @@ def act_form(lang: str, actor: Actor, frame: pd.DataFrame) -> None:
             list(depots) or [NONE],
             format_func=lambda d: depots.get(d, t("req.no_depot_needed", lang)),
             help=t("req.f_depot_help", lang),
+            key=f"req_act_depot_{request_id}",
         )
         depot_error = st.empty()
-        submitted = st.form_submit_button(t("req.f_apply", lang), type="primary")
+        submitted = st.form_submit_button(
+            t("req.f_apply", lang), type="primary", key="req_act_submit"
+        )
     if not submitted:
         return
     try:
