@@ -26,7 +26,7 @@ from gridcore.ui import data, forms, views
 from gridcore.ui.testing import local_time, minute_now
 
 # How many cards a board column shows before "and N more".
-CARDS_PER_COLUMN = 25
+CARDS_PER_COLUMN = 15
 BOARD_STATUSES: tuple[str, ...] = ("new", "assigned", "in_progress", "closed")
 NONE = -1
 
