@@ -20,6 +20,7 @@ def page() -> None:
     st.html(rv.REQUESTS_CSS)
     st.title(t("page.requests", lang))
     rv.flash()
+    # Only the open tab runs (the map, the forms); the open tab survives a form's rerun.
     board, overdue, on_map, resolution, take, tasks = st.tabs(
         [
             t("req.tab_board", lang),
@@ -28,26 +29,34 @@ def page() -> None:
             t("req.tab_resolution", lang),
             t("req.tab_take", lang),
             t("req.tab_tasks", lang),
-        ]
+        ],
+        key="req_tab",
+        on_change="rerun",
     )
-    with board:
-        _board(lang, actor)
-    with overdue:
-        rv.show_overdue(rv.board(actor), lang)
-    with on_map:
-        rv.show_map(lang)
-    with resolution:
-        rv.show_resolution(lang, actor)
-    with take:
-        rv.take_form(lang, actor)
-        if actor.can_write:
-            st.divider()
-            st.subheader(t("req.act_title", lang))
-            rv.act_form(lang, actor, rv.board(actor))
-    with tasks:
-        tv.task_table(lang, actor)
-        tv.task_form(lang, actor)
-        tv.visits_button(lang, actor)
+    if board.open:
+        with board:
+            _board(lang, actor)
+    if overdue.open:
+        with overdue:
+            rv.show_overdue(rv.board(actor), lang)
+    if on_map.open:
+        with on_map:
+            rv.show_map(lang)
+    if resolution.open:
+        with resolution:
+            rv.show_resolution(lang, actor)
+    if take.open:
+        with take:
+            rv.take_form(lang, actor)
+            if actor.can_write:
+                st.divider()
+                st.subheader(t("req.act_title", lang))
+                rv.act_form(lang, actor, rv.board(actor))
+    if tasks.open:
+        with tasks:
+            tv.task_table(lang, actor)
+            tv.task_form(lang, actor)
+            tv.visits_button(lang, actor)
 
 
 @st.fragment(run_every=get_settings().refresh_seconds)

@@ -86,7 +86,7 @@ def _card_html(row: Any, lang: str) -> str:
     timing = t(
         "req.age_target",
         lang,
-        age=fmt_num(row.age_hours, lang),
+        age=fmt_num(max(0.0, row.age_hours), lang),
         target=fmt_int(row.target_hours),
     )
     who = row.assigned_worker if isinstance(row.assigned_worker, str) else t("req.nobody", lang)
@@ -167,6 +167,7 @@ def show_overdue(frame: pd.DataFrame, lang: str) -> None:
 
 def show_map(lang: str) -> None:
     """Open requests per grid on the grid map."""
+    st.caption(t("req.map_caption", lang))
     frame = views.map_frame(lang)
     gmap = views.grid_map(frame=frame, measure="open_requests", lang=lang, height=420)
     code = views.show_map(gmap, key="req_map", height=420, selectable=True)
