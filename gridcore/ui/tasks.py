@@ -180,11 +180,14 @@ def _step(lang: str, actor: Actor, task_id: int, status: str, title: str) -> Non
 def _undo(lang: str, actor: Actor, task_id: int, title: str) -> None:
     try:
         with data.session() as s:
-            ts.undo_task_step(session=s, task_id=task_id, actor=actor)
+            task = ts.undo_task_step(session=s, task_id=task_id, actor=actor)
     except (ValidationFailed, PermissionDenied):
         st.session_state["mt_flash"] = ("error", t("req.not_allowed", lang))
         return
     data.invalidate()
+    if task.previous_status is not None:  # the minute had passed: nothing was undone
+        st.session_state["mt_flash"] = ("warning", t("mt.undo_too_late", lang, title=title))
+        return
     st.session_state["mt_flash"] = ("info", t("mt.undone", lang, title=title))
 
 
