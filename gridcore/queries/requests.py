@@ -1,4 +1,4 @@
-"""Residents' requests: open and overdue per grid, one grid's list."""
+"""Residents' requests: open and overdue per grid, one grid's list, the board, time to resolve."""
 
 from __future__ import annotations
 

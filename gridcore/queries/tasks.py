@@ -1,4 +1,4 @@
-"""Tasks: open and overdue per grid, one grid's list."""
+"""Tasks: open and overdue per grid, one grid's list, task lists (My tasks), an account's worker."""
 
 from __future__ import annotations
 
