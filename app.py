@@ -7,6 +7,7 @@ import streamlit as st
 from gridcore.access import Actor
 from gridcore.config import ConfigError, get_settings
 from gridcore.i18n import enum_label, t
+from gridcore.models import UserRole
 from gridcore.ui import session
 from gridcore.ui.theme import BASE_CSS, KIOSK_CSS
 
@@ -19,13 +20,18 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/sampling_desk.py", "desk", "page.sampling_desk"),
     ("pages/roll_call.py", "roll-call", "page.roll_call"),
     ("pages/data_entry.py", "data", "page.data_entry"),
+    ("pages/requests.py", "requests", "page.requests"),
+    ("pages/my_tasks.py", "my-tasks", "page.my_tasks"),
     ("pages/workforce.py", "workforce", "page.workforce"),
 )
+# The page a role lands on (overview for every role not listed).
+LANDING: dict[str, str] = {UserRole.grid_worker: "my-tasks"}
 
 
-def _pages(lang: str) -> list[st.Page]:
+def _pages(lang: str, role: str | None) -> list[st.Page]:
+    landing = LANDING.get(role or "", "overview")
     return [
-        st.Page(path, title=t(key, lang), url_path=url, default=(url == "overview"))
+        st.Page(path, title=t(key, lang), url_path=url, default=(url == landing))
         for path, url, key in PAGES
     ]
 
@@ -78,12 +84,22 @@ def run() -> None:
         return
     actor = session.current_actor()
     # Pages are declared even when signed out, so a deep link keeps its page and ?grid=.
-    page = st.navigation(_pages(lang), position="sidebar" if actor else "hidden")
+    pages = _pages(lang, actor.role if actor else None)
+    page = st.navigation(pages, position="sidebar" if actor else "hidden")
     _sidebar(lang, actor)
     if actor is None:
+        # The run after signing in still holds the signed-out front page: land instead.
+        st.session_state["_land"] = True
         session.sign_in_form(lang)
         return
     session.hand_over_cookie()
+    landing = LANDING.get(actor.role, "overview")
+    if st.session_state.pop("_land", False) and page.url_path == "overview" != landing:
+        # A page change clears the URL and the sidebar's choices: the language goes along.
+        st.session_state.pop("_lang_from_url", None)
+        st.switch_page(
+            next(path for path, url, _ in PAGES if url == landing), query_params={"lang": lang}
+        )
     page.run()
 
 

@@ -656,6 +656,9 @@ class ResidentRequestBase(SQLModel):
     category: RequestCategory = Field(sa_type=_code())
     urgency: Urgency = Field(default=Urgency.normal, sa_type=_code())
     description: str = Field(default="", max_length=500)
+    # What a supply request asks for (medicine, food): an item and how many of its unit.
+    item_id: int | None = Field(default=None, foreign_key="supplyitem.id")
+    quantity: int | None = Field(default=None, ge=1)
 
 
 class ResidentRequest(ResidentRequestBase, table=True):
@@ -669,6 +672,9 @@ class ResidentRequest(ResidentRequestBase, table=True):
     assigned_at: datetime | None = None
     started_at: datetime | None = None
     done_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    # The stock movement that delivered a supply request.
+    stock_movement_id: int | None = Field(default=None, foreign_key="stockmovement.id")
 
 
 class ResidentRequestCreate(ResidentRequestBase):
@@ -694,7 +700,11 @@ class Task(TaskBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     status: TaskStatus = Field(default=TaskStatus.open, sa_type=_code())
     created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
     done_at: datetime | None = None
+    # The last one-tap change (start, finish): its time and the status before, for its undo.
+    status_changed_at: datetime | None = None
+    previous_status: TaskStatus | None = Field(default=None, sa_type=_code())
 
 
 class TaskCreate(TaskBase):

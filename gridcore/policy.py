@@ -32,6 +32,8 @@ class Policy:
     target_hours_medicine: int = 24
     target_hours_food: int = 24
     target_hours_other: int = 72
+    # Elderly residents living alone, bedridden or disabled get a home visit this often.
+    vulnerable_visit_days: int = 3
 
 
 DEFAULT_POLICY = Policy()

@@ -264,6 +264,10 @@ def _requests(lang: str, actor: Actor, grid_id: int) -> None:
     open_only = st.toggle(t("grid.open_only", lang), value=True, key="req_open_only")
     if open_only and not request_rows.empty:
         request_rows = request_rows[request_rows["status"].isin(["new", "assigned", "in_progress"])]
+    late = int(request_rows["overdue"].sum()) if not request_rows.empty else 0
+    if late:
+        st.error(t("req.n_overdue_grid", lang, n=late))
+    st.page_link("pages/requests.py", label=t("req.to_requests_page", lang))
     request_rows = request_rows.assign(
         created_at=[
             fmt_datetime(v.astimezone(get_settings().tz), lang) for v in request_rows["created_at"]

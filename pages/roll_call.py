@@ -13,6 +13,7 @@ import streamlit as st
 from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, fmt_pct, t
 from gridcore.queries import testing as tq
+from gridcore.queries import workforce
 from gridcore.services import testing as ts
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data, forms, session, views
@@ -106,14 +107,7 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
         st.caption(t("tpage.rc_read_only", lang))
     st.caption(t("tpage.rc_intro", lang))
     if writable:
-        st.button(
-            t("tpage.rc_tasks", lang),
-            help=t("tpage.rc_tasks_help", lang),
-            key="rc_tasks",
-            on_click=_create_tasks,
-            args=(lang, actor, round_id, grid_id),
-            width="stretch",
-        )
+        _tasks_button(lang, actor, round_id, grid_id, roll)
     printable = st.session_state.get("rc_print", False)
     if printable:
         st.caption(t("tpage.rc_print_hint", lang))
@@ -233,7 +227,48 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
     st.session_state["rc_flash"] = ("success", t("tpage.rc_recorded", lang, name=md(name)))
 
 
+def _tasks_button(lang: str, actor: Actor, round_id: int, grid_id: int, roll: pd.DataFrame) -> None:
+    """Door-to-door tasks, asked first: how many, and that they go to the workers in turn."""
+    households = int(roll.loc[~roll["door_to_door_task"], "household_id"].nunique())
+    if not st.session_state.get("rc_tasks_ask"):
+        st.button(
+            t("tpage.rc_tasks", lang),
+            help=t("tpage.rc_tasks_help", lang),
+            key="rc_tasks",
+            on_click=lambda: st.session_state.update(rc_tasks_ask=True),
+            width="stretch",
+        )
+        return
+    if households == 0:
+        st.session_state["rc_tasks_ask"] = False
+        st.info(t("tpage.rc_tasks_none", lang))
+        return
+    workers = data.cached(workforce.grid_workers, grid_id=grid_id, actor=actor)
+    with st.container(border=True, key="rc_tasks_confirm"):
+        st.warning(
+            t("rc.tasks_ask", lang, n=fmt_int(households), workers=fmt_int(len(workers)))
+            if len(workers)
+            else t("rc.tasks_ask_nobody", lang, n=fmt_int(households))
+        )
+        yes, no = st.columns(2)
+        yes.button(
+            t("rc.tasks_yes", lang, n=fmt_int(households)),
+            key="rc_tasks_yes",
+            on_click=_create_tasks,
+            args=(lang, actor, round_id, grid_id),
+            type="primary",
+            width="stretch",
+        )
+        no.button(
+            t("rc.tasks_no", lang),
+            key="rc_tasks_no",
+            on_click=lambda: st.session_state.update(rc_tasks_ask=False),
+            width="stretch",
+        )
+
+
 def _create_tasks(lang: str, actor: Actor, round_id: int, grid_id: int) -> None:
+    st.session_state["rc_tasks_ask"] = False
     try:
         with data.session() as s:
             created = ts.create_door_to_door_tasks(

@@ -362,15 +362,23 @@ def test_worker_sees_masked_names_outside_their_grid(world: World) -> None:
     assert _buttons(at, "rc_s_") == {}
 
 
-def test_door_to_door_tasks_are_created_once_per_household(world: World) -> None:
+def test_door_to_door_tasks_are_asked_for_then_created_once_per_household(world: World) -> None:
     before = world.count(Task, Task.kind == TaskKind.door_to_door_testing)
-    households = {p.household_id for p in world.missing()}
     at = open_page("worker", "pages/roll_call.py")
     at.button(key="rc_tasks").click().run()
+    no_exception(at, "asking before creating tasks")
+    assert world.count(Task, Task.kind == TaskKind.door_to_door_testing) == before
+    (question,) = [w.value for w in at.warning]
+    at.button(key="rc_tasks_yes").click().run()
     no_exception(at, "creating tasks")
     created = world.count(Task, Task.kind == TaskKind.door_to_door_testing) - before
-    assert 0 < created <= len(households)
+    # One per household with someone missing and no open task: the question said how many.
+    assert created > 0 and _en("rc.tasks_ask", n=created, workers=3) == question
     assert any(_en("tpage.rc_tasks_created", n=created) in s.value for s in at.success)
+    unassigned = world.count(
+        Task, Task.kind == TaskKind.door_to_door_testing, col(Task.assigned_worker_id).is_(None)
+    )
+    assert unassigned == 0, "every task goes to one of the grid's three workers"
     at.button(key="rc_tasks").click().run()
     assert world.count(Task, Task.kind == TaskKind.door_to_door_testing) - before == created
     assert _en("tpage.rc_tasks_none") in [i.value for i in at.info]

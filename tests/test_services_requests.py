@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from gridcore.access import PermissionDenied
-from gridcore.models import ResidentRequest, utcnow
+from gridcore.models import AuditEntry, Depot, ResidentRequest, StockMovement, utcnow
 from gridcore.services.base import ValidationFailed
-from gridcore.services.requests import assign_request, create_request, set_request_status
+from gridcore.services.requests import (
+    assign_request,
+    create_request,
+    deliver_request,
+    set_request_status,
+)
+from gridcore.services.stock import stock_level
+from gridcore.services.tasks import task_from_request
 from gridcore.services.workforce import set_worker_active
 from tests.factories import (
     LEADER,
@@ -19,10 +28,13 @@ from tests.factories import (
     World,
     grid_worker,
     grown,
+    make_depot,
+    make_item,
     make_request,
     make_resident,
     make_street_with_grids,
     make_worker,
+    receive,
     table_counts,
 )
 
@@ -191,3 +203,147 @@ def test_assignment_checks_the_worker(session: Session, world: World) -> None:
     assert first.status == "assigned" and stamped is not None
     with pytest.raises(ValidationFailed):
         set_request_status(session=session, request_id=999, status="done", actor=LEADER)
+
+
+# --------------------------------------------------------------------------- timers and delivery
+
+
+def test_each_step_is_timed_and_audited(session: Session, world: World) -> None:
+    """Taken at T, assigned at T+1 h, started at T+2 h, done at T+5 h: 5 h to resolve."""
+    g1 = world.grids[0]
+    worker = make_worker(session, grids=[g1])
+    taken = NOW - timedelta(hours=6)
+    request = make_request(session, grid=g1, category="other", now=taken)
+    assign_request(
+        session=session, request_id=request.id, worker_id=worker.id, actor=LEADER,
+        now=taken + timedelta(hours=1),
+    )  # fmt: skip
+    set_request_status(session=session, request_id=request.id, status="in_progress",
+                       actor=LEADER, now=taken + timedelta(hours=2))  # fmt: skip
+    done = deliver_request(
+        session=session, request_id=request.id, depot_id=None, actor=LEADER,
+        now=taken + timedelta(hours=5),
+    )  # fmt: skip
+    assert (done.assigned_at, done.started_at, done.done_at) == (
+        taken + timedelta(hours=1),
+        taken + timedelta(hours=2),
+        taken + timedelta(hours=5),
+    )
+    assert done.stock_movement_id is None
+    steps = session.exec(
+        select(AuditEntry).where(
+            AuditEntry.entity == "request", AuditEntry.entity_id == str(request.id)
+        )
+    ).all()
+    assert [json.loads(a.changes).get("status") for a in steps] == [
+        None,
+        ["new", "assigned"],
+        ["assigned", "in_progress"],
+        ["in_progress", "done"],
+    ]
+
+
+def _supply(session: Session, world: World, *, stock: int) -> tuple[ResidentRequest, Depot, Any]:
+    g1 = world.grids[0]
+    item = make_item(session, code=f"RICE{stock}", name="Rice")
+    depot = make_depot(session, area=g1, name=f"Depot {stock}")
+    if stock:
+        receive(session, depot=depot, item=item, quantity=stock)
+    worker = make_worker(session, grids=[g1])
+    resident = make_resident(session, building=world.buildings[0][0], unit=f"2-{stock}")
+    request = make_request(
+        session, grid=g1, category="food", resident_id=resident.id, item_id=item.id, quantity=4,
+        now=NOW - timedelta(hours=3),
+    )  # fmt: skip
+    assign_request(session=session, request_id=request.id, worker_id=worker.id, actor=LEADER)
+    return request, depot, item
+
+
+def test_a_supply_request_is_delivered_from_the_depot_through_the_ledger(
+    session: Session, world: World
+) -> None:
+    request, depot, item = _supply(session, world, stock=10)
+    task = task_from_request(session=session, request_id=request.id, actor=LEADER, now=NOW)
+    before = table_counts(session)
+    done = deliver_request(
+        session=session, request_id=request.id, depot_id=depot.id,
+        actor=grid_worker(world.grids[0]), client_token="deliver-1", now=NOW,
+    )  # fmt: skip
+    # One issue of 4 (−4 in the ledger), the request done and its task done with it.
+    assert grown(before, session) == {"stockmovement": 1, "auditentry": 3, "replaykey": 1}
+    movement = session.get(StockMovement, done.stock_movement_id)
+    assert movement is not None
+    assert (movement.kind, movement.quantity, movement.depot_id) == ("issue", -4, depot.id)
+    assert stock_level(session=session, depot_id=depot.id, item_id=item.id) == 6
+    assert (done.status, done.done_at) == ("done", NOW)
+    session.refresh(task)
+    assert (task.status, task.done_at) == ("done", NOW)
+    # The same form sent again: written once.
+    again = deliver_request(
+        session=session, request_id=request.id, depot_id=depot.id,
+        actor=grid_worker(world.grids[0]), client_token="deliver-1", now=NOW,
+    )  # fmt: skip
+    assert again.stock_movement_id == movement.id
+    assert stock_level(session=session, depot_id=depot.id, item_id=item.id) == 6
+
+
+def test_a_depot_without_the_stock_refuses_and_nothing_is_written(
+    session: Session, world: World
+) -> None:
+    request, depot, item = _supply(session, world, stock=3)
+    before = table_counts(session)
+    with pytest.raises(ValidationFailed) as refused:
+        deliver_request(
+            session=session, request_id=request.id, depot_id=depot.id, actor=LEADER,
+            client_token="deliver-2",
+        )  # fmt: skip
+    assert refused.value.errors == {"quantity": "services.error.stock_below_zero"}
+    assert grown(before, session) == {}
+    session.refresh(request)
+    assert (request.status, request.done_at, request.stock_movement_id) == ("assigned", None, None)
+    with pytest.raises(ValidationFailed) as no_depot:
+        deliver_request(session=session, request_id=request.id, depot_id=None, actor=LEADER)
+    assert no_depot.value.errors == {"depot_id": "requests.error.depot_needed"}
+    with pytest.raises(ValidationFailed) as by_status:
+        set_request_status(session=session, request_id=request.id, status="in_progress",
+                           actor=LEADER)  # fmt: skip
+        set_request_status(session=session, request_id=request.id, status="done", actor=LEADER)
+    assert by_status.value.errors == {"status": "requests.error.deliver_from_depot"}
+    assert grown(before, session) == {"auditentry": 1}  # only the step to in progress
+
+
+def test_a_supply_request_names_its_item_and_quantity_together(
+    session: Session, world: World
+) -> None:
+    g1 = world.grids[0]
+    item = make_item(session, code="MILK", name="Milk")
+    before = table_counts(session)
+    for fields, errors in (
+        ({"item_id": item.id}, {"quantity": "requests.error.quantity_needed"}),
+        ({"quantity": 2}, {"item_id": "requests.error.item_needed"}),
+        ({"item_id": 999, "quantity": 2}, {"item_id": "services.error.item_not_found"}),
+        ({"item_id": item.id, "quantity": 0}, {"quantity": "services.error.too_small"}),
+    ):
+        with pytest.raises(ValidationFailed) as failed:
+            make_request(session, grid=g1, **fields)
+        assert failed.value.errors == errors, fields
+    assert grown(before, session) == {}
+
+
+def test_cancelling_stamps_the_time_and_cancels_the_requests_tasks(
+    session: Session, world: World
+) -> None:
+    g1 = world.grids[0]
+    request = make_request(session, grid=g1, category="other", now=NOW - timedelta(hours=1))
+    task = task_from_request(session=session, request_id=request.id, actor=LEADER, now=NOW)
+    # No worker yet, due at the target: taken 1 h ago, "other" has 72 h.
+    assert (task.kind, task.assigned_worker_id) == ("information_collection", None)
+    assert task.due_at == NOW + timedelta(hours=71)
+    cancelled = set_request_status(
+        session=session, request_id=request.id, status="cancelled", actor=LEADER, now=NOW
+    )
+    assert (cancelled.status, cancelled.cancelled_at) == ("cancelled", NOW)
+    session.refresh(task)
+    assert task.status == "cancelled"
+    with pytest.raises(ValidationFailed):
+        deliver_request(session=session, request_id=request.id, depot_id=None, actor=LEADER)

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from gridcore.access import PermissionDenied
-from gridcore.models import AuditEntry, Task, TestRecord, TestRoundArea, TestSite
+from gridcore.models import AuditEntry, Task, TestRecord, TestRoundArea, TestSite, Worker
 from gridcore.queries.testing import roll_call
 from gridcore.services.base import ValidationFailed
 from gridcore.services.policy import set_policy_value
@@ -506,6 +506,39 @@ def test_door_to_door_tasks_one_per_household_still_missing(
         == 1
     )
     assert _tasks(session)[-1].title == "上门采样（R）：G1 B2 2-101，待采 2 人"
+
+
+def test_a_door_to_door_task_goes_to_the_grids_worker_and_closes_when_its_household_is_sampled(
+    session: Session, world: TestingWorld
+) -> None:
+    """G1's one worker 李工 gets both tasks; 丙一's sample moves the 2-101 task to 丙二,
+    丙二's closes it; 乙二's (at a site) closes the 1-102 task — in the sample's write."""
+    rid, g1 = _rid(world), world.gid("G1")
+    create_door_to_door_tasks(session=session, round_id=rid, grid_id=g1, actor=LEADER, now=NOW)
+    one_two, two_one = _tasks(session)
+    worker = session.exec(select(Worker).where(Worker.name == "李工")).one()
+    assert {one_two.assigned_worker_id, two_one.assigned_worker_id} == {worker.id}
+    before = table_counts(session)
+    record_sample(session=session, resident_id=world.pid("丙一"), round_id=rid, actor=LEADER,
+                  door_to_door=True, now=NOW)  # fmt: skip
+    session.refresh(two_one)
+    assert (two_one.status, two_one.resident_id) == ("open", world.pid("丙二"))
+    assert grown(before, session) == {"testrecord": 1, "auditentry": 2}
+    moved = last_audit(session)
+    assert (moved.entity, moved.entity_id) == ("task", str(two_one.id))
+    later = NOW + timedelta(minutes=10)
+    record_sample(session=session, resident_id=world.pid("丙二"), round_id=rid, actor=LEADER,
+                  door_to_door=True, now=later)  # fmt: skip
+    session.refresh(two_one)
+    assert (two_one.status, two_one.done_at) == ("done", later)
+    closed = last_audit(session)
+    assert json.loads(closed.changes)["status"] == ["open", "done"]
+    hall = session.exec(select(TestSite).where(TestSite.name == "Hall")).one()
+    record_sample(session=session, resident_id=world.pid("乙二"), round_id=rid, actor=LEADER,
+                  site_id=hall.id, now=later)  # fmt: skip
+    session.refresh(one_two)
+    assert one_two.status == "done"
+    assert grown(before, session) == {"testrecord": 3, "auditentry": 6}
 
 
 def test_door_to_door_tasks_refused(session: Session, world: TestingWorld) -> None:

@@ -39,6 +39,7 @@ POLICY_RANGES: dict[str, tuple[int, int]] = {
     "target_hours_medicine": (1, 720),
     "target_hours_food": (1, 720),
     "target_hours_other": (1, 720),
+    "vulnerable_visit_days": (1, 60),
 }
 # Which list of test days lies within which period.
 _TEST_DAYS_WITHIN: dict[str, str] = {

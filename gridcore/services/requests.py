@@ -1,7 +1,10 @@
 """Residents' requests for help and their progress: new → assigned → in progress → done.
 
 A request may be cancelled while it is open. Each step stamps its time (assigned_at,
-started_at, done_at); a step to the status a request already has writes nothing.
+started_at, done_at, cancelled_at) and is audited; a step to the status a request already
+has writes nothing. A supply request (an item and a quantity) is done only by delivering
+it from a depot (`deliver_request`): the stock service issues the stock, and the request
+keeps the movement that delivered it. The request's open tasks end with it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from sqlmodel import Session, SQLModel
 
 from gridcore.access import Actor, require_grid
 from gridcore.models import (
+    Depot,
     Household,
+    MovementKind,
     RequestStatus,
     Resident,
     ResidentRequest,
     ResidentRequestCreate,
+    SupplyItem,
+    TaskStatus,
     utcnow,
 )
 from gridcore.services.base import (
@@ -32,7 +39,10 @@ from gridcore.services.checks import (
     changed,
     get_row,
     grid_area,
+    row_id,
 )
+from gridcore.services.stock import record_stock_movement
+from gridcore.services.tasks import close_request_tasks
 from gridcore.services.workforce import assignable_worker_error
 
 # The steps set_request_status may take; `assigned` is reached through assign_request.
@@ -76,6 +86,12 @@ def _request_errors(session: Session, request_in: ResidentRequestCreate) -> dict
         errors["resident_id"] = "services.error.resident_not_in_grid"
     elif resident is not None and household is not None and resident.household_id != household.id:
         errors["resident_id"] = "services.error.resident_not_in_household"
+    if request_in.item_id is not None and get_row(session, SupplyItem, request_in.item_id) is None:
+        errors["item_id"] = "services.error.item_not_found"
+    if request_in.item_id is not None and request_in.quantity is None:
+        errors["quantity"] = "requests.error.quantity_needed"
+    if request_in.quantity is not None and request_in.item_id is None:
+        errors["item_id"] = "requests.error.item_needed"
     return errors
 
 
@@ -107,6 +123,8 @@ def create_request(
                 "household_id": request.household_id,
                 "category": request.category,
                 "urgency": request.urgency,
+                "item_id": request.item_id,
+                "quantity": request.quantity,
             },
         )
     return request
@@ -178,6 +196,8 @@ def set_request_status(
             raise ValidationFailed({"status": "services.error.assign_needs_worker"})
         if new not in REQUEST_STATUS_NEXT[request.status]:
             raise ValidationFailed({"status": "services.error.status_change"})
+        if new == RequestStatus.done and request.item_id is not None:
+            raise ValidationFailed({"status": "requests.error.deliver_from_depot"})
         moment = as_utc(now or utcnow())
         old = request.status
         request.status = new
@@ -185,6 +205,78 @@ def set_request_status(
             request.started_at = moment
         elif new == RequestStatus.done:
             request.done_at = moment
+        elif new == RequestStatus.cancelled:
+            request.cancelled_at = moment
         session.add(request)
         op.record(request, {"status": changed(old, new), "at": moment})
+        if new in (RequestStatus.done, RequestStatus.cancelled):
+            ended = TaskStatus.done if new == RequestStatus.done else TaskStatus.cancelled
+            close_request_tasks(session, op, row_id(request), ended, moment)
+    return request
+
+
+def deliver_request(
+    *,
+    session: Session,
+    request_id: int,
+    depot_id: int | None,
+    actor: Actor,
+    client_token: str | None = None,
+    now: datetime | None = None,
+) -> ResidentRequest:
+    """Close an assigned or in-progress request as done; a supply request from `depot_id`.
+
+    For a supply request the stock service issues its item and quantity from the depot
+    first: a depot without the stock (or outside the actor's grids) refuses it with the
+    reason, and nothing is written. The request then keeps the movement's id.
+    """
+    with write(session, actor=actor, entity="request", client_token=client_token) as op:
+        if (earlier := op.replayed(ResidentRequest)) is not None:
+            return earlier
+        request = _request_for_change(session, request_id, actor)
+        if request.status not in (RequestStatus.assigned, RequestStatus.in_progress):
+            key = (
+                "requests.error.assign_first"
+                if request.status == RequestStatus.new
+                else "services.error.request_closed"
+            )
+            raise ValidationFailed({"request_id": key})
+        moment = as_utc(now or utcnow())
+        old = request.status
+        request.status = RequestStatus.done
+        request.done_at = moment
+        if request.started_at is None:
+            request.started_at = moment
+        session.add(request)
+        movement_id: int | None = None
+        if request.item_id is not None:
+            if depot_id is None or get_row(session, Depot, depot_id) is None:
+                raise ValidationFailed({"depot_id": "requests.error.depot_needed"})
+            # The issue is written by the stock service; its refusal (not enough stock, a
+            # depot outside the actor's grids) rolls this request back with it.
+            movement = record_stock_movement(
+                session=session,
+                data={
+                    "item_id": request.item_id,
+                    "depot_id": depot_id,
+                    "kind": MovementKind.issue,
+                    "quantity": request.quantity,
+                    "occurred_at": moment,
+                    "note": f"request #{request_id}",
+                },
+                actor=actor,
+            )
+            movement_id = row_id(movement)
+            request.stock_movement_id = movement_id
+            session.add(request)
+        op.record(
+            request,
+            {
+                "status": changed(old, RequestStatus.done),
+                "at": moment,
+                "depot_id": depot_id if movement_id is not None else None,
+                "stock_movement_id": movement_id,
+            },
+        )
+        close_request_tasks(session, op, row_id(request), TaskStatus.done, moment)
     return request

@@ -20,12 +20,14 @@ from gridcore.access import COMMAND_ROLES, SYSTEM, Actor, require_grid
 from gridcore.analytics.testing import EXPECTED_STATUS
 from gridcore.i18n import t
 from gridcore.models import (
+    OPEN_TASK_STATUSES,
     Area,
     AreaLevel,
     Resident,
     SamplingMethod,
     Task,
     TaskKind,
+    TaskStatus,
     TestRecord,
     TestResult,
     TestRound,
@@ -37,6 +39,7 @@ from gridcore.policy import load_policy
 from gridcore.queries.testing import roll_call
 from gridcore.services.base import (
     ValidationFailed,
+    Write,
     choice,
     validated,
     write,
@@ -48,6 +51,7 @@ from gridcore.services.checks import (
     row_id,
     time_in_future,
 )
+from gridcore.services.tasks import assign_in_turn, record_tasks
 
 # Results a batch may set; a positive is recorded one sample at a time.
 BATCH_RESULTS: frozenset[str] = frozenset({TestResult.negative, TestResult.invalid})
@@ -317,6 +321,7 @@ def record_sample(
                 "exempt": resident.health_status != EXPECTED_STATUS,
             },
         )
+        _follow_door_to_door_tasks(session, op, resident, round_id, moment)
     return record
 
 
@@ -496,16 +501,66 @@ def create_door_to_door_tasks(
         ]
         if not tasks:
             return 0
+        assign_in_turn(session, tasks)
         session.add_all(tasks)
         session.flush()
-        op.record(
-            None,
-            {
-                "kind": TaskKind.door_to_door_testing,
-                "round_id": round_id,
-                "grid_id": grid_id,
-                "task_ids": [row_id(task) for task in tasks],
-                "due_at": due,
-            },
+        record_tasks(
+            op,
+            tasks,
+            kind=TaskKind.door_to_door_testing,
+            round_id=round_id,
+            grid_id=grid_id,
+            due_at=due,
         )
     return len(tasks)
+
+
+def _follow_door_to_door_tasks(
+    session: Session, op: Write, resident: Resident, round_id: int, moment: datetime
+) -> None:
+    """Inside a sample's write: the door-to-door task of the sampled resident follows.
+
+    It closes itself when nobody expected at home in the household is left unsampled in
+    the round; otherwise it names the next one still missing there.
+    """
+    tasks = session.exec(
+        select(Task).where(
+            Task.resident_id == resident.id,
+            Task.kind == TaskKind.door_to_door_testing,
+            col(Task.status).in_(OPEN_TASK_STATUSES),
+        )
+    ).all()
+    if not tasks:
+        return
+    sampled = select(col(TestRecord.resident_id)).where(col(TestRecord.round_id) == round_id)
+    still_missing = session.exec(
+        select(Resident.id)
+        .where(
+            Resident.household_id == resident.household_id,
+            Resident.id != resident.id,
+            Resident.health_status == EXPECTED_STATUS,
+            col(Resident.id).not_in(sampled),
+        )
+        .order_by(col(Resident.id))
+    ).first()
+    for task in tasks:
+        if still_missing is not None:
+            task.resident_id = int(still_missing)
+            session.add(task)
+            op.record(
+                task,
+                {"resident_id": changed(resident.id, still_missing), "round_id": round_id},
+                entity="task",
+                action="update",
+            )
+            continue
+        old = task.status
+        task.status = TaskStatus.done
+        task.done_at = moment
+        session.add(task)
+        op.record(
+            task,
+            {"status": changed(old, TaskStatus.done), "at": moment, "closed_by": "sample"},
+            entity="task",
+            action="update",
+        )
