@@ -106,9 +106,7 @@ def issue_zone_order(
 
 def _order_in_force(session: Session, order_id: Any, day: date) -> ZoneOrder:
     """The order `order_id`, locked, which must be in force on `day`; else ValidationFailed."""
-    order = (
-        session.get(ZoneOrder, order_id, with_for_update=True) if order_id is not None else None
-    )
+    order = session.get(ZoneOrder, order_id, with_for_update=True) if order_id is not None else None
     if order is None:
         raise ValidationFailed({"order_id": "services.error.order_not_found"})
     if order.end_date is not None and order.end_date < day:

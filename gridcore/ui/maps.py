@@ -463,9 +463,7 @@ def build_zone_map(
         rings = [_ring(r, project) for r in outer_rings(row.shape)]
         fill = hex_to_rgba(SUGGESTION_HEX.get(str(row.fill), SUGGESTION_HEX["keep"]), 190)
         for ring in rings:
-            polygons.append(
-                {"polygon": ring, "fill": fill, "code": row.code, "tip": str(row.tip)}
-            )
+            polygons.append({"polygon": ring, "fill": fill, "code": row.code, "tip": str(row.tip)})
             lngs.extend(p[0] for p in ring)
             lats.extend(p[1] for p in ring)
         if rings:

@@ -104,7 +104,9 @@ def countdown_text(days_left: Any, overdue_days: int, lang: str) -> str:
     if days_left is None or days_left is pd.NA or days_left != days_left:
         return t("zpage.no_timer", lang)
     if overdue_days > 0:
-        return t("zpage.overdue" if overdue_days != 1 else "zpage.overdue.one", lang, n=overdue_days)
+        return t(
+            "zpage.overdue" if overdue_days != 1 else "zpage.overdue.one", lang, n=overdue_days
+        )
     if int(days_left) == 0:
         return t("zpage.due_today", lang)
     return t("zpage.days_left" if days_left != 1 else "zpage.days_left.one", lang, n=days_left)
