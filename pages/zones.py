@@ -21,6 +21,7 @@ from gridcore.services import zones as zs
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data, forms, session, views
 from gridcore.ui import zones as zv
+from gridcore.ui.views import table_rows
 
 MAP_HEIGHT = 520
 ACTIONS = ("issue", "extend", "step_down", "lift")
@@ -190,17 +191,15 @@ def _show_errors(exc: ValidationFailed, top: Any, slots: dict[str, Any], lang: s
 def _issue_form(grids: pd.DataFrame, lang: str, actor: Actor) -> None:
     options = {
         int(r.grid_id): f"{zv.area_name(r.name, r.name_zh, lang)} · {r.code}"
-        for r in grids.itertuples(index=False)
+        for r in table_rows(grids)
     }
     if not options:
         st.info(t("zpage.no_grids", lang))
         return
     ids = list(options)
     picked = st.session_state.get("zn_pick_grid")
-    suggested = grids.set_index("grid_id")
-    default_level = ZoneLevel.sealed
-    if picked in suggested.index and suggested.loc[picked, "suggested_level"]:
-        default_level = ZoneLevel(suggested.loc[picked, "suggested_level"])
+    suggested = {int(r.grid_id): str(r.suggested_level) for r in table_rows(grids)}
+    default_level = ZoneLevel(suggested.get(picked or 0) or ZoneLevel.sealed)
     levels = list(ZoneLevel)
     token = forms.form_token("zn_issue")
     with st.form("zn_issue_form"):
@@ -273,7 +272,7 @@ def _issue_form(grids: pd.DataFrame, lang: str, actor: Actor) -> None:
 
 
 def _order_form(action: str, board: pd.DataFrame, lang: str, actor: Actor) -> None:
-    labels = {int(r.order_id): zv.order_label(r, lang) for r in board.itertuples(index=False)}
+    labels = {int(r.order_id): zv.order_label(r, lang) for r in table_rows(board)}
     ids = list(labels)
     picked = st.session_state.get("zn_pick_order")
     key = f"zn_{action}"

@@ -70,7 +70,9 @@ def test_levels_step_down_one_at_a_time() -> None:
         zones.next_level("lockdown")
 
 
-def _suggest(level: str, start: int | None, last: int | None, community: int = 0, quarantine: int = 0):
+def _suggest(
+    level: str, start: int | None, last: int | None, community: int = 0, quarantine: int = 0
+):
     return zones.suggest_zone(
         level=level,
         order_start=_day(start) if start else None,

@@ -1,4 +1,4 @@
-"""Zone orders: issued, extended, stepped down and lifted by command only; one in force per target."""
+"""Zone orders: issued, extended, stepped down and lifted by command only; one in force each."""
 
 from __future__ import annotations
 
@@ -127,9 +127,7 @@ def test_extending_an_order(session: Session, world: World) -> None:
     before = table_counts(session)
     for actor in (VIEWER, grid_worker(g1)):
         with pytest.raises(PermissionDenied):
-            extend_zone_order(
-                session=session, order_id=order.id, end_date=today(), actor=actor
-            )
+            extend_zone_order(session=session, order_id=order.id, end_date=today(), actor=actor)
     bad: list[tuple[object, object, dict[str, str]]] = [
         (order.id, days_ago(1), {"end_date": "zones.error.end_in_past"}),
         (order.id, today() + timedelta(days=1), {"end_date": "zones.error.not_later"}),
@@ -138,7 +136,10 @@ def test_extending_an_order(session: Session, world: World) -> None:
     for order_id, end, errors in bad:
         with pytest.raises(ValidationFailed) as failed:
             extend_zone_order(
-                session=session, order_id=order_id, end_date=end, actor=LEADER  # type: ignore[arg-type]
+                session=session,
+                order_id=order_id,
+                end_date=end,
+                actor=LEADER,  # type: ignore[arg-type]
             )
         assert failed.value.errors == errors
     assert grown(before, session) == {}
@@ -162,9 +163,7 @@ def test_extending_an_order(session: Session, world: World) -> None:
 
 
 @pytest.mark.both_backends  # the old order locked, the new one written, in one transaction
-def test_stepping_down_replaces_the_order_by_the_next_level(
-    session: Session, world: World
-) -> None:
+def test_stepping_down_replaces_the_order_by_the_next_level(session: Session, world: World) -> None:
     g1 = world.grids[0]
     sealed = make_zone_order(session, grid=g1, level="sealed", start_date=days_ago(8))
     before = table_counts(session)
@@ -200,9 +199,7 @@ def test_stepping_down_replaces_the_order_by_the_next_level(
 
 def test_precaution_is_lifted_not_stepped_down(session: Session, world: World) -> None:
     building = world.buildings[1][0]
-    order = make_zone_order(
-        session, building=building, level="controlled", start_date=days_ago(10)
-    )
+    order = make_zone_order(session, building=building, level="controlled", start_date=days_ago(10))
     precaution = step_down_zone_order(session=session, order_id=order.id, actor=ADMIN)
     assert (precaution.building_id, precaution.level) == (building.id, "precaution")
     with pytest.raises(ValidationFailed) as failed:

@@ -142,9 +142,7 @@ ZH: dict[str, str] = {
     "zones.why.community_cases": (
         "近{days}天社会面发现{n}例，最近一例在{day}：封控至连续{days}天无新增"
     ),
-    "zones.why.community_cases.one": (
-        "近{days}天社会面发现1例，在{day}：封控至连续{days}天无新增"
-    ),
+    "zones.why.community_cases.one": ("近{days}天社会面发现1例，在{day}：封控至连续{days}天无新增"),
     "zones.why.quarantine_only": "近{days}天{n}例均在隔离管控中发现：无需划定区域",
     "zones.why.quarantine_only.one": "近{days}天1例，在隔离管控中发现：无需划定区域",
     "zones.why.no_cases": "近{days}天社会面无新增",

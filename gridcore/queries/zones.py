@@ -337,7 +337,8 @@ def zone_board(*, session: Session, as_of: date) -> pd.DataFrame:
     policy = load_policy(session)
     frame = orders_in_force(session=session, as_of=as_of)
     timers, suggestions = [], []
-    for row in frame.itertuples(index=False):
+    rows: Any = frame.itertuples(index=False)
+    for row in rows:
         last = row.last_case_day if isinstance(row.last_case_day, date) else None
         timers.append(
             order_timer(
@@ -355,7 +356,7 @@ def zone_board(*, session: Session, as_of: date) -> pd.DataFrame:
     frame["overdue_days"] = [timer.overdue_days for timer in timers]
     frame["action"] = [s.action for s in suggestions]
     frame["suggested_level"] = [s.level for s in suggestions]
-    frame["why"] = [s.reason for s in suggestions]
+    frame["why"] = pd.Series([s.reason for s in suggestions], index=frame.index, dtype=object)
     return frame
 
 
@@ -363,12 +364,11 @@ def grid_suggestions(*, session: Session, as_of: date) -> pd.DataFrame:
     """Every grid (grid_zone_status) with the suggested action, level and its reason."""
     policy = load_policy(session)
     frame = grid_zone_status(session=session, as_of=as_of)
-    suggestions = [
-        _suggestion(row, str(row.level), as_of, policy) for row in frame.itertuples(index=False)
-    ]
+    rows: Any = frame.itertuples(index=False)
+    suggestions = [_suggestion(row, str(row.level), as_of, policy) for row in rows]
     frame["action"] = [s.action for s in suggestions]
     frame["suggested_level"] = [s.level for s in suggestions]
-    frame["why"] = [s.reason for s in suggestions]
+    frame["why"] = pd.Series([s.reason for s in suggestions], index=frame.index, dtype=object)
     return frame
 
 

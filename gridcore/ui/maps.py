@@ -457,7 +457,8 @@ def build_zone_map(
     labels: list[dict[str, Any]] = []
     lngs: list[float] = []
     lats: list[float] = []
-    for row in areas.itertuples(index=False):
+    rows: Any = areas.itertuples(index=False)
+    for row in rows:
         if not row.shape:
             continue
         rings = [_ring(r, project) for r in outer_rings(row.shape)]
@@ -492,7 +493,7 @@ def build_zone_map(
     ]
     layers += _zone_layers(zones, project, lang, legend)
     if places is not None and not places.empty:
-        dots = []
+        dots: list[dict[str, Any]] = []
         for row in places.itertuples(index=False):
             point = _point(row)
             if point is None:

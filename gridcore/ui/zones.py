@@ -18,6 +18,7 @@ from gridcore.queries import areas
 from gridcore.ui import data
 from gridcore.ui.forms import cell_text
 from gridcore.ui.maps import GridMap, build_zone_map
+from gridcore.ui.views import table_rows
 
 AS_OF_PARAM = "as_of"
 # At most this many places with cases go on the map (newest first); the table has them all.
@@ -143,7 +144,7 @@ def order_label(row: Any, lang: str) -> str:
 def board_table(board: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The orders in force as the page shows them (localised column names and values)."""
     rows = []
-    for row in board.itertuples(index=False):
+    for row in table_rows(board):
         last = row.last_case_day if isinstance(row.last_case_day, date) else None
         rows.append(
             {
@@ -182,7 +183,7 @@ def grids_table(grids: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("zpage.col_suggestion", lang): suggestion_text(r.action, r.suggested_level, lang),
             t("zpage.col_why", lang): reason_text(r.why, lang),
         }
-        for r in grids.itertuples(index=False)
+        for r in table_rows(grids)
     ]
     return pd.DataFrame(rows)
 
@@ -237,13 +238,13 @@ def map_areas(grids: pd.DataFrame, lang: str) -> pd.DataFrame:
     Grids when the deployment has them (filled by their suggestion), else the lowest level
     that has shapes (a district deployment draws its districts).
     """
-    suggestions = {int(r.grid_id): r for r in grids.itertuples(index=False)}
+    suggestions = {int(r.grid_id): r for r in table_rows(grids)}
     for level in (AreaLevel.grid, AreaLevel.community, AreaLevel.street, AreaLevel.district):
         shapes = data.cached(areas.area_shapes, level=level)
         if not shapes.empty:
             break
     rows = []
-    for row in shapes.itertuples(index=False):
+    for row in table_rows(shapes):
         label = area_name(row.name, row.name_zh, lang)
         found = suggestions.get(int(row.area_id))
         fill, tip = "keep", f"{label} · {row.code}"
@@ -269,7 +270,7 @@ def zone_map(
     """The Zones map with the deployment's base-map settings."""
     settings = get_settings()
     shown = places.head(MAX_MAP_PLACES).copy()
-    shown["tip"] = [place_tip(r, lang) for r in shown.itertuples(index=False)]
+    shown["tip"] = [place_tip(r, lang) for r in table_rows(shown)]
     return build_zone_map(
         areas=areas_frame,
         zones=zones,
