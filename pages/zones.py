@@ -30,10 +30,8 @@ ACTIONS = ("issue", "extend", "step_down", "lift")
 def page() -> None:
     actor = session.require_actor()
     lang = session.language()
+    st.html(zv.ZONES_CSS)
     st.title(t("page.zones", lang))
-    flash = st.session_state.pop("zn_flash", None)
-    if flash:
-        st.success(flash)
     as_of = zv.pick_as_of(lang)
     board = data.cached(zq.zone_board, as_of=as_of)
     grids = data.cached(zq.grid_suggestions, as_of=as_of)
@@ -153,6 +151,9 @@ def _places(as_of: date, lang: str, actor: Actor) -> None:
 
 def _form(board: pd.DataFrame, grids: pd.DataFrame, lang: str, actor: Actor) -> None:
     st.subheader(t("zpage.form_title", lang))
+    flash = st.session_state.pop("zn_flash", None)
+    if flash:
+        st.success(flash)  # next to the form the user just sent, not out of sight at the top
     if st.session_state.get("zn_action") not in ACTIONS:
         st.session_state["zn_action"] = "issue"
     action = st.segmented_control(
@@ -221,7 +222,9 @@ def _issue_form(grids: pd.DataFrame, lang: str, actor: Actor) -> None:
             key=f"zn_issue_level_{picked}",
         )
         c1, c2 = st.columns(2)
-        start = c1.date_input(t("zpage.f_start", lang), value=data.today(), format="YYYY-MM-DD")
+        start = c1.date_input(
+            t("zpage.f_start", lang), value=data.today(), format="YYYY-MM-DD", key="zn_issue_start"
+        )
         end = c2.date_input(
             t("zpage.f_end", lang),
             value=None,

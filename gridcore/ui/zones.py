@@ -21,6 +21,18 @@ from gridcore.ui.maps import GridMap, build_zone_map
 from gridcore.ui.views import table_rows
 
 AS_OF_PARAM = "as_of"
+# On a phone the five headline figures go two to a row instead of five stacked screens.
+ZONES_CSS = """
+<style>
+@media (max-width: 640px) {
+  .st-key-zn_headline [data-testid="stHorizontalBlock"] {flex-direction: row !important;
+    flex-wrap: wrap !important; gap: .5rem !important;}
+  .st-key-zn_headline [data-testid="stColumn"] {flex: 1 1 calc(50% - .5rem) !important;
+    min-width: calc(50% - .5rem) !important; width: calc(50% - .5rem) !important;}
+  .st-key-zn_headline [data-testid="stMetricValue"] {font-size: 1.7rem !important;}
+}
+</style>
+"""
 # At most this many places with cases go on the map (newest first); the table has them all.
 MAX_MAP_PLACES = 3000
 _FILL = {
@@ -64,7 +76,7 @@ def pick_as_of(lang: str, *, key: str = "zn_as_of") -> date:
         st.session_state[key] = day or today
     if not isinstance(st.session_state.get(key), date):
         st.session_state[key] = today
-    chosen = st.date_input(
+    chosen = st.columns([1, 2])[0].date_input(
         t("zpage.as_of", lang), key=key, help=t("zpage.as_of_help", lang), format="YYYY-MM-DD"
     )
     day = chosen if isinstance(chosen, date) else today
@@ -220,7 +232,7 @@ def places_table(places: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             t("zpage.col_place", lang): [cell_text(p) for p in places["place"]],
             t("zpage.col_cases", lang): places["cases"].astype(int),
-            t("zpage.col_last_case", lang): [fmt_date(d, lang) for d in places["last_case_day"]],
+            t("zpage.col_place_last", lang): [fmt_date(d, lang) for d in places["last_case_day"]],
             t("zpage.col_would_be", lang): [level_text(v, lang) for v in places["level"]],
             t("zpage.col_countdown", lang): [
                 countdown_text(d, 0, lang) for d in places["days_left"]
