@@ -174,8 +174,8 @@ def _form(board: pd.DataFrame, grids: pd.DataFrame, lang: str, actor: Actor) -> 
 def _done(message: str, key: str) -> None:
     data.invalidate()
     forms.renew_token(key)
-    for name in ("zn_pick_order", "zn_board_pick", "zn_clicked"):
-        st.session_state.pop(name, None)
+    # The picked row or area stays picked on the page; the form starts afresh.
+    st.session_state.pop("zn_pick_order", None)
     st.session_state["zn_flash"] = message
     st.rerun()
 
