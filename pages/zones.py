@@ -149,7 +149,9 @@ def _places(as_of: date, lang: str, actor: Actor) -> None:
 # --------------------------------------------------------------------------- the form
 
 
+@st.fragment
 def _form(board: pd.DataFrame, grids: pd.DataFrame, lang: str, actor: Actor) -> None:
+    """The one form; switching what to do reruns only the form, a write reruns the page."""
     st.subheader(t("zpage.form_title", lang))
     flash = st.session_state.pop("zn_flash", None)
     if flash:
@@ -210,7 +212,7 @@ def _issue_form(grids: pd.DataFrame, lang: str, actor: Actor) -> None:
             ids,
             index=ids.index(picked) if picked in ids else 0,
             format_func=options.__getitem__,
-            key=f"zn_issue_grid_{picked}",
+            key=f"zn_issue_grid_{picked}_{lang}",  # labels follow the language
         )
         grid_error = st.empty()
         level = st.radio(
@@ -219,7 +221,7 @@ def _issue_form(grids: pd.DataFrame, lang: str, actor: Actor) -> None:
             index=levels.index(default_level),
             format_func=lambda v: t(f"zone.{v}", lang),
             horizontal=True,
-            key=f"zn_issue_level_{picked}",
+            key=f"zn_issue_level_{picked}_{lang}",
         )
         c1, c2 = st.columns(2)
         start = c1.date_input(
@@ -287,7 +289,7 @@ def _order_form(action: str, board: pd.DataFrame, lang: str, actor: Actor) -> No
             ids,
             index=ids.index(picked) if picked in ids else 0,
             format_func=labels.__getitem__,
-            key=f"{key}_order_{picked}",
+            key=f"{key}_order_{picked}_{lang}",
         )
         order_error = st.empty()
         if action == "extend":
