@@ -141,7 +141,7 @@ def _places(as_of: date, lang: str, actor: Actor) -> None:
             shown=fmt_int(min(len(places), zv.MAX_MAP_PLACES)),
         )
     )
-    table = zv.places_table(places, lang)
+    table = zv.places_table(places, lang, policy=policy)
     st.dataframe(table.head(500), hide_index=True, width="stretch")
     forms.download_buttons(table, name=f"case-places-{as_of.isoformat()}", lang=lang, key="zn_dl")
 

@@ -77,8 +77,8 @@ def _build(session: Session) -> Zones:
             kind=kind,
             building_id=building_row.id if building_row is not None else None,
         )
-    # Places: "A" had cases on D-15 and D-2 (2 rows by D, 3 by D+5); "B" only D-14 (lifted
-    # by D: 14 days); "C" D-13 in G3 (controlled until D); "E" without a point.
+    # Places: "A" had cases on D-15, D-2 and D+5; "B" only D-14 (lifted by D: 14 days);
+    # "C" D-13 in G3 (controlled until D); "E" without a point. The window is 14 days.
     for day, place, grid in (
         (-15, "A 1 Lane", g1), (-2, "A 1 Lane", g1), (5, "A 1 Lane", g1),
         (-14, "B 2 Road", g2), (-13, "C 3 Street", g3), (-1, "E 5 Yard", g3),
@@ -147,16 +147,16 @@ def test_case_places_as_of_a_day(session: Session, world: Zones) -> None:
     places = zones.case_places(session=session, as_of=D, area_ids=None, actor=LEADER)
     assert list(places["place"]) == ["E 5 Yard", "A 1 Lane", "C 3 Street"]  # newest first
     a = places.set_index("place").loc["A 1 Lane"]
-    assert (a["last_case_day"], a["cases"]) == (_d(-2), 2)
+    assert (a["last_case_day"], a["cases"]) == (_d(-2), 1)  # D-15 is before the 14-day window
     e = places.set_index("place").loc["E 5 Yard"]
     assert e["lng"] is None or e["lng"] != e["lng"]
     g3 = world.world.grids[2]
     only_g3 = zones.case_places(session=session, as_of=D, area_ids=[g3.id], actor=SYSTEM)
     assert list(only_g3["place"]) == ["E 5 Yard", "C 3 Street"]
-    # On D+5 "C" (D-13) is 18 days quiet: gone; "A" has its third row.
+    # On D+5 "C" (D-13) is 18 days quiet: gone; "A" has D-2 and D+5 in the window.
     later = zones.case_places(session=session, as_of=_d(5), area_ids=None, actor=SYSTEM)
     assert list(later["place"]) == ["A 1 Lane", "E 5 Yard"]
-    assert int(later.iloc[0]["cases"]) == 3
+    assert int(later.iloc[0]["cases"]) == 2
 
 
 def test_case_places_are_masked_for_who_may_not_see_them(session: Session, world: Zones) -> None:

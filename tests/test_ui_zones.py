@@ -77,3 +77,13 @@ def test_a_bad_as_of_is_not_a_day() -> None:
     assert zv.parse_day("2022-04-12") == date(2022, 4, 12)
     assert zv.parse_day("2022-13-40") is None
     assert zv.parse_day("") is None
+
+
+def test_the_places_table_names_its_window() -> None:
+    places = pd.DataFrame(
+        {"place": ["A"], "cases": [2], "last_case_day": [date(2022, 4, 10)],
+         "level": ["sealed"], "days_left": [5]}
+    )  # fmt: skip
+    table = zv.places_table(places, "zh", policy=DEFAULT_POLICY)
+    assert list(table.columns) == ["地点", "病例数（14天）", "最近病例", "应划区域", "倒计时"]
+    assert table.iloc[0].tolist() == ["A", 2, "2022年4月10日", "封控区", "剩余5天"]

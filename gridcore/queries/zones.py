@@ -279,9 +279,11 @@ def case_places(
     """Places (addresses) with cases up to `as_of` whose zone would still be in force then.
 
     One row per address and area (PLACE_COLUMNS): its point, its last case day on or before
-    `as_of` and how many case rows it had by then, newest first. Only places whose last
-    case is within the sealed + controlled step-down days before `as_of` are returned (see
-    analytics.zones.place_zone); `area_ids` limits the areas (None: all). The address is a
+    `as_of` and its case rows in the window, newest first. The window is the sealed +
+    controlled step-down days up to `as_of` (see analytics.zones.place_zone): places whose
+    last case is older would have no zone any more. Only the window's rows are read (the
+    day index), so a day of a large outbreak costs its recent rows, not its whole history.
+    `area_ids` limits the areas (None: all). The address is a
     case's address: shown only to readers who see the area's personal data (masked
     otherwise, the default for a caller who names no reader).
     """
@@ -296,9 +298,11 @@ def case_places(
             last,
             func.count(),
         )
-        .where(col(CaseAddress.day) <= as_of)
+        .where(
+            col(CaseAddress.day) <= as_of,
+            col(CaseAddress.day) > as_of - timedelta(days=window),
+        )
         .group_by(col(CaseAddress.address), col(CaseAddress.area_id))
-        .having(last > as_of - timedelta(days=window))
         .order_by(last.desc(), col(CaseAddress.address))
     )
     if area_ids is not None:

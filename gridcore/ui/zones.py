@@ -226,12 +226,13 @@ def place_tip(row: Any, lang: str) -> str:
     )
 
 
-def places_table(places: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Places with cases as the page lists them."""
+def places_table(places: pd.DataFrame, lang: str, *, policy: Policy) -> pd.DataFrame:
+    """Places with cases as the page lists them (cases: those in the places' window)."""
+    days = zone_analytics.place_window_days(policy)
     return pd.DataFrame(
         {
             t("zpage.col_place", lang): [cell_text(p) for p in places["place"]],
-            t("zpage.col_cases", lang): places["cases"].astype(int),
+            t("zpage.col_cases", lang, days=days): places["cases"].astype(int),
             t("zpage.col_place_last", lang): [fmt_date(d, lang) for d in places["last_case_day"]],
             t("zpage.col_would_be", lang): [level_text(v, lang) for v in places["level"]],
             t("zpage.col_countdown", lang): [
