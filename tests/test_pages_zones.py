@@ -120,3 +120,9 @@ def test_a_bad_extension_is_shown_next_to_the_field_and_writes_nothing(engine: o
     assert t("zones.error.already_open", "en") in errors
     with Session(engine) as s:  # type: ignore[arg-type]
         assert len(s.exec(select(AuditEntry)).all()) == before
+
+
+def test_a_day_before_any_order_says_so(shared_tiny_app: str) -> None:
+    at = open_page("leader", "pages/zones.py", "zh", as_of="2026-02-01")
+    assert any(t("zpage.no_orders", "zh") in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}[t("zpage.m_sealed", "zh")] == "0"
