@@ -91,8 +91,9 @@ def _board(board: pd.DataFrame, lang: str) -> None:
     if board.empty:
         st.info(t("zpage.no_orders", lang))
         return
+    table = zv.board_table(board, lang)
     event = st.dataframe(
-        zv.board_table(board, lang),
+        table,
         hide_index=True,
         width="stretch",
         on_select="rerun",
@@ -100,6 +101,7 @@ def _board(board: pd.DataFrame, lang: str) -> None:
         key="zn_board",
     )
     st.caption(t("zpage.board_hint", lang))
+    forms.download_buttons(table, name="zone-orders", lang=lang, key="zn_board_dl")
     rows = _selected_rows(event)
     if rows and rows[0] < len(board):
         row = board.iloc[rows[0]]
@@ -122,7 +124,7 @@ def _unordered(grids: pd.DataFrame, lang: str) -> None:
     if wanted.empty:
         return
     st.subheader(t("zpage.unordered_title", lang))
-    st.dataframe(zv.grids_table(wanted, lang), hide_index=True, width="stretch")
+    st.dataframe(zv.grids_table(wanted, lang), hide_index=True, width="stretch", key="zn_unordered")
 
 
 def _places(as_of: date, lang: str, actor: Actor) -> None:
@@ -142,7 +144,7 @@ def _places(as_of: date, lang: str, actor: Actor) -> None:
         )
     )
     table = zv.places_table(places, lang, policy=policy)
-    st.dataframe(table.head(500), hide_index=True, width="stretch")
+    st.dataframe(table.head(500), hide_index=True, width="stretch", key="zn_places")
     forms.download_buttons(table, name=f"case-places-{as_of.isoformat()}", lang=lang, key="zn_dl")
 
 

@@ -24,6 +24,11 @@ AS_OF_PARAM = "as_of"
 # On a phone the five headline figures go two to a row instead of five stacked screens.
 ZONES_CSS = """
 <style>
+/* These tables hold typed text (reasons, addresses): their export is GridCore's own, which
+   neutralises spreadsheet formulas, not the table's raw download. */
+.st-key-zn_board [data-testid="stElementToolbar"],
+.st-key-zn_unordered [data-testid="stElementToolbar"],
+.st-key-zn_places [data-testid="stElementToolbar"] {display: none !important;}
 @media (max-width: 640px) {
   .st-key-zn_headline [data-testid="stHorizontalBlock"] {flex-direction: row !important;
     flex-wrap: wrap !important; gap: .5rem !important;}
