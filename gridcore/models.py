@@ -752,6 +752,26 @@ class ReplayKey(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
+# --------------------------------------------------------------------------- case addresses
+
+
+class CaseAddress(SQLModel, table=True):
+    """A dated residential address where a positive case lived (a bulletin's compound).
+
+    Its point is WGS-84 and its area the one the point falls in; the Zones page shows these
+    places with the countdown their zone would have had.
+    """
+
+    __table_args__ = (Index("ix_caseaddress_area_day", "area_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    address: str = Field(max_length=200)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    lng: float | None = None
+    lat: float | None = None
+    source: str = Field(default="", max_length=200)
+
+
 def ordered_tags(tags: Iterable[str]) -> list[str]:
     """Vulnerability tags once each, in the order of the Vulnerability list (unknown ones last)."""
     rank = {tag.value: i for i, tag in enumerate(Vulnerability)}

@@ -422,3 +422,106 @@ def legend_html(entries: list[LegendEntry]) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# --------------------------------------------------------------------------- the Zones page
+
+ZONE_AREA_LAYER_ID = GRID_LAYER_ID  # the page reads a clicked area as it reads a clicked grid
+CASE_PLACES_LAYER_ID = "case_places"
+# Fill of an area by what is suggested for it: act (seal), relax (step down or lift), or not.
+SUGGESTION_HEX: dict[str, str] = {
+    "act": "#EF9A9A",
+    "relax": "#A5D6A7",
+    "keep": "#ECEFF1",
+}
+
+
+def build_zone_map(
+    *,
+    areas: pd.DataFrame,
+    zones: pd.DataFrame | None,
+    places: pd.DataFrame | None,
+    lang: str,
+    basemap_url: str = "",
+    basemap_datum: str = "wgs84",
+    height_px: int = 520,
+) -> GridMap:
+    """Areas filled by the suggested change, zone orders outlined, places with cases as dots.
+
+    `areas`: code, label, shape, fill ('act' | 'relax' | 'keep') and tip (plain text);
+    `zones`: as for build_grid_map; `places`: lng, lat, level ('sealed' | 'controlled')
+    and tip. Tooltips are plain text: pydeck escapes fields.
+    """
+    project = _projector(basemap_datum)
+    polygons: list[dict[str, Any]] = []
+    labels: list[dict[str, Any]] = []
+    lngs: list[float] = []
+    lats: list[float] = []
+    rows: Any = areas.itertuples(index=False)
+    for row in rows:
+        if not row.shape:
+            continue
+        rings = [_ring(r, project) for r in outer_rings(row.shape)]
+        fill = hex_to_rgba(SUGGESTION_HEX.get(str(row.fill), SUGGESTION_HEX["keep"]), 190)
+        for ring in rings:
+            polygons.append({"polygon": ring, "fill": fill, "code": row.code, "tip": str(row.tip)})
+            lngs.extend(p[0] for p in ring)
+            lats.extend(p[1] for p in ring)
+        if rings:
+            cx, cy = ring_centroid(rings[0])
+            labels.append({"position": [cx, cy], "text": str(row.label)})
+    layers: list[pdk.Layer] = [
+        pdk.Layer(
+            "PolygonLayer",
+            id=ZONE_AREA_LAYER_ID,
+            data=polygons,
+            get_polygon="polygon",
+            get_fill_color="fill",
+            get_line_color=[120, 144, 156, 255],
+            line_width_min_pixels=1,
+            stroked=True,
+            filled=True,
+            pickable=True,
+            auto_highlight=True,
+            highlight_color=[255, 255, 255, 90],
+        )
+    ]
+    legend = [
+        LegendEntry(t("zpage.legend_act", lang), SUGGESTION_HEX["act"]),
+        LegendEntry(t("zpage.legend_relax", lang), SUGGESTION_HEX["relax"]),
+        LegendEntry(t("zpage.legend_keep", lang), SUGGESTION_HEX["keep"]),
+    ]
+    layers += _zone_layers(zones, project, lang, legend)
+    if places is not None and not places.empty:
+        dots: list[dict[str, Any]] = []
+        for row in places.itertuples(index=False):
+            point = _point(row)
+            if point is None:
+                continue
+            x, y = project(*point)
+            color = hex_to_rgba(ZONE_HEX.get(str(row.level), "#000000"), 220)
+            dots.append({"position": [round(x, 5), round(y, 5)], "color": color, "tip": row.tip})
+        layers.append(
+            pdk.Layer(
+                "ScatterplotLayer",
+                id=CASE_PLACES_LAYER_ID,
+                data=dots,
+                get_position="position",
+                get_fill_color="color",
+                get_line_color=[255, 255, 255, 255],
+                stroked=True,
+                get_radius=30,
+                radius_min_pixels=3,
+                radius_max_pixels=9,
+                line_width_min_pixels=1,
+                pickable=True,
+            )
+        )
+        legend.append(LegendEntry(t("zpage.legend_places", lang), ZONE_HEX["sealed"], "dot"))
+        if not lngs:
+            lngs = [d["position"][0] for d in dots]
+            lats = [d["position"][1] for d in dots]
+    layers.append(_label_layer(labels, False))
+    lng, lat, zoom = fit_view(lngs or [0.0], lats or [0.0], height_px=height_px)
+    view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
+    return GridMap(deck=_deck(layers, view, basemap_url), legend=legend)
