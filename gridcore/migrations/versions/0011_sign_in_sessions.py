@@ -1,7 +1,7 @@
 """sign-in sessions and sign-in attempts
 
 Revision ID: 0011
-Revises: 0004
+Revises: 0009
 Create Date: 2026-12-02 08:00:00
 
 A signed-in browser holds a cookie that refers to a row of user_session, re-checked at every
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
