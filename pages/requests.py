@@ -7,7 +7,6 @@ from __future__ import annotations
 import streamlit as st
 
 from gridcore.access import Actor
-from gridcore.config import get_settings
 from gridcore.i18n import t
 from gridcore.ui import forms, session
 from gridcore.ui import requests as rv
@@ -59,7 +58,7 @@ def page() -> None:
             tv.visits_button(lang, actor)
 
 
-@st.fragment(run_every=get_settings().refresh_seconds)
+@session.live()
 def _board(lang: str, actor: Actor) -> None:
     frame = rv.board(actor)
     rv.show_board(frame, lang)

@@ -151,7 +151,7 @@ def _places(as_of: date, lang: str, actor: Actor) -> None:
 # --------------------------------------------------------------------------- the form
 
 
-@st.fragment
+@session.live(refresh=False)
 def _form(board: pd.DataFrame, grids: pd.DataFrame, lang: str, actor: Actor) -> None:
     """The one form; switching what to do reruns only the form, a write reruns the page."""
     st.subheader(t("zpage.form_title", lang))

@@ -76,13 +76,14 @@ def require_actor() -> Actor:
     return actor
 
 
-def live(run_every: float | None = None) -> Callable[[F], F]:
+def live(run_every: float | None = None, *, refresh: bool = True) -> Callable[[F], F]:
     """A part of a page that refreshes itself: `st.fragment(run_every=…)` that re-checks first.
 
     A fragment's refresh does not run app.py, so the session (or the kiosk link) is checked
     again at the start of every refresh, and an `Actor` argument is replaced by the actor
     just checked (a refresh re-uses the arguments of the page's run: the role or grids they
-    carry may have changed since). Default interval: the refresh setting.
+    carry may have changed since). Default interval: the refresh setting; `refresh=False`
+    for a part that reruns alone only on its own widgets (a form), which is checked the same.
 
         @session.live()
         def _live_part(lang: str, actor: Actor) -> None: ...
@@ -96,6 +97,8 @@ def live(run_every: float | None = None) -> Callable[[F], F]:
             kwargs = {k: actor if isinstance(v, Actor) else v for k, v in kwargs.items()}
             return fn(*args, **kwargs)
 
+        if not refresh:  # a part that reruns alone on its own widgets (a form), never by a timer
+            return st.fragment(checked)  # type: ignore[return-value]
         seconds = run_every if run_every is not None else get_settings().refresh_seconds
         return st.fragment(run_every=seconds)(checked)  # type: ignore[return-value]
 
