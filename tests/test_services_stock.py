@@ -71,12 +71,14 @@ def test_receipts_and_issues_store_the_signed_change(
         session=session, data=_move(depot, item, "issue", 30), actor=LEADER
     )
     count = record_stock_movement(
-        session=session, data=_move(depot, item, "adjustment", -5), actor=LEADER
+        session=session,
+        data=_move(depot, item, "adjustment", -5, note="counted 65"),
+        actor=LEADER,
     )
     assert (receipt.quantity, issue.quantity, count.quantity) == (100, -30, -5)
     assert issue.created_by == "lee"
     assert _level(session, depot, item) == 65
-    assert grown(before, session) == {"stockmovement": 3, "auditentry": 3}
+    assert grown(before, session) == {"stockmovement": 3, "stockbalance": 1, "auditentry": 3}
 
 
 @pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
@@ -88,7 +90,9 @@ def test_an_issue_may_empty_the_depot_but_not_go_below_zero(
     for kind, quantity in (("issue", 11), ("adjustment", -11)):
         with pytest.raises(ValidationFailed) as failed:
             record_stock_movement(
-                session=session, data=_move(depot, item, kind, quantity), actor=LEADER
+                session=session,
+                data=_move(depot, item, kind, quantity, note="lost"),
+                actor=LEADER,
             )
         assert failed.value.errors == {"quantity": "services.error.stock_below_zero"}
     assert grown(before, session) == {}
@@ -101,7 +105,8 @@ def test_an_issue_may_empty_the_depot_but_not_go_below_zero(
     [
         ("issue", -5, {}, {"quantity": "services.error.quantity_positive"}),
         ("receipt", 0, {}, {"quantity": "services.error.quantity_positive"}),
-        ("adjustment", 0, {}, {"quantity": "services.error.quantity_nonzero"}),
+        ("adjustment", 0, {"note": "x"}, {"quantity": "services.error.quantity_nonzero"}),
+        ("adjustment", -2, {"note": "  "}, {"note": "services.error.reason_required"}),
         ("transfer_out", 5, {}, {"kind": "services.error.use_transfer"}),
         ("gift", 5, {}, {"kind": "services.error.invalid_choice"}),
         ("receipt", "many", {}, {"quantity": "services.error.not_a_whole_number"}),
@@ -160,7 +165,7 @@ def test_permissions(session: Session, world: World, item: SupplyItem) -> None:
     record_stock_movement(
         session=session, data=_move(street_depot, item, "receipt", 5), actor=LEADER
     )
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 2}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 2, "auditentry": 2}
 
 
 @pytest.mark.both_backends  # the replay check searches the audit log with LIKE
@@ -194,7 +199,7 @@ def test_a_transfer_writes_a_pair_in_one_transaction(
         quantity=20,
         actor=LEADER,
     )
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 1, "auditentry": 1}
     assert (out.kind, out.quantity, out.counterpart_depot_id) == ("transfer_out", -20, target.id)
     assert (into.kind, into.quantity, into.counterpart_depot_id) == ("transfer_in", 20, source.id)
     assert out.occurred_at == into.occurred_at
@@ -268,7 +273,7 @@ def test_transfer_checks(session: Session, world: World, item: SupplyItem) -> No
         quantity=2,
         actor=grid_worker(g1, g2),
     )
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 1, "auditentry": 1}
 
 
 def test_a_double_click_transfers_once(session: Session, world: World, item: SupplyItem) -> None:
@@ -287,7 +292,7 @@ def test_a_double_click_transfers_once(session: Session, world: World, item: Sup
     first = transfer_stock(session=session, **args)
     again = transfer_stock(session=session, **args)
     assert [m.id for m in again] == [m.id for m in first]
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1, "replaykey": 1}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 1, "auditentry": 1, "replaykey": 1}
 
 
 def _race(engine: Engine, depot: Depot, item: SupplyItem, quantity: int) -> list[str]:
@@ -342,7 +347,9 @@ def test_the_ledger_is_only_ever_appended_to(
         receive(session, depot=source, item=item, quantity=9)
         record_stock_movement(session=session, data=_move(source, item, "issue", 2), actor=LEADER)
         record_stock_movement(
-            session=session, data=_move(source, item, "adjustment", -1), actor=LEADER
+            session=session,
+            data=_move(source, item, "adjustment", -1, note="broken"),
+            actor=LEADER,
         )
         transfer_stock(
             session=session,
@@ -363,4 +370,4 @@ def test_the_ledger_is_only_ever_appended_to(
         and getattr(value, "__module__", "") == stock_service.__name__
         and not name.startswith("_")
     )
-    assert public == ["record_stock_movement", "stock_level", "transfer_stock"]
+    assert public == ["count_stock", "record_stock_movement", "stock_level", "transfer_stock"]
