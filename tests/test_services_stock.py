@@ -382,7 +382,14 @@ def test_the_ledger_is_only_ever_appended_to(
         and getattr(value, "__module__", "") == stock_service.__name__
         and not name.startswith("_")
     )
-    assert public == ["count_stock", "record_stock_movement", "stock_level", "transfer_stock"]
+    assert public == [
+        "add_to_balance",
+        "count_stock",
+        "lock_balance",
+        "record_stock_movement",
+        "stock_level",
+        "transfer_stock",
+    ]
 
 
 # --------------------------------------------------------------------------- balances

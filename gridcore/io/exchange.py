@@ -15,13 +15,14 @@ from sqlmodel import Session
 
 from gridcore.access import Actor
 from gridcore.io import residents
+from gridcore.io import stock as stock_movements
 from gridcore.io import testing as test_results
 from gridcore.io.importer import Column, Exchange
 from gridcore.io.report import ImportReport
 from gridcore.io.tabular import Table, format_of, read_table, write_table
 
 # The io modules whose EXCHANGE is a kind of file, in the order the CLI lists them.
-_SUBJECTS = (residents, test_results)
+_SUBJECTS = (residents, test_results, stock_movements)
 
 
 @cache

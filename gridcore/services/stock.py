@@ -54,11 +54,13 @@ NOTE_MAX = 300
 _BALANCES = StockBalance.__table__  # type: ignore[attr-defined]
 
 
-def _lock_balance(session: Session, depot_id: int, item_id: int) -> int:
+def lock_balance(session: Session, depot_id: int, item_id: int) -> int:
     """The depot's stock of the item, its balance row locked until the transaction ends.
 
-    A pair with no movement yet gets a balance row of 0 first (a concurrent first
-    movement of the same pair waits on it, or finds it).
+    Every writer of the ledger calls it (inside its transaction) before it reads the stock
+    it checks, then `add_to_balance` for each movement it appends. A pair with no movement
+    yet gets a balance row of 0 first (a concurrent first movement of the same pair waits
+    on it, or finds it).
     """
     dialect = session.connection().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
@@ -75,14 +77,16 @@ def _lock_balance(session: Session, depot_id: int, item_id: int) -> int:
     return int(quantity)
 
 
-def _add_to_balance(session: Session, depot_id: int, item_id: int, change: int) -> None:
-    """Add one movement's signed change to its (locked) balance row."""
+def add_to_balance(
+    session: Session, depot_id: int, item_id: int, change: int, movements: int = 1
+) -> None:
+    """Add `movements` movements' signed `change` to their (locked) balance row."""
     session.execute(
         update(_BALANCES)
         .where(_BALANCES.c.depot_id == depot_id, _BALANCES.c.item_id == item_id)
         .values(
             quantity=_BALANCES.c.quantity + change,
-            movements=_BALANCES.c.movements + 1,
+            movements=_BALANCES.c.movements + movements,
             updated_at=utcnow(),
         )
     )
@@ -126,7 +130,7 @@ def _append(
 ) -> StockMovement:
     """Add a movement to the ledger and its change to the balance; audit it."""
     session.add(movement)
-    _add_to_balance(session, movement.depot_id, movement.item_id, movement.quantity)
+    add_to_balance(session, movement.depot_id, movement.item_id, movement.quantity)
     op.record(
         movement,
         {
@@ -210,7 +214,7 @@ def record_stock_movement(
         if errors or depot is None:
             raise ValidationFailed(errors)
         require_grid(actor, depot.area_id)
-        before = _lock_balance(session, movement_in.depot_id, movement_in.item_id)
+        before = lock_balance(session, movement_in.depot_id, movement_in.item_id)
         if before + signed < 0:
             raise _short(before, signed)
         movement = StockMovement(
@@ -269,7 +273,7 @@ def count_stock(
         if errors or depot is None:
             raise ValidationFailed(errors)
         require_grid(actor, depot.area_id)
-        before = _lock_balance(session, depot_id, item_id)
+        before = lock_balance(session, depot_id, item_id)
         difference = counted - before
         if difference == 0:
             op.record(
@@ -338,7 +342,7 @@ def transfer_stock(
         require_grid(actor, target.area_id)
         # Lock in depot order, so that two opposite transfers cannot wait on each other.
         levels = {
-            d: _lock_balance(session, d, item_id) for d in sorted({from_depot_id, to_depot_id})
+            d: lock_balance(session, d, item_id) for d in sorted({from_depot_id, to_depot_id})
         }
         before = levels[from_depot_id]
         if before < quantity:
@@ -364,8 +368,8 @@ def transfer_stock(
         )
         session.add(into)
         session.flush()
-        _add_to_balance(session, from_depot_id, item_id, -quantity)
-        _add_to_balance(session, to_depot_id, item_id, quantity)
+        add_to_balance(session, from_depot_id, item_id, -quantity)
+        add_to_balance(session, to_depot_id, item_id, quantity)
         op.record(
             out,
             {
