@@ -17,6 +17,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/testing.py", "testing", "page.testing"),
     ("pages/sampling_desk.py", "desk", "page.sampling_desk"),
     ("pages/roll_call.py", "roll-call", "page.roll_call"),
+    ("pages/supplies.py", "supplies", "page.supplies"),
     ("pages/data_entry.py", "data", "page.data_entry"),
 )
 

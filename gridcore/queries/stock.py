@@ -424,3 +424,22 @@ def movement_history(
     return History(
         rows=pd.DataFrame([tuple(r) for r in rows], columns=HISTORY_COLUMNS), total=int(total)
     )
+
+
+SERVING_COLUMNS = ["depot_id", "name", "own"]
+
+
+def serving_depots(*, session: Session, grid_id: int) -> pd.DataFrame:
+    """The depots that serve a grid: its own, else its community's (own = False)."""
+    own = session.exec(
+        select(Depot.id, Depot.name).where(Depot.area_id == grid_id).order_by(col(Depot.id))
+    ).all()
+    if own:
+        return pd.DataFrame([(i, n, True) for i, n in own], columns=SERVING_COLUMNS)
+    parent = session.exec(select(Area.parent_id).where(Area.id == grid_id)).first()
+    if parent is None:
+        return pd.DataFrame([], columns=SERVING_COLUMNS)
+    found = session.exec(
+        select(Depot.id, Depot.name).where(Depot.area_id == parent).order_by(col(Depot.id))
+    ).all()
+    return pd.DataFrame([(i, n, False) for i, n in found], columns=SERVING_COLUMNS)
