@@ -84,7 +84,7 @@ def _flash(lang: str, actor: Actor) -> None:
 
 def _focus(lang: str, depots: Any) -> int | None:
     """The depot the page looks at (?depot=, kept in the URL), or None for every depot."""
-    choices = {ALL: t("stock.all_depots", lang), **sv.depot_choices(depots)}
+    choices = {ALL: t("stock.all_depots", lang), **sv.depot_choices(depots, lang)}
     raw = st.query_params.get("depot")
     if raw is not None and raw != st.session_state.get("sp_depot_url"):
         st.session_state["sp_depot_url"] = raw
@@ -144,7 +144,7 @@ def _heat(lang: str, picture: sq.SupplyPicture, names: sv.Names) -> None:
     if positions.empty:
         st.info(t("stock.no_stock", lang))
         return
-    st.dataframe(sv.heat_table(positions, names), hide_index=True, width="stretch", key="sp_heat")
+    st.html(sv.heat_html(positions, names))
     st.html(views.legend_html(sv.legend_entries(lang)))
     st.caption(t("stock.heat_caption", lang))
 
@@ -433,11 +433,8 @@ def _day_start(day: date | None, days: int = 0) -> datetime | None:
 
 
 def _forms(lang: str, actor: Actor, depots: Any, items: Any, names: sv.Names) -> None:
-    mine = {
-        int(r.depot_id): str(r.name)
-        for r in depots.itertuples(index=False)
-        if actor.may_write_grid(int(r.area_id))
-    }
+    areas_of = {int(d): int(a) for d, a in zip(depots["depot_id"], depots["area_id"], strict=True)}
+    mine = {d: names.depot(d) for d, area in areas_of.items() if actor.may_write_grid(area)}
     st.subheader(t("stock.record_title", lang))
     if not mine:
         st.info(t("stock.no_writable_depots", lang))

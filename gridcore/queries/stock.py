@@ -204,12 +204,21 @@ def grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tupl
 # --------------------------------------------------------------------------- the Supplies page
 
 
-DEPOT_LIST_COLUMNS = ["depot_id", "name", "level", "area_id", "area_code", "lng", "lat"]
+DEPOT_LIST_COLUMNS = [
+    "depot_id",
+    "name",
+    "level",
+    "area_id",
+    "area_code",
+    "area_name_zh",
+    "lng",
+    "lat",
+]
 ITEM_COLUMNS = ["item_id", "code", "name", "name_zh", "unit", "category", "min_stock"]
 
 
 def depot_list(*, session: Session) -> pd.DataFrame:
-    """Every depot with its area's code and its point, in id order."""
+    """Every depot with its area's code and Chinese name and its point, in id order."""
     rows = session.execute(
         sa_select(
             col(Depot.id),
@@ -217,6 +226,7 @@ def depot_list(*, session: Session) -> pd.DataFrame:
             col(Depot.level),
             col(Depot.area_id),
             col(Area.code),
+            col(Area.name_zh),
             col(Depot.lng),
             col(Depot.lat),
         )

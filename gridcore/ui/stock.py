@@ -8,7 +8,6 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
-from pandas.io.formats.style import Styler
 
 from gridcore.analytics.stock import SHORTAGE_LEVELS, worst_level
 from gridcore.config import get_settings
@@ -26,13 +25,6 @@ SHORTAGE_HEX: dict[str, str] = {
     "ok": "#2E7D32",
     "none": "#CFD8DC",
 }
-_TEXT_ON: dict[str, str] = {
-    "out": "#FFFFFF",
-    "short": "#FFFFFF",
-    "low": "#1B1B1B",
-    "ok": "#FFFFFF",
-    "none": "#1B1B1B",
-}
 
 SUPPLIES_CSS = """
 <style>
@@ -44,6 +36,24 @@ SUPPLIES_CSS = """
 .gc-move .qty {font-weight: 700;}
 .gc-move .far {color: #546E7A;}
 [class*="st-key-sp_move_"] button {min-height: 2.6rem;}
+.gc-heat {overflow: auto; max-height: 32rem; border: 1px solid #CFD8DC; border-radius: .5rem;}
+.gc-heat table {border-collapse: separate; border-spacing: 0; font-size: .85rem;}
+.gc-heat th, .gc-heat td {padding: .3rem .5rem; border-bottom: 1px solid #ECEFF1;
+  white-space: nowrap; text-align: right;}
+.gc-heat thead th {position: sticky; top: 0; background: #F5F7F8; z-index: 2;
+  font-weight: 600; text-align: center;}
+.gc-heat th.depot {position: sticky; left: 0; background: #FFFFFF; text-align: left;
+  z-index: 1; font-weight: 500; max-width: 16rem; overflow: hidden; text-overflow: ellipsis;}
+.gc-heat thead th.depot {z-index: 3; background: #F5F7F8;}
+.gc-heat td.out {background: #8D2C00; color: #FFFFFF; font-weight: 700;}
+.gc-heat td.short {background: #C62828; color: #FFFFFF; font-weight: 700;}
+.gc-heat td.low {background: #F9A825; color: #1B1B1B;}
+.gc-heat td.ok {background: #2E7D32; color: #FFFFFF;}
+.gc-heat td.none {background: #CFD8DC; color: #1B1B1B;}
+@media (max-width: 640px) {.gc-heat th.depot {max-width: 9rem;}}
+/* Streamlit's own table download writes cells as they are (formulas included): the page
+   offers GridCore's safe CSV and Excel downloads instead. */
+[data-testid="stElementToolbar"] {display: none !important;}
 @media (max-width: 640px) {
   [data-testid="stMain"] h1 {font-size: 1.9rem !important; padding-top: .5rem !important;}
   .st-key-sp_headline [data-testid="stHorizontalBlock"] {flex-direction: row !important;
@@ -67,6 +77,19 @@ def item_name(row: Any, lang: str) -> str:
     """A supply item's name in the view's language."""
     name_zh = getattr(row, "name_zh", None)
     return str(name_zh) if lang == "zh" and isinstance(name_zh, str) and name_zh else str(row.name)
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def depot_name(row: Any, lang: str) -> str:
+    """A depot's name; in Chinese, a name without Chinese words is its area's name + 仓库."""
+    name = str(row.name)
+    area_zh = getattr(row, "area_name_zh", None)
+    if lang == "zh" and not _has_chinese(name) and isinstance(area_zh, str) and area_zh:
+        return f"{area_zh}仓库"
+    return name
 
 
 def unit_word(unit: Any, lang: str) -> str:
@@ -109,7 +132,7 @@ class Names:
 
     def __init__(self, depots: pd.DataFrame, items: pd.DataFrame, lang: str) -> None:
         self.lang = lang
-        self.depots = {int(r.depot_id): str(r.name) for r in _rows(depots)}
+        self.depots = {int(r.depot_id): depot_name(r, lang) for r in _rows(depots)}
         self.depot_levels = {int(r.depot_id): str(r.level) for r in _rows(depots)}
         self.items = {int(r.item_id): item_name(r, lang) for r in _rows(items)}
         self.units = {int(r.item_id): unit_word(r.unit, lang) for r in _rows(items)}
@@ -130,40 +153,45 @@ class Names:
 # --------------------------------------------------------------------------- tables
 
 
-def heat_table(positions: pd.DataFrame, names: Names) -> Styler:
-    """Depots × items: each cell the stock, coloured by how it stands against its minimum."""
-    lang = names.lang
+def heat_html(positions: pd.DataFrame, names: Names) -> str:
+    """Depots × items as an HTML table: each cell the stock, coloured against its minimum.
+
+    Names are escaped; an empty cell is an item the depot does not keep. A plain table is
+    a fraction of the server's work of a styled data frame, and scrolls sideways on a phone
+    with the depot column held in place.
+    """
     depot_ids = sorted(set(positions["depot_id"].astype(int)))
     item_ids = sorted(set(positions["item_id"].astype(int)), key=names.item)
-    depot_col = t("stock.col_depot", lang)
-    columns = [names.item(i) for i in item_ids]
-    stock = {(int(r.depot_id), int(r.item_id)): r for r in _rows(positions)}
-    values: list[list[Any]] = []
-    levels: list[list[str]] = []
-    for d in depot_ids:
-        row_values: list[Any] = [names.depot(d)]
-        row_levels = [""]
-        for i in item_ids:
-            found = stock.get((d, i))
-            row_values.append(None if found is None else int(found.stock))
-            row_levels.append("" if found is None else str(found.level))
-        values.append(row_values)
-        levels.append(row_levels)
-    frame = pd.DataFrame(values, columns=[depot_col, *columns])
-    for column in columns:
-        frame[column] = frame[column].astype("Int64")
-    shades = pd.DataFrame(levels, columns=frame.columns)
-
-    def colour(_: pd.DataFrame) -> pd.DataFrame:
-        return shades.map(
-            lambda level: (
-                f"background-color: {SHORTAGE_HEX[level]}; color: {_TEXT_ON[level]}"
-                if level
-                else ""
-            )
+    cells = {
+        (int(d), int(i)): (int(q), str(level), int(m))
+        for d, i, q, level, m in zip(
+            positions["depot_id"],
+            positions["item_id"],
+            positions["stock"],
+            positions["level"],
+            positions["min_stock"],
+            strict=True,
         )
-
-    return frame.style.apply(colour, axis=None).format(na_rep="", precision=0)
+    }
+    head = "".join(f"<th>{html_text(names.item(i))}</th>" for i in item_ids)
+    parts = [
+        '<div class="gc-heat"><table><thead><tr>',
+        f'<th class="depot">{html_text(t("stock.col_depot", names.lang))}</th>{head}',
+        "</tr></thead><tbody>",
+    ]
+    for d in depot_ids:
+        parts.append(f'<tr><th class="depot">{html_text(names.depot(d))}</th>')
+        for i in item_ids:
+            found = cells.get((d, i))
+            if found is None:
+                parts.append("<td></td>")
+                continue
+            quantity, level, minimum = found
+            tip = html_text(f"{quantity} / {minimum} {names.unit(i)}")
+            parts.append(f'<td class="{level}" title="{tip}">{quantity:,}</td>')
+        parts.append("</tr>")
+    parts.append("</tbody></table></div>")
+    return "".join(parts)
 
 
 def legend_entries(lang: str) -> list[LegendEntry]:
@@ -270,7 +298,7 @@ def depot_map_frame(positions: pd.DataFrame, depots: pd.DataFrame, names: Names)
         tip = t(
             "stock.map_tip",
             lang,
-            depot=str(d.name),
+            depot=names.depot(d.depot_id),
             state=level_word(worst, lang),
             n=fmt_int(len(short)),
         )
@@ -299,6 +327,6 @@ def depot_map(
     )
 
 
-def depot_choices(depots: pd.DataFrame) -> dict[int, str]:
-    """Depot id → name, in id order."""
-    return {int(r.depot_id): str(r.name) for r in _rows(depots)}
+def depot_choices(depots: pd.DataFrame, lang: str) -> dict[int, str]:
+    """Depot id → name in the view's language, in id order."""
+    return {int(r.depot_id): depot_name(r, lang) for r in _rows(depots)}
