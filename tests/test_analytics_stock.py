@@ -134,3 +134,29 @@ def test_purchase_orders_cover_what_transfers_cannot() -> None:
             item_id=KIT, quantity=12, stock=3, minimum=14, daily_use=1.0, cover=3.0
         ),
     ]
+
+
+def test_stock_moves_down_the_levels_or_across_never_up() -> None:
+    # A street store (rank 0) short of kits; a community (1) and a grid depot (2) with spare.
+    positions = [
+        supplies.Position(depot_id=1, item_id=KIT, stock=10, minimum=100),
+        supplies.Position(depot_id=3, item_id=KIT, stock=50, minimum=10),
+        supplies.Position(depot_id=5, item_id=KIT, stock=30, minimum=10),
+        supplies.Position(depot_id=4, item_id=KIT, stock=0, minimum=15),  # another grid's
+    ]
+    ranks = {1: 0, 3: 1, 5: 2, 4: 2}
+    found = supplies.suggest_transfers(positions, POINTS, ranks=ranks)
+    # Grid 4 (0 of 15, at 0.04°) takes its 15 from the nearest giver: grid 5 (0.02° away),
+    # not community 3 (0.03° away). Nobody may give up the levels to the street store.
+    assert [(t.from_depot_id, t.to_depot_id, t.quantity) for t in found] == [(5, 4, 15)]
+    # The street store's 90 are bought, not taken back from the depots it supplies.
+    orders = supplies.purchase_orders(positions, found)
+    assert [(o.item_id, o.quantity) for o in orders] == [(KIT, 90)]
+    # Without levels the street store (at 0.00°) is served too: community 3 (0.01° away)
+    # gives its 40 spare, then grid 5 its last 5.
+    plain = supplies.suggest_transfers(positions, POINTS)
+    assert [(t.from_depot_id, t.to_depot_id, t.quantity) for t in plain] == [
+        (5, 4, 15),
+        (3, 1, 40),
+        (5, 1, 5),
+    ]

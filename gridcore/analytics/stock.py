@@ -128,13 +128,16 @@ def suggest_transfers(
     positions: Sequence[Position],
     points: Mapping[int, tuple[float, float] | None],
     cover_days: int = TRANSFER_GIVER_COVER_DAYS,
+    ranks: Mapping[int, int] | None = None,
 ) -> list[Transfer]:
     """Transfers from depots with surplus to depots short of the same item, nearest first.
 
     Short depots are served worst first (lowest share of their minimum, then item and depot
     id); each takes what it lacks from the nearest giver, then the next nearest, until it
     has its minimum or no giver has any left. A depot without a point on the map is
-    farthest. Givers keep `giver_keeps` (see `surplus`).
+    farthest. Givers keep `giver_keeps` (see `surplus`). With `ranks` (depot → its level:
+    0 street, 1 community, 2 grid) stock moves down or across, never up: a short street
+    store is restocked by purchase, not from the communities it supplies.
     """
     left = {(p.depot_id, p.item_id): surplus(p, cover_days) for p in positions}
     givers: dict[int, list[int]] = {}
@@ -159,7 +162,7 @@ def suggest_transfers(
         for giver in sorted(givers.get(receiver.item_id, []), key=far):
             if need <= 0:
                 break
-            if giver == receiver.depot_id:
+            if giver == receiver.depot_id or not _downhill(ranks, giver, receiver.depot_id):
                 continue
             quantity = min(need, left[(giver, receiver.item_id)])
             if quantity <= 0:
@@ -177,6 +180,13 @@ def suggest_transfers(
                 )
             )
     return found
+
+
+def _downhill(ranks: Mapping[int, int] | None, giver: int, receiver: int) -> bool:
+    """Whether stock may move from `giver` to `receiver`: down the levels or across."""
+    if ranks is None:
+        return True
+    return ranks.get(giver, 0) <= ranks.get(receiver, 0)
 
 
 @dataclass(frozen=True)

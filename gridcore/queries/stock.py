@@ -315,11 +315,14 @@ def supply_picture(*, session: Session, now: datetime) -> SupplyPicture:
             strict=True,
         )
     ]
-    points: dict[int, tuple[float, float] | None] = {
-        int(d or 0): (float(lng), float(lat)) if lng is not None and lat is not None else None
-        for d, lng, lat in session.exec(select(Depot.id, Depot.lng, Depot.lat))
-    }
-    transfers = suggest_transfers(positions, points)
+    points: dict[int, tuple[float, float] | None] = {}
+    ranks: dict[int, int] = {}
+    for d, lng, lat, level in session.exec(select(Depot.id, Depot.lng, Depot.lat, Depot.level)):
+        points[int(d or 0)] = (
+            (float(lng), float(lat)) if lng is not None and lat is not None else None
+        )
+        ranks[int(d or 0)] = DEPOT_RANKS.get(str(level), len(DEPOT_RANKS))
+    transfers = suggest_transfers(positions, points, ranks=ranks)
     purchases = purchase_orders(positions, transfers)
     return SupplyPicture(
         positions=pd.DataFrame(
@@ -351,6 +354,9 @@ def supply_picture(*, session: Session, now: datetime) -> SupplyPicture:
         ),
     )
 
+
+# Stock moves down these levels or across, never up (analytics.stock.suggest_transfers).
+DEPOT_RANKS: dict[str, int] = {DepotLevel.street: 0, DepotLevel.community: 1, DepotLevel.grid: 2}
 
 HISTORY_COLUMNS = [
     "movement_id",
