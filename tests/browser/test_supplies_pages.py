@@ -16,7 +16,15 @@ from gridcore.demo import DEMO_PASSWORD
 from gridcore.i18n import t
 from gridcore.models import StockMovement
 
-from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver, settle
+from .browser_support import (
+    DESKTOP,
+    PHONE,
+    RENDER_TIMEOUT_MS,
+    SCREENSHOTS,
+    WAIT_FOR_IDLE,
+    Driver,
+    settle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -71,11 +79,16 @@ def _shot(page: Page, name: str, at: str | None = None) -> None:
     page.screenshot(path=SCREENSHOTS / name)
 
 
+def driver_idle(page: Page) -> None:
+    """Wait for Streamlit to be idle (a resize reruns nothing; the map redraws itself)."""
+    page.wait_for_function(WAIT_FOR_IDLE, timeout=RENDER_TIMEOUT_MS, polling=50)
+
+
 def _resized(page: Page, size: dict[str, int], name: str) -> None:
     """The same page at another size: drawn without error, no sideways scrolling, shot."""
     page.set_viewport_size(size)
     page.wait_for_timeout(500)
-    settle(page)
+    driver_idle(page)
     assert page.locator(EXCEPTION).count() == 0
     assert _sideways(page) <= 2
     _shot(page, name, '[data-testid="stMain"] h1')
