@@ -197,8 +197,16 @@ def _suggestions(
         st.success(t("stock.no_suggestions", lang))
     else:
         areas_of = {int(r.depot_id): int(r.area_id) for r in depots.itertuples(index=False)}
+        positions = picture.positions
+        stock_of = {
+            (int(d), int(i)): int(q)
+            for d, i, q in zip(
+                positions["depot_id"], positions["item_id"], positions["stock"], strict=True
+            )
+        }
         for n, row in enumerate(views.table_rows(transfers.head(SUGGESTIONS_SHOWN))):
-            _suggestion(lang, actor, row, names, areas_of, n)
+            held = stock_of.get((int(row.to_depot_id), int(row.item_id)), 0)
+            _suggestion(lang, actor, row, names, areas_of, n, held)
         if len(transfers) > SUGGESTIONS_SHOWN:
             st.caption(
                 t("stock.more_suggestions", lang, n=fmt_int(len(transfers) - SUGGESTIONS_SHOWN))
@@ -218,7 +226,13 @@ def _suggestions(
 
 
 def _suggestion(
-    lang: str, actor: Actor, row: Any, names: sv.Names, areas_of: dict[int, int], n: int
+    lang: str,
+    actor: Actor,
+    row: Any,
+    names: sv.Names,
+    areas_of: dict[int, int],
+    n: int,
+    held: int,
 ) -> None:
     item, source, target = int(row.item_id), int(row.from_depot_id), int(row.to_depot_id)
     quantity = int(row.quantity)
@@ -250,7 +264,7 @@ def _suggestion(
             t("stock.make_transfer", lang),
             key=f"sp_move_{n}",
             on_click=_make_transfer,
-            args=(lang, actor, item, source, target, quantity, names),
+            args=(lang, actor, item, source, target, quantity, held, names),
             width="stretch",
         )
 
@@ -262,10 +276,15 @@ def _make_transfer(
     source: int,
     target: int,
     quantity: int,
+    held: int,
     names: sv.Names,
 ) -> None:
-    """Make a suggested transfer through the service; say what it did, offer to undo it."""
-    key = f"sp_move_{item}_{source}_{target}_{quantity}"
+    """Make a suggested transfer through the service; say what it did, offer to undo it.
+
+    The client token is the suggestion's own (what, where, how many, and what the receiver
+    held): a double tap writes once, and a later shortage of the same size is a new move.
+    """
+    key = f"sp_move_{item}_{source}_{target}_{quantity}_{held}"
     try:
         with data.session() as s:
             out, _ = ss.transfer_stock(
@@ -286,7 +305,6 @@ def _make_transfer(
     except PermissionDenied:
         st.session_state[FLASH] = ("error", t("stock.not_allowed", lang), None)
         return
-    forms.renew_token(key)
     data.invalidate()
     message = t(
         "stock.transferred",

@@ -19,11 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from gridcore.access import Actor
 from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import tiny as tiny_demo
 from gridcore.i18n import t
-from gridcore.models import StockBalance, StockMovement
+from gridcore.models import StockBalance, StockMovement, UserRole
+from gridcore.services.stock import transfer_stock
 from gridcore.ui import data
 from tests.tiny_world import TINY_ANCHOR
 
@@ -173,6 +175,14 @@ def test_a_suggested_transfer_in_one_click_and_its_undo(world: World) -> None:
     no_exception(at, "making the suggested transfer")
     assert world.movements() == before + 2
     assert (world.stock(STREET, KIT), world.stock(GRID, KIT)) == (138, 20)
+    # A double tap sends the same suggestion's token again (what, where, how many, what the
+    # receiver held): written once.
+    token = at.session_state[f"_token_sp_move_{KIT}_{STREET}_{GRID}_2_18"]
+    with Session(world.engine) as s:
+        leader = Actor("leader", UserRole.leader)
+        transfer_stock(session=s, item_id=KIT, from_depot_id=STREET, to_depot_id=GRID,
+                       quantity=2, actor=leader, client_token=token)  # fmt: skip
+    assert world.movements() == before + 2
     said = _en("stock.transferred", qty="2", unit="boxes", item="Antigen test kits",
                source="Tiny Street depot", target="Grid 1-1 depot", number=before + 1,
                left="138", now="20")  # fmt: skip
