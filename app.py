@@ -20,6 +20,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/sampling_desk.py", "desk", "page.sampling_desk"),
     ("pages/roll_call.py", "roll-call", "page.roll_call"),
     ("pages/zones.py", "zones", "page.zones"),
+    ("pages/supplies.py", "supplies", "page.supplies"),
     ("pages/data_entry.py", "data", "page.data_entry"),
     ("pages/requests.py", "requests", "page.requests"),
     ("pages/my_tasks.py", "my-tasks", "page.my_tasks"),

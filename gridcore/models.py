@@ -629,12 +629,19 @@ class StockMovementBase(SQLModel):
     occurred_at: datetime
     counterpart_depot_id: int | None = Field(default=None, foreign_key="depot.id")
     note: str | None = Field(default=None, max_length=300)
+    # What an issue went to: a household, or the resident request it fulfils.
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    request_id: int | None = Field(default=None, foreign_key="residentrequest.id")
 
 
 class StockMovement(StockMovementBase, table=True):
     """One line of the append-only stock ledger; stock is the sum, never overwritten."""
 
-    __table_args__ = (Index("ix_stock_depot_item_time", "depot_id", "item_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_stock_depot_item_time", "depot_id", "item_id", "occurred_at"),
+        # The movements since a moment (history pages, the week's issues, stock as it stood).
+        Index("ix_stock_time", "occurred_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str | None = Field(default=None, max_length=40)
@@ -770,6 +777,21 @@ class CaseAddress(SQLModel, table=True):
     lng: float | None = None
     lat: float | None = None
     source: str = Field(default="", max_length=200)
+# --------------------------------------------------------------------------- stock balances
+
+
+class StockBalance(SQLModel, table=True):
+    """Current stock of one item at one depot: the ledger's sum, kept in the same transaction.
+
+    Every movement adds its signed quantity here while this row is locked, so reading
+    current stock never sums the ledger; `movements` counts the ledger lines summed.
+    """
+
+    depot_id: int = Field(foreign_key="depot.id", primary_key=True)
+    item_id: int = Field(foreign_key="supplyitem.id", primary_key=True)
+    quantity: int = 0
+    movements: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
 
 
 def ordered_tags(tags: Iterable[str]) -> list[str]:

@@ -37,6 +37,10 @@ class Policy:
 
 
 DEFAULT_POLICY = Policy()
+
+# Supplies: a depot with more days of cover than this may give an item to a depot short of
+# it, keeping this many days of its own use (and its minimum). Not yet an editable setting.
+TRANSFER_GIVER_COVER_DAYS = 7
 POLICY_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Policy))
 
 

@@ -322,7 +322,11 @@ def _requests(lang: str, actor: Actor, grid_id: int) -> None:
 def _stock(lang: str, grid_id: int) -> None:
     stock_rows = data.cached(stock.grid_stock, grid_id=grid_id)
     stock_rows = stock_rows.assign(
-        below_min=stock_rows["below_min"].map(lambda v: t("common.yes", lang) if v else "")
+        item=[
+            zh if lang == "zh" and isinstance(zh, str) and zh else name
+            for name, zh in zip(stock_rows["item"], stock_rows["item_zh"], strict=True)
+        ],
+        below_min=stock_rows["below_min"].map(lambda v: t("common.yes", lang) if v else ""),
     )
     _table(
         stock_rows,
@@ -337,6 +341,16 @@ def _stock(lang: str, grid_id: int) -> None:
         lang,
         empty_key="grid.no_stock",
     )
+    # Each depot that serves the grid opens on the Supplies page (its own, else its community's).
+    # (A link's label is Markdown: the depot's name goes beside it as plain text.)
+    for row in views.table_rows(data.cached(stock.serving_depots, grid_id=grid_id)):
+        name, link = st.columns([2, 3], vertical_alignment="center")
+        name.text(row.name if row.own else t("grid.community_depot", lang, depot=row.name))
+        link.page_link(
+            "pages/supplies.py",
+            label=t("grid.open_supplies", lang),
+            query_params={"depot": str(int(row.depot_id))},
+        )
 
 
 page()

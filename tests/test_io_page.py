@@ -30,6 +30,7 @@ def test_writers_see_the_uploader_and_the_export(
     assert at.radio(key="io_import_kind").options == [
         texts["io.page.kind.residents"],
         texts["io.page.kind.test-results"],
+        texts["io.page.kind.stock-movements"],
         texts["io.page.kind.requests"],
         texts["io.page.kind.tasks"],
         texts["io.page.kind.workers"],

@@ -71,7 +71,7 @@ def test_new_requests_in_one_transaction_and_problems_by_row(
         (5, "io.problem.bad_choice"),
         (6, "io.problem.item_needed"),
         (7, "io.problem.unknown_item"),
-        (8, "io.problem.unknown_household"),
+        (8, "io.problem.unknown_flat"),
     ]
     assert count(session, ResidentRequest) == 0
     dry = request_files.import_requests(

@@ -8,16 +8,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import gridcore.services.base as write_path
 import gridcore.services.stock as stock_service
 from gridcore.access import PermissionDenied
-from gridcore.models import Depot, SupplyItem, utcnow
+from gridcore.models import Depot, StockBalance, StockMovement, SupplyItem, utcnow
 from gridcore.services.base import ValidationFailed
-from gridcore.services.stock import record_stock_movement, stock_level, transfer_stock
+from gridcore.services.stock import (
+    count_stock,
+    record_stock_movement,
+    stock_level,
+    transfer_stock,
+)
 from tests.factories import (
     LEADER,
     VIEWER,
@@ -26,6 +31,8 @@ from tests.factories import (
     grown,
     make_depot,
     make_item,
+    make_request,
+    make_resident,
     make_street_with_grids,
     receive,
     table_counts,
@@ -71,12 +78,14 @@ def test_receipts_and_issues_store_the_signed_change(
         session=session, data=_move(depot, item, "issue", 30), actor=LEADER
     )
     count = record_stock_movement(
-        session=session, data=_move(depot, item, "adjustment", -5), actor=LEADER
+        session=session,
+        data=_move(depot, item, "adjustment", -5, note="counted 65"),
+        actor=LEADER,
     )
     assert (receipt.quantity, issue.quantity, count.quantity) == (100, -30, -5)
     assert issue.created_by == "lee"
     assert _level(session, depot, item) == 65
-    assert grown(before, session) == {"stockmovement": 3, "auditentry": 3}
+    assert grown(before, session) == {"stockmovement": 3, "stockbalance": 1, "auditentry": 3}
 
 
 @pytest.mark.both_backends  # row locks (FOR UPDATE) and the transaction
@@ -88,7 +97,9 @@ def test_an_issue_may_empty_the_depot_but_not_go_below_zero(
     for kind, quantity in (("issue", 11), ("adjustment", -11)):
         with pytest.raises(ValidationFailed) as failed:
             record_stock_movement(
-                session=session, data=_move(depot, item, kind, quantity), actor=LEADER
+                session=session,
+                data=_move(depot, item, kind, quantity, note="lost"),
+                actor=LEADER,
             )
         assert failed.value.errors == {"quantity": "services.error.stock_below_zero"}
     assert grown(before, session) == {}
@@ -101,7 +112,8 @@ def test_an_issue_may_empty_the_depot_but_not_go_below_zero(
     [
         ("issue", -5, {}, {"quantity": "services.error.quantity_positive"}),
         ("receipt", 0, {}, {"quantity": "services.error.quantity_positive"}),
-        ("adjustment", 0, {}, {"quantity": "services.error.quantity_nonzero"}),
+        ("adjustment", 0, {"note": "x"}, {"quantity": "services.error.quantity_nonzero"}),
+        ("adjustment", -2, {"note": "  "}, {"note": "services.error.reason_required"}),
         ("transfer_out", 5, {}, {"kind": "services.error.use_transfer"}),
         ("gift", 5, {}, {"kind": "services.error.invalid_choice"}),
         ("receipt", "many", {}, {"quantity": "services.error.not_a_whole_number"}),
@@ -160,7 +172,7 @@ def test_permissions(session: Session, world: World, item: SupplyItem) -> None:
     record_stock_movement(
         session=session, data=_move(street_depot, item, "receipt", 5), actor=LEADER
     )
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 2}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 2, "auditentry": 2}
 
 
 @pytest.mark.both_backends  # the replay check searches the audit log with LIKE
@@ -194,7 +206,7 @@ def test_a_transfer_writes_a_pair_in_one_transaction(
         quantity=20,
         actor=LEADER,
     )
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 1, "auditentry": 1}
     assert (out.kind, out.quantity, out.counterpart_depot_id) == ("transfer_out", -20, target.id)
     assert (into.kind, into.quantity, into.counterpart_depot_id) == ("transfer_in", 20, source.id)
     assert out.occurred_at == into.occurred_at
@@ -268,7 +280,7 @@ def test_transfer_checks(session: Session, world: World, item: SupplyItem) -> No
         quantity=2,
         actor=grid_worker(g1, g2),
     )
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1}
+    assert grown(before, session) == {"stockmovement": 2, "stockbalance": 1, "auditentry": 1}
 
 
 def test_a_double_click_transfers_once(session: Session, world: World, item: SupplyItem) -> None:
@@ -287,7 +299,12 @@ def test_a_double_click_transfers_once(session: Session, world: World, item: Sup
     first = transfer_stock(session=session, **args)
     again = transfer_stock(session=session, **args)
     assert [m.id for m in again] == [m.id for m in first]
-    assert grown(before, session) == {"stockmovement": 2, "auditentry": 1, "replaykey": 1}
+    assert grown(before, session) == {
+        "stockmovement": 2,
+        "stockbalance": 1,
+        "auditentry": 1,
+        "replaykey": 1,
+    }
 
 
 def _race(engine: Engine, depot: Depot, item: SupplyItem, quantity: int) -> list[str]:
@@ -342,7 +359,9 @@ def test_the_ledger_is_only_ever_appended_to(
         receive(session, depot=source, item=item, quantity=9)
         record_stock_movement(session=session, data=_move(source, item, "issue", 2), actor=LEADER)
         record_stock_movement(
-            session=session, data=_move(source, item, "adjustment", -1), actor=LEADER
+            session=session,
+            data=_move(source, item, "adjustment", -1, note="broken"),
+            actor=LEADER,
         )
         transfer_stock(
             session=session,
@@ -363,4 +382,185 @@ def test_the_ledger_is_only_ever_appended_to(
         and getattr(value, "__module__", "") == stock_service.__name__
         and not name.startswith("_")
     )
-    assert public == ["record_stock_movement", "stock_level", "transfer_stock"]
+    assert public == [
+        "add_to_balance",
+        "count_stock",
+        "lock_balance",
+        "record_stock_movement",
+        "stock_level",
+        "transfer_stock",
+    ]
+
+
+# --------------------------------------------------------------------------- balances
+
+
+def _balances_and_ledger(session: Session) -> tuple[dict[tuple[int, int], int], dict[Any, int]]:
+    """Every balance row, and the ledger's sum per (depot, item), read afresh."""
+    session.expire_all()
+    balances = {
+        (b.depot_id, b.item_id): b.quantity for b in session.exec(select(StockBalance)).all()
+    }
+    ledger = {
+        (d, i): int(q)
+        for d, i, q in session.exec(
+            select(
+                StockMovement.depot_id, StockMovement.item_id, func.sum(StockMovement.quantity)
+            ).group_by(StockMovement.depot_id, StockMovement.item_id)
+        ).all()
+    }
+    return balances, ledger
+
+
+@pytest.mark.both_backends  # the balance row is locked and updated in the write's transaction
+def test_the_balance_is_the_ledgers_sum_after_every_kind_of_write(
+    session: Session, world: World, item: SupplyItem
+) -> None:
+    source = make_depot(session, area=world.grids[0], name="Grid 1 depot")
+    target = make_depot(session, area=world.grids[1], name="Grid 2 depot")
+    writes: list[tuple[str, Callable[[], Any], dict[tuple[int, int], int]]] = [
+        ("receipt", lambda: receive(session, depot=source, item=item, quantity=40), {(1, 1): 40}),
+        (
+            "issue",
+            lambda: record_stock_movement(
+                session=session, data=_move(source, item, "issue", 7), actor=LEADER
+            ),
+            {(1, 1): 33},
+        ),
+        (
+            "transfer",
+            lambda: transfer_stock(
+                session=session,
+                item_id=item.id,
+                from_depot_id=source.id,
+                to_depot_id=target.id,
+                quantity=13,
+                actor=LEADER,
+            ),
+            {(1, 1): 20, (2, 1): 13},
+        ),
+        (
+            "adjustment",
+            lambda: record_stock_movement(
+                session=session,
+                data=_move(target, item, "adjustment", -3, note="3 found broken"),
+                actor=LEADER,
+            ),
+            {(1, 1): 20, (2, 1): 10},
+        ),
+        (
+            "count",
+            lambda: count_stock(
+                session=session,
+                depot_id=source.id,
+                item_id=item.id,
+                counted=18,
+                reason="monthly count",
+                actor=LEADER,
+            ),
+            {(1, 1): 18, (2, 1): 10},
+        ),
+    ]
+    ids = {1: source.id, 2: target.id}
+    for kind, do, expected in writes:
+        do()
+        balances, ledger = _balances_and_ledger(session)
+        assert balances == ledger, f"after the {kind}"
+        assert balances == {(ids[d], item.id): q for (d, _), q in expected.items()}, kind
+        assert _level(session, source, item) == expected[(1, 1)]
+
+
+def test_a_count_adjusts_by_the_difference_and_needs_a_reason(
+    session: Session, depot: Depot, item: SupplyItem
+) -> None:
+    receive(session, depot=depot, item=item, quantity=25)
+    before = table_counts(session)
+    args: dict[str, Any] = {"depot_id": depot.id, "item_id": item.id, "actor": LEADER}
+    for counted, reason, errors in (
+        (20, " ", {"note": "services.error.reason_required"}),
+        (-1, "count", {"counted": "services.error.count_not_negative"}),
+    ):
+        with pytest.raises(ValidationFailed) as failed:
+            count_stock(session=session, counted=counted, reason=reason, **args)
+        assert failed.value.errors == errors
+    assert grown(before, session) == {}
+    found = count_stock(session=session, counted=21, reason="4 went missing", **args)
+    assert found is not None
+    assert (found.kind, found.quantity, found.note) == ("adjustment", -4, "4 went missing")
+    # A count that matches writes no movement, only its audit entry.
+    assert count_stock(session=session, counted=21, reason="weekly count", **args) is None
+    assert grown(before, session) == {"stockmovement": 1, "auditentry": 2}
+    assert _level(session, depot, item) == 21
+
+
+def test_an_issue_names_its_household_or_request(
+    session: Session, world: World, depot: Depot, item: SupplyItem
+) -> None:
+    resident = make_resident(session, building=world.buildings[0][0])
+    other = make_resident(session, building=world.buildings[0][1], unit="2-202", name="李四")
+    request = make_request(session, grid=world.grids[0], household_id=resident.household_id)
+    receive(session, depot=depot, item=item, quantity=10)
+    to_request = record_stock_movement(
+        session=session, data=_move(depot, item, "issue", 2, request_id=request.id), actor=LEADER
+    )
+    # The request's household is recorded with it.
+    assert (to_request.request_id, to_request.household_id) == (request.id, resident.household_id)
+    to_home = record_stock_movement(
+        session=session,
+        data=_move(depot, item, "issue", 1, household_id=other.household_id),
+        actor=LEADER,
+    )
+    assert (to_home.request_id, to_home.household_id) == (None, other.household_id)
+    before = table_counts(session)
+    for fields, errors in (
+        ({"kind": "receipt", "household_id": other.household_id},
+         {"household_id": "services.error.recipient_only_for_issue"}),
+        ({"request_id": 999}, {"request_id": "services.error.request_not_found"}),
+        ({"household_id": 999}, {"household_id": "services.error.household_not_found"}),
+        ({"request_id": request.id, "household_id": other.household_id},
+         {"household_id": "services.error.request_other_household"}),
+    ):  # fmt: skip
+        data = {**_move(depot, item, "issue", 1), **fields}
+        with pytest.raises(ValidationFailed) as failed:
+            record_stock_movement(session=session, data=data, actor=LEADER)
+        assert failed.value.errors == errors
+    # An issue the depot cannot cover is refused with what it holds.
+    with pytest.raises(ValidationFailed) as failed:
+        record_stock_movement(
+            session=session, data=_move(depot, item, "issue", 8, request_id=request.id),
+            actor=LEADER,
+        )  # fmt: skip
+    assert failed.value.errors == {"quantity": "services.error.stock_below_zero"}
+    assert failed.value.values == {"stock": 7, "quantity": 8}
+    assert grown(before, session) == {}
+
+
+def _receipts(engine: Engine, depot: Depot, item: SupplyItem, writers: int, each: int) -> None:
+    """`writers` sessions at once, each receiving 1 unit `each` times."""
+    barrier = threading.Barrier(writers)
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with Session(engine) as own:
+                barrier.wait()
+                for _ in range(each):
+                    receive(own, depot=depot, item=item, quantity=1)
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+
+
+@pytest.mark.both_backends  # two connections writing the same balance row
+def test_two_writers_on_one_depot_and_item_lose_no_update(
+    engine: Engine, session: Session, depot: Depot, item: SupplyItem
+) -> None:
+    _receipts(engine, depot, item, writers=2, each=15)
+    balances, ledger = _balances_and_ledger(session)
+    assert balances == ledger == {(depot.id, item.id): 30}

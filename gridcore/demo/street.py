@@ -119,6 +119,7 @@ def _build(*, engine: Engine, seed: int, anchor: date | None, streets: int) -> d
             add_counts(counts, rows.write(connection))
     with engine.begin() as connection:
         reset_sequences(connection)
+        supplies.fill_balances(connection)
     with Session(engine, expire_on_commit=False) as session:
         create_demo_accounts(session, worker_grid_code=worker_grid)
         counts["user"] = len(session.exec(select(User.id)).all())

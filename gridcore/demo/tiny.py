@@ -188,6 +188,7 @@ from sqlmodel import Session
 
 from gridcore.config import get_settings, local_today
 from gridcore.demo.accounts import create_demo_accounts
+from gridcore.demo.supplies import fill_balances
 from gridcore.models import (
     Area,
     AreaLevel,
@@ -470,6 +471,7 @@ def build(*, engine: Engine, anchor: date | None) -> dict[str, int]:
                 updated_by="demo",
             )
         )
+        fill_balances(session.connection())
         session.commit()
         create_demo_accounts(session, worker_grid_code=WORKER_GRID)
     return {**world.counts, "users": 4}

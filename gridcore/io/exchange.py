@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from gridcore.access import Actor
 from gridcore.io import requests, residents, tasks
+from gridcore.io import stock as stock_movements
 from gridcore.io import testing as test_results
 from gridcore.io import workforce as workers
 from gridcore.io.importer import Column, Exchange
@@ -22,7 +23,7 @@ from gridcore.io.report import ImportReport
 from gridcore.io.tabular import Table, format_of, read_table, write_table
 
 # The io modules whose EXCHANGE is a kind of file, in the order the CLI lists them.
-_SUBJECTS = (residents, test_results, requests, tasks, workers)
+_SUBJECTS = (residents, test_results, stock_movements, requests, tasks, workers)
 
 
 @cache

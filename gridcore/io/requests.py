@@ -356,7 +356,7 @@ class RequestsImport(Importer[_Lookups, _Need, None]):
             return None
         household = lookups.households.get((building[0], unit or ""))
         if household is None:
-            row.problem("unit", "io.problem.unknown_household")
+            row.problem("unit", "io.problem.unknown_flat")
         return household
 
     def merge(self, *, item: _Need, row: Row, lookups: _Lookups) -> Merge | None:

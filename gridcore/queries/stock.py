@@ -1,25 +1,40 @@
-"""Stock read from the ledger: levels per depot and item, depots on the map, shortages."""
+"""Stock as it stands: balances per depot and item, the week's use, shortages, the ledger.
+
+Current stock is read from the balance rows (models.StockBalance), never summed from the
+ledger; stock as it stood at an earlier moment is the balance less the movements since.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, case, func, true
+from sqlalchemy import and_, func, or_, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from gridcore.analytics.stock import below_minimum, minimum_stock
+from gridcore.analytics.stock import (
+    CONSUMPTION_DAYS,
+    Position,
+    below_minimum,
+    minimum_stock,
+    purchase_orders,
+    shortage_level,
+    suggest_transfers,
+)
 from gridcore.models import (
+    Area,
     Depot,
     DepotLevel,
     DepotMinimum,
+    MovementKind,
+    StockBalance,
     StockMovement,
     SupplyItem,
 )
-from gridcore.queries import stock
 from gridcore.queries._sql import count_if, select_columns
 
 DEPOT_COLUMNS: list[str] = ["depot_id", "name", "level", "area_id", "lng", "lat", "items_below_min"]
@@ -29,46 +44,75 @@ STOCK_COLUMNS: list[str] = ["depot_id", "item_id", "stock", "min_stock", "below_
 
 
 def stock_levels(*, session: Session, at: datetime | None = None) -> pd.DataFrame:
-    """Stock per depot and item (the ledger's sum) against its minimum.
+    """Stock per depot and item against its minimum (now, or as it stood at `at`).
 
     Only pairs that have a ledger line (before `at`, when given) or a depot minimum are
-    listed; `at` counts the ledger up to that moment (exclusive), else all of it.
+    listed.
     """
     return stock_levels_at(session=session, moments=[at])[0]
 
 
-def stock_levels_at(*, session: Session, moments: Sequence[datetime | None]) -> list[pd.DataFrame]:
-    """`stock_levels` as at each of `moments`, from one pass over the ledger."""
-    quantity = col(StockMovement.quantity)
-    sums: list[Any] = []
-    for moment in moments:
-        before = col(StockMovement.occurred_at) < moment if moment is not None else true()
-        sums += [func.sum(case((before, quantity), else_=0)), count_if(before)]
-    ledger = session.exec(
-        select_columns(StockMovement.depot_id, StockMovement.item_id, *sums).group_by(
-            col(StockMovement.depot_id), col(StockMovement.item_id)
-        )
-    ).all()
+def _minimums(session: Session) -> tuple[dict[tuple[int, int], int], dict[int, int]]:
+    """Depot minimums by (depot, item), and items' default minimums by item."""
     depot_min = {
         (d, i): m
         for d, i, m in session.exec(
             select(DepotMinimum.depot_id, DepotMinimum.item_id, DepotMinimum.min_stock)
         )
     }
-    item_min = dict(session.exec(select(SupplyItem.id, SupplyItem.min_stock)).all())
+    item_min = {
+        int(i or 0): m for i, m in session.exec(select(SupplyItem.id, SupplyItem.min_stock))
+    }
+    return depot_min, item_min
+
+
+def stock_levels_at(*, session: Session, moments: Sequence[datetime | None]) -> list[pd.DataFrame]:
+    """`stock_levels` as at each of `moments`: the balances less the movements since each."""
+    balances = {
+        (d, i): (q, n)
+        for d, i, q, n in session.exec(
+            select(
+                StockBalance.depot_id,
+                StockBalance.item_id,
+                StockBalance.quantity,
+                StockBalance.movements,
+            )
+        )
+    }
+    since: list[dict[tuple[int, int], tuple[int, int]]] = []
+    for moment in moments:
+        later: dict[tuple[int, int], tuple[int, int]] = {}
+        if moment is not None:
+            rows = session.exec(
+                select_columns(
+                    StockMovement.depot_id,
+                    StockMovement.item_id,
+                    func.sum(col(StockMovement.quantity)),
+                    count_if(true()),
+                )
+                .where(col(StockMovement.occurred_at) >= moment)
+                .group_by(col(StockMovement.depot_id), col(StockMovement.item_id))
+            ).all()
+            later = {(r[0], r[1]): (int(r[2] or 0), int(r[3])) for r in rows}
+        since.append(later)
+    depot_min, item_min = _minimums(session)
     frames = []
-    for k in range(len(moments)):
-        stock = {(r[0], r[1]): int(r[2 + 2 * k] or 0) for r in ledger if r[3 + 2 * k]}
-        rows = []
+    for later in since:
+        stock: dict[tuple[int, int], int] = {}
+        for pair, (quantity, movements) in balances.items():
+            change, lines = later.get(pair, (0, 0))
+            if movements - lines > 0:
+                stock[pair] = quantity - change
+        rows_out = []
         for depot_id, item_id in sorted(stock.keys() | depot_min.keys()):
             level = stock.get((depot_id, item_id), 0)
             minimum = minimum_stock(
                 depot_minimum=depot_min.get((depot_id, item_id)), item_minimum=item_min[item_id]
             )
-            rows.append(
+            rows_out.append(
                 (depot_id, item_id, level, minimum, below_minimum(stock=level, minimum=minimum))
             )
-        frames.append(pd.DataFrame(rows, columns=STOCK_COLUMNS))
+        frames.append(pd.DataFrame(rows_out, columns=STOCK_COLUMNS))
     return frames
 
 
@@ -91,6 +135,7 @@ def depots(*, session: Session) -> pd.DataFrame:
 
 
 GRID_STOCK_COLUMNS = [
+    "depot_id",
     "depot",
     "item_code",
     "item",
@@ -103,22 +148,12 @@ GRID_STOCK_COLUMNS = [
 
 
 def grid_stock(*, session: Session, grid_id: int) -> pd.DataFrame:
-    """Stock of every item at the grid's depots (summed from the ledger) against its minimum."""
-    sums = (
-        sa_select(
-            col(StockMovement.depot_id),
-            col(StockMovement.item_id),
-            func.sum(col(StockMovement.quantity)).label("stock"),
-        )
-        .join(Depot, col(Depot.id) == col(StockMovement.depot_id))
-        .where(col(Depot.area_id) == grid_id)
-        .group_by(col(StockMovement.depot_id), col(StockMovement.item_id))
-        .subquery()
-    )
+    """Stock of every item at the grid's depots (their balances) against its minimum."""
     minimum = func.coalesce(col(DepotMinimum.min_stock), col(SupplyItem.min_stock))
-    stock = func.coalesce(sums.c.stock, 0)
+    stock = func.coalesce(col(StockBalance.quantity), 0)
     rows = session.execute(
         sa_select(
+            col(Depot.id),
             col(Depot.name),
             col(SupplyItem.code),
             col(SupplyItem.name),
@@ -130,7 +165,11 @@ def grid_stock(*, session: Session, grid_id: int) -> pd.DataFrame:
         .select_from(Depot)
         .join(SupplyItem, true())
         .outerjoin(
-            sums, and_(sums.c.depot_id == col(Depot.id), sums.c.item_id == col(SupplyItem.id))
+            StockBalance,
+            and_(
+                col(StockBalance.depot_id) == col(Depot.id),
+                col(StockBalance.item_id) == col(SupplyItem.id),
+            ),
         )
         .outerjoin(
             DepotMinimum,
@@ -142,13 +181,13 @@ def grid_stock(*, session: Session, grid_id: int) -> pd.DataFrame:
         .where(col(Depot.area_id) == grid_id)
         .order_by(col(Depot.name), col(Depot.id), col(SupplyItem.code))
     ).all()
-    records = [(*r[:5], int(r[5]), int(r[6]), int(r[5]) < int(r[6])) for r in rows]
+    records = [(*r[:6], int(r[6]), int(r[7]), int(r[6]) < int(r[7])) for r in rows]
     return pd.DataFrame(records, columns=GRID_STOCK_COLUMNS)
 
 
 def grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tuple[str, int]]]:
     """Per grid: (depot name, items below minimum) of its grid-level depots that are short."""
-    short = stock.items_below_min(stock.stock_levels(session=session, at=now))
+    short = items_below_min(stock_levels(session=session, at=now))
     grid_depots = session.exec(
         select(Depot.id, Depot.name, Depot.area_id)
         .where(Depot.level == DepotLevel.grid)
@@ -160,3 +199,263 @@ def grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tupl
         if n:
             found.setdefault(area_id, []).append((name, n))
     return found
+
+
+# --------------------------------------------------------------------------- the Supplies page
+
+
+DEPOT_LIST_COLUMNS = [
+    "depot_id",
+    "name",
+    "level",
+    "area_id",
+    "area_code",
+    "area_name_zh",
+    "lng",
+    "lat",
+]
+ITEM_COLUMNS = ["item_id", "code", "name", "name_zh", "unit", "category", "min_stock"]
+
+
+def depot_list(*, session: Session) -> pd.DataFrame:
+    """Every depot with its area's code and Chinese name and its point, in id order."""
+    rows = session.execute(
+        sa_select(
+            col(Depot.id),
+            col(Depot.name),
+            col(Depot.level),
+            col(Depot.area_id),
+            col(Area.code),
+            col(Area.name_zh),
+            col(Depot.lng),
+            col(Depot.lat),
+        )
+        .join(Area, col(Area.id) == col(Depot.area_id))
+        .order_by(col(Depot.id))
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=DEPOT_LIST_COLUMNS)
+
+
+def item_list(*, session: Session) -> pd.DataFrame:
+    """Every supply item, by code."""
+    rows = session.exec(
+        select(
+            SupplyItem.id,
+            SupplyItem.code,
+            SupplyItem.name,
+            SupplyItem.name_zh,
+            SupplyItem.unit,
+            SupplyItem.category,
+            SupplyItem.min_stock,
+        ).order_by(col(SupplyItem.code))  # type: ignore[call-overload]
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=ITEM_COLUMNS)
+
+
+POSITION_COLUMNS = [
+    "depot_id",
+    "item_id",
+    "stock",
+    "min_stock",
+    "issued_7d",
+    "daily_use",
+    "days_of_cover",
+    "level",
+]
+TRANSFER_COLUMNS = ["item_id", "from_depot_id", "to_depot_id", "quantity", "distance_km"]
+PURCHASE_COLUMNS = ["item_id", "quantity", "stock", "min_stock", "daily_use", "days_of_cover"]
+
+
+@dataclass(frozen=True)
+class SupplyPicture:
+    """Everything the Supplies page shows of stock: positions, suggestions, purchases."""
+
+    positions: pd.DataFrame  # POSITION_COLUMNS, one row per depot and item
+    transfers: pd.DataFrame  # TRANSFER_COLUMNS, in the order they should be made
+    purchases: pd.DataFrame  # PURCHASE_COLUMNS, one row per item the street must buy
+
+
+def issued_since(
+    *, session: Session, since: datetime, until: datetime
+) -> dict[tuple[int, int], int]:
+    """Units issued per (depot, item) in [since, until)."""
+    rows = session.exec(
+        select_columns(
+            StockMovement.depot_id,
+            StockMovement.item_id,
+            -func.sum(col(StockMovement.quantity)),
+        )
+        .where(
+            StockMovement.kind == MovementKind.issue,
+            col(StockMovement.occurred_at) >= since,
+            col(StockMovement.occurred_at) < until,
+        )
+        .group_by(col(StockMovement.depot_id), col(StockMovement.item_id))
+    ).all()
+    return {(int(r[0]), int(r[1])): int(r[2] or 0) for r in rows}
+
+
+def supply_picture(*, session: Session, now: datetime) -> SupplyPicture:
+    """Stock, the week's use and cover per depot and item; suggested transfers; purchases."""
+    levels = stock_levels(session=session)
+    issued = issued_since(session=session, since=now - timedelta(days=CONSUMPTION_DAYS), until=now)
+    positions = [
+        Position(
+            depot_id=depot_id,
+            item_id=item_id,
+            stock=level,
+            minimum=minimum,
+            issued=issued.get((depot_id, item_id), 0),
+        )
+        for depot_id, item_id, level, minimum in zip(
+            levels["depot_id"].astype(int).tolist(),
+            levels["item_id"].astype(int).tolist(),
+            levels["stock"].astype(int).tolist(),
+            levels["min_stock"].astype(int).tolist(),
+            strict=True,
+        )
+    ]
+    points: dict[int, tuple[float, float] | None] = {}
+    ranks: dict[int, int] = {}
+    for d, lng, lat, level in session.exec(select(Depot.id, Depot.lng, Depot.lat, Depot.level)):
+        points[int(d or 0)] = (
+            (float(lng), float(lat)) if lng is not None and lat is not None else None
+        )
+        ranks[int(d or 0)] = DEPOT_RANKS.get(str(level), len(DEPOT_RANKS))
+    transfers = suggest_transfers(positions, points, ranks=ranks)
+    purchases = purchase_orders(positions, transfers)
+    return SupplyPicture(
+        positions=pd.DataFrame(
+            [
+                (
+                    p.depot_id,
+                    p.item_id,
+                    p.stock,
+                    p.minimum,
+                    p.issued,
+                    p.daily_use,
+                    p.cover,
+                    shortage_level(stock=p.stock, minimum=p.minimum),
+                )
+                for p in positions
+            ],
+            columns=POSITION_COLUMNS,
+        ),
+        transfers=pd.DataFrame(
+            [
+                (t.item_id, t.from_depot_id, t.to_depot_id, t.quantity, t.distance_km)
+                for t in transfers
+            ],
+            columns=TRANSFER_COLUMNS,
+        ),
+        purchases=pd.DataFrame(
+            [(p.item_id, p.quantity, p.stock, p.minimum, p.daily_use, p.cover) for p in purchases],
+            columns=PURCHASE_COLUMNS,
+        ),
+    )
+
+
+# Stock moves down these levels or across, never up (analytics.stock.suggest_transfers).
+DEPOT_RANKS: dict[str, int] = {DepotLevel.street: 0, DepotLevel.community: 1, DepotLevel.grid: 2}
+
+HISTORY_COLUMNS = [
+    "movement_id",
+    "occurred_at",
+    "depot_id",
+    "item_id",
+    "kind",
+    "quantity",
+    "counterpart_depot_id",
+    "household_id",
+    "request_id",
+    "note",
+    "created_by",
+]
+HISTORY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class History:
+    """One page of the ledger, newest first, and how many movements match in all."""
+
+    rows: pd.DataFrame  # HISTORY_COLUMNS
+    total: int
+
+
+def movement_history(
+    *,
+    session: Session,
+    depot_id: int | None = None,
+    item_id: int | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = HISTORY_LIMIT,
+    offset: int = 0,
+) -> History:
+    """Movements matching the filters, newest first, `limit` from `offset` (in SQL).
+
+    `kind` "transfer" matches both halves of transfers. The ledger holds no personal
+    data (a household or request is named by its number only): every reader sees it all.
+    """
+    conditions: list[Any] = []
+    if depot_id is not None:
+        conditions.append(col(StockMovement.depot_id) == depot_id)
+    if item_id is not None:
+        conditions.append(col(StockMovement.item_id) == item_id)
+    if kind == "transfer":
+        conditions.append(
+            or_(
+                col(StockMovement.kind) == MovementKind.transfer_in,
+                col(StockMovement.kind) == MovementKind.transfer_out,
+            )
+        )
+    elif kind:
+        conditions.append(col(StockMovement.kind) == kind)
+    if since is not None:
+        conditions.append(col(StockMovement.occurred_at) >= since)
+    if until is not None:
+        conditions.append(col(StockMovement.occurred_at) < until)
+    where = and_(true(), *conditions)
+    total = session.exec(select(func.count()).select_from(StockMovement).where(where)).one()
+    rows = session.execute(
+        sa_select(
+            col(StockMovement.id),
+            col(StockMovement.occurred_at),
+            col(StockMovement.depot_id),
+            col(StockMovement.item_id),
+            col(StockMovement.kind),
+            col(StockMovement.quantity),
+            col(StockMovement.counterpart_depot_id),
+            col(StockMovement.household_id),
+            col(StockMovement.request_id),
+            col(StockMovement.note),
+            col(StockMovement.created_by),
+        )
+        .where(where)
+        .order_by(col(StockMovement.occurred_at).desc(), col(StockMovement.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return History(
+        rows=pd.DataFrame([tuple(r) for r in rows], columns=HISTORY_COLUMNS), total=int(total)
+    )
+
+
+SERVING_COLUMNS = ["depot_id", "name", "own"]
+
+
+def serving_depots(*, session: Session, grid_id: int) -> pd.DataFrame:
+    """The depots that serve a grid: its own, else its community's (own = False)."""
+    own = session.exec(
+        select(Depot.id, Depot.name).where(Depot.area_id == grid_id).order_by(col(Depot.id))
+    ).all()
+    if own:
+        return pd.DataFrame([(i, n, True) for i, n in own], columns=SERVING_COLUMNS)
+    parent = session.exec(select(Area.parent_id).where(Area.id == grid_id)).first()
+    if parent is None:
+        return pd.DataFrame([], columns=SERVING_COLUMNS)
+    found = session.exec(
+        select(Depot.id, Depot.name).where(Depot.area_id == parent).order_by(col(Depot.id))
+    ).all()
+    return pd.DataFrame([(i, n, False) for i, n in found], columns=SERVING_COLUMNS)

@@ -225,6 +225,9 @@ class Write:
             self.session.add(self._key)
 
 
+_DEPTH = "gridcore.write_depth"  # session.info: how many writes are open on the session
+
+
 def _id_of(row: Any) -> Any:
     """The id of a written row, or `row` itself when it is already an id (or None)."""
     return getattr(row, "id", row) if not isinstance(row, (int, str)) else row
@@ -250,15 +253,23 @@ def write(
     op = Write(
         session=session, actor=actor, entity=entity, action=action, client_token=client_token
     )
+    # A write made inside another (a delivery issuing stock) is part of the outer transaction:
+    # it audits its rows, and the outer write commits or rolls back the whole.
+    outer = session.info.get(_DEPTH, 0)
+    session.info[_DEPTH] = outer + 1
     try:
         if client_token is not None:
             op._claim()
         yield op
         op._finish()
-        session.commit()
+        if not outer:
+            session.commit()
     except BaseException:
-        session.rollback()
+        if not outer:
+            session.rollback()
         raise
+    finally:
+        session.info[_DEPTH] = outer
 
 
 def plain(value: Any) -> Any:

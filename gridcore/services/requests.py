@@ -263,6 +263,7 @@ def deliver_request(
                     "quantity": request.quantity,
                     "occurred_at": moment,
                     "note": f"request #{request_id}",
+                    "request_id": request_id,
                 },
                 actor=actor,
             )

@@ -1,38 +1,45 @@
-"""The stock ledger: receipts, issues, adjustments and transfers, appended and never changed.
+"""The stock ledger: receipts, issues, counts and transfers, appended and never changed.
 
 The user enters a positive amount for a receipt, an issue or a transfer; the ledger stores
 the signed change (an issue of 5 is -5). An adjustment is signed as entered (a count that
-found 3 fewer is -3). No movement may take a depot's stock of an item below zero. There is
-no update or delete of a movement: a mistake is corrected by an adjustment.
+found 3 fewer is -3) and says why; `count_stock` turns a counted figure into one. No
+movement may take a depot's stock of an item below zero. There is no update or delete of
+a movement: a mistake is corrected by an adjustment.
 
-Writes to one depot are serialised: the depot row is locked (an UPDATE touching it, which
-on SQLite also takes the write lock) before its stock is read, so two issues cannot both
-spend the same last units.
+Each depot and item has a balance row (models.StockBalance) that every movement adds its
+change to in the same transaction. The balance row is locked before the stock is read
+(SELECT … FOR UPDATE on PostgreSQL; on SQLite the first write takes the database's write
+lock), so two issues cannot both spend the same last units and no update is lost.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, select
 
 from gridcore.access import Actor, require_grid
 from gridcore.models import (
     Depot,
+    Household,
     MovementKind,
+    RequestStatus,
+    ResidentRequest,
+    StockBalance,
     StockMovement,
     StockMovementCreate,
     SupplyItem,
     utcnow,
 )
-from gridcore.services.base import ValidationFailed, validated, write
+from gridcore.services.base import ValidationFailed, Write, validated, write
 from gridcore.services.checks import (
     as_utc,
     get_row,
-    row_id,
     time_in_future,
 )
 
@@ -42,29 +49,57 @@ SINGLE_KINDS: tuple[MovementKind, ...] = (
     MovementKind.issue,
     MovementKind.adjustment,
 )
+NOTE_MAX = 300
+
+_BALANCES = StockBalance.__table__  # type: ignore[attr-defined]
 
 
-def _lock_depot(session: Session, depot_id: int) -> Depot | None:
-    """The depot, with its row locked until the transaction ends (None if there is none)."""
-    result = session.execute(
-        update(Depot)
-        .where(Depot.id == depot_id)  # type: ignore[arg-type]
-        .values(name=Depot.name)
-        .execution_options(synchronize_session=False)
+def lock_balance(session: Session, depot_id: int, item_id: int) -> int:
+    """The depot's stock of the item, its balance row locked until the transaction ends.
+
+    Every writer of the ledger calls it (inside its transaction) before it reads the stock
+    it checks, then `add_to_balance` for each movement it appends. A pair with no movement
+    yet gets a balance row of 0 first (a concurrent first movement of the same pair waits
+    on it, or finds it).
+    """
+    dialect = session.connection().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(_BALANCES)
+        .values(depot_id=depot_id, item_id=item_id, quantity=0, movements=0, updated_at=utcnow())
+        .on_conflict_do_nothing()
     )
-    if cast(CursorResult[Any], result).rowcount == 0:
-        return None
-    return session.get(Depot, depot_id)
+    quantity = session.execute(
+        select(_BALANCES.c.quantity)
+        .where(_BALANCES.c.depot_id == depot_id, _BALANCES.c.item_id == item_id)
+        .with_for_update()
+    ).scalar_one()
+    return int(quantity)
+
+
+def add_to_balance(
+    session: Session, depot_id: int, item_id: int, change: int, movements: int = 1
+) -> None:
+    """Add `movements` movements' signed `change` to their (locked) balance row."""
+    session.execute(
+        update(_BALANCES)
+        .where(_BALANCES.c.depot_id == depot_id, _BALANCES.c.item_id == item_id)
+        .values(
+            quantity=_BALANCES.c.quantity + change,
+            movements=_BALANCES.c.movements + movements,
+            updated_at=utcnow(),
+        )
+    )
 
 
 def stock_level(*, session: Session, depot_id: int, item_id: int) -> int:
-    """The current stock of an item at a depot: the sum of its ledger."""
-    total = session.exec(
-        select(func.coalesce(func.sum(StockMovement.quantity), 0)).where(
-            StockMovement.depot_id == depot_id, StockMovement.item_id == item_id
+    """The current stock of an item at a depot: its balance (0 when it never had any)."""
+    found = session.exec(
+        select(StockBalance.quantity).where(
+            StockBalance.depot_id == depot_id, StockBalance.item_id == item_id
         )
-    ).one()
-    return int(total)
+    ).first()
+    return int(found or 0)
 
 
 def _signed(kind: MovementKind, quantity: int) -> tuple[int, str | None]:
@@ -76,6 +111,65 @@ def _signed(kind: MovementKind, quantity: int) -> tuple[int, str | None]:
     return (quantity if kind == MovementKind.receipt else -quantity), None
 
 
+def _short(before: int, change: int) -> ValidationFailed:
+    """The refusal of a movement the depot has not got the stock for (nothing is written)."""
+    return ValidationFailed(
+        {"quantity": "services.error.stock_below_zero"},
+        {"stock": before, "quantity": -change},
+    )
+
+
+def _append(
+    session: Session,
+    op: Write,
+    *,
+    actor: Actor,
+    movement: StockMovement,
+    before: int,
+    audit: dict[str, Any] | None = None,
+) -> StockMovement:
+    """Add a movement to the ledger and its change to the balance; audit it."""
+    session.add(movement)
+    add_to_balance(session, movement.depot_id, movement.item_id, movement.quantity)
+    op.record(
+        movement,
+        {
+            "depot_id": movement.depot_id,
+            "item_id": movement.item_id,
+            "kind": movement.kind,
+            "quantity": movement.quantity,
+            "stock_after": before + movement.quantity,
+            **(audit or {}),
+        },
+    )
+    return movement
+
+
+def _recipient_errors(
+    session: Session, movement_in: StockMovementCreate, errors: dict[str, str]
+) -> int | None:
+    """Check the household and request an issue went to; the household it names, if any."""
+    household_id, request_id = movement_in.household_id, movement_in.request_id
+    if movement_in.kind != MovementKind.issue:
+        if household_id is not None:
+            errors["household_id"] = "services.error.recipient_only_for_issue"
+        if request_id is not None:
+            errors["request_id"] = "services.error.recipient_only_for_issue"
+        return None
+    if household_id is not None and get_row(session, Household, household_id) is None:
+        errors["household_id"] = "services.error.household_not_found"
+    request = get_row(session, ResidentRequest, request_id)
+    if request_id is not None and request is None:
+        errors["request_id"] = "services.error.request_not_found"
+    elif request is not None and request.status == RequestStatus.cancelled:
+        errors["request_id"] = "services.error.request_cancelled"
+    if request is not None and request.household_id is not None:
+        if household_id is not None and household_id != request.household_id:
+            errors["household_id"] = "services.error.request_other_household"
+        return request.household_id
+    return household_id
+
+
 def record_stock_movement(
     *,
     session: Session,
@@ -83,7 +177,11 @@ def record_stock_movement(
     actor: Actor,
     client_token: str | None = None,
 ) -> StockMovement:
-    """Append a receipt, an issue or an adjustment (occurred_at defaults to now)."""
+    """Append a receipt, an issue or an adjustment (occurred_at defaults to now).
+
+    An issue may name the household it went to, or the resident request it fulfils (the
+    request's household is then recorded too). An adjustment needs a reason (note).
+    """
     with write(
         session, actor=actor, entity="stock_movement", action="create", client_token=client_token
     ) as op:
@@ -92,6 +190,8 @@ def record_stock_movement(
         raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
         if raw.get("occurred_at") in (None, ""):
             raw["occurred_at"] = utcnow()
+        if isinstance(raw.get("note"), str):
+            raw["note"] = raw["note"].strip() or None
         movement_in = validated(StockMovementCreate, raw)
         errors: dict[str, str] = {}
         if movement_in.kind not in SINGLE_KINDS:
@@ -101,9 +201,12 @@ def record_stock_movement(
             errors["quantity"] = problem
         if movement_in.counterpart_depot_id is not None:
             errors["counterpart_depot_id"] = "services.error.no_counterpart"
+        if movement_in.kind == MovementKind.adjustment and not movement_in.note:
+            errors["note"] = "services.error.reason_required"
         if time_in_future(movement_in.occurred_at):
             errors["occurred_at"] = "services.error.time_in_future"
-        depot = _lock_depot(session, movement_in.depot_id)
+        household_id = _recipient_errors(session, movement_in, errors)
+        depot = get_row(session, Depot, movement_in.depot_id)
         if depot is None:
             errors["depot_id"] = "services.error.depot_not_found"
         if get_row(session, SupplyItem, movement_in.item_id) is None:
@@ -111,25 +214,84 @@ def record_stock_movement(
         if errors or depot is None:
             raise ValidationFailed(errors)
         require_grid(actor, depot.area_id)
-        before = stock_level(session=session, depot_id=row_id(depot), item_id=movement_in.item_id)
+        before = lock_balance(session, movement_in.depot_id, movement_in.item_id)
         if before + signed < 0:
-            raise ValidationFailed({"quantity": "services.error.stock_below_zero"})
+            raise _short(before, signed)
         movement = StockMovement(
-            **movement_in.model_dump(exclude={"quantity", "occurred_at"}),
+            **movement_in.model_dump(exclude={"quantity", "occurred_at", "household_id"}),
             quantity=signed,
             occurred_at=as_utc(movement_in.occurred_at),
+            household_id=household_id,
             created_by=actor.username,
         )
-        session.add(movement)
-        op.record(
-            movement,
-            {
-                "depot_id": movement.depot_id,
-                "item_id": movement.item_id,
-                "kind": movement.kind,
-                "quantity": signed,
-                "stock_after": before + signed,
-            },
+        recipient = {
+            k: v
+            for k, v in (("household_id", household_id), ("request_id", movement_in.request_id))
+            if v is not None
+        }
+        _append(session, op, actor=actor, movement=movement, before=before, audit=recipient)
+    return movement
+
+
+def count_stock(
+    *,
+    session: Session,
+    depot_id: int,
+    item_id: int,
+    counted: int,
+    reason: str,
+    actor: Actor,
+    occurred_at: datetime | None = None,
+    client_token: str | None = None,
+) -> StockMovement | None:
+    """Record a stock count: an adjustment by the difference from the balance, with a reason.
+
+    A count that finds what the balance says writes no movement (the count is audited) and
+    returns None.
+    """
+    with write(
+        session, actor=actor, entity="stock_count", action="create", client_token=client_token
+    ) as op:
+        if op.replayed_id is not None:
+            return op.replayed(StockMovement)
+        moment = as_utc(occurred_at or utcnow())
+        note = (reason or "").strip()
+        errors: dict[str, str] = {}
+        if not isinstance(counted, int) or isinstance(counted, bool) or counted < 0:
+            errors["counted"] = "services.error.count_not_negative"
+        if not note:
+            errors["note"] = "services.error.reason_required"
+        elif len(note) > NOTE_MAX:
+            errors["note"] = "services.error.too_long"
+        if time_in_future(moment):
+            errors["occurred_at"] = "services.error.time_in_future"
+        depot = get_row(session, Depot, depot_id)
+        if depot is None:
+            errors["depot_id"] = "services.error.depot_not_found"
+        if get_row(session, SupplyItem, item_id) is None:
+            errors["item_id"] = "services.error.item_not_found"
+        if errors or depot is None:
+            raise ValidationFailed(errors)
+        require_grid(actor, depot.area_id)
+        before = lock_balance(session, depot_id, item_id)
+        difference = counted - before
+        if difference == 0:
+            op.record(
+                None,
+                {"depot_id": depot_id, "item_id": item_id, "counted": counted, "difference": 0},
+            )
+            return None
+        movement = StockMovement(
+            item_id=item_id,
+            depot_id=depot_id,
+            kind=MovementKind.adjustment,
+            quantity=difference,
+            occurred_at=moment,
+            note=note,
+            created_by=actor.username,
+        )
+        _append(
+            session, op, actor=actor, movement=movement, before=before, audit={"counted": counted}
         )
     return movement
 
@@ -156,6 +318,7 @@ def transfer_stock(
         if op.replayed_id is not None:
             return _transfer_pair(session, int(op.replayed_id))
         moment = as_utc(occurred_at or utcnow())
+        note = (note or "").strip() or None
         errors: dict[str, str] = {}
         if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
             errors["quantity"] = "services.error.quantity_positive"
@@ -163,11 +326,10 @@ def transfer_stock(
             errors["to_depot_id"] = "services.error.same_depot"
         if time_in_future(moment):
             errors["occurred_at"] = "services.error.time_in_future"
-        if note is not None and len(note) > 300:
+        if note is not None and len(note) > NOTE_MAX:
             errors["note"] = "services.error.too_long"
-        # Lock in id order, so that two opposite transfers cannot wait on each other.
-        locked = {d: _lock_depot(session, d) for d in sorted({from_depot_id, to_depot_id})}
-        source, target = locked[from_depot_id], locked[to_depot_id]
+        source = get_row(session, Depot, from_depot_id)
+        target = get_row(session, Depot, to_depot_id)
         if source is None:
             errors["from_depot_id"] = "services.error.depot_not_found"
         if target is None:
@@ -178,9 +340,13 @@ def transfer_stock(
             raise ValidationFailed(errors)
         require_grid(actor, source.area_id)
         require_grid(actor, target.area_id)
-        before = stock_level(session=session, depot_id=from_depot_id, item_id=item_id)
+        # Lock in depot order, so that two opposite transfers cannot wait on each other.
+        levels = {
+            d: lock_balance(session, d, item_id) for d in sorted({from_depot_id, to_depot_id})
+        }
+        before = levels[from_depot_id]
         if before < quantity:
-            raise ValidationFailed({"quantity": "services.error.stock_below_zero"})
+            raise _short(before, -quantity)
         shared: dict[str, Any] = {"item_id": item_id, "occurred_at": moment, "note": note}
         out = StockMovement(
             **shared,
@@ -202,6 +368,8 @@ def transfer_stock(
         )
         session.add(into)
         session.flush()
+        add_to_balance(session, from_depot_id, item_id, -quantity)
+        add_to_balance(session, to_depot_id, item_id, quantity)
         op.record(
             out,
             {
@@ -210,6 +378,7 @@ def transfer_stock(
                 "to_depot_id": to_depot_id,
                 "quantity": quantity,
                 "transfer_in_id": into.id,
+                "stock_after": before - quantity,
             },
         )
     return out, into

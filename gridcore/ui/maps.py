@@ -523,5 +523,81 @@ def build_zone_map(
             lats = [d["position"][1] for d in dots]
     layers.append(_label_layer(labels, False))
     lng, lat, zoom = fit_view(lngs or [0.0], lats or [0.0], height_px=height_px)
+# --------------------------------------------------------------------------- depots by stock
+
+DEPOT_STOCK_LAYER_ID = "depot_stock"
+
+
+def build_depot_map(
+    *,
+    grids: pd.DataFrame,
+    depots: pd.DataFrame,
+    legend: list[LegendEntry],
+    basemap_url: str = "",
+    basemap_datum: str = "wgs84",
+    height_px: int = 460,
+) -> GridMap:
+    """Depot points in their own colours over pale grid outlines (the Supplies page's map).
+
+    `grids` needs: shape (GeoJSON geometry dict); `depots`: depot_id, lng, lat, colour
+    ('#RRGGBB'), tip (plain text), and is drawn in its order (the worst last, on top).
+    """
+    project = _projector(basemap_datum)
+    outlines: list[dict[str, Any]] = []
+    lngs: list[float] = []
+    lats: list[float] = []
+    for shape in grids["shape"]:
+        if not shape:
+            continue
+        for ring in outer_rings(shape):
+            points = _ring(ring, project)
+            outlines.append({"polygon": points})
+            lngs.extend(p[0] for p in points)
+            lats.extend(p[1] for p in points)
+    dots: list[dict[str, Any]] = []
+    rows: Any = depots.itertuples(index=False)
+    for row in rows:
+        point = _point(row)
+        if point is None:
+            continue
+        x, y = project(*point)
+        dots.append(
+            {
+                "position": [round(x, 6), round(y, 6)],
+                "fill": hex_to_rgba(str(row.colour), 240),
+                "depot_id": int(row.depot_id),
+                "tip": str(row.tip),
+            }
+        )
+        lngs.append(x)
+        lats.append(y)
+    layers = [
+        pdk.Layer(
+            "PolygonLayer",
+            id="grid_outlines",
+            data=outlines,
+            get_polygon="polygon",
+            get_fill_color=hex_to_rgba(NO_DATA_HEX, 70),
+            get_line_color=[120, 144, 156, 200],
+            line_width_min_pixels=1,
+            stroked=True,
+            filled=True,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id=DEPOT_STOCK_LAYER_ID,
+            data=dots,
+            get_position="position",
+            get_fill_color="fill",
+            get_line_color=[255, 255, 255, 255],
+            stroked=True,
+            get_radius=45,
+            radius_min_pixels=7,
+            line_width_min_pixels=2,
+            pickable=True,
+        ),
+    ]
+    lng, lat, zoom = fit_view(lngs, lats, height_px=height_px)
     view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
     return GridMap(deck=_deck(layers, view, basemap_url), legend=legend)

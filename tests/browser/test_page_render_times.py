@@ -25,6 +25,7 @@ PAGES = (
     "pages/testing.py",
     "pages/sampling_desk.py",
     "pages/roll_call.py",
+    "pages/supplies.py",
     "pages/data_entry.py",
     "pages/workforce.py",
 )
