@@ -163,9 +163,7 @@ def test_transmission_clusters(tiny: TinyWorld, tiny_session: Session) -> None:
     assert int(found.cases["source_case"].notna().sum()) == 2
 
 
-def test_resident_search_keeps_to_the_actors_grids(
-    tiny: TinyWorld, tiny_session: Session
-) -> None:
+def test_resident_search_keeps_to_the_actors_grids(tiny: TinyWorld, tiny_session: Session) -> None:
     everyone = cq.find_residents(session=tiny_session, text="1", actor=LEADER)
     assert everyone.empty  # one digit is neither a name nor enough of a phone
     leader = cq.find_residents(session=tiny_session, text="王", actor=LEADER, limit=100)

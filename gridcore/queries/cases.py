@@ -26,7 +26,7 @@ from gridcore.models import (
     Household,
     Resident,
 )
-from gridcore.policy import load_policy
+from gridcore.policy import Policy, load_policy
 from gridcore.queries._sql import Counter, by_grid, count_if, select_columns
 from gridcore.queries.areas import parse_shape
 
@@ -711,3 +711,51 @@ def case_contacts(*, session: Session, case_id: int, actor: Actor) -> pd.DataFra
     columns = ["contact_id", "person_name", "phone", "contact_type", "quarantine_place",
                "start_date", "planned_end_date", "status"]  # fmt: skip
     return pd.DataFrame(records, columns=columns)
+
+
+AREA_CHOICE_COLUMNS: list[str] = ["area_id", "code", "name", "name_zh", "level", "shaped"]
+
+
+def area_choices(*, session: Session) -> pd.DataFrame:
+    """Every area above the buildings, from the top level down, for the page's area filter."""
+    rows = session.execute(
+        select(
+            col(Area.id), col(Area.code), col(Area.name), col(Area.name_zh), col(Area.level),
+            col(Area.shape).is_not(None),
+        )
+    ).all()  # fmt: skip
+    rank = {str(level): i for i, level in enumerate(AreaLevel)}
+    records = sorted(
+        ((int(r[0]), r[1], r[2], r[3], str(r[4]), bool(r[5])) for r in rows),
+        key=lambda r: (rank.get(r[4], len(rank)), r[1]),
+    )
+    return pd.DataFrame(records, columns=AREA_CHOICE_COLUMNS)
+
+
+def latest_case_day(*, session: Session) -> date | None:
+    """The last day with a case row or a reported count (None without either)."""
+    case_day = session.execute(select(func.max(Case.reported_date))).scalar_one()
+    count_day = session.execute(
+        select(func.max(CaseCount.day)).where(col(CaseCount.count) > 0)
+    ).scalar_one()
+    days = [d for d in (case_day, count_day) if d is not None]
+    return max(days) if days else None
+
+
+def active_case_count(*, session: Session, within: int | None = None) -> int:
+    """Active counted cases (confirmed and asymptomatic) in `within`'s subtree."""
+    tree = area_tree(session=session)
+    return int(
+        session.execute(
+            select(func.count()).where(
+                counted_cases(),
+                col(Case.status) == CaseStatus.active,
+                _grid_filter(tree, within, col(Case.grid_id)),
+            )
+        ).scalar_one()
+    )
+
+
+def contact_policy(*, session: Session) -> Policy:
+    """The policy in force (quarantine lengths and test days), for the contact forms."""
+    return load_policy(session)
