@@ -966,12 +966,3 @@ def _end_form(lang: str, actor: Actor, contact_id: int, planned_end: date) -> No
     st.session_state["cs_follow_flash"] = message
     st.session_state.pop("cs_fu_contact", None)
     st.rerun()
-
-
-def new_case_link(resident_id: int, *, lang: str, found_via: str = FoundVia.mass_testing) -> None:
-    """A link to the new-case form with the resident filled in (from a positive result)."""
-    st.page_link(
-        CASES_PAGE,
-        label=t("cpage.open_case_form", lang),
-        query_params={"resident": str(resident_id), "found": found_via, "tab": "new"},
-    )
