@@ -61,6 +61,8 @@ CASES_CSS = """
   .st-key-cs_headline [data-testid="stColumn"] {flex: 1 1 calc(50% - .5rem) !important;
     min-width: calc(50% - .5rem) !important; width: calc(50% - .5rem) !important;}
   .st-key-cs_headline [data-testid="stMetricValue"] {font-size: 1.6rem !important;}
+  .st-key-cs_headline [data-testid="stMetricLabel"] * {white-space: normal !important;
+    overflow: visible !important; text-overflow: clip !important;}
 }
 </style>
 """
@@ -278,6 +280,8 @@ def curve_figure(curve: pd.DataFrame, *, lang: str, height: int = 360) -> go.Fig
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text=t("cpage.new_cases_axis", lang))
+    if int(curve[["new", case_analytics.RECLASSIFIED]].max().max()) <= 5:
+        fig.update_yaxes(dtick=1)  # whole cases, not 0.5
     fig.update_xaxes(type="category", nticks=12)
     return _layout(fig, height=height, large=False)
 
@@ -341,7 +345,10 @@ def transmission_figure(
                 hovertemplate="%{text}<extra></extra>",
             )
     fig.update_xaxes(tickformat="%m-%d", type="date")
-    fig.update_yaxes(autorange="reversed", type="category")
+    order = [labels[i] for i in range(len(shown))]
+    fig.update_yaxes(
+        type="category", categoryorder="array", categoryarray=order[::-1], title_text=""
+    )
     fig = _layout(fig, height=max(240, min(height, 90 + 32 * len(shown))), large=False)
     fig.update_layout(hovermode="closest")
     return fig
@@ -789,7 +796,7 @@ def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
             contact = cs.create_contact(
                 session=s, data=payload, actor=actor, client_token=forms.form_token("cs_contact")
             )
-            end = contact.planned_end_date
+            end, new_id = contact.planned_end_date, contact.id
     except ValidationFailed as exc:
         slots = {
             "person_name": name_slot,
@@ -805,6 +812,8 @@ def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
     forms.renew_token("cs_contact")
     data.invalidate()
     st.session_state["cs_contact_flash"] = t("cpage.contact_saved", lang, end=fmt_date(end, lang))
+    # The quarantine board's follow-up opens on the contact just added.
+    st.session_state["cs_fu_contact"] = new_id
     _clear("cs_ct_person", "cs_ct_find", "cs_ct_name", "cs_ct_phone", "cs_ct_grid")
     st.rerun()
 
