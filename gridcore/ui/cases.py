@@ -377,7 +377,7 @@ def incidence_map(lang: str, f: Filters, *, height: int) -> None:
         t(
             "cpage.map_caption",
             lang,
-            level=t(f"cpage.level_{f.map_level}", lang),
+            level=t(f"cpage.level_{f.map_level}", lang).lower(),
             day=fmt_date(f.end, lang),
         )
     )
@@ -515,10 +515,24 @@ def _resident_label(row: dict[str, Any]) -> str:
     return f"{row['name']} · {row['grid_code']} · {row['building']} {row['unit']}"
 
 
-def _clear(*keys: str) -> None:
-    """Empty a saved form's fields, so the next entry starts blank."""
-    for key in keys:
-        st.session_state.pop(key, None)
+# A saved form's fields, blank again for the next entry (set before the widgets are drawn).
+_BLANK: dict[str, dict[str, Any]] = {
+    "cs_nc": {"cs_nc_find": "", "cs_nc_person": NEW_PERSON, "cs_nc_grid": None,
+              "cs_nc_name": "", "cs_nc_address": "", "cs_nc_note": ""},
+    "cs_ct": {"cs_ct_find": "", "cs_ct_person": NEW_PERSON, "cs_ct_name": "",
+              "cs_ct_phone": "", "cs_ct_grid": None},
+}  # fmt: skip
+
+
+def _clear_next_run(form: str) -> None:
+    """Blank the form's fields on the next run (a drawn widget's value cannot change now)."""
+    st.session_state[f"{form}_blank"] = True
+
+
+def _blank_if_saved(form: str) -> None:
+    if st.session_state.pop(f"{form}_blank", False):
+        for key, value in _BLANK[form].items():
+            st.session_state[key] = value
 
 
 def _not_allowed(top: Any, lang: str) -> None:
@@ -540,6 +554,7 @@ def new_case_section(lang: str, actor: Actor) -> None:
     if not grids:
         st.info(t("cpage.no_grids", lang))
         return
+    _blank_if_saved("cs_nc")
     raw = st.query_params.get("resident")
     prefill = int(raw) if raw and raw.isdigit() else None
     resident_id = _person_picker(lang, actor, "cs_nc", prefill)
@@ -637,7 +652,7 @@ def new_case_section(lang: str, actor: Actor) -> None:
     forms.renew_token("cs_new_case")
     data.invalidate()
     st.session_state["cs_case_flash"] = t("cpage.case_saved", lang, case=case_id)
-    _clear("cs_nc_person", "cs_nc_find", "cs_nc_grid", "cs_nc_name", "cs_nc_address", "cs_nc_note")
+    _clear_next_run("cs_nc")
     st.session_state["cs_ct_case"] = case_id
     if "resident" in st.query_params:
         del st.query_params["resident"]
@@ -714,6 +729,7 @@ def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
             width="stretch",
         )
     st.markdown(f"**{t('cpage.add_contact', lang)}**")
+    _blank_if_saved("cs_ct")
     resident_id = _person_picker(lang, actor, "cs_ct")
     grids = _writable_grids(actor, lang)
     policy = data.cached(cq.contact_policy)
@@ -813,8 +829,8 @@ def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
     data.invalidate()
     st.session_state["cs_contact_flash"] = t("cpage.contact_saved", lang, end=fmt_date(end, lang))
     # The quarantine board's follow-up opens on the contact just added.
-    st.session_state["cs_fu_contact"] = new_id
-    _clear("cs_ct_person", "cs_ct_find", "cs_ct_name", "cs_ct_phone", "cs_ct_grid")
+    st.session_state["cs_fu_next"] = new_id
+    _clear_next_run("cs_ct")
     st.rerun()
 
 
@@ -822,16 +838,22 @@ def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
 
 
 def _contact_label(row: Any, lang: str) -> str:
-    state = []
-    if row.test_due_today:
-        state.append(t("cpage.state_due", lang))
-    if row.missed_tests:
-        state.append(t("cpage.state_missed", lang, n=row.missed_tests))
-    if row.ends_today:
-        state.append(t("cpage.state_ends", lang))
+    """A contact as the follow-up list names them; never changes with their tests (a
+    selectbox keeps its choice by the label)."""
     grid = row.grid_code if isinstance(row.grid_code, str) else "—"
-    extra = f" · {'，'.join(state) if lang == 'zh' else ', '.join(state)}" if state else ""
-    return f"{row.person_name} · {grid} · {fmt_short_date(row.planned_end_date, lang)}{extra}"
+    return t("cpage.contact_option", lang, name=row.person_name, grid=grid, n=row.contact_id)
+
+
+def _contact_state(row: dict[str, Any], lang: str) -> str:
+    """What a contact needs today: a test, missed tests, release."""
+    state = []
+    if row["test_due_today"]:
+        state.append(t("cpage.state_due", lang))
+    if row["missed_tests"]:
+        state.append(t("cpage.state_missed", lang, n=row["missed_tests"]))
+    if row["ends_today"]:
+        state.append(t("cpage.state_ends", lang))
+    return ("，" if lang == "zh" else ", ").join(state)
 
 
 def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
@@ -847,6 +869,9 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
     urgent = mine["test_due_today"] | (mine["missed_tests"] > 0) | mine["ends_today"]
     ordered = pd.concat([mine[urgent], mine[~urgent]])
     options = {int(r.contact_id): _contact_label(r, lang) for r in views.table_rows(ordered)}
+    chosen = st.session_state.pop("cs_fu_next", None)
+    if chosen in options:
+        st.session_state["cs_fu_contact"] = chosen
     if st.session_state.get("cs_fu_contact") not in options:
         st.session_state["cs_fu_contact"] = next(iter(options))
     contact_id = int(
@@ -869,8 +894,12 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
             if lang == "zh"
             else ", ".join(fmt_short_date(d, lang) for d in row["test_days"]),
             done=fmt_int(len(tested)),
+            end=fmt_date(row["planned_end_date"], lang),
         )
     )
+    state = _contact_state(row, lang)
+    if state:
+        st.warning(t("cpage.today_state", lang, state=state))
     test_col, end_col = st.columns(2)
     with test_col:
         _test_form(lang, actor, contact_id, due_days)

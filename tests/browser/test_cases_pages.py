@@ -7,7 +7,10 @@ checked in the database. Screenshots of both sizes in both languages are kept.
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Page
@@ -20,6 +23,7 @@ from gridcore.models import Case, Contact, ContactTest
 from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver
 
 pytestmark = pytest.mark.browser
+T = TypeVar("T")
 
 EXCEPTION = '[data-testid="stException"]'
 
@@ -66,6 +70,18 @@ def _press(driver: Driver, page: Page, key: str, lang: str) -> None:
     assert page.locator(EXCEPTION).count() == 0
 
 
+def _eventually(find: Callable[[Session], T | None], driver: Driver, seconds: float = 30) -> T:
+    """What `find` returns from the database once it is there (the write follows the click)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        with Session(driver.app.engine) as s:
+            found = find(s)
+        if found is not None or time.monotonic() > deadline:
+            assert found is not None, "not written"
+            return found
+        time.sleep(0.2)
+
+
 def _no_sideways_scroll(page: Page) -> int:
     return int(
         page.evaluate(
@@ -93,8 +109,9 @@ def test_a_case_is_entered_traced_tested_and_released(
         _choose_first(driver, page, "cs_nc_grid")
         page.locator(".st-key-cs_nc_address input").fill(address)
         _press(driver, page, "cpage.f_save_case", lang)
-        with Session(driver.app.engine) as s:
-            case = s.exec(select(Case).where(Case.address == address)).one()
+        case = _eventually(
+            lambda s: s.exec(select(Case).where(Case.address == address)).first(), driver
+        )
         page.screenshot(path=SCREENSHOTS / f"cases-new-{lang}-{name}.png", full_page=False)
 
         _tab(driver, page, "cpage.tab_contacts", lang)
@@ -102,8 +119,9 @@ def test_a_case_is_entered_traced_tested_and_released(
         page.locator(".st-key-cs_ct_phone input").fill("13800001234")
         _choose_first(driver, page, "cs_ct_grid")
         _press(driver, page, "cpage.f_save_contact", lang)
-        with Session(driver.app.engine) as s:
-            contact = s.exec(select(Contact).where(Contact.person_name == person)).one()
+        contact = _eventually(
+            lambda s: s.exec(select(Contact).where(Contact.person_name == person)).first(), driver
+        )
         assert contact.case_id == case.id
 
         _tab(driver, page, "cpage.tab_board", lang)
@@ -111,14 +129,21 @@ def test_a_case_is_entered_traced_tested_and_released(
         page.locator(f".st-key-cs_test_{contact.id}_day").scroll_into_view_if_needed()
         page.screenshot(path=SCREENSHOTS / f"cases-board-{lang}-{name}.png", full_page=False)
         _press(driver, page, "cpage.f_save_test", lang)
-        with Session(driver.app.engine) as s:
-            tests = s.exec(select(ContactTest).where(ContactTest.contact_id == contact.id)).all()
-        assert [(x.day, x.result) for x in tests] == [(contact.start_date, "negative")]
+        test = _eventually(
+            lambda s: s.exec(
+                select(ContactTest).where(ContactTest.contact_id == contact.id)
+            ).first(),
+            driver,
+        )
+        assert (test.day, test.result) == (contact.start_date, "negative")
         page.locator(f".st-key-cs_end_{contact.id}_action").wait_for()
         _press(driver, page, "cpage.f_save_end", lang)
-        with Session(driver.app.engine) as s:
-            released = s.get(Contact, contact.id)
-            assert released is not None and released.status == "released"
+        _eventually(
+            lambda s: s.exec(
+                select(Contact.id).where(Contact.id == contact.id, Contact.status == "released")
+            ).first(),
+            driver,
+        )
     finally:
         context.close()
 
