@@ -547,9 +547,6 @@ _CASE_FIELDS = ("resident_id", "grid_id", "address", "kind", "found_via", "repor
 
 def new_case_section(lang: str, actor: Actor) -> None:
     """Enter a case: a registered resident found by search, or a person with an address."""
-    flash = st.session_state.pop("cs_case_flash", None)
-    if flash:
-        st.success(flash)
     grids = _writable_grids(actor, lang)
     if not grids:
         st.info(t("cpage.no_grids", lang))
@@ -618,6 +615,10 @@ def new_case_section(lang: str, actor: Actor) -> None:
             key="cs_nc_note",
         )
         submitted = st.form_submit_button(t("cpage.f_save_case", lang), type="primary")
+    # Said under the button: on a phone the top of the form is out of sight by now.
+    flash = st.session_state.pop("cs_case_flash", None)
+    if flash:
+        st.success(flash)
     if not submitted:
         return
     if resident_id == NEW_PERSON and grid_id is None:
@@ -687,9 +688,6 @@ _CONTACT_FIELDS = ("person_name", "phone", "grid_id", "resident_id", "start_date
 
 def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
     """A case's contacts, and a form to add one (a resident or a new person)."""
-    flash = st.session_state.pop("cs_contact_flash", None)
-    if flash:
-        st.success(flash)
     options = _case_options(actor, lang, f.area_id)
     if not options:
         st.info(t("cpage.no_active_cases", lang))
@@ -791,6 +789,9 @@ def contacts_section(lang: str, actor: Actor, f: Filters) -> None:
             )
         )
         submitted = st.form_submit_button(t("cpage.f_save_contact", lang), type="primary")
+    flash = st.session_state.pop("cs_contact_flash", None)
+    if flash:
+        st.success(flash)
     if not submitted:
         return
     if resident_id == NEW_PERSON and grid_id is None:
@@ -858,11 +859,11 @@ def _contact_state(row: dict[str, Any], lang: str) -> str:
 
 def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
     """Record a contact's test on a due day; end or extend their quarantine."""
-    flash = st.session_state.pop("cs_follow_flash", None)
-    if flash:
-        st.success(flash)
     mine = board[[actor.may_write_grid(None if pd.isna(g) else int(g)) for g in board["grid_id"]]]
     if mine.empty:
+        flash = st.session_state.pop("cs_follow_flash", None)
+        if flash:
+            st.success(flash)
         st.info(t("cpage.no_contacts_in_scope", lang))
         return
     # Those needing something today first: a test due or missed, a release.
@@ -905,6 +906,9 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
         _test_form(lang, actor, contact_id, due_days)
     with end_col:
         _end_form(lang, actor, contact_id, row["planned_end_date"])
+    flash = st.session_state.pop("cs_follow_flash", None)
+    if flash:
+        st.success(flash)
 
 
 def _test_form(lang: str, actor: Actor, contact_id: int, due_days: list[date]) -> None:

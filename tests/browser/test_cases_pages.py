@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 from sqlmodel import Session, select
 
 from gridcore.demo import DEMO_PASSWORD
-from gridcore.i18n import t
+from gridcore.i18n import fmt_date, t
 from gridcore.models import Case, Contact, ContactTest
 
 from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver
@@ -70,6 +70,13 @@ def _press(driver: Driver, page: Page, key: str, lang: str) -> None:
     assert page.locator(EXCEPTION).count() == 0
 
 
+def _said(driver: Driver, page: Page, text: str) -> None:
+    """Wait for the page's message after a save (the rerun has finished drawing)."""
+    page.get_by_text(text).first.wait_for()
+    driver.wait_for_render(page)
+    assert page.locator(EXCEPTION).count() == 0
+
+
 def _eventually(find: Callable[[Session], T | None], driver: Driver, seconds: float = 30) -> T:
     """What `find` returns from the database once it is there (the write follows the click)."""
     deadline = time.monotonic() + seconds
@@ -112,6 +119,7 @@ def test_a_case_is_entered_traced_tested_and_released(
         case = _eventually(
             lambda s: s.exec(select(Case).where(Case.address == address)).first(), driver
         )
+        _said(driver, page, t("cpage.case_saved", lang, case=case.id))
         page.screenshot(path=SCREENSHOTS / f"cases-new-{lang}-{name}.png", full_page=False)
 
         _tab(driver, page, "cpage.tab_contacts", lang)
@@ -123,6 +131,11 @@ def test_a_case_is_entered_traced_tested_and_released(
             lambda s: s.exec(select(Contact).where(Contact.person_name == person)).first(), driver
         )
         assert contact.case_id == case.id
+        _said(
+            driver,
+            page,
+            t("cpage.contact_saved", lang, end=fmt_date(contact.planned_end_date, lang)),
+        )
 
         _tab(driver, page, "cpage.tab_board", lang)
         page.locator(f".st-key-cs_test_{contact.id}_day").wait_for()
@@ -136,6 +149,7 @@ def test_a_case_is_entered_traced_tested_and_released(
             driver,
         )
         assert (test.day, test.result) == (contact.start_date, "negative")
+        _said(driver, page, t("cpage.test_saved", lang, day=fmt_date(test.day, lang)))
         page.locator(f".st-key-cs_end_{contact.id}_action").wait_for()
         _press(driver, page, "cpage.f_save_end", lang)
         _eventually(
@@ -144,6 +158,8 @@ def test_a_case_is_entered_traced_tested_and_released(
             ).first(),
             driver,
         )
+        _said(driver, page, t("cpage.released", lang))
+        page.screenshot(path=SCREENSHOTS / f"cases-released-{lang}-{name}.png", full_page=False)
     finally:
         context.close()
 
