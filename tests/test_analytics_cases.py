@@ -170,6 +170,7 @@ def test_a_reclassified_case_is_not_new_and_not_a_community_case() -> None:
     assert epidemic.is_new_community_case(found_via="community")
     assert not epidemic.is_new_community_case(found_via="reclassified")
     assert not epidemic.is_new_community_case(found_via="quarantine")
+    assert not epidemic.is_community_case(found_via="reclassified")
 
 
 def test_epidemic_curve_stacks_each_day_by_how_found() -> None:

@@ -55,6 +55,7 @@ def test_the_page_shows_the_tiny_outbreak(world: World, lang: str) -> None:
     assert metrics[t("cpage.m_doubling", lang)] == t("cpage.days", lang, n="3.9")
     assert metrics[t("cpage.m_active", lang)] == "7"
     assert metrics[t("cpage.m_quarantine", lang)] == "8"
+    assert metrics[t("cpage.m_per_case", lang)] == "1.4"  # 14 contacts of 10 cases
     assert at.query_params["from"] == ["2026-02-22"] or at.query_params["from"] == "2026-02-22"
     assert len(at.get("plotly_chart")) == 2  # the curve and the chains
     assert len(at.get("deck_gl_json_chart")) == 1
@@ -66,6 +67,19 @@ def test_the_page_shows_the_tiny_outbreak(world: World, lang: str) -> None:
         ]  # fmt: skip
         assert english == []
         assert "Cases & contacts" not in text
+
+
+def test_the_area_in_the_url_narrows_every_figure(world: World) -> None:
+    at = open_page("viewer", "pages/cases.py", area="T-C2")
+    metrics = _metrics(at)
+    # T-C2 from 02-22: C01 (community), C07, C11 (quarantine); C07 and C11 still active.
+    assert metrics[t("cpage.m_new", "en")] == "3"
+    assert metrics[t("cpage.m_outside", "en")] == "1"
+    assert metrics[t("cpage.m_active", "en")] == "2"
+    assert at.selectbox(key="cs_area").value == "T-C2"
+    # The map shows the grids of T-C2.
+    deck = at.get("deck_gl_json_chart")[0].proto.json
+    assert "T-C2-G1" in deck and "T-C1-G1" not in deck
 
 
 def _submit(at: AppTest, label: str) -> AppTest:

@@ -163,6 +163,20 @@ def test_transmission_clusters(tiny: TinyWorld, tiny_session: Session) -> None:
     assert int(found.cases["source_case"].notna().sum()) == 2
 
 
+def test_contacts_traced_per_case(tiny: TinyWorld, tiny_session: Session) -> None:
+    # Ten counted cases from 03-01; all fourteen contacts were traced from them.
+    assert cq.contacts_traced(session=tiny_session, start=date(2026, 3, 1), end=tiny.anchor) == (
+        10,
+        14,
+    )
+    # In T-C2 since 03-15: C07 and C11; K09, K10 and K13 traced from C07.
+    c2 = _area_id(tiny_session, "T-C2")
+    assert cq.contacts_traced(session=tiny_session, start=WEEK, end=tiny.anchor, within=c2) == (
+        2,
+        3,
+    )
+
+
 def test_resident_search_keeps_to_the_actors_grids(tiny: TinyWorld, tiny_session: Session) -> None:
     everyone = cq.find_residents(session=tiny_session, text="1", actor=LEADER)
     assert everyone.empty  # one digit is neither a name nor enough of a phone

@@ -30,8 +30,8 @@ def is_counted_case(*, kind: str, status: str) -> bool:
 
 
 def is_community_case(*, found_via: str) -> bool:
-    """Whether a case was found outside quarantine."""
-    return found_via != QUARANTINE_FOUND
+    """Whether a case was found outside quarantine (a reclassified case was found earlier)."""
+    return found_via not in (QUARANTINE_FOUND, FoundVia.reclassified)
 
 
 def window_start(*, today: date, days: int = WINDOW_DAYS) -> date:
@@ -136,7 +136,7 @@ def is_new_case(*, found_via: str) -> bool:
 
 def is_new_community_case(*, found_via: str) -> bool:
     """A new infection found outside quarantine."""
-    return is_new_case(found_via=found_via) and is_community_case(found_via=found_via)
+    return is_community_case(found_via=found_via)
 
 
 def _kind_rows(daily: pd.DataFrame, kind: str | None) -> pd.DataFrame:

@@ -128,8 +128,10 @@ def counted_cases() -> Any:
 
 
 def community_case() -> Any:
-    """Cases found outside quarantine."""
-    return col(Case.found_via) != case_analytics.QUARANTINE_FOUND
+    """Cases found outside quarantine (a reclassified case is no new one)."""
+    return col(Case.found_via).not_in(
+        (case_analytics.QUARANTINE_FOUND, case_analytics.RECLASSIFIED)
+    )
 
 
 def case_counts(*, session: Session, today: date) -> Counter:
@@ -759,3 +761,23 @@ def active_case_count(*, session: Session, within: int | None = None) -> int:
 def contact_policy(*, session: Session) -> Policy:
     """The policy in force (quarantine lengths and test days), for the contact forms."""
     return load_policy(session)
+
+
+def contacts_traced(
+    *, session: Session, start: date, end: date, within: int | None = None
+) -> tuple[int, int]:
+    """Counted cases reported in `start..end` and the contacts traced from them."""
+    tree = area_tree(session=session)
+    in_period = and_(
+        counted_cases(),
+        col(Case.reported_date) >= start,
+        col(Case.reported_date) <= end,
+        _grid_filter(tree, within, col(Case.grid_id)),
+    )
+    cases = session.execute(select(func.count()).where(in_period)).scalar_one()
+    contacts = session.execute(
+        select(func.count(col(Contact.id)))
+        .join(Case, col(Case.id) == col(Contact.case_id))
+        .where(in_period)
+    ).scalar_one()
+    return int(cases), int(contacts)

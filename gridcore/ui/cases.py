@@ -220,10 +220,8 @@ def headline(lang: str, f: Filters, daily: pd.DataFrame, board: pd.DataFrame) ->
     share = case_analytics.share_found_in_quarantine(daily, start=week, end=f.end)
     doubling = case_analytics.doubling_time_7d(daily, today=f.end)
     active = data.cached(cq.active_case_count, within=f.area_id)
-    traced = data.cached(cq.transmission, start=f.start, end=f.end, within=f.area_id)
-    per_case = case_analytics.contacts_per_case(
-        contacts=int(traced.cases["contacts"].sum()), cases=len(traced.cases)
-    )
+    cases, contacts = data.cached(cq.contacts_traced, start=f.start, end=f.end, within=f.area_id)
+    per_case = case_analytics.contacts_per_case(contacts=contacts, cases=cases)
     figures = (
         ("cpage.m_new", fmt_int(new), "cpage.m_new_help"),
         ("cpage.m_outside", fmt_int(outside), "cpage.m_outside_help"),
