@@ -481,7 +481,7 @@ def quarantine_board(
     actor: Actor,
     today: date,
     within: int | None = None,
-    limit: int = 2000,
+    limit: int = 20_000,
 ) -> pd.DataFrame:
     """Contacts in quarantine with their schedule: release day, today's test, missed tests.
 

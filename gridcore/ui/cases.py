@@ -80,14 +80,13 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Filters:
-    """What the page shows: an area's subtree (None: everything), a period, a kind, a map level."""
+    """What the page shows: an area's subtree (None: everything), a period, the map's level."""
 
     area_id: int | None
     area_code: str | None
     area_level: str | None
     start: date
     end: date
-    kind: str | None  # None: confirmed and asymptomatic
     map_level: str | None
 
 
@@ -170,7 +169,6 @@ def filters(lang: str) -> Filters:
         area_level=level,
         start=start,
         end=end,
-        kind=None,
         map_level=_default_map_level(choices, level),
     )
 
