@@ -163,3 +163,24 @@ def test_a_grid_worker_works_only_in_their_grid_and_a_viewer_only_reads(world: W
     viewer = open_page("viewer", "pages/cases.py", "zh")
     assert t("cpage.tab_new_case", "zh") not in [tab.label for tab in viewer.tabs]
     assert not [w for w in viewer.text_input if w.key == "cs_nc_find"]
+
+
+def test_a_positive_contact_test_offers_the_case_form_for_that_resident(world: World) -> None:
+    with Session(world.engine) as s:
+        # K03: a close contact in home quarantine, resident G1 #15 (the tiny world).
+        contact = s.exec(
+            select(Contact)
+            .where(Contact.status == "in_quarantine", Contact.resident_id.is_not(None))  # type: ignore[union-attr]
+            .order_by(Contact.id)
+        ).first()
+    assert contact is not None
+    at = open_page("leader", "pages/cases.py")
+    at.selectbox(key="cs_fu_contact").select(contact.id).run()
+    at.radio(key=f"cs_test_{contact.id}_result").set_value("positive")
+    at = _submit(at, t("cpage.f_save_test", "en"))
+    assert world.count(ContactTest, ContactTest.contact_id == contact.id) == 1
+    # The link to the new-case form carries the resident, found in quarantine.
+    queries = [link.proto.query_string for link in at.get("page_link")]
+    assert any(
+        f"resident={contact.resident_id}" in q and "found=quarantine" in q for q in queries
+    ), queries

@@ -471,7 +471,7 @@ def active_cases(
 BOARD_COLUMNS: list[str] = [
     "contact_id", "case_id", "person_name", "phone", "grid_id", "grid_code", "contact_type",
     "quarantine_place", "start_date", "planned_end_date", "days_left", "ends_today",
-    "test_due_today", "missed_tests", "next_test", "test_days", "tested_days",
+    "test_due_today", "missed_tests", "next_test", "test_days", "tested_days", "resident_id",
 ]  # fmt: skip
 
 
@@ -490,29 +490,29 @@ def quarantine_board(
     """
     tree = area_tree(session=session)
     policy = load_policy(session)
+    held = and_(
+        col(Contact.status) == ContactStatus.in_quarantine,
+        _grid_filter(tree, within, col(Contact.grid_id)),
+    )
     rows = session.execute(
         select(
             col(Contact.id), col(Contact.case_id), col(Contact.person_name), col(Contact.phone),
             col(Contact.grid_id), col(Area.code), col(Contact.contact_type),
             col(Contact.quarantine_place), col(Contact.start_date), col(Contact.planned_end_date),
+            col(Contact.resident_id),
         )
         .outerjoin(Area, col(Area.id) == col(Contact.grid_id))
-        .where(
-            col(Contact.status) == ContactStatus.in_quarantine,
-            _grid_filter(tree, within, col(Contact.grid_id)),
-        )
+        .where(held)
         .order_by(col(Contact.planned_end_date), col(Contact.id))
         .limit(limit)
     ).all()  # fmt: skip
-    ids = [int(r[0]) for r in rows]
     tested: dict[int, set[date]] = {}
-    if ids:
-        for contact_id, day in session.execute(
-            select(col(ContactTest.contact_id), col(ContactTest.day)).where(
-                col(ContactTest.contact_id).in_(ids)
-            )
-        ):
-            tested.setdefault(int(contact_id), set()).add(day)
+    for contact_id, day in session.execute(
+        select(col(ContactTest.contact_id), col(ContactTest.day))
+        .join(Contact, col(Contact.id) == col(ContactTest.contact_id))
+        .where(held)
+    ):
+        tested.setdefault(int(contact_id), set()).add(day)
     records = []
     for r in rows:
         grid_id = None if r[4] is None else int(r[4])
@@ -532,11 +532,11 @@ def quarantine_board(
                 personal(r[3], kind=PHONE, actor=actor, grid_id=grid_id),
                 grid_id, r[5], str(r[6]), str(r[7]), r[8], r[9], plan.days_left, plan.ends_today,
                 plan.due_today, len(plan.overdue), plan.next_test, list(plan.test_days),
-                sorted(plan.tested),
+                sorted(plan.tested), r[10],
             )
         )  # fmt: skip
     frame = pd.DataFrame(records, columns=BOARD_COLUMNS)
-    for column in ("case_id", "grid_id"):
+    for column in ("case_id", "grid_id", "resident_id"):
         frame[column] = frame[column].astype("Int64")
     return frame
 

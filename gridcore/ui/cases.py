@@ -899,15 +899,21 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
         st.warning(t("cpage.today_state", lang, state=state))
     test_col, end_col = st.columns(2)
     with test_col:
-        _test_form(lang, actor, contact_id, due_days)
+        resident = row["resident_id"]
+        _test_form(lang, actor, contact_id, due_days, None if pd.isna(resident) else int(resident))
     with end_col:
         _end_form(lang, actor, contact_id, row["planned_end_date"])
     flash = st.session_state.pop("cs_follow_flash", None)
     if flash:
         st.success(flash)
+    positive = st.session_state.pop("cs_follow_case_link", None)
+    if positive is not None:
+        views.new_case_link(int(positive), lang=lang, found_via=FoundVia.quarantine)
 
 
-def _test_form(lang: str, actor: Actor, contact_id: int, due_days: list[date]) -> None:
+def _test_form(
+    lang: str, actor: Actor, contact_id: int, due_days: list[date], resident_id: int | None
+) -> None:
     st.markdown(f"**{t('cpage.test_title', lang)}**")
     if not due_days:
         st.caption(t("cpage.no_test_due", lang))
@@ -950,6 +956,8 @@ def _test_form(lang: str, actor: Actor, contact_id: int, due_days: list[date]) -
     data.invalidate()
     message = "cpage.test_saved_positive" if result == TestResult.positive else "cpage.test_saved"
     st.session_state["cs_follow_flash"] = t(message, lang, day=fmt_date(day, lang))
+    if result == TestResult.positive and resident_id is not None:
+        st.session_state["cs_follow_case_link"] = resident_id
     st.rerun()
 
 
