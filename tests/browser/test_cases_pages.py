@@ -59,7 +59,11 @@ def _tab(driver: Driver, page: Page, key: str, lang: str) -> None:
 
 
 def _choose_first(driver: Driver, page: Page, key: str) -> None:
-    page.locator(f".st-key-{key} [role='combobox']").click()
+    box = page.locator(f".st-key-{key} [role='combobox']")
+    box.click()
+    # On a touch screen a tap may only focus the box after another field had the focus.
+    if box.get_attribute("aria-expanded") != "true":
+        box.press("ArrowDown")
     page.locator("[role='option']").first.click()
     driver.wait_for_render(page)
 
