@@ -16,6 +16,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/overview.py", "overview", "page.overview"),
     ("pages/grid_map.py", "map", "page.grid_map"),
     ("pages/grid_detail.py", "grid", "page.grid_detail"),
+    ("pages/cases.py", "cases", "page.cases"),
     ("pages/testing.py", "testing", "page.testing"),
     ("pages/sampling_desk.py", "desk", "page.sampling_desk"),
     ("pages/roll_call.py", "roll-call", "page.roll_call"),

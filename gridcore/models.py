@@ -844,3 +844,29 @@ class SignInAttempt(SQLModel, table=True):
     account: str = Field(max_length=80)
     client_address: str | None = Field(default=None, max_length=64)
     succeeded: bool = False
+# --------------------------------------------------------------------------- contact follow-up
+
+
+class ContactTestBase(SQLModel):
+    """Shared fields of one test of a contact in quarantine, on one of their test days."""
+
+    __test__ = False
+    contact_id: int = Field(foreign_key="contact.id")
+    day: date
+    result: TestResult = Field(sa_type=_code())
+
+
+class ContactTest(ContactTestBase, table=True):
+    """A contact's test on a day of their quarantine schedule (one per contact and day)."""
+
+    __test__ = False
+    __table_args__ = (UniqueConstraint("contact_id", "day", name="uq_contacttest_contact_day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    recorded_at: datetime = Field(default_factory=utcnow)
+    recorded_by: str | None = Field(default=None, max_length=40)
+
+
+class ContactTestCreate(ContactTestBase):
+    """Input for recording a contact's test."""
+
+    __test__ = False

@@ -134,6 +134,8 @@ def _unhandled_positives(lang: str) -> None:
                 label=t("tpage.open_grid", lang, grid=md(row.grid_code)),
                 query_params={"grid": row.grid_code},
             )
+            with link:
+                views.new_case_link(int(row.resident_id), lang=lang)
         st.caption(t("tpage.unhandled_next", lang))
 
 

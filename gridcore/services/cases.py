@@ -1,13 +1,15 @@
-"""Infection cases: reporting a case, changing its status or its kind."""
+"""Infection cases and their contacts: reporting, tracing, testing in quarantine, release."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, SQLModel, select
 
 from gridcore.access import Actor, require_grid
+from gridcore.analytics import cases as case_analytics
 from gridcore.models import (
     Building,
     Case,
@@ -17,8 +19,13 @@ from gridcore.models import (
     Contact,
     ContactCreate,
     ContactStatus,
+    ContactTest,
+    ContactTestCreate,
+    ContactType,
     Resident,
+    TestResult,
 )
+from gridcore.policy import load_policy
 from gridcore.services.base import ValidationFailed, choice, validated, write
 from gridcore.services.checks import (
     changed,
@@ -106,7 +113,29 @@ def create_case(
                 "resident_id": case.resident_id,
             },
         )
+        _contacts_became_case(session, op, case)
     return case
+
+
+def _contacts_became_case(session: Session, op: Any, case: Case) -> None:
+    """A resident in quarantine as a contact who is now a case leaves quarantine as a case."""
+    if case.resident_id is None or case.kind == CaseKind.suspected:
+        return
+    held = session.exec(
+        select(Contact).where(
+            Contact.resident_id == case.resident_id,
+            Contact.status == ContactStatus.in_quarantine,
+        )
+    ).all()
+    for contact in held:
+        contact.status = ContactStatus.became_case
+        session.add(contact)
+        op.record(
+            contact,
+            {"status": changed(ContactStatus.in_quarantine, ContactStatus.became_case)},
+            entity="contact",
+            action="update",
+        )
 
 
 def _case_for_change(session: Session, case_id: int, actor: Actor) -> Case:
@@ -175,6 +204,13 @@ def _contact_input(session: Session, data: ContactCreate | Mapping[str, Any]) ->
         ):
             if raw.get(field) in (None, ""):
                 raw[field] = value
+    if raw.get("planned_end_date") is None and isinstance(raw.get("start_date"), date):
+        # The policy decides how long a contact is held when the form does not say.
+        kind = raw.get("contact_type")
+        if kind in tuple(ContactType):
+            raw["planned_end_date"] = case_analytics.planned_end_date(
+                contact_type=str(kind), start_date=raw["start_date"], policy=load_policy(session)
+            )
     return validated(ContactCreate, raw)
 
 
@@ -274,3 +310,101 @@ def release_contact(*, session: Session, contact_id: int, actor: Actor) -> Conta
     return set_contact_status(
         session=session, contact_id=contact_id, status=ContactStatus.released, actor=actor
     )
+
+
+# --------------------------------------------------------------------------- quarantine follow-up
+
+# Results a contact's test may record (a pending sample is not recorded yet).
+CONTACT_TEST_RESULTS: tuple[str, ...] = (
+    TestResult.negative,
+    TestResult.positive,
+    TestResult.invalid,
+)
+
+
+def _contact_in_quarantine(session: Session, contact_id: int, actor: Actor) -> Contact:
+    """The contact to follow up, locked; held in quarantine, in the actor's grids."""
+    contact = session.get(Contact, contact_id, with_for_update=True)
+    if contact is None:
+        raise ValidationFailed({"contact_id": "services.error.contact_not_found"})
+    require_grid(actor, contact.grid_id)
+    if contact.status != ContactStatus.in_quarantine:
+        raise ValidationFailed({"contact_id": "cases.error.not_in_quarantine"})
+    return contact
+
+
+def contact_test_days(session: Session, contact: Contact) -> tuple[date, ...]:
+    """The contact's test days under the policy in force."""
+    return case_analytics.quarantine_test_days(
+        contact_type=contact.contact_type,
+        start_date=contact.start_date,
+        planned_end_date=contact.planned_end_date,
+        policy=load_policy(session),
+    )
+
+
+def record_contact_test(
+    *,
+    session: Session,
+    data: ContactTestCreate | Mapping[str, Any],
+    actor: Actor,
+    client_token: str | None = None,
+) -> ContactTest:
+    """Record a contact's test on one of their test days (today or a missed earlier one)."""
+    with write(
+        session, actor=actor, entity="contact_test", action="create", client_token=client_token
+    ) as op:
+        if (earlier := op.replayed(ContactTest)) is not None:
+            return earlier
+        test_in = validated(ContactTestCreate, data)
+        errors: dict[str, str] = {}
+        if test_in.result not in CONTACT_TEST_RESULTS:
+            errors["result"] = "cases.error.result_final"
+        if in_future(test_in.day):
+            errors["day"] = "services.error.date_in_future"
+        if errors:
+            raise ValidationFailed(errors)
+        contact = _contact_in_quarantine(session, test_in.contact_id, actor)
+        if test_in.day not in contact_test_days(session, contact):
+            raise ValidationFailed({"day": "cases.error.not_a_test_day"})
+        done = session.exec(
+            select(ContactTest.id).where(
+                ContactTest.contact_id == contact.id, ContactTest.day == test_in.day
+            )
+        ).first()
+        if done is not None:
+            raise ValidationFailed({"day": "cases.error.test_recorded"})
+        test = ContactTest(**test_in.model_dump(), recorded_by=actor.username)
+        session.add(test)
+        op.record(test, {"contact_id": test.contact_id, "day": test.day, "result": test.result})
+    return test
+
+
+def extend_quarantine(
+    *,
+    session: Session,
+    contact_id: int,
+    planned_end_date: date,
+    actor: Actor,
+    client_token: str | None = None,
+) -> Contact:
+    """Move a contact's release day later (a positive in the household, a missed test)."""
+    with write(session, actor=actor, entity="contact", client_token=client_token) as op:
+        if (earlier := op.replayed(Contact)) is not None:
+            return earlier
+        if not isinstance(planned_end_date, date):
+            raise ValidationFailed({"planned_end_date": "services.error.not_a_date"})
+        contact = _contact_in_quarantine(session, contact_id, actor)
+        if planned_end_date <= contact.planned_end_date:
+            raise ValidationFailed({"planned_end_date": "cases.error.extend_later"})
+        if (planned_end_date - contact.start_date).days > MAX_QUARANTINE_DAYS:
+            raise ValidationFailed({"planned_end_date": "cases.error.too_long"})
+        old = contact.planned_end_date
+        contact.planned_end_date = planned_end_date
+        session.add(contact)
+        op.record(contact, {"planned_end_date": changed(old, planned_end_date)})
+    return contact
+
+
+# A quarantine longer than this is a typing error (the protocol's longest is 14 days).
+MAX_QUARANTINE_DAYS = 42

@@ -214,6 +214,19 @@ def positives_alert(lang: str, actor: Actor) -> None:
             if not actor.may_write_grid(grid_id):
                 continue
             _open_case_form(lang, actor, row)
+            new_case_link(int(row["resident_id"]), lang=lang)
+
+
+CASES_PAGE = "pages/cases.py"
+
+
+def new_case_link(resident_id: int, *, lang: str, found_via: str = FoundVia.mass_testing) -> None:
+    """A link to the full new-case form on the Cases page, the resident filled in."""
+    st.page_link(
+        CASES_PAGE,
+        label=t("cpage.open_case_form", lang),
+        query_params={"resident": str(resident_id), "found": str(found_via), "tab": "new"},
+    )
 
 
 def _open_case_form(lang: str, actor: Actor, row: Any) -> None:
