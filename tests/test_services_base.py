@@ -116,13 +116,15 @@ def test_the_same_form_sent_twice_at_once_writes_once(engine: Engine, session: S
 
 def test_a_write_inside_another_is_committed_or_rolled_back_with_it(session: Session) -> None:
     before = table_counts(session)
-    with pytest.raises(ValidationFailed):
-        with write(session, actor=LEADER, entity="worker", action="create") as op:
-            outer = Worker(name="甲", role=WorkerRole.grid_member, employment=Employment.full_time)
-            session.add(outer)
-            op.record(outer)
-            _add_worker(session, name="乙")  # a service called inside: it must not commit
-            raise ValidationFailed({"name": "services.error.required"})
+    with (
+        pytest.raises(ValidationFailed),
+        write(session, actor=LEADER, entity="worker", action="create") as op,
+    ):
+        outer = Worker(name="甲", role=WorkerRole.grid_member, employment=Employment.full_time)
+        session.add(outer)
+        op.record(outer)
+        _add_worker(session, name="乙")  # a service called inside: it must not commit
+        raise ValidationFailed({"name": "services.error.required"})
     assert grown(before, session) == {}
     with write(session, actor=LEADER, entity="worker", action="create") as op:
         outer = Worker(name="甲", role=WorkerRole.grid_member, employment=Employment.full_time)
