@@ -777,6 +777,8 @@ class CaseAddress(SQLModel, table=True):
     lng: float | None = None
     lat: float | None = None
     source: str = Field(default="", max_length=200)
+
+
 # --------------------------------------------------------------------------- stock balances
 
 
@@ -844,6 +846,8 @@ class SignInAttempt(SQLModel, table=True):
     account: str = Field(max_length=80)
     client_address: str | None = Field(default=None, max_length=64)
     succeeded: bool = False
+
+
 # --------------------------------------------------------------------------- contact follow-up
 
 

@@ -523,6 +523,10 @@ def build_zone_map(
             lats = [d["position"][1] for d in dots]
     layers.append(_label_layer(labels, False))
     lng, lat, zoom = fit_view(lngs or [0.0], lats or [0.0], height_px=height_px)
+    view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
+    return GridMap(deck=_deck(layers, view, basemap_url), legend=legend)
+
+
 # --------------------------------------------------------------------------- depots by stock
 
 DEPOT_STOCK_LAYER_ID = "depot_stock"
