@@ -680,8 +680,16 @@ class ResidentRequest(ResidentRequestBase, table=True):
     started_at: datetime | None = None
     done_at: datetime | None = None
     cancelled_at: datetime | None = None
-    # The stock movement that delivered a supply request.
-    stock_movement_id: int | None = Field(default=None, foreign_key="stockmovement.id")
+    # The stock movement that delivered a supply request. The movement names the request too,
+    # so this key is added after both tables exist (use_alter): the tables can then be sorted.
+    stock_movement_id: int | None = Field(
+        default=None,
+        sa_column_args=[
+            ForeignKey(
+                "stockmovement.id", use_alter=True, name="fk_residentrequest_stock_movement_id"
+            )
+        ],
+    )
 
 
 class ResidentRequestCreate(ResidentRequestBase):
