@@ -745,3 +745,20 @@ def ordered_tags(tags: Iterable[str]) -> list[str]:
 def vulnerability_tags(value: str) -> list[str]:
     """Split a comma-separated list of vulnerability tags (as files give them)."""
     return [tag.strip() for tag in value.split(",") if tag.strip()]
+
+
+# --------------------------------------------------------------------------- case addresses
+
+
+class CaseAddress(SQLModel, table=True):
+    """A residential address where a positive case lived, as a bulletin listed it on a day."""
+
+    __table_args__ = (Index("ix_caseaddress_area_day", "area_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    address: str = Field(max_length=200)
+    area_id: int = Field(foreign_key="area.id", index=True)
+    # WGS-84; None when the address could not be placed on the map.
+    lng: float | None = None
+    lat: float | None = None
+    source: str = Field(default="", max_length=200)
