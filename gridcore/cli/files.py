@@ -71,6 +71,7 @@ def add_io_commands(commands: Any, lang: str) -> None:
         help=t("io.cli.help.level", lang),
     )
     shapes.add_argument("--parent", metavar="CODE", help=t("io.cli.help.parent", lang))
+    shapes.add_argument("--parent-name", metavar="NAME", help=t("io.cli.help.parent_name", lang))
     shapes.add_argument("--datum", choices=areas.DATUMS, help=t("io.cli.help.datum", lang))
     shapes.add_argument("--name-field", metavar="F", help=t("io.cli.help.name_field", lang))
     shapes.add_argument("--code-field", metavar="F", help=t("io.cli.help.code_field", lang))
@@ -148,7 +149,9 @@ _KIND_OPTIONS: dict[str, str] = {
     "unmatched": "unmatched",
     "geocodes": "geocodes",
 }
-_AREA_OPTIONS: tuple[str, ...] = ("level", "parent", "datum", "name_field", "code_field")
+_AREA_OPTIONS: tuple[str, ...] = (
+    "level", "parent", "parent_name", "datum", "name_field", "code_field",
+)  # fmt: skip
 
 
 def _flag(name: str) -> str:
@@ -243,6 +246,7 @@ def _import_areas(args: argparse.Namespace, lang: str) -> None:
                 level=args.level,
                 actor=SYSTEM,
                 parent_code=args.parent,
+                parent_name=args.parent_name,
                 datum=args.datum or "wgs84",
                 name_field=args.name_field,
                 code_field=args.code_field,

@@ -1,15 +1,16 @@
 """Area shapes in: GeoJSON polygons at one level of the tree, and area names matched tolerantly.
 
 `python -m gridcore import areas FILE --level district|street|community|grid
-[--parent CODE] [--datum gcj02|wgs84] [--name-field F] [--code-field F]`
+[--parent CODE [--parent-name NAME]] [--datum gcj02|wgs84] [--name-field F] [--code-field F]`
 
 One feature is one area: a Polygon or MultiPolygon, its name and code from properties
 (by default `name`, and the first of `code`, `adcode`, `id`). Coordinates are stored in
 WGS-84; a file in GCJ-02 (Chinese map services) is converted when `--datum gcj02` says so.
 An area whose code is stored already gets the file's name, shape and parent: importing a
-file again updates, never duplicates. The parent is the area `--parent` names; without it,
-the one area of the level above, and when there is none a top area is made for it (a
-district-level deployment starts with its city). A file with any problem writes nothing.
+file again updates, never duplicates. The parent is the area `--parent` names (made, named
+`--parent-name`, when it does not exist yet); without it, the one area of the level above,
+and when there is none a top area is made for it (a district-level deployment starts with
+its city). A file with any problem writes nothing.
 
 GeoJSON files are read only by the command line; the import page takes tables.
 """
@@ -236,6 +237,7 @@ def import_areas(
     level: str,
     actor: Actor,
     parent_code: str | None = None,
+    parent_name: str | None = None,
     datum: str = "wgs84",
     name_field: str | None = None,
     code_field: str | None = None,
@@ -315,7 +317,7 @@ def import_areas(
         return report
     with write(session, actor=actor, entity="area", action="import", roles=COMMAND_ROLES) as op:
         if make_top is not None:
-            parent_id = _insert_top(session, make_top, parent_code)
+            parent_id = _insert_top(session, make_top, parent_code, parent_name)
         for feature, values in plans:
             old = stored.get(feature.code)
             if old is None:
@@ -383,13 +385,17 @@ def top_area_of_level(session: Session, level: AreaLevel) -> int | None:
     return next(iter(parents)) if len(parents) == 1 else None
 
 
-def _insert_top(session: Session, level: AreaLevel, code: str | None) -> int:
+def _insert_top(session: Session, level: AreaLevel, code: str | None, name: str | None) -> int:
     """Make the area above a file's areas: the one `--parent` names, or the deployment's top."""
-    top_code, name, name_zh = TOP_AREA
+    top_code, top_name, top_name_zh = TOP_AREA
+    given = (name or code or "")[:NAME_MAX]
+    values = {"name": given, "name_zh": given if _CJK.search(given) else None}
+    if not given:
+        values = {"name": top_name, "name_zh": top_name_zh}
     return int(
         session.execute(
             insert(_AREAS).returning(_AREAS.c.id),
-            [{"code": code or top_code, "name": code or name, "name_zh": None if code else name_zh,
-              "level": level, "parent_id": None, "households": 0}],
+            [{"code": code or top_code, "level": level, "parent_id": None, "households": 0,
+              **values}],
         ).scalar_one()
     )  # fmt: skip

@@ -591,7 +591,9 @@ class CaseAddressesImport(
                 self.points[number] = (lng, lat)
             else:
                 self.points[number] = geocodes.get((name_key(area or ""), address or ""))
-        lookups.holder = _holders(lookups.shapes, {p for p in self.points.values() if p is not None})
+        lookups.holder = _holders(
+            lookups.shapes, {p for p in self.points.values() if p is not None}
+        )
         return lookups
 
     def check(self, *, row: Row, lookups: _AddressLookups) -> _Placed | None:
