@@ -30,6 +30,10 @@ def test_writers_see_the_uploader_and_the_export(
     assert at.radio(key="io_import_kind").options == [
         texts["io.page.kind.residents"],
         texts["io.page.kind.test-results"],
+        texts["io.page.kind.cases"],
+        texts["io.page.kind.contacts"],
+        texts["io.page.kind.case-counts"],
+        texts["io.page.kind.case-addresses"],
     ]
     assert len(at.get("file_uploader")) == 1
     # Nothing uploaded: no preview, no import button, no problems table.

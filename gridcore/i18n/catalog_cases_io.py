@@ -8,6 +8,7 @@ EN: dict[str, str] = {
     "io.page.kind.contacts": "Contacts",
     "io.page.kind.case-counts": "Case counts",
     "io.page.kind.case-addresses": "Case addresses",
+    "io.page.keep_unmatched": "Keep rows whose area matches nothing under “unassigned” (未分配) instead of refusing the file",
     "io.page.areas_cli": "Area shapes (GeoJSON) are imported on the command line: python -m gridcore import areas FILE --level district.",
     # Cells.
     "io.problem.bad_date": "Not a date: write 2022-03-06 or 20220306.",
@@ -66,6 +67,7 @@ ZH: dict[str, str] = {
     "io.page.kind.contacts": "密接",
     "io.page.kind.case-counts": "病例数",
     "io.page.kind.case-addresses": "病例地址",
+    "io.page.keep_unmatched": "区域无匹配的行归入“未分配”，而不是拒绝整个文件",
     "io.page.areas_cli": "区域边界（GeoJSON）通过命令行导入：python -m gridcore import areas 文件 --level district。",
     "io.problem.bad_date": "不是有效日期：请写成 2022-03-06 或 20220306。",
     "io.problem.bad_kind": "病例类型无效：请填写 确诊病例 或 无症状感染者（confirmed、asymptomatic）。",

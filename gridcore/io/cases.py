@@ -1217,7 +1217,6 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
                                                       grid_required=False)  # fmt: skip
         registered = lookups.names.get(resident_id) if resident_id is not None else None
         name = row["name"] or (registered[0] if registered is not None else None)
-        phone = row["phone"] if row["phone"] else (registered[1] if registered else None)
         if not name and row.read("name"):
             row.problem("name", "io.problem.required")
         identified = row["identified_date"]
@@ -1232,7 +1231,8 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
         if row.problems or not ok:
             return None
         values = {
-            "case_id": case_id, "resident_id": resident_id, "person_name": name, "phone": phone,
+            "case_id": case_id, "resident_id": resident_id, "person_name": name,
+            "phone": row["phone"],
             "grid_id": grid_id, "contact_type": row["contact_type"],
             "identified_date": identified, "quarantine_place": row["quarantine_place"],
             "start_date": start, "planned_end_date": end,
@@ -1240,6 +1240,8 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
         }  # fmt: skip
         if contact_id is None:
             contact_id = lookups.by_identity.get(_contact_identity(values))
+        if contact_id is None and values["phone"] is None and registered is not None:
+            values["phone"] = registered[1]  # a new contact: the register's phone, as a form
         key: Any = contact_id if contact_id is not None else _contact_identity(values)
         first = self.first_row.setdefault(key, row.number)
         if first != row.number:
