@@ -126,7 +126,13 @@ def test_streets_go_under_the_district_named(session: Session) -> None:
         parent_code="310114", name_field="title", code_field="id",
     )  # fmt: skip
     assert report.ok and report.created == 1
-    assert _areas(session)["JD-01"] == ("嘉定镇街道", "嘉定镇街道", AreaLevel.street, "310114", True)
+    assert _areas(session)["JD-01"] == (
+        "嘉定镇街道",
+        "嘉定镇街道",
+        AreaLevel.street,
+        "310114",
+        True,
+    )
     # Two districts, no --parent: which one is not guessed.
     again = import_areas(session=session, data=_geojson(street), level="street", actor=SYSTEM,
                          name_field="title", code_field="id")  # fmt: skip
@@ -211,12 +217,11 @@ def test_the_command_line_refuses_options_that_do_not_apply(url: str, tmp_path: 
     counts.write_text("date,area,kind,found_by,count\n")
     failed_cleanly(
         run_cli("import", "case-counts", str(counts), "--geocodes", str(counts), url=url),
-        "--geocodes", "case-counts",
+        "--geocodes",
+        "case-counts",
     )
     failed_cleanly(
         run_cli("import", "residents", str(counts), "--level", "grid", url=url), "--level"
     )
     path.write_text("not json")
-    failed_cleanly(
-        run_cli("import", "areas", str(path), "--level", "district", url=url), "GeoJSON"
-    )
+    failed_cleanly(run_cli("import", "areas", str(path), "--level", "district", url=url), "GeoJSON")

@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -226,16 +226,32 @@ def _coordinate(value: str) -> float | None:
     return number
 
 
-def _alias(table: Table, aliases: dict[str, str]) -> Table:
-    """`table` with header names in `aliases` read as the kind's own names."""
-    columns = [aliases.get(normal_name(name), name) for name in table.columns]
+def _alias(table: Table, aliases: dict[str, str]) -> tuple[Table, dict[str, str]]:
+    """`table` with header names in `aliases` read as the kind's own names, and what was renamed.
+
+    An alias whose own name the file also has is left as it is (it would be read twice).
+    """
     taken = {normal_name(name) for name in table.columns}
-    # An alias whose own name the file also has is left as it is (it would be read twice).
-    columns = [
-        new if new == old or normal_name(new) not in taken else old
-        for old, new in zip(table.columns, columns, strict=True)
-    ]
-    return Table(columns=columns, rows=table.rows)
+    columns: list[str] = []
+    renamed: dict[str, str] = {}
+    for name in table.columns:
+        new = aliases.get(normal_name(name))
+        if new is None or new in taken:
+            columns.append(name)
+        else:
+            columns.append(new)
+            renamed[new] = name
+    return Table(columns=columns, rows=table.rows), renamed
+
+
+def _load_aliased(
+    load: Callable[[Table], ImportReport], table: Table, aliases: dict[str, str]
+) -> ImportReport:
+    """`load` of `table` read with `aliases`; its problems name the file's own headers."""
+    aliased, renamed = _alias(table, aliases)
+    report = load(aliased)
+    report.problems = [replace(p, column=renamed.get(p.column, p.column)) for p in report.problems]
+    return report
 
 
 def _area_labels(session: Session) -> dict[int, str]:
@@ -422,14 +438,14 @@ def import_case_counts(
     report's notes. Administrators and leaders only (PermissionDenied otherwise).
     """
     importer = CaseCountsImport(actor=actor, keep_unmatched=unmatched == "keep", source=source)
-    report = run_import(
-        session=session,
-        importer=importer,
-        table=_alias(table, COUNT_ALIASES),
-        dry_run=dry_run,
-        skip_bad_rows=skip_bad_rows,
-        source=source,
-    )
+    report = _load_aliased(
+        lambda aliased: run_import(
+            session=session, importer=importer, table=aliased, dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows, source=source,
+        ),
+        table,
+        COUNT_ALIASES,
+    )  # fmt: skip
     for name, rows in sorted(importer.unmatched.items()):
         report.notes.append(("io.note.kept_unassigned", {"name": name, "rows": rows}))
     return report
@@ -740,14 +756,14 @@ def import_case_addresses(
     importer = CaseAddressesImport(
         actor=actor, keep_unmatched=unmatched == "keep", source=source, geocodes=points
     )
-    report = run_import(
-        session=session,
-        importer=importer,
-        table=_alias(table, ADDRESS_ALIASES),
-        dry_run=dry_run,
-        skip_bad_rows=skip_bad_rows,
-        source=source,
-    )
+    report = _load_aliased(
+        lambda aliased: run_import(
+            session=session, importer=importer, table=aliased, dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows, source=source,
+        ),
+        table,
+        ADDRESS_ALIASES,
+    )  # fmt: skip
     counts = importer.counts
     if points is not None:
         report.notes.append(
@@ -1149,7 +1165,7 @@ CONTACT_COLUMNS: tuple[Column, ...] = (
 class _ContactLookups:
     people: _People
     cases: set[int]
-    names: dict[int, tuple[str, str | None]]  # resident id → (name, phone)
+    names: dict[int, str]  # resident id → name
     stored: dict[int, dict[str, Any]]
     by_identity: dict[tuple[Any, ...], int]
     policy: Policy
@@ -1179,14 +1195,12 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
             cases.update(
                 session.execute(select(_CASES.c.id).where(_CASES.c.id.in_(chunk))).scalars()
             )
-        names: dict[int, tuple[str, str | None]] = {}
+        names: dict[int, str] = {}
         for chunk in in_chunks(sorted(people.residents)):
-            for i, name, phone in session.execute(
-                select(_RESIDENTS.c.id, _RESIDENTS.c.name, _RESIDENTS.c.phone).where(
-                    _RESIDENTS.c.id.in_(chunk)
-                )
+            for i, name in session.execute(
+                select(_RESIDENTS.c.id, _RESIDENTS.c.name).where(_RESIDENTS.c.id.in_(chunk))
             ).all():
-                names[int(i)] = (name, phone)
+                names[int(i)] = name
         stored: dict[int, dict[str, Any]] = {}
         columns = [_CONTACTS.c.id, *(_CONTACTS.c[name] for name in CONTACT_FIELDS)]
         wanted = [
@@ -1216,7 +1230,9 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
         resident_id, grid_id, ok = _resident_and_grid(row, lookups.people, self.actor,
                                                       grid_required=False)  # fmt: skip
         registered = lookups.names.get(resident_id) if resident_id is not None else None
-        name = row["name"] or (registered[0] if registered is not None else None)
+        # A resident's contact may leave the name out (the register's); the phone stays as
+        # written, empty meaning "as in the register".
+        name = row["name"] or registered
         if not name and row.read("name"):
             row.problem("name", "io.problem.required")
         identified = row["identified_date"]
@@ -1240,8 +1256,6 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
         }  # fmt: skip
         if contact_id is None:
             contact_id = lookups.by_identity.get(_contact_identity(values))
-        if contact_id is None and values["phone"] is None and registered is not None:
-            values["phone"] = registered[1]  # a new contact: the register's phone, as a form
         key: Any = contact_id if contact_id is not None else _contact_identity(values)
         first = self.first_row.setdefault(key, row.number)
         if first != row.number:
