@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import shapely
@@ -53,6 +54,7 @@ _SPACES = re.compile(r"[\s\u3000]+")
 # --------------------------------------------------------------------------- names
 
 
+@lru_cache(maxsize=4096)
 def name_key(name: str) -> str:
     """A name as matched: no spaces, lower case, without an ending like 区 or 新区."""
     key = _SPACES.sub("", name).lower()
@@ -69,9 +71,12 @@ class AreaNames:
     exact: dict[str, set[int]] = field(default_factory=dict)
     folded: dict[str, set[int]] = field(default_factory=dict)
     codes: dict[int, str] = field(default_factory=dict)
+    # What find() answered, by name: a file names few areas in many rows.
+    _found: dict[str, tuple[int | None, list[str]]] = field(default_factory=dict)
 
     def add(self, area_id: int, code: str, names: Iterable[str | None]) -> None:
         """Know area `area_id` by its code and names."""
+        self._found.clear()
         self.codes[area_id] = code
         self.exact.setdefault(code.strip().lower(), set()).add(area_id)
         for name in names:
@@ -81,6 +86,12 @@ class AreaNames:
 
     def find(self, name: str) -> tuple[int | None, list[str]]:
         """(the area, []) for a name, (None, []) when none matches, (None, codes) when several."""
+        found = self._found.get(name)
+        if found is None:
+            found = self._found[name] = self._find(name)
+        return found
+
+    def _find(self, name: str) -> tuple[int | None, list[str]]:
         for table, key in (
             (self.exact, _SPACES.sub("", name).lower()),
             (self.folded, name_key(name)),

@@ -52,6 +52,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -158,6 +159,7 @@ CONTACT_STATUS_WORDS: dict[str, ContactStatus] = {
 _DAY = re.compile(r"^(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 
 
+@lru_cache(maxsize=4096)  # a file has few days in many rows
 def parse_day(value: str) -> date | None:
     """A day from YYYY-MM-DD, YYYYMMDD, YYYY/MM/DD or an Excel date cell; None if unreadable."""
     value = value.strip()
