@@ -75,7 +75,7 @@ EN: dict[str, str] = {
     "io.cli.exported": "Wrote {rows} rows to {path} in {seconds:.1f} s.",
     "io.cli.imported_in": "({seconds:.1f} s)",
     # The Data entry & import page.
-    "io.page.intro": "Import the spreadsheets you already keep, and export the register and test results in the same columns.",
+    "io.page.intro": "Import the spreadsheets you already keep, and export the register, test results, cases and contacts in the same columns.",
     "io.page.export": "Export",
     "io.page.import": "Import",
     "io.page.kind": "What",
@@ -180,7 +180,7 @@ ZH: dict[str, str] = {
     "io.cli.help.overwrite": "如 FILE 已存在则替换",
     "io.cli.exported": "已将 {rows} 行写入 {path}，用时 {seconds:.1f} 秒。",
     "io.cli.imported_in": "（用时 {seconds:.1f} 秒）",
-    "io.page.intro": "导入您已有的表格，并按同样的列导出居民名册和检测结果。",
+    "io.page.intro": "导入您已有的表格，并按同样的列导出居民名册、检测结果、病例和密接。",
     "io.page.export": "导出",
     "io.page.import": "导入",
     "io.page.kind": "内容",
