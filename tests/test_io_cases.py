@@ -361,6 +361,11 @@ def test_a_case_row_is_matched_to_its_resident(tiny_session: Session) -> None:
     )  # fmt: skip
     # The same row again describes the same case.
     assert _load(session, "cases", _table(header, rows)).unchanged == 1
+    # Another active case for the same resident, as the form refuses it.
+    later = [(30, "", "confirmed", "community", "20260321")]
+    assert [
+        (p.row, p.column, p.key) for p in _load(session, "cases", _table(header, later)).problems
+    ] == [(2, "resident_id", "services.error.case_exists")]
 
 
 def test_bad_case_rows_are_reported_and_nothing_written(tiny_session: Session) -> None:
@@ -423,4 +428,13 @@ def test_a_contact_without_an_end_gets_the_policy_days(tiny_session: Session) ->
     assert [(c[2], c[5], c[7], c[8], c[9]) for c in added] == [
         ("赵六", "close", "central", start, start + timedelta(days=10)),  # 7 central + 3 home
         ("钱七", "secondary", "home", start, start + timedelta(days=7)),
+    ]
+
+
+def test_a_resident_in_quarantine_is_not_added_twice(tiny_session: Session) -> None:
+    header = ("case_id", "resident_id", "contact_type", "identified_date", "quarantine_place")
+    rows = [(4, 16, "close", "20260319", "home")]  # 郭明 is in quarantine already (K03)
+    report = _load(tiny_session, "contacts", _table(header, rows))
+    assert [(p.row, p.column, p.key) for p in report.problems] == [
+        (2, "resident_id", "services.error.contact_exists")
     ]

@@ -969,6 +969,8 @@ class _CaseLookups:
     people: _People
     stored: dict[int, dict[str, Any]]  # id → fields
     by_identity: dict[tuple[Any, ...], int]
+    # Resident → their active case (its id, or -row for one the file adds).
+    active: dict[int, int] = field(default_factory=dict)
 
 
 def _case_identity(values: dict[str, Any]) -> tuple[Any, ...]:
@@ -1004,7 +1006,15 @@ class CasesImport(Importer[_CaseLookups, _Record, tuple[int, dict[str, Any]]]):
         by_identity: dict[tuple[Any, ...], int] = {}
         for case_id in sorted(stored):
             by_identity.setdefault(_case_identity(stored[case_id]), case_id)
-        return _CaseLookups(people, stored, by_identity)
+        active: dict[int, int] = {}
+        for chunk in in_chunks(sorted(people.residents)):
+            for case_id, resident_id in session.execute(
+                select(_CASES.c.id, _CASES.c.resident_id).where(
+                    _CASES.c.resident_id.in_(chunk), _CASES.c.status == CaseStatus.active
+                )
+            ).all():
+                active.setdefault(int(resident_id), int(case_id))
+        return _CaseLookups(people, stored, by_identity, active)
 
     def check(self, *, row: Row, lookups: _CaseLookups) -> _Record | None:
         """The row's case, or None after adding its problems."""
@@ -1040,6 +1050,12 @@ class CasesImport(Importer[_CaseLookups, _Record, tuple[int, dict[str, Any]]]):
             row.problem("case_id" if row["case_id"] else "reported_date",
                         "io.problem.duplicate_record", first=first)  # fmt: skip
             return None
+        if status == CaseStatus.active and resident_id is not None:
+            # One active case per resident, as the form allows.
+            this = case_id if case_id is not None else -row.number
+            if lookups.active.setdefault(resident_id, this) != this:
+                row.problem("resident_id", "services.error.case_exists")
+                return None
         return _Record(row.number, case_id, values)
 
     def _building(
@@ -1171,6 +1187,8 @@ class _ContactLookups:
     stored: dict[int, dict[str, Any]]
     by_identity: dict[tuple[Any, ...], int]
     policy: Policy
+    # Resident → the contact that has them in quarantine (its id, or -row for a new one).
+    quarantined: dict[int, int] = field(default_factory=dict)
 
 
 def _contact_identity(values: dict[str, Any]) -> tuple[Any, ...]:
@@ -1216,7 +1234,18 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
         by_identity: dict[tuple[Any, ...], int] = {}
         for contact_id in sorted(stored):
             by_identity.setdefault(_contact_identity(stored[contact_id]), contact_id)
-        return _ContactLookups(people, cases, names, stored, by_identity, load_policy(session))
+        quarantined: dict[int, int] = {}
+        for chunk in in_chunks(sorted(people.residents)):
+            for contact_id, resident_id in session.execute(
+                select(_CONTACTS.c.id, _CONTACTS.c.resident_id).where(
+                    _CONTACTS.c.resident_id.in_(chunk),
+                    _CONTACTS.c.status == ContactStatus.in_quarantine,
+                )
+            ).all():
+                quarantined.setdefault(int(resident_id), int(contact_id))
+        return _ContactLookups(
+            people, cases, names, stored, by_identity, load_policy(session), quarantined
+        )
 
     def check(self, *, row: Row, lookups: _ContactLookups) -> _Record | None:
         """The row's contact, or None after adding its problems."""
@@ -1264,6 +1293,12 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
             row.problem("contact_id" if row["contact_id"] else "name",
                         "io.problem.duplicate_record", first=first)  # fmt: skip
             return None
+        if values["status"] == ContactStatus.in_quarantine and resident_id is not None:
+            # One quarantine at a time per resident, as the form allows.
+            this = contact_id if contact_id is not None else -row.number
+            if lookups.quarantined.setdefault(resident_id, this) != this:
+                row.problem("resident_id", "services.error.contact_exists")
+                return None
         return _Record(row.number, contact_id, values)
 
     def merge(
