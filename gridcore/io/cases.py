@@ -553,6 +553,8 @@ class _AddressLookups:
     unassigned: int | None
     # (lng, lat) → the area holding it, computed for every point of the file at once.
     holder: dict[tuple[float, float], int] = field(default_factory=dict)
+    # The areas points are placed in.
+    shaped: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -609,6 +611,7 @@ class CaseAddressesImport(
                 self.points[number] = (lng, lat)
             else:
                 self.points[number] = geocodes.get((name_key(area or ""), address or ""))
+        lookups.shaped = {area_id for area_id, _ in lookups.shapes}
         lookups.holder = _holders(
             lookups.shapes, {p for p in self.points.values() if p is not None}
         )
@@ -616,7 +619,7 @@ class CaseAddressesImport(
 
     def check(self, *, row: Row, lookups: _AddressLookups) -> _Placed | None:
         """The row placed in its area, or None after adding its problems."""
-        if row.read("lng") != row.read("lat") or (row["lng"] is None) != (row["lat"] is None):
+        if row.read("lng") and row.read("lat") and (row["lng"] is None) != (row["lat"] is None):
             row.problem("lat" if row["lat"] is None else "lng", "io.problem.half_point")
         point = self.points.get(row.number)
         named: int | None = None
@@ -629,8 +632,8 @@ class CaseAddressesImport(
             self.counts.no_point += 1
         elif holder is None:
             self.counts.outside += 1
-        elif named is not None and holder != named:
-            self.counts.elsewhere += 1
+        elif named is not None and holder != named and named in lookups.shaped:
+            self.counts.elsewhere += 1  # another area of the same level (not its parent)
         area_id = holder if holder is not None else named
         if area_id is None and not row.problems:
             if not self.keep:
