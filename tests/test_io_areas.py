@@ -225,3 +225,30 @@ def test_the_command_line_refuses_options_that_do_not_apply(url: str, tmp_path: 
     )
     path.write_text("not json")
     failed_cleanly(run_cli("import", "areas", str(path), "--level", "district", url=url), "GeoJSON")
+
+
+def test_case_counts_by_command_line_report_keep_and_export(url: str, tmp_path: Path) -> None:
+    shapes = tmp_path / "districts.geojson"
+    shapes.write_bytes(_geojson(JIADING, PUDONG))
+    assert run_cli("import", "areas", str(shapes), "--level", "district", url=url).code == 0
+    counts = tmp_path / "counts.csv"
+    counts.write_text(
+        "date,is_patient,district,source,count\n"
+        "20220310,确诊病例,嘉定,闭环隔离管控,2\n"
+        "20220310,确诊病例,其他,闭环隔离管控,1\n",
+        encoding="utf-8",
+    )
+    refused = run_cli("import", "case-counts", str(counts), url=url)
+    assert refused.code == 1
+    assert 'row 3, district "其他": No area has this name or code.' in refused.out
+    kept = run_cli("import", "case-counts", str(counts), "--unmatched", "keep", url=url)
+    assert kept.code == 0, kept
+    assert 'Kept under "unassigned" (matches no area): 其他, 1 rows.' in kept.out
+    target = tmp_path / "out.csv"
+    exported = run_cli("export", "case-counts", str(target), url=url)
+    assert exported.code == 0, exported
+    assert target.read_text(encoding="utf-8-sig").splitlines() == [
+        "date,area,kind,found_by,count",
+        "2022-03-10,嘉定区,confirmed,quarantine,2",
+        "2022-03-10,未分配,confirmed,quarantine,1",
+    ]
