@@ -13,12 +13,13 @@ from gridcore.io import testing as test_results
 from gridcore.io.exchange import (
     KINDS,
     columns_of,
+    exchange_of,
     export_file,
     export_file_name,
     import_table,
     read_file,
 )
-from gridcore.io.report import ImportConflict, ImportReport, describe, summary
+from gridcore.io.report import ImportConflict, ImportReport, describe, note_lines, summary
 from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
 from gridcore.models import UserRole
 from gridcore.queries.testing import round_choices
@@ -73,19 +74,32 @@ def _import(actor: Actor, lang: str) -> None:
     round_id = None
     if kind == test_results.KIND:
         round_id = _round(lang, "io_import_round", t("io.page.round_from_file", lang))
+    unmatched = None
+    if "unmatched" in exchange_of(kind).options:
+        keep = st.checkbox(t("io.page.keep_unmatched", lang), key="io_import_unmatched")
+        unmatched = "keep" if keep else "report"
     # Each column with its Chinese name: files with either header are read.
     columns = ", ".join(f"{c.name} ({c.zh})" for c in columns_of(kind))
     st.caption(t("io.page.columns_help", lang, columns=columns))
     st.caption(t("io.page.rule", lang))
+    st.caption(t("io.page.areas_cli", lang))
     upload = st.file_uploader(t("io.page.upload", lang), type=list(FORMATS), key="io_upload")
     if upload is None:
         st.session_state.pop(PREVIEW_KEY, None)
         return
-    key = (upload.file_id, kind, round_id, actor.username)
+    key = (upload.file_id, kind, round_id, unmatched, actor.username)
     stored = st.session_state.get(PREVIEW_KEY)
     if stored is None or stored[0] != key:
         with st.spinner(t("io.page.checking", lang)):
-            report = _run(actor, lang, kind=kind, upload=upload, round_id=round_id, dry_run=True)
+            report = _run(
+                actor,
+                lang,
+                kind=kind,
+                upload=upload,
+                round_id=round_id,
+                unmatched=unmatched,
+                dry_run=True,
+            )
         if report is None:
             return
         st.session_state[PREVIEW_KEY] = (key, report)
@@ -102,7 +116,15 @@ def _import(actor: Actor, lang: str) -> None:
     label = t("io.page.import_button", lang, count=fmt_int(changes))
     if st.button(label, type="primary", key="io_import_go"):
         with st.spinner(t("io.page.importing", lang)):
-            final = _run(actor, lang, kind=kind, upload=upload, round_id=round_id, dry_run=False)
+            final = _run(
+                actor,
+                lang,
+                kind=kind,
+                upload=upload,
+                round_id=round_id,
+                unmatched=unmatched,
+                dry_run=False,
+            )
         st.session_state.pop(PREVIEW_KEY, None)
         if final is None:
             return
@@ -121,7 +143,14 @@ def _import(actor: Actor, lang: str) -> None:
 
 
 def _run(
-    actor: Actor, lang: str, *, kind: str, upload: Any, round_id: int | None, dry_run: bool
+    actor: Actor,
+    lang: str,
+    *,
+    kind: str,
+    upload: Any,
+    round_id: int | None,
+    unmatched: str | None,
+    dry_run: bool,
 ) -> ImportReport | None:
     """Read the upload and check (or import) it; None after showing why it could not run."""
     try:
@@ -133,6 +162,7 @@ def _run(
                 table=table,
                 actor=actor,
                 round_id=round_id,
+                unmatched=unmatched,
                 dry_run=dry_run,
                 source=upload.name,
             )
@@ -157,6 +187,8 @@ def _show(report: ImportReport, lang: str) -> None:
     for column, (key, value) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(t(key, lang), fmt_int(value))
     st.caption(summary(report, lang))
+    for line in note_lines(report, lang):
+        st.text(line)  # may quote the file's own words (an area name): never as Markdown
     if report.ignored_columns:
         st.warning(t("io.page.ignored_columns", lang))
         st.text(", ".join(report.ignored_columns))  # the file's own words: never as Markdown

@@ -30,6 +30,10 @@ def test_writers_see_the_uploader_and_the_export(
     assert at.radio(key="io_import_kind").options == [
         texts["io.page.kind.residents"],
         texts["io.page.kind.test-results"],
+        texts["io.page.kind.cases"],
+        texts["io.page.kind.contacts"],
+        texts["io.page.kind.case-counts"],
+        texts["io.page.kind.case-addresses"],
         texts["io.page.kind.stock-movements"],
         texts["io.page.kind.requests"],
         texts["io.page.kind.tasks"],
@@ -65,3 +69,17 @@ def test_a_viewer_is_told_they_cannot_import(shared_tiny_app: str, lang: str) ->
     assert [i.value for i in at.info] == [catalogues()[lang]["io.page.viewer"]]
     assert len(at.get("file_uploader")) == 0
     assert len(at.get("download_button")) == 0
+
+
+def test_counts_and_addresses_offer_to_keep_unmatched_areas(shared_tiny_app: str) -> None:
+    at = _page("leader", "zh")
+    assert [c for c in at.checkbox if c.key == "io_import_unmatched"] == []
+    texts = catalogues()["zh"]
+    for kind in ("case-counts", "case-addresses"):
+        at.radio(key="io_import_kind").set_value(kind).run()
+        assert not at.exception
+        assert at.checkbox(key="io_import_unmatched").label == texts["io.page.keep_unmatched"]
+    captions = " ".join(c.value for c in at.caption)
+    assert texts["io.page.areas_cli"] in captions
+    at.radio(key="io_import_kind").set_value("cases").run()
+    assert [c for c in at.checkbox if c.key == "io_import_unmatched"] == []

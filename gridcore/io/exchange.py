@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from gridcore.access import Actor
-from gridcore.io import requests, residents, tasks
+from gridcore.io import cases, requests, residents, tasks
 from gridcore.io import stock as stock_movements
 from gridcore.io import testing as test_results
 from gridcore.io import workforce as workers
@@ -22,17 +22,22 @@ from gridcore.io.importer import Column, Exchange
 from gridcore.io.report import ImportReport
 from gridcore.io.tabular import Table, format_of, read_table, write_table
 
-# The io modules whose EXCHANGE is a kind of file, in the order the CLI lists them.
-_SUBJECTS = (residents, test_results, stock_movements, requests, tasks, workers)
+# The io modules whose EXCHANGE (or EXCHANGES, several kinds) is a kind of file, in the order
+# the CLI lists them.
+_SUBJECTS = (residents, test_results, cases, stock_movements, requests, tasks, workers)
+
+
+def _exchanges() -> tuple[Exchange, ...]:
+    return tuple(e for m in _SUBJECTS for e in getattr(m, "EXCHANGES", None) or (m.EXCHANGE,))
 
 
 @cache
 def registry() -> dict[str, Exchange]:
     """Every kind of file, by name."""
-    return {m.EXCHANGE.kind: m.EXCHANGE for m in _SUBJECTS}
+    return {e.kind: e for e in _exchanges()}
 
 
-KINDS: tuple[str, ...] = tuple(m.EXCHANGE.kind for m in _SUBJECTS)
+KINDS: tuple[str, ...] = tuple(e.kind for e in _exchanges())
 
 
 def exchange_of(kind: str) -> Exchange:

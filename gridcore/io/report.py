@@ -46,6 +46,8 @@ class ImportReport:
     dry_run: bool = False
     # Headers of columns the kind does not read (a misspelt optional column ends up here).
     ignored_columns: list[str] = field(default_factory=list)
+    # What a kind tells beside the counts (i18n key, params): repeats stored once, names kept aside.
+    notes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +124,15 @@ def ignored_line(report: ImportReport, lang: str) -> str | None:
     if not report.ignored_columns:
         return None
     return t("io.ignored_columns", lang, columns=", ".join(report.ignored_columns))
+
+
+def note_lines(report: ImportReport, lang: str) -> list[str]:
+    """The kind's notes, one line each."""
+    return [t(key, lang, **_formatted(params, lang)) for key, params in report.notes]
+
+
+def _formatted(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    return {k: fmt_int(v, lang) if isinstance(v, int) else v for k, v in params.items()}
 
 
 def problem_lines(report: ImportReport, lang: str, *, limit: int) -> list[str]:
