@@ -235,7 +235,7 @@ def test_a_grid_worker_may_not_add_or_change_outside_their_grids(
     report = _import(session, _table(rows), actor=worker)
     assert [(p.row, p.column, p.key) for p in report.problems] == [
         (3, "grid_code", "io.problem.outside_scope"),
-        (4, "resident_id", "io.problem.outside_scope"),
+        (4, "resident_id", "io.problem.unknown_resident"),  # as if it did not exist
     ]
     assert count(session, Resident) == 1
     with pytest.raises(PermissionDenied):

@@ -9,7 +9,9 @@ EN: dict[str, str] = {
     "io.problem.unknown_round": "There is no round called {round}.",
     "io.problem.ambiguous_round": "Several rounds are called {round} (ids {ids}): write the id.",
     "io.problem.round_differs": "Another round than the one chosen ({round}).",
-    "io.problem.unknown_resident": "There is no resident with this number.",
+    "io.problem.unknown_resident": (
+        "There is no resident with this number in the grids you may change."
+    ),
     "io.problem.check_mismatch": "Does not match resident {resident} (last four characters of the ID number, or of the phone when there is none).",
     "io.problem.unknown_grid": "There is no grid with this code.",
     "io.problem.grid_mismatch": "The resident belongs to grid {grid}.",
@@ -118,7 +120,7 @@ ZH: dict[str, str] = {
     "io.problem.unknown_round": "没有名为 {round} 的轮次。",
     "io.problem.ambiguous_round": "有多个轮次名为 {round}（编号 {ids}）：请填写编号。",
     "io.problem.round_differs": "与所选轮次（{round}）不一致。",
-    "io.problem.unknown_resident": "没有此编号的居民。",
+    "io.problem.unknown_resident": "您可修改的网格中没有此编号的居民。",
     "io.problem.check_mismatch": "与居民 {resident} 不符（应为身份证号后四位，无身份证号时为手机号后四位）。",
     "io.problem.unknown_grid": "没有此编码的网格。",
     "io.problem.grid_mismatch": "该居民属于网格 {grid}。",

@@ -390,11 +390,9 @@ class ResidentsImport(Importer[_Lookups, _Person, _Update]):
         if resident_id is None:
             return None
         stored = lookups.stored.get(resident_id)
-        if stored is None:
+        # A resident outside the actor's grids reads exactly as one that does not exist.
+        if stored is None or not self.actor.may_write_grid(stored.grid_id):
             row.problem("resident_id", "io.problem.unknown_resident")
-            return None
-        if not self.actor.may_write_grid(stored.grid_id):
-            row.problem("resident_id", "io.problem.outside_scope")
             return None
         return stored
 
