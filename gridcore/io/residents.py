@@ -36,6 +36,7 @@ from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from gridcore.access import Actor, PermissionDenied
+from gridcore.config import local_today
 from gridcore.io.cells import (
     Invalid,
     parse_health,
@@ -118,6 +119,8 @@ def _birth_year(value: str) -> int | None:
     year = parse_whole(value)
     if year is None or not BIRTH_YEARS[0] <= year <= BIRTH_YEARS[1]:
         raise Invalid("io.problem.bad_year")
+    if year > local_today().year:
+        raise Invalid("io.problem.year_in_future")
     return year
 
 

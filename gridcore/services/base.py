@@ -101,9 +101,21 @@ def validated(model: type[M], data: SQLModel | Mapping[str, Any]) -> M:
     """`data` checked by `model` (table models do not validate); else ValidationFailed."""
     raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
     try:
-        return model.model_validate(raw)
+        checked = model.model_validate(raw)
     except ValidationError as exc:
-        raise ValidationFailed(error_keys(exc)) from None
+        raise ValidationFailed({**error_keys(exc), **_nul_errors(raw)}) from None
+    if nul := _nul_errors(raw):
+        raise ValidationFailed(nul)
+    return checked
+
+
+def _nul_errors(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Fields whose text holds a NUL byte (PostgreSQL refuses it; no form means it)."""
+    return {
+        name: "services.error.nul_byte"
+        for name, value in raw.items()
+        if isinstance(value, str) and "\x00" in value
+    }
 
 
 def error_keys(exc: ValidationError) -> dict[str, str]:
