@@ -82,7 +82,7 @@ EN: dict[str, str] = {
     "services.error.policy_day_beyond_period": "A test day falls after the end of the period.",
     "services.error.policy_desk_range": "The lower figure must not exceed the upper one.",
     # kiosk links
-    "services.error.kiosk_hours": "A kiosk link lasts more than 0 and at most 744 hours (31 days).",
+    "services.error.kiosk_hours": "A kiosk link lasts from 0.1 hours (6 minutes) to 744 hours (31 days).",
     "services.error.kiosk_link_unknown": "There is no kiosk link with this number.",
     "services.error.username_taken": "This username is taken.",
     "services.error.grid_code_unknown": "There is no grid with this code.",
@@ -158,7 +158,7 @@ ZH: dict[str, str] = {
     "services.error.policy_days_list": "请按从小到大输入不重复的天数，例如 1, 2, 3。",
     "services.error.policy_day_beyond_period": "检测日超出了该期限。",
     "services.error.policy_desk_range": "下限不能大于上限。",
-    "services.error.kiosk_hours": "大屏链接的有效期须大于 0 小时、不超过 744 小时（31 天）。",
+    "services.error.kiosk_hours": "大屏链接的有效期须在 0.1 小时（6 分钟）至 744 小时（31 天）之间。",
     "services.error.kiosk_link_unknown": "没有这个编号的大屏链接。",
     "services.error.username_taken": "该用户名已被使用。",
     "services.error.grid_code_unknown": "没有此编码的网格。",
