@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,7 +28,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from gridcore.access import WRITER_ROLES, Actor, require_role
@@ -271,6 +272,70 @@ def write(
     except BaseException:
         session.rollback()
         raise
+
+
+# --------------------------------------------------------------------------- a busy database
+
+
+class WriteBusy(Exception):
+    """The database stayed busy (locked) through every attempt: nothing was written, and the
+    same call may simply be tried again. `key` is the message to show (i18n)."""
+
+    key = "services.error.busy"
+
+    def __init__(self, attempts: int):
+        super().__init__(f"the database stayed busy through {attempts} attempts; nothing written")
+        self.attempts = attempts
+
+
+# SQLite: another connection holds the write lock past the busy timeout. PostgreSQL: a
+# serialization failure, a deadlock, or a lock not available at once — all retryable.
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE = 0.25  # seconds before the second attempt, doubled before each later one
+
+R = TypeVar("R")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` says the database was busy, so that the same write may succeed later."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _BUSY_SQLSTATES:
+        return True
+    return any(words in str(exc.orig).lower() for words in _BUSY_WORDS)
+
+
+def retrying(
+    call: Callable[[], R],
+    *,
+    session: Session | None = None,
+    attempts: int = WRITE_ATTEMPTS,
+    pause: float = RETRY_PAUSE,
+    on_retry: Callable[[int], None] | None = None,
+) -> R:
+    """`call()` (one service write), tried again while the database is busy; then WriteBusy.
+
+    Each attempt is a whole transaction (`write` rolls back a failed one), so a retried
+    write is written once or not at all; a form's client token makes it safe even when the
+    first attempt's commit did reach the database. `on_retry(n)` is told of each retry.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except DBAPIError as exc:
+            if not is_busy(exc):
+                raise
+            if session is not None:
+                session.rollback()
+            if attempt == attempts:
+                raise WriteBusy(attempts) from exc
+            if on_retry is not None:
+                on_retry(attempt)
+            time.sleep(pause * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def plain(value: Any) -> Any:
