@@ -24,7 +24,7 @@ from gridcore.db import make_engine
 from gridcore.i18n import fmt_int, t
 from gridcore.io.exchange import KINDS, export_rows, import_table, read_file
 from gridcore.io.report import ImportConflict, ignored_line, problem_lines, summary
-from gridcore.io.tabular import TableError, format_of, write_table
+from gridcore.io.tabular import LIMITS, TableError, format_of, write_table
 from gridcore.queries.testing import RoundNotFound, resolve_round
 
 EXIT_PROBLEMS = 1
@@ -124,6 +124,8 @@ def run_import(args: argparse.Namespace, lang: str) -> None:
         raise _failure(t("io.error.no_file", lang, path=source))
     started = time.perf_counter()
     try:
+        if source.stat().st_size > LIMITS.file_bytes:  # refused before it is read into memory
+            raise TableError("io.error.file_too_big", max_mb=LIMITS.file_bytes >> 20)
         table = read_file(data=source.read_bytes(), name=f"file.{fmt}")
     except TableError as exc:
         raise _failure(f"{source}: {t(exc.key, lang, **exc.params)}") from None
