@@ -301,7 +301,7 @@ def _csv_records(data: bytes) -> Iterable[Sequence[Any]]:
     return _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def _csv_rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+def _csv_rows(reader: Any) -> Iterator[list[str]]:
     """The reader's records one by one (read_table refuses a file as soon as it is too much)."""
     try:
         yield from reader
