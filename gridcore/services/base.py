@@ -31,7 +31,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from gridcore.access import WRITER_ROLES, Actor, require_role
+from gridcore.access import WRITER_ROLES, Actor, PermissionDenied, require_role
 from gridcore.models import AuditEntry, ReplayKey, UserRole
 
 
@@ -65,6 +65,9 @@ def audit(
     session.add(entry)
     return entry
 
+
+# The audit action of a write refused for want of a role or a grid.
+REFUSED = "refused"
 
 M = TypeVar("M", bound=SQLModel)
 E = TypeVar("E", bound=StrEnum)
@@ -257,8 +260,15 @@ def write(
 
     The role is checked before any input is looked at; a client token (from a form) makes a
     second submission of the same form return the first one's row (`Write.replayed`).
+    A refusal (PermissionDenied) writes nothing of the write, and is itself audited: one
+    entry with action "refused", committed on its own.
     """
-    require_role(actor, *roles)
+    try:
+        require_role(actor, *roles)
+    except PermissionDenied as exc:
+        session.rollback()
+        _audit_refusal(session, actor=actor, entity=entity, action=action, reason=exc)
+        raise
     check_client_token(client_token)
     op = Write(
         session=session, actor=actor, entity=entity, action=action, client_token=client_token
@@ -269,9 +279,27 @@ def write(
         yield op
         op._finish()
         session.commit()
+    except PermissionDenied as exc:
+        session.rollback()
+        _audit_refusal(session, actor=actor, entity=entity, action=action, reason=exc)
+        raise
     except BaseException:
         session.rollback()
         raise
+
+
+def _audit_refusal(
+    session: Session, *, actor: Actor, entity: str, action: str, reason: PermissionDenied
+) -> None:
+    """Record that `actor` was refused (in a transaction of its own, after the rollback)."""
+    audit(
+        session,
+        actor=actor,
+        action=REFUSED,
+        entity=entity,
+        changes={"attempted": action, "reason": str(reason)},
+    )
+    session.commit()
 
 
 # --------------------------------------------------------------------------- a busy database
