@@ -131,6 +131,19 @@ def _switch(name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be on or off, not {raw!r}")
 
 
+def _check_sqlite_folder(url: str) -> None:
+    """A SQLite file outside data/ must be in a folder that exists (a typo is not a new one)."""
+    database = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+    if not database or database == ":memory:":
+        return
+    folder = Path(database).parent
+    if folder != DATA_DIR and not folder.is_dir():
+        raise ConfigError(
+            f"DATABASE_URL names the folder {str(folder)!r}, which does not exist "
+            "(check the path, or create the folder first)"
+        )
+
+
 def load_settings() -> Settings:
     """Read the settings from the environment; raise ConfigError with a plain message."""
     url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
@@ -139,6 +152,8 @@ def load_settings() -> Settings:
             "DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// "
             f"(got {url.split(':', 1)[0]!r})"
         )
+    if url.startswith("sqlite"):
+        _check_sqlite_folder(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     tz_name = os.environ.get("GRIDCORE_TIMEZONE", "Asia/Shanghai")

@@ -15,7 +15,7 @@ from gridcore.i18n import fmt_int, fmt_pct, t
 from gridcore.queries import testing as tq
 from gridcore.queries import workforce
 from gridcore.services import testing as ts
-from gridcore.services.base import ValidationFailed
+from gridcore.services.base import ValidationFailed, WriteBusy, retrying
 from gridcore.ui import data, forms, session, views
 from gridcore.ui import testing as tv
 from gridcore.ui.forms import markdown_text as md
@@ -208,14 +208,20 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
     """Record a door-to-door sample; the next run no longer lists the person."""
     try:
         with data.session() as s:
-            ts.record_sample(
+            retrying(
+                lambda: ts.record_sample(
+                    session=s,
+                    resident_id=resident_id,
+                    round_id=round_id,
+                    actor=actor,
+                    door_to_door=True,
+                    client_token=f"rollcall-{round_id}-{resident_id}",
+                ),
                 session=s,
-                resident_id=resident_id,
-                round_id=round_id,
-                actor=actor,
-                door_to_door=True,
-                client_token=f"rollcall-{round_id}-{resident_id}",
             )
+    except WriteBusy as exc:
+        st.session_state["rc_flash"] = ("error", f"{name}: {t(exc.key, lang)}")
+        return
     except ValidationFailed as exc:
         st.session_state["rc_flash"] = ("error", " ".join(t(m, lang) for m in exc.errors.values()))
         data.invalidate()

@@ -13,7 +13,7 @@ from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, t
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
-from gridcore.services.base import ValidationFailed
+from gridcore.services.base import ValidationFailed, WriteBusy, retrying
 from gridcore.ui import data, session, views
 from gridcore.ui import testing as tv
 from gridcore.ui.forms import markdown_text as md
@@ -171,16 +171,23 @@ def _record(
     door = place == DOOR
     try:
         with data.session() as s:
-            record = ts.record_sample(
+            record = retrying(
+                lambda: ts.record_sample(
+                    session=s,
+                    resident_id=resident_id,
+                    round_id=round_id,
+                    actor=actor,
+                    site_id=None if door else int(place),
+                    door_to_door=door,
+                    tube_code=tube or None,
+                    client_token=f"desk-{round_id}-{resident_id}",
+                ),
                 session=s,
-                resident_id=resident_id,
-                round_id=round_id,
-                actor=actor,
-                site_id=None if door else int(place),
-                door_to_door=door,
-                tube_code=tube or None,
-                client_token=f"desk-{round_id}-{resident_id}",
             )
+    except WriteBusy as exc:
+        # Said aloud, never lost silently: the person is still listed, the tap can be repeated.
+        st.session_state["desk_flash"] = ("error", f"{name}: {t(exc.key, lang)}")
+        return
     except ValidationFailed as exc:
         message = " ".join(t(m, lang) for m in exc.errors.values())
         st.session_state["desk_flash"] = ("warning", f"{md(name)}: {message}")

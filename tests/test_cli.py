@@ -150,6 +150,7 @@ def test_other_mistakes_are_explained(database: tuple[str, Path, str], tmp_path:
     failed_cleanly(run_cli("users", "add", "dave", "--role", "viewer", url=url), "--password")
     failed_cleanly(run_cli("seed", "--scale", "tiny", url=url), "--replace")
     failed_cleanly(run_cli("kiosk-link", "--hours", "0", url=url), "hours")
+    failed_cleanly(run_cli("kiosk-link", "--hours", "0.0001", url=url), "hours", "0.1")
     failed_cleanly(run_cli("backup", str(tmp_path / "missing" / "copy.db"), url=url), "missing")
     failed_cleanly(
         run_cli("backup", str(tmp_path / "c.db"), url=f"sqlite:///{tmp_path / 'none.db'}"),

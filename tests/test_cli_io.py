@@ -95,13 +95,42 @@ def test_problems_exit_1_and_write_nothing(url: str, tmp_path: Path) -> None:
     assert run.code == 1, run
     lines = run.out.strip().splitlines()
     assert lines[0].startswith("39 rows: 0 new, 0 changed, 37 unchanged, 2 with problems")
-    assert lines[1] == 'row 3, resident_id "99999": There is no resident with this number.'
+    assert lines[1] == (
+        'row 3, resident_id "99999": '
+        "There is no resident with this number in the grids you may change."
+    )
     assert lines[2].startswith('row 5, result "maybe": Not a result')
     assert "Traceback" not in run.err
     run = run_cli("import", "test-results", str(source), url=url)
     assert run.code == 1
     assert "Nothing was written" in run.out
     assert _counts(url) == before
+
+
+def test_times_at_the_ends_of_the_calendar_are_problems_not_crashes(
+    url: str, tmp_path: Path
+) -> None:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        round_id = resolve_round(session=s, ref="Round 2")
+        columns, rows = export_rows(session=s, kind="test-results", actor=SYSTEM, round_id=round_id)
+    engine.dispose()
+    at = columns.index("sampled_at")
+    rows[0][at] = "0001-01-01T00:00:00+08:00"
+    rows[1][at] = "9999-12-31T23:59:59-08:00"
+    rows[2][at] = "9999-12-31T23:59:59"
+    source = tmp_path / "ends.csv"
+    source.write_bytes(write_table(columns=columns, rows=rows[:3], fmt="csv"))
+    run = run_cli("import", "test-results", str(source), "--dry-run", url=url)
+    assert run.code == 1, run
+    lines = run.out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines[1:4]] == [
+        'row 2, sampled_at "0001-01-01T00',
+        'row 3, sampled_at "9999-12-31T23',
+        'row 4, sampled_at "9999-12-31T23',
+    ]
+    assert all("Not a date and time" in line for line in lines[1:4])
+    assert "Traceback" not in run.err
 
 
 def test_skip_bad_rows_writes_the_good_rows_and_still_exits_1(url: str, tmp_path: Path) -> None:

@@ -73,9 +73,9 @@ def test_the_secret_key_from_the_environment_wins(
     assert not (tmp_path / "data" / ".secret_key").exists()
 
 
-def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", "  sqlite:////srv/gridcore/live.db ")
-    assert load_settings().database_url == "sqlite:////srv/gridcore/live.db"
+def test_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"  sqlite:///{tmp_path}/live.db ")
+    assert load_settings().database_url == f"sqlite:///{tmp_path}/live.db"
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://grid@db.local/gridcore")
     settings = load_settings()
     assert settings.database_url == "postgresql+psycopg://grid@db.local/gridcore"
@@ -101,6 +101,24 @@ def test_a_bad_database_url_is_refused_with_a_clear_message(
     assert "DATABASE_URL" in message
     assert "sqlite:///" in message and "postgresql+psycopg://" in message
     assert scheme in message
+
+
+def test_a_mistyped_sqlite_folder_is_named_and_nothing_is_made(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from gridcore.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    with pytest.raises(ConfigError, match="does not exist") as info:
+        load_settings()
+    assert f"{tmp_path}/no/such/dir" in str(info.value)
+    monkeypatch.setenv("GRIDCORE_LANGUAGE", "en")
+    assert main(["init"]) == 2
+    err = capsys.readouterr().err
+    assert "no/such/dir" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no folder, no empty database
 
 
 def test_a_bad_url_reaches_get_settings_too(monkeypatch: pytest.MonkeyPatch) -> None:

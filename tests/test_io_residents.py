@@ -235,7 +235,7 @@ def test_a_grid_worker_may_not_add_or_change_outside_their_grids(
     report = _import(session, _table(rows), actor=worker)
     assert [(p.row, p.column, p.key) for p in report.problems] == [
         (3, "grid_code", "io.problem.outside_scope"),
-        (4, "resident_id", "io.problem.outside_scope"),
+        (4, "resident_id", "io.problem.unknown_resident"),  # as if it did not exist
     ]
     assert count(session, Resident) == 1
     with pytest.raises(PermissionDenied):
@@ -297,3 +297,37 @@ def test_chinese_headers_are_read_like_english_ones(
         ("王小明", "1-101", g1, b1, "110***********0016", "0016", None, 1980, "male",
          "elderly_alone", "in_hospital"),
     ]  # fmt: skip
+
+
+def test_a_nul_byte_in_any_cell_is_a_problem_and_nothing_is_written(
+    session: Session, world: World
+) -> None:
+    rows = [
+        _row(world, name="王\x00小明"),
+        _row(world, unit="1-\x00102", name="李四"),
+        _row(world, name="赵六", phone="138\x000000000"),
+    ]
+    report = _import(session, _table(rows))
+    assert [(p.row, p.column, p.key) for p in report.problems] == [
+        (2, "name", "io.problem.nul_byte"),
+        (3, "unit", "io.problem.nul_byte"),
+        (4, "phone", "io.problem.nul_byte"),
+    ]
+    assert report.problems[0].value == "王\\0小明"
+    assert not report.written and count(session, Resident) == 0
+    # The good rows alone, skipping the bad: written (the database took no NUL byte).
+    report = _import(session, _table([*rows, _row(world, name="钱七")]), skip_bad_rows=True)
+    assert report.written and count(session, Resident) == 1
+
+
+def test_a_birth_year_in_the_future_is_a_problem(session: Session, world: World) -> None:
+    from gridcore.config import local_today
+
+    next_year = local_today().year + 1
+    rows = [_row(world, birth_year=str(next_year)), _row(world, name="李四", birth_year="2099")]
+    report = _import(session, _table(rows))
+    assert [(p.row, p.column, p.key) for p in report.problems] == [
+        (2, "birth_year", "io.problem.year_in_future"),
+        (3, "birth_year", "io.problem.year_in_future"),
+    ]
+    assert count(session, Resident) == 0

@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from gridcore.io.tabular import (
+    LIMITS,
+    Limits,
     Table,
     TableError,
     escape_cell,
@@ -213,3 +215,79 @@ def test_a_large_workbook_reads_back_exactly() -> None:
         [str(v) for v in row] for row in rows
     ]
     assert len(read_rows(data)) == 5001
+
+
+# --------------------------------------------------------------------------- limits
+
+SMALL = Limits(file_bytes=8000, rows=3, columns=4, cell_chars=10)
+
+
+def _file(rows: list[list[str]], fmt: str) -> bytes:
+    """The rows as they are, however wide (GridCore's own writer cuts rows to the header)."""
+    if fmt == "csv":
+        return write_table(columns=rows[0], rows=rows[1:], fmt=fmt)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            if value:
+                sheet.cell(row=number, column=column, value=value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("rows", "key", "params"),
+    [
+        # Four rows below the header: one more than allowed (a blank row is not counted).
+        ([["a"], ["1"], ["2"], [""], ["3"], ["4"]], "io.error.too_many_rows", {"max": 3}),
+        ([["a", "b", "c", "d", "e"], ["1"]], "io.error.too_many_columns", {"max": 4, "row": 1}),
+        (
+            [["a", "b"], ["1", "2"], ["1", "2", "", "", "", "far right"]],
+            "io.error.too_many_columns",
+            {"max": 4, "row": 3},
+        ),
+        (
+            [["a", "b"], ["1", "2"], ["1", "x" * 11]],
+            "io.error.cell_too_long",
+            {"row": 3, "column": "b", "max": 10},
+        ),
+        ([["a", "b" * 11]], "io.error.cell_too_long", {"row": 1, "column": "b" * 11, "max": 10}),
+    ],
+)
+def test_each_limit_is_refused_with_its_own_message(
+    fmt: str, rows: list[list[str]], key: str, params: dict[str, object]
+) -> None:
+    data = _file(rows, fmt)
+    with pytest.raises(TableError) as caught:
+        read_table(data=data, fmt=fmt, limits=SMALL)
+    assert (caught.value.key, caught.value.params) == (key, params)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_file_just_within_the_limits_is_read(fmt: str) -> None:
+    rows = [["a", "b", "c", "d"], ["1", "x" * 10, "", ""], [""], ["2"], ["3", "", "", "4"]]
+    table = read_table(data=_file(rows, fmt), fmt=fmt, limits=SMALL)
+    assert [n for n, _ in table.rows] == [2, 4, 5]
+    # Empty cells right of the header (a workbook pads its rows) are no reason to refuse.
+    padded = [["a"], ["1", "", "", "", "", "", ""]]
+    assert len(read_table(data=_file(padded, fmt), fmt=fmt, limits=SMALL).rows) == 1
+
+
+def test_a_file_too_big_is_refused_before_it_is_read() -> None:
+    data = _file([["a"]] + [["x" * 9]] * 900, "csv")
+    assert len(data) > SMALL.file_bytes
+    with pytest.raises(TableError) as caught:
+        read_table(data=data, fmt="csv", limits=SMALL)
+    assert (caught.value.key, caught.value.params) == ("io.error.file_too_big", {"max_mb": 0})
+    assert LIMITS.file_bytes == 48 << 20
+
+
+def test_a_csv_cell_past_the_csv_modules_own_limit_is_named_too_long() -> None:
+    data = b'a,b\n1,"' + b"y" * (csv.field_size_limit() + 1) + b'"\n'
+    with pytest.raises(TableError) as caught:
+        read_table(data=data, fmt="csv")
+    assert caught.value.key == "io.error.cell_too_long"

@@ -415,7 +415,10 @@ def test_a_grid_worker_may_import_only_rows_of_their_grids(session: Session, sce
     worker = grid_worker(scene.world.grids[0])
     rows = [scene.row(scene.people[0]), scene.row(scene.g2_person)]
     report = _import(session, _table(rows), actor=worker)
-    assert _found(report) == [(3, "grid_code", "io.problem.outside_scope")]
+    assert _found(report) == [
+        (3, "resident_id", "io.problem.unknown_resident"),
+        (3, "grid_code", "io.problem.outside_scope"),
+    ]
     assert count(session, TestRecord) == 0
     report = _import(session, _table(rows[:1]), actor=worker)
     assert report.written and count(session, TestRecord) == 1
@@ -431,6 +434,40 @@ def test_skip_bad_rows_writes_the_good_ones(session: Session, scene: Scene) -> N
     assert sorted(r[1] for r in _records(session)) == [scene.people[0].id, scene.people[1].id]
     changes = json.loads(session.exec(select(AuditEntry.changes)).all()[-1])
     assert (changes["created"], changes["rows_with_problems"]) == (2, 1)
+
+
+def test_the_check_tells_a_worker_nothing_about_residents_of_other_grids(
+    session: Session, scene: Scene
+) -> None:
+    """Every check value for another grid's resident reads as a number that does not exist."""
+    worker = grid_worker(scene.world.grids[0])
+    own_grid = scene.world.grids[0].code
+    target = scene.g2_person  # lives in G2; check "0038"
+    checks = [f"{n:04d}" for n in range(0, 100)] + ["0038"]
+    rows = [scene.row(target, resident_check=c, grid_code=own_grid) for c in checks]
+    rows.append(scene.row(target, resident_id="99999", grid_code=own_grid))  # no such resident
+
+    def problems(report: ImportReport) -> set[tuple[str, str, str]]:
+        return {(p.column, p.key, json.dumps(p.params, sort_keys=True)) for p in report.problems}
+
+    report = _import(session, _table(rows), actor=worker, dry_run=True)
+    per_row: dict[int, set[tuple[str, str, str]]] = {}
+    for p in report.problems:
+        per_row.setdefault(p.row, set()).add((p.column, p.key, json.dumps(p.params)))
+    assert len(per_row) == len(rows)
+    assert {frozenset(found) for found in per_row.values()} == {
+        frozenset({("resident_id", "io.problem.unknown_resident", "{}")})
+    }
+    # The right check and the wrong ones, alone in a file each: the same report.
+    right = _import(session, _table(rows[-2:-1]), actor=worker, dry_run=True)
+    wrong = _import(session, _table(rows[:1]), actor=worker, dry_run=True)
+    unknown = _import(session, _table(rows[-1:]), actor=worker, dry_run=True)
+    assert problems(right) == problems(wrong) == problems(unknown)
+    assert [(p.row, p.value) for p in right.problems] == [(2, str(target.id))]
+    # The same resident, to an administrator: the check is compared.
+    admin = _import(session, _table([scene.row(target, resident_check="0000")]), dry_run=True)
+    assert _found(admin) == [(2, "resident_check", "io.problem.check_mismatch")]
+    assert count(session, TestRecord) == 0
 
 
 def test_a_dry_run_writes_nothing(session: Session, scene: Scene) -> None:

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from apptest_support import (
@@ -33,7 +34,7 @@ from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD
 from gridcore.i18n import catalogues, t
-from gridcore.models import Area, AreaLevel, Case, Contact, KioskLink, Resident
+from gridcore.models import Area, AreaLevel, Case, Contact, KioskLink, Resident, utcnow
 from gridcore.services.access import create_kiosk_link, revoke_kiosk_link
 
 ROLES = ("admin", "leader", "worker", "viewer")
@@ -297,8 +298,13 @@ def test_kiosk_with_a_forged_token_is_refused(facts: Facts) -> None:
 
 
 def test_kiosk_with_an_expired_token_is_refused(facts: Facts) -> None:
-    _, token = _kiosk_token(facts, hours=1 / 3600)
-    time.sleep(1.5)
+    link_id, token = _kiosk_token(facts, hours=0.1)  # the shortest link there is
+    with Session(facts.engine) as s:
+        link = s.get(KioskLink, link_id)
+        assert link is not None
+        link.expires_at = utcnow() - timedelta(seconds=1)  # six minutes later
+        s.add(link)
+        s.commit()
     _assert_refused(app("en", kiosk="1", token=token).run(), "expired kiosk token")
 
 

@@ -436,6 +436,34 @@ def test_desk_records_once_and_says_already_sampled(world: World, lang: str) -> 
     assert world.count(TestRecord, TestRecord.round_id == round_id) == before + 1
 
 
+def test_a_tap_on_a_busy_database_says_not_saved_and_keeps_the_person(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from gridcore.services import testing as ts
+
+    tries: list[int] = []
+
+    def locked(**_: object) -> None:
+        tries.append(1)
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    round_id = world.round_id()
+    person = world.missing()[0]
+    at = open_page("worker", "pages/sampling_desk.py")
+    at.text_input(key="desk_query").input(person.name).run()
+    before = world.count(TestRecord, TestRecord.round_id == round_id)
+    monkeypatch.setattr(ts, "record_sample", locked)
+    at.button(key=f"desk_r_{person.id}").click().run()
+    no_exception(at, "desk tap on a busy database")
+    assert len(tries) == 3  # tried again twice, then told
+    assert [e.value for e in at.error] == [f"{person.name}: {_en('services.error.busy')}"]
+    assert world.count(TestRecord, TestRecord.round_id == round_id) == before
+    assert at.text_input(key="desk_query").value == person.name  # still there to tap again
+    assert not at.button(key=f"desk_r_{person.id}").disabled
+
+
 def test_desk_finds_by_phone_suffix(world: World) -> None:
     person = next(p for p in world.missing() if p.phone)
     at = open_page("worker", "pages/sampling_desk.py")

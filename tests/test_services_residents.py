@@ -123,6 +123,10 @@ def test_id_number_check() -> None:
         ({"phone": "call me"}, {"phone": "services.error.phone_invalid"}),
         ({"birth_year": "nineteen"}, {"birth_year": "services.error.not_a_whole_number"}),
         ({"birth_year": 1850}, {"birth_year": "services.error.too_small"}),
+        ({"birth_year": 2099}, {"birth_year": "services.error.year_in_future"}),
+        ({"name": "张\x00三"}, {"name": "services.error.nul_byte"}),
+        # A valid check character, but born in 2099.
+        ({"id_number": "110105209912310037"}, {"id_number": "services.error.id_number_invalid"}),
         ({"sex": "x"}, {"sex": "services.error.invalid_choice"}),
         ({"unit": " "}, {"unit": "services.error.unit_required"}),
         ({"building_id": 999}, {"building_id": "services.error.building_not_found"}),

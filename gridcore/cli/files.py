@@ -37,7 +37,7 @@ from gridcore.io.report import (
     problem_lines,
     summary,
 )
-from gridcore.io.tabular import Table, TableError, format_of, write_table
+from gridcore.io.tabular import LIMITS, Table, TableError, format_of, write_table
 from gridcore.models import AreaLevel
 from gridcore.queries.testing import RoundNotFound, resolve_round
 
@@ -183,6 +183,8 @@ def _read_table(path_text: str, lang: str) -> Table:
     if not path.is_file():
         raise _failure(t("io.error.no_file", lang, path=path))
     try:
+        if path.stat().st_size > LIMITS.file_bytes:  # refused before it is read into memory
+            raise TableError("io.error.file_too_big", max_mb=LIMITS.file_bytes >> 20)
         return read_file(data=path.read_bytes(), name=f"file.{fmt}")
     except TableError as exc:
         raise _failure(f"{path}: {t(exc.key, lang, **exc.params)}") from None

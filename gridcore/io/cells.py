@@ -40,6 +40,9 @@ VULNERABILITY_WORDS: dict[str, Vulnerability] = {
     "婴幼儿": Vulnerability.infant,
     "卧床": Vulnerability.bedridden,
 }
+# The years a time in a file may fall in (any other is a mistake, and out of range for
+# arithmetic near the ends of the calendar).
+MOMENT_YEARS = (1900, 2999)
 _TAG_SPLIT = re.compile(r"[,;，；、\s]+")
 _SLASH_DATE = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})")
 
@@ -59,6 +62,9 @@ def parse_moment(text: str, tz: tzinfo) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
+        return None
+    # Years 1 and 9999 overflow when moved to UTC or local time: not a time of this work.
+    if not MOMENT_YEARS[0] <= moment.year <= MOMENT_YEARS[1]:
         return None
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=tz)

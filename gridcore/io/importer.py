@@ -252,8 +252,11 @@ class Rows:
             self._read_absent(column)
             return
         parse = _filled(column.parse) if column.filled else column.parse
+        cells = [cells[position] for _, cells in self._table.rows]
+        if any("\x00" in cell for cell in cells):
+            parse = _no_nul(parse)  # only then: the common case keeps its C-speed parsers
         values: list[Any] = []
-        remaining = iter([cells[position] for _, cells in self._table.rows])
+        remaining = iter(cells)
         while True:
             try:
                 # extend() keeps what it took before a parser raised: go on after the bad cell.
@@ -261,7 +264,9 @@ class Rows:
                 break
             except Invalid as exc:
                 index = len(values)
-                self.problems.setdefault(index, []).append((name, None, exc.key, exc.params))
+                # A NUL byte is shown, not carried on (a database may refuse it even in a report).
+                shown = cells[index].replace("\x00", "\\0") if exc.key == NUL_PROBLEM else None
+                self.problems.setdefault(index, []).append((name, shown, exc.key, exc.params))
                 self._unread.setdefault(index, []).append(name)
                 values.append(None)
         self._values[name] = tuple(values)
@@ -275,6 +280,21 @@ class Rows:
         except Invalid:
             return
         self._values[column.name] = (blank,) * len(self.numbers)
+
+
+NUL_PROBLEM = "io.problem.nul_byte"
+
+
+def _no_nul(parse: Parser) -> Parser:
+    """`parse` for a column with a NUL byte somewhere: such a cell is a problem (PostgreSQL
+    refuses the byte in text, and no spreadsheet means it)."""
+
+    def parse_without_nul(text: str) -> Any:
+        if "\x00" in text:
+            raise Invalid(NUL_PROBLEM)
+        return parse(text)
+
+    return parse_without_nul
 
 
 def _filled(parse: Parser) -> Parser:

@@ -36,6 +36,7 @@ from sqlalchemy import Select, bindparam, delete, insert, select, update
 from sqlmodel import Session, col
 
 from gridcore.access import Actor, PermissionDenied
+from gridcore.config import local_today
 from gridcore.io.cells import (
     Invalid,
     parse_health,
@@ -118,6 +119,8 @@ def _birth_year(value: str) -> int | None:
     year = parse_whole(value)
     if year is None or not BIRTH_YEARS[0] <= year <= BIRTH_YEARS[1]:
         raise Invalid("io.problem.bad_year")
+    if year > local_today().year:
+        raise Invalid("io.problem.year_in_future")
     return year
 
 
@@ -390,11 +393,9 @@ class ResidentsImport(Importer[_Lookups, _Person, _Update]):
         if resident_id is None:
             return None
         stored = lookups.stored.get(resident_id)
-        if stored is None:
+        # A resident outside the actor's grids reads exactly as one that does not exist.
+        if stored is None or not self.actor.may_write_grid(stored.grid_id):
             row.problem("resident_id", "io.problem.unknown_resident")
-            return None
-        if not self.actor.may_write_grid(stored.grid_id):
-            row.problem("resident_id", "io.problem.outside_scope")
             return None
         return stored
 

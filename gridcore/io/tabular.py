@@ -10,14 +10,17 @@ removes), so that every text survives the trip.
 CSV is written as UTF-8 with a byte-order mark (Excel then shows Chinese correctly) and
 read as UTF-8, falling back to GB18030 (what Excel saves a CSV as on a Chinese system).
 Excel files: the first worksheet, row 1 the header (see gridcore.io.xlsx for how they are
-read and written, and the limits on what is read).
+read and written, and the limits on what is unpacked).
+
+Limits (`Limits`, checked while the rows are read, each refused with its own message): the
+file's size, the rows below the header, the columns, and the characters in one cell.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from gridcore.io.xlsx import (
+    MAX_ROWS,
     XlsxError,
     XlsxTooLarge,
     XlsxTooManyRows,
@@ -42,6 +46,21 @@ MIME_TYPES: dict[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What a file may hold; past any of these it is refused, not read further."""
+
+    # An upload or a file given to the command line (Streamlit's server.maxUploadSize is
+    # set to the same in .streamlit/config.toml). 100,000 test results are about 12 MB.
+    file_bytes: int = 48 << 20
+    rows: int = MAX_ROWS  # data rows below the header
+    columns: int = 60  # the widest file GridCore reads has 11 columns
+    cell_chars: int = 4000  # a name, an address or a note; the longest field stored is 2000
+
+
+LIMITS = Limits()
 
 
 class TableError(Exception):
@@ -162,12 +181,15 @@ def _write_xlsx(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(*, data: bytes, fmt: str) -> Table:
+def read_table(*, data: bytes, fmt: str, limits: Limits = LIMITS) -> Table:
     """The header and data rows of a CSV or Excel file, every cell as text ('' when empty).
 
     Blank rows are left out but counted, so each row keeps the number a spreadsheet shows
-    (the header is row 1). Raises TableError when the file cannot be read or has no header.
+    (the header is row 1). Raises TableError when the file cannot be read or has no header,
+    or goes past `limits`.
     """
+    if len(data) > limits.file_bytes:
+        raise TableError("io.error.file_too_big", max_mb=limits.file_bytes >> 20)
     if fmt == "csv":
         records: Iterable[tuple[int, Sequence[Any]]] = enumerate(_csv_records(data), start=1)
     elif fmt == "xlsx":
@@ -191,15 +213,37 @@ def read_table(*, data: bytes, fmt: str) -> Table:
         columns.pop()
     if not columns:
         raise TableError("io.error.no_header")
+    _check_cells(1, columns, columns, limits)
     width = len(columns)
     table = Table(columns=columns)
     for number, record in iterator:
+        if len(record) > limits.columns and any(_text(v).strip() for v in record[width:]):
+            # Cells far right of the header are never read, but a row of thousands of them
+            # is a file made to be too much (a workbook pads its rows with empty ones).
+            raise TableError("io.error.too_many_columns", max=limits.columns, row=number)
         cells = [_text(v) for v in record[:width]]
         if not any(c.strip() for c in cells):
             continue
+        if len(table.rows) >= limits.rows:
+            raise TableError("io.error.too_many_rows", max=limits.rows)
+        if max(map(len, cells)) > limits.cell_chars:
+            _check_cells(number, cells, columns, limits)
         cells.extend([""] * (width - len(cells)))
         table.rows.append((number, cells))
     return table
+
+
+def _check_cells(number: int, record: Sequence[Any], columns: list[str], limits: Limits) -> None:
+    """TableError for a row wider than the column limit, or a cell longer than the cell limit
+    (`record` holds the cells as read: texts, or an Excel cell's number or time)."""
+    if len(record) > limits.columns:
+        raise TableError("io.error.too_many_columns", max=limits.columns, row=number)
+    for position, value in enumerate(record):
+        if isinstance(value, str) and len(value) > limits.cell_chars:
+            column = columns[position] if position < len(columns) else str(position + 1)
+            raise TableError(
+                "io.error.cell_too_long", row=number, column=column, max=limits.cell_chars
+            )
 
 
 def _text(value: Any) -> str:
@@ -254,7 +298,17 @@ def _csv_records(data: bytes) -> Iterable[Sequence[Any]]:
     delimiter = ","
     if "," not in first_line:
         delimiter = next((d for d in (";", "\t") if d in first_line), ",")
+    return _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _csv_rows(reader: Any) -> Iterator[list[str]]:
+    """The reader's records one by one (read_table refuses a file as soon as it is too much)."""
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        yield from reader
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            # csv's own limit (131,072 characters), far above Limits.cell_chars.
+            raise TableError(
+                "io.error.cell_too_long", row=reader.line_num, column="?", max=LIMITS.cell_chars
+            ) from None
         raise TableError("io.error.bad_csv", detail=str(exc)) from None

@@ -350,7 +350,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
     def check(self, *, row: Row, lookups: _Lookups) -> _Sample | None:
         """The row's sample, or None after adding its problems."""
         round_id = self._round(row, lookups)
-        resident = self._resident(row, lookups)
+        resident = self._resident(row, lookups, round_id)
         stored = None
         duplicate_of = None
         if round_id is not None and resident is not None:
@@ -398,13 +398,20 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             return None
         return found
 
-    def _resident(self, row: Row, lookups: _Lookups) -> tuple[int, int] | None:
-        """(resident id, grid id) of a known resident whose check matches."""
+    def _resident(
+        self, row: Row, lookups: _Lookups, round_id: int | None
+    ) -> tuple[int, int] | None:
+        """(resident id, grid id) of a known resident the actor may see, whose check matches.
+
+        A resident outside the actor's grids reads exactly as one that does not exist, and
+        their check is never compared: the file must not tell who exists elsewhere, in
+        which grid, nor the end of their ID number.
+        """
         resident_id = row["resident_id"]
         if resident_id is None:
             return None
         known = lookups.residents.get(resident_id)
-        if known is None:
+        if known is None or not self._may_see(lookups, resident_id, known[0], round_id):
             row.problem("resident_id", "io.problem.unknown_resident")
             return None
         check = row["resident_check"] or ""
@@ -413,6 +420,15 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
                         resident=resident_id)  # fmt: skip
             return None
         return resident_id, known[0]
+
+    def _may_see(
+        self, lookups: _Lookups, resident_id: int, grid_id: int, round_id: int | None
+    ) -> bool:
+        """Whether the resident lives in, or was sampled in, a grid the actor may change."""
+        if self.actor.may_write_grid(grid_id):
+            return True
+        stored = lookups.stored.get((round_id, resident_id)) if round_id is not None else None
+        return stored is not None and self.actor.may_write_grid(stored.grid_id)
 
     def _grid(
         self,

@@ -569,6 +569,8 @@ def set_password(session: Session, *, username: str, password: str, actor: Actor
 KIOSK_SALT = "gridcore.kiosk-link"
 # The longest a kiosk link may last.
 KIOSK_MAX_HOURS = 24 * 31
+# A shorter link is a typo (0.0001 h is a third of a second), not a wish: 6 minutes at least.
+KIOSK_MIN_HOURS = 0.1
 # Longer than any token made here: anything else is refused before it is parsed.
 _TOKEN_MAX_LENGTH = 200
 
@@ -589,7 +591,7 @@ def create_kiosk_link(
     with write(
         session, actor=actor, entity="kiosk_link", action="create", roles=COMMAND_ROLES
     ) as op:
-        if not (0 < hours <= KIOSK_MAX_HOURS):
+        if not (KIOSK_MIN_HOURS <= hours <= KIOSK_MAX_HOURS):
             raise ValidationFailed({"hours": "services.error.kiosk_hours"}, {"hours": hours})
         label = label.strip()
         if len(label) > KIOSK_LABEL_MAX_LENGTH:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,10 +28,10 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, select
 
-from gridcore.access import WRITER_ROLES, Actor, require_role
+from gridcore.access import WRITER_ROLES, Actor, PermissionDenied, require_role
 from gridcore.models import AuditEntry, ReplayKey, UserRole
 
 
@@ -64,6 +65,9 @@ def audit(
     session.add(entry)
     return entry
 
+
+# The audit action of a write refused for want of a role or a grid.
+REFUSED = "refused"
 
 M = TypeVar("M", bound=SQLModel)
 E = TypeVar("E", bound=StrEnum)
@@ -101,9 +105,21 @@ def validated(model: type[M], data: SQLModel | Mapping[str, Any]) -> M:
     """`data` checked by `model` (table models do not validate); else ValidationFailed."""
     raw = data.model_dump() if isinstance(data, SQLModel) else dict(data)
     try:
-        return model.model_validate(raw)
+        checked = model.model_validate(raw)
     except ValidationError as exc:
-        raise ValidationFailed(error_keys(exc)) from None
+        raise ValidationFailed({**error_keys(exc), **_nul_errors(raw)}) from None
+    if nul := _nul_errors(raw):
+        raise ValidationFailed(nul)
+    return checked
+
+
+def _nul_errors(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Fields whose text holds a NUL byte (PostgreSQL refuses it; no form means it)."""
+    return {
+        name: "services.error.nul_byte"
+        for name, value in raw.items()
+        if isinstance(value, str) and "\x00" in value
+    }
 
 
 def error_keys(exc: ValidationError) -> dict[str, str]:
@@ -247,15 +263,23 @@ def write(
 
     The role is checked before any input is looked at; a client token (from a form) makes a
     second submission of the same form return the first one's row (`Write.replayed`).
+    A refusal (PermissionDenied) writes nothing of the write, and is itself audited: one
+    entry with action "refused", committed on its own.
     """
-    require_role(actor, *roles)
+    # A write made inside another (a delivery issuing stock) is part of the outer transaction:
+    # it audits its rows, and the outer write commits or rolls back (and audits a refusal).
+    outer = session.info.get(_DEPTH, 0)
+    try:
+        require_role(actor, *roles)
+    except PermissionDenied as exc:
+        if not outer:
+            session.rollback()
+            _audit_refusal(session, actor=actor, entity=entity, action=action, reason=exc)
+        raise
     check_client_token(client_token)
     op = Write(
         session=session, actor=actor, entity=entity, action=action, client_token=client_token
     )
-    # A write made inside another (a delivery issuing stock) is part of the outer transaction:
-    # it audits its rows, and the outer write commits or rolls back the whole.
-    outer = session.info.get(_DEPTH, 0)
     session.info[_DEPTH] = outer + 1
     try:
         if client_token is not None:
@@ -264,12 +288,95 @@ def write(
         op._finish()
         if not outer:
             session.commit()
+    except PermissionDenied as exc:
+        if not outer:
+            session.rollback()
+            _audit_refusal(session, actor=actor, entity=entity, action=action, reason=exc)
+        raise
     except BaseException:
         if not outer:
             session.rollback()
         raise
     finally:
         session.info[_DEPTH] = outer
+
+
+def _audit_refusal(
+    session: Session, *, actor: Actor, entity: str, action: str, reason: PermissionDenied
+) -> None:
+    """Record that `actor` was refused (in a transaction of its own, after the rollback)."""
+    audit(
+        session,
+        actor=actor,
+        action=REFUSED,
+        entity=entity,
+        changes={"attempted": action, "reason": str(reason)},
+    )
+    session.commit()
+
+
+# --------------------------------------------------------------------------- a busy database
+
+
+class WriteBusy(Exception):
+    """The database stayed busy (locked) through every attempt: nothing was written, and the
+    same call may simply be tried again. `key` is the message to show (i18n)."""
+
+    key = "services.error.busy"
+
+    def __init__(self, attempts: int):
+        super().__init__(f"the database stayed busy through {attempts} attempts; nothing written")
+        self.attempts = attempts
+
+
+# SQLite: another connection holds the write lock past the busy timeout. PostgreSQL: a
+# serialization failure, a deadlock, or a lock not available at once — all retryable.
+_BUSY_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_BUSY_WORDS = ("database is locked", "database table is locked", "database is busy")
+WRITE_ATTEMPTS = 3
+RETRY_PAUSE = 0.25  # seconds before the second attempt, doubled before each later one
+
+R = TypeVar("R")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether `exc` says the database was busy, so that the same write may succeed later."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    if state in _BUSY_SQLSTATES:
+        return True
+    return any(words in str(exc.orig).lower() for words in _BUSY_WORDS)
+
+
+def retrying(
+    call: Callable[[], R],
+    *,
+    session: Session | None = None,
+    attempts: int = WRITE_ATTEMPTS,
+    pause: float = RETRY_PAUSE,
+    on_retry: Callable[[int], None] | None = None,
+) -> R:
+    """`call()` (one service write), tried again while the database is busy; then WriteBusy.
+
+    Each attempt is a whole transaction (`write` rolls back a failed one), so a retried
+    write is written once or not at all; a form's client token makes it safe even when the
+    first attempt's commit did reach the database. `on_retry(n)` is told of each retry.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except DBAPIError as exc:
+            if not is_busy(exc):
+                raise
+            if session is not None:
+                session.rollback()
+            if attempt == attempts:
+                raise WriteBusy(attempts) from exc
+            if on_retry is not None:
+                on_retry(attempt)
+            time.sleep(pause * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def plain(value: Any) -> Any:

@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, SQLModel, col, select
 
 from gridcore.access import Actor, require_grid
+from gridcore.config import local_today
 from gridcore.models import (
     Area,
     Building,
@@ -43,6 +44,8 @@ _ID_CHECK = "10X98765432"
 def id_number_valid(id_number: str) -> bool:
     """Whether `id_number` is a resident identity number: 17 digits and a check character."""
     if not _ID_NUMBER.match(id_number):
+        return False
+    if not 1900 <= int(id_number[6:10]) <= local_today().year:  # born in the future: a typo
         return False
     total = sum(int(d) * w for d, w in zip(id_number[:17], _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11] == id_number[17]
@@ -195,6 +198,8 @@ def _validated_resident(raw: dict[str, Any], errors: dict[str, str]) -> Resident
         raise ValidationFailed({**exc.errors, **errors}) from None
     if not phone_ok(resident_in.phone):
         errors["phone"] = "services.error.phone_invalid"
+    if resident_in.birth_year is not None and resident_in.birth_year > local_today().year:
+        errors["birth_year"] = "services.error.year_in_future"
     if errors:
         raise ValidationFailed(errors)
     return resident_in

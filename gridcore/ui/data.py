@@ -20,6 +20,8 @@ from gridcore.config import get_settings, local_now, local_today
 from gridcore.db import make_engine
 
 T = TypeVar("T")
+# Seconds: three attempts of a one-tap write stay within the half minute a tap waited before.
+PAGE_BUSY_TIMEOUT = 10.0
 
 
 def cache_ttl_seconds() -> int:
@@ -29,8 +31,12 @@ def cache_ttl_seconds() -> int:
 
 @st.cache_resource(show_spinner=False)
 def engine_for(url: str) -> Engine:
-    """One engine per database URL for the whole server process."""
-    return make_engine(url)
+    """One engine per database URL for the whole server process.
+
+    A page's write waits at most PAGE_BUSY_TIMEOUT seconds for a SQLite write lock; the
+    one-tap writes then try again (services.base.retrying) before saying "not saved".
+    """
+    return make_engine(url, busy_timeout=PAGE_BUSY_TIMEOUT)
 
 
 def engine() -> Engine:
