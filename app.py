@@ -22,8 +22,9 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 
 
 def _pages(lang: str) -> list[st.Page]:
+    landing = session.landing_url(session.current_actor())
     return [
-        st.Page(path, title=t(key, lang), url_path=url, default=(url == "overview"))
+        st.Page(path, title=t(key, lang), url_path=url, default=(url == landing))
         for path, url, key in PAGES
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gridcore.access import KIOSK, Actor
+from gridcore.models import UserRole
 from gridcore.config import get_settings
 from gridcore.i18n import LANGUAGES, normalise_language, t
 from gridcore.services.access import authenticate, verify_kiosk_token
@@ -124,3 +125,23 @@ def sign_in_form(lang: str) -> None:
 def sign_out() -> None:
     """Forget the signed-in actor."""
     st.session_state.pop(ACTOR_KEY, None)
+
+
+def is_phone() -> bool:
+    """Whether the browser says it is a phone (its User-Agent): maps then fit 390 px and let a
+    swipe scroll the page, and charts hide their toolbar."""
+    agent = st.context.headers.get("User-Agent", "") or ""
+    return any(mark in agent for mark in ("Mobi", "Android", "iPhone"))
+
+
+# The landing page of each role (url path in app.PAGES); roles not named land on the overview.
+LANDING: dict[UserRole, str] = {UserRole.grid_worker: "grid"}
+
+
+def landing_url(actor: Actor | None) -> str:
+    """The url path of the page `actor` lands on: a grid worker on their grid (Grid detail
+    opens the worker's own grid), everyone else on the overview. A new landing page for a
+    role (such as My tasks) is one line in LANDING."""
+    if actor is None:
+        return "overview"
+    return LANDING.get(actor.role, "overview")

@@ -33,6 +33,8 @@ SERIES_HEX: dict[str, str] = {
 }
 
 NO_DATA_HEX = "#CFD8DC"
+# A grid with no full-time worker: set apart from the orange-brown count scale.
+NO_WORKER_HEX = "#4A148C"
 
 
 def hex_to_rgba(value: str, alpha: int = 255) -> list[int]:
@@ -71,6 +73,19 @@ BASE_CSS = """
 .gc-badge {display: inline-block; padding: .05rem .5rem; border-radius: .6rem; color: #fff;
   font-size: .85rem; font-weight: 600;}
 .gc-attention {padding-left: 1.1rem;}
+/* A still map (the 'move map' switch off, a phone's default): a vertical swipe scrolls the
+   page, two fingers zoom the map. A moving map takes every gesture. On a narrow screen a
+   vertical swipe always scrolls the page. */
+@media (max-width: 640px) {
+  [data-testid="stDeckGlJsonChart"] div, [data-testid="stDeckGlJsonChart"] canvas
+    {touch-action: pan-y !important;}
+}
+[class*="st-key-gcmap_still"] [data-testid="stDeckGlJsonChart"] div,
+[class*="st-key-gcmap_still"] [data-testid="stDeckGlJsonChart"] canvas
+  {touch-action: pan-y !important;}
+[class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] div,
+[class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] canvas
+  {touch-action: none !important;}
 .gc-attention li {margin-bottom: .25rem;}
 </style>
 """

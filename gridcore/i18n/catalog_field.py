@@ -1,0 +1,20 @@
+"""Texts of the field-usability pieces: map touch, undo, landing, Streamlit's own widgets."""
+
+from __future__ import annotations
+
+EN: dict[str, str] = {
+    "map.move": "Move map",
+    "map.move_help": "Off: a swipe scrolls the page and two fingers zoom the map. "
+    "On: one finger or the mouse moves the map.",
+    "map.zone_building": "Building under a {level} order",
+    "map.fitted_scale": "Scale fitted to today's values",
+    "map.tap_hint": "Tap or click a grid to open it.",
+}
+
+ZH: dict[str, str] = {
+    "map.move": "拖动地图",
+    "map.move_help": "关闭时：单指滑动滚动页面，双指缩放地图。开启时：单指或鼠标拖动地图。",
+    "map.zone_building": "{level}楼栋",
+    "map.fitted_scale": "按当前数值分档",
+    "map.tap_hint": "点按网格即可打开。",
+}
