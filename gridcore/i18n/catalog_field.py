@@ -9,6 +9,10 @@ EN: dict[str, str] = {
     "map.zone_building": "Building under a {level} order",
     "map.fitted_scale": "Scale fitted to today's values",
     "map.tap_hint": "Tap or click a grid to open it.",
+    "undo.button": "Undo",
+    "undo.sample_done": "Undone: {name} is no longer recorded as sampled.",
+    "testing.error.undo_has_result": "This sample already has a result and cannot be undone.",
+    "tpage.desk_mark": "Mark sampled",
 }
 
 ZH: dict[str, str] = {
@@ -17,4 +21,8 @@ ZH: dict[str, str] = {
     "map.zone_building": "{level}楼栋",
     "map.fitted_scale": "按当前数值分档",
     "map.tap_hint": "点按网格即可打开。",
+    "undo.button": "撤销",
+    "undo.sample_done": "已撤销：{name} 不再记为已采样。",
+    "testing.error.undo_has_result": "该样本已有检测结果，无法撤销。",
+    "tpage.desk_mark": "标记已采样",
 }
