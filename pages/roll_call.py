@@ -231,7 +231,7 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
     forms.offer_undo(
         "rollcall",
         message=t("tpage.rc_recorded", lang, name=name),
-        undo=tv.sample_undo(actor, int(record.id)),
+        undo=tv.sample_undo(actor, record.id or 0),
         done_message=t("undo.sample_done", lang, name=name),
     )
 

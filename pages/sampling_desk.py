@@ -208,7 +208,7 @@ def _record(
             where=where,
             time=tv.clock_time(record.sampled_at),
         ),
-        undo=partial(_undo, tv.sample_undo(actor, int(record.id)), tube),
+        undo=partial(_undo, tv.sample_undo(actor, record.id or 0), tube),
         done_message=t("undo.sample_done", lang, name=name),
     )
     st.session_state["desk_count"] = st.session_state.get("desk_count", 0) + 1

@@ -145,7 +145,11 @@ def test_numbers_dates_and_times_have_one_form_per_kind() -> None:
     from gridcore.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_short_date, fmt_time
 
     moment = datetime(2026, 12, 2, 18, 20)
-    assert (fmt_int(12345.4, "zh"), fmt_pct(0.1234, "en"), fmt_int(None)) == ("12,345", "12.3%", "—")
+    assert (fmt_int(12345.4, "zh"), fmt_pct(0.1234, "en"), fmt_int(None)) == (
+        "12,345",
+        "12.3%",
+        "—",
+    )
     assert fmt_date(date(2026, 11, 22), "zh") == "2026年11月22日"
     assert fmt_date(date(2026, 11, 22), "en") == "22 Nov 2026"
     assert fmt_short_date(date(2026, 11, 22), "en") == "22 Nov"

@@ -256,9 +256,7 @@ def test_a_double_submit_samples_once(session: Session, world: TestingWorld) -> 
     assert grown(before, session) == {}
 
 
-def test_undo_takes_a_sample_back_once_and_audits_it(
-    session: Session, world: TestingWorld
-) -> None:
+def test_undo_takes_a_sample_back_once_and_audits_it(session: Session, world: TestingWorld) -> None:
     record = _sample(session, world)
     assert record.id is not None
     before = table_counts(session)

@@ -15,13 +15,13 @@ from gridcore.ui.maps import (
     build_grid_map,
     fitted_bins,
     format_measure,
-    map_tooltip,
-    place_labels,
-    short_label,
     legend_html,
+    map_tooltip,
     measure_color,
     measure_legend,
+    place_labels,
     rank_by_measure,
+    short_label,
 )
 from gridcore.ui.theme import NO_DATA_HEX, NO_WORKER_HEX, RISK_HEX, SEQUENTIAL_HEX
 
@@ -213,9 +213,7 @@ def test_a_flat_measure_gets_a_scale_that_separates_the_grids() -> None:
 
 
 def test_every_mark_is_in_the_legend_with_distinct_colours(grids) -> None:
-    zones = pd.DataFrame(
-        {"level": ["sealed"], "shape": [None], "lng": [121.401], "lat": [31.201]}
-    )
+    zones = pd.DataFrame({"level": ["sealed"], "shape": [None], "lng": [121.401], "lat": [31.201]})
     gmap = build_grid_map(
         grids=grids, measure="households_per_worker", lang="zh", layers=MapLayers(zones=zones)
     )

@@ -70,7 +70,7 @@ _DATE_PATTERNS = {
     "date": {"en": "d MMM y", "zh": "y年M月d日"},
     "short_date": {"en": "d MMM", "zh": "M月d日"},
 }
-_MONTHS_EN = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+_MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _unknown(value: Any) -> bool:

@@ -340,8 +340,12 @@ def build_grid_map(
         rings = [_ring(r, project) for r in outer_rings(shape)]
         lines = [(measure_label, format_measure(measure, value, lang))]
         if measure != "risk_level" and "risk_level" in grids.columns:
-            lines.append((t("measure.risk_level", lang), format_measure("risk_level", row.risk_level, lang)))
-        tooltip = map_tooltip(lines, grid_tooltip_title(getattr(row, label_column), row.code))
+            lines.append(
+                (t("measure.risk_level", lang), format_measure("risk_level", row.risk_level, lang))
+            )
+        tooltip = map_tooltip(
+            lines, grid_tooltip_title(str(getattr(row, label_column)), str(row.code))
+        )
         for ring in rings:
             polygon_rows.append(
                 {"polygon": ring, "fill": fill, "line": line, "code": row.code, "tip": tooltip}

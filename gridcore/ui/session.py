@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from gridcore.access import KIOSK, Actor
-from gridcore.models import UserRole
 from gridcore.config import get_settings
 from gridcore.i18n import LANGUAGES, normalise_language, t
+from gridcore.models import UserRole
 from gridcore.services.access import authenticate, verify_kiosk_token
 from gridcore.ui import data
 

@@ -378,14 +378,14 @@ def _undo_sample(actor: Actor, record_id: int, client_token: str) -> bool:
 def own_sites_first(sites: pd.DataFrame, grids: pd.DataFrame, actor: Actor) -> list[str]:
     """Site ids (as text) with the sites of the actor's own communities (or grids) first,
     each group in its listed order; everyone without grids of their own gets the list as is."""
-    ids = [str(int(r.site_id)) for r in sites.itertuples(index=False)]
+    ids = [str(int(i)) for i in sites["site_id"].tolist()]
     if not actor.grid_ids:
         return ids
     own_grids = grids[grids["grid_id"].isin(actor.grid_ids)]
-    own_areas = set(own_grids["community_id"].dropna().astype(int)) | set(actor.grid_ids)
+    own_areas = {int(a) for a in own_grids["community_id"].dropna().tolist()} | set(actor.grid_ids)
     own = [
-        str(int(r.site_id))
-        for r in sites.itertuples(index=False)
-        if r.area_id is not None and r.area_id == r.area_id and int(r.area_id) in own_areas
+        str(int(site))
+        for site, area in zip(sites["site_id"].tolist(), sites["area_id"].tolist(), strict=True)
+        if not pd.isna(area) and int(area) in own_areas
     ]
     return own + [i for i in ids if i not in own]

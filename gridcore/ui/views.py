@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from functools import cache
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -194,6 +194,7 @@ def _map_tap() -> Any:
 
 # The width the whole street must fit on a 390 px phone (the page's padding taken off).
 PHONE_MAP_WIDTH = 350
+
 
 def open_grid(code: str) -> None:
     """Go to the Grid detail page of `code`."""
