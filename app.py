@@ -83,6 +83,9 @@ def run() -> None:
     if actor is None:
         session.sign_in_form(lang)
         return
+    landing = session.first_page_after_sign_in(page.url_path, actor)
+    if landing is not None:
+        st.switch_page(next(path for path, url, _ in PAGES if url == landing))
     page.run()
 
 

@@ -19,7 +19,7 @@ from gridcore.queries import (
     workforce,
     zones,
 )
-from gridcore.ui import charts, data, session, views
+from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui.maps import MapLayers
 
 
@@ -137,7 +137,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], lang: str, *, empty_key
         st.info(t(empty_key, lang))
         return
     shown = frame[list(columns)].rename(columns={c: t(k, lang) for c, k in columns.items()})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(forms.shown_table(shown), hide_index=True, width="stretch")
 
 
 def _labels(series: pd.Series, prefix: str, lang: str) -> pd.Series:

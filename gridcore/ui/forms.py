@@ -79,6 +79,24 @@ def html_text(value: Any) -> str:
     return html.escape(cell_text(value))
 
 
+def shown_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` for st.dataframe: a missing value reads '—', never 'None' or 'NaN'."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].isna().any():
+            out[column] = [("—" if _missing(v) else v) for v in out[column].tolist()]
+    return out
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+    )
+
+
 def cell_text(value: Any) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""

@@ -14,6 +14,7 @@ from gridcore.ui import data
 LANG_KEY = "lang"
 ACTOR_KEY = "actor"
 FRAME_KEY = "_frame_routed"
+JUST_SIGNED_IN = "_just_signed_in"
 
 
 def mark_routed() -> None:
@@ -119,6 +120,7 @@ def sign_in_form(lang: str) -> None:
                 st.error(t("frame.signin_failed", lang))
                 return
             st.session_state[ACTOR_KEY] = actor
+            st.session_state[JUST_SIGNED_IN] = True
             st.rerun()
 
 
@@ -145,3 +147,15 @@ def landing_url(actor: Actor | None) -> str:
     if actor is None:
         return "overview"
     return LANDING.get(actor.role, "overview")
+
+
+def first_page_after_sign_in(current_url_path: str, actor: Actor) -> str | None:
+    """The landing page to go to right after signing in, or None to stay.
+
+    Before sign-in every visitor is on the overview (the default then); a role that lands
+    elsewhere is moved there once. A deep link to another page keeps that page.
+    """
+    if not st.session_state.pop(JUST_SIGNED_IN, False):
+        return None
+    landing = landing_url(actor)
+    return landing if current_url_path in ("", "overview") and landing != "overview" else None
