@@ -33,6 +33,9 @@ SERIES_HEX: dict[str, str] = {
 }
 
 NO_DATA_HEX = "#CFD8DC"
+
+# Every plotly chart's config: no toolbar (on a phone it covers the legend).
+CHART_CONFIG: dict[str, object] = {"displayModeBar": False}
 # A grid with no full-time worker: set apart from the orange-brown count scale.
 NO_WORKER_HEX = "#4A148C"
 
