@@ -13,6 +13,8 @@ EN: dict[str, str] = {
     "undo.sample_done": "Undone: {name} is no longer recorded as sampled.",
     "testing.error.undo_has_result": "This sample already has a result and cannot be undone.",
     "tpage.desk_mark": "Mark sampled",
+    "widget.choose_options": "Choose options",
+    "widget.choose_option": "Choose an option",
 }
 
 ZH: dict[str, str] = {
@@ -25,4 +27,6 @@ ZH: dict[str, str] = {
     "undo.sample_done": "已撤销：{name} 不再记为已采样。",
     "testing.error.undo_has_result": "该样本已有检测结果，无法撤销。",
     "tpage.desk_mark": "标记已采样",
+    "widget.choose_options": "请选择（可多选）",
+    "widget.choose_option": "请选择",
 }

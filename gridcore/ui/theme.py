@@ -92,3 +92,19 @@ BASE_CSS = """
 .gc-attention li {margin-bottom: .25rem;}
 </style>
 """
+
+
+def streamlit_texts_css(lang: str, max_upload_mb: int) -> str:
+    """Streamlit's own fixed texts (the file uploader's "Upload" and "200MB per file") in the
+    reader's language, where Streamlit has no setting for them; nothing for English."""
+    if lang != "zh":
+        return ""
+    return f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] * {{font-size: 0 !important;}}
+[data-testid="stFileUploaderDropzoneInstructions"]::after {{
+  content: "每个文件不超过 {max_upload_mb} MB（CSV、XLSX）"; font-size: .85rem; opacity: .7;}}
+[data-testid="stFileUploaderDropzone"] button,
+[data-testid="stFileUploaderDropzone"] button *:not([data-testid="stIconMaterial"])
+  {{font-size: 0 !important;}}
+[data-testid="stFileUploaderDropzone"] button::after {{content: "上传文件"; font-size: 1rem;}}
+</style>"""
