@@ -86,7 +86,8 @@ def run() -> None:
         return
     landing = session.first_page_after_sign_in(page.url_path, actor)
     if landing is not None:
-        st.switch_page(next(path for path, url, _ in PAGES if url == landing))
+        path = next(path for path, url, _ in PAGES if url == landing)
+        st.switch_page(path, query_params={"lang": lang})
     page.run()
 
 

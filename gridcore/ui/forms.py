@@ -84,8 +84,15 @@ def shown_table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         if out[column].isna().any():
-            out[column] = [("—" if _missing(v) else v) for v in out[column].tolist()]
+            # One type per column: the column becomes text, its missing cells a dash.
+            out[column] = [("—" if _missing(v) else _cell(v)) for v in out[column].tolist()]
     return out
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _missing(value: Any) -> bool:

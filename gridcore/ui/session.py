@@ -45,7 +45,7 @@ def language() -> str:
         st.session_state["_lang_from_url"] = from_url
         st.session_state[LANG_KEY] = normalise_language(from_url)
     if st.session_state.get(LANG_KEY) not in LANGUAGES:
-        st.session_state[LANG_KEY] = normalise_language(st.context.locale)
+        st.session_state[LANG_KEY] = normalise_language(from_url or st.context.locale)
     return str(st.session_state[LANG_KEY])
 
 
