@@ -9,7 +9,7 @@ from gridcore.config import ConfigError, get_settings
 from gridcore.i18n import enum_label, t
 from gridcore.models import UserRole
 from gridcore.ui import session
-from gridcore.ui.theme import BASE_CSS, KIOSK_CSS
+from gridcore.ui.theme import BASE_CSS, KIOSK_CSS, streamlit_texts_css
 
 PAGES: tuple[tuple[str, str, str], ...] = (
     # (file, url path, title key)
@@ -81,7 +81,8 @@ def run() -> None:
     )
     session.mark_routed()
     lang = session.language()
-    st.html(BASE_CSS)
+    max_mb = int(st.get_option("server.maxUploadSize"))
+    st.html(BASE_CSS + streamlit_texts_css(lang, max_mb))
     if kiosk:
         _kiosk(lang)
         return

@@ -21,6 +21,7 @@ from gridcore.queries import (
 )
 from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui.maps import MapLayers
+from gridcore.ui.theme import CHART_CONFIG
 
 
 def page() -> None:
@@ -139,7 +140,7 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], lang: str, *, empty_key
         return
     shown = frame[list(columns)].rename(columns={c: t(k, lang) for c, k in columns.items()})
     name = empty_key.removeprefix("grid.no_")
-    forms.data_table(shown, name=f"grid-{name}", lang=lang, key=f"gd_{name}")
+    forms.data_table(forms.shown_table(shown), name=f"grid-{name}", lang=lang, key=f"gd_{name}")
 
 
 def _labels(series: pd.Series, prefix: str, lang: str) -> pd.Series:
@@ -236,7 +237,9 @@ def _testing(lang: str, grid_id: int) -> None:
     if rounds.empty:
         st.info(t("grid.no_rounds", lang))
         return
-    st.plotly_chart(charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}")
+    st.plotly_chart(
+        charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}", config=CHART_CONFIG
+    )
     shown = rounds.assign(
         coverage=[fmt_pct(v, lang) for v in rounds["coverage"]],
         start_at=[fmt_datetime(v.astimezone(get_settings().tz), lang) for v in rounds["start_at"]],

@@ -87,6 +87,7 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
     flash = st.session_state.pop("rc_flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    forms.show_undo("rollcall", lang)
     if not row.empty:
         figures = row.iloc[0]
         st.markdown(
@@ -208,14 +209,14 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
     """Record a door-to-door sample; the next run no longer lists the person."""
     try:
         with data.session() as s:
-            retrying(
+            record = retrying(
                 lambda: ts.record_sample(
                     session=s,
                     resident_id=resident_id,
                     round_id=round_id,
                     actor=actor,
                     door_to_door=True,
-                    client_token=f"rollcall-{round_id}-{resident_id}",
+                    client_token=forms.form_token(f"rollcall_{resident_id}"),
                 ),
                 session=s,
             )
@@ -229,8 +230,14 @@ def _mark_sampled(lang: str, actor: Actor, round_id: int, resident_id: int, name
     except PermissionDenied:
         st.session_state["rc_flash"] = ("error", t("tpage.not_allowed", lang))
         return
+    forms.renew_token(f"rollcall_{resident_id}")
     data.invalidate()
-    st.session_state["rc_flash"] = ("success", t("tpage.rc_recorded", lang, name=md(name)))
+    forms.offer_undo(
+        "rollcall",
+        message=t("tpage.rc_recorded", lang, name=md(name)),
+        undo=tv.sample_undo(actor, record.id or 0),
+        done_message=t("undo.sample_done", lang, name=md(name)),
+    )
 
 
 def _tasks_button(lang: str, actor: Actor, round_id: int, grid_id: int, roll: pd.DataFrame) -> None:

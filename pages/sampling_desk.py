@@ -6,15 +6,19 @@ a resident already sampled in the round says so instead of being recorded twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, t
+from gridcore.queries import areas
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
 from gridcore.services.base import ValidationFailed, WriteBusy, retrying
-from gridcore.ui import data, session, views
+from gridcore.ui import data, forms, session, views
 from gridcore.ui import testing as tv
 from gridcore.ui.forms import markdown_text as md
 
@@ -38,7 +42,7 @@ def page() -> None:
             return
         st.session_state["desk_round_kept"] = round_id
         sites = data.cached(tq.round_sites, round_id=round_id)
-        place = _pick_place(lang, sites)
+        place = _pick_place(lang, sites, actor)
         tube = _pick_tube(lang)
     _confirmation(lang, sites, place, tube)
     query = st.text_input(
@@ -67,10 +71,11 @@ def _setup_label(lang: str) -> str | None:
     return t("tpage.desk_setup_done", lang, place=where, tube=tube)
 
 
-def _pick_place(lang: str, sites: pd.DataFrame) -> str:
-    """'door' or a site id as text; the choice is kept for the session (also across pages)."""
+def _pick_place(lang: str, sites: pd.DataFrame, actor: Actor) -> str:
+    """'door' or a site id as text, the sites of the worker's own community first; the choice
+    is kept for the session (also across pages)."""
     names = {str(int(r.site_id)): str(r.name) for r in views.table_rows(sites)}
-    options = [*names, DOOR]
+    options = [*tv.own_sites_first(sites, data.cached(areas.grids), actor), DOOR]
     kept = st.session_state.get("desk_place")
     if st.session_state.get("desk_place_w") not in options:
         st.session_state["desk_place_w"] = kept if kept in options else options[0]
@@ -102,6 +107,7 @@ def _confirmation(lang: str, sites: pd.DataFrame, place: str, tube: str) -> None
     flash = st.session_state.pop("desk_flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
+    forms.show_undo("desk", lang)
     counts = [t("tpage.desk_count", lang, n=fmt_int(st.session_state.get("desk_count", 0)))]
     if place != DOOR:
         row = sites[sites["site_id"] == int(place)]
@@ -133,7 +139,7 @@ def _results(lang: str, actor: Actor, round_id: int, place: str, tube: str, quer
         return
     for row in views.table_rows(found):
         where = f"{md(row.building)} {md(row.unit)}"
-        label = f"{md(row.name)} · {where}"
+        label = f"{t('tpage.desk_mark', lang)} · {md(row.name)} · {where}"
         if isinstance(row.phone, str) and row.phone:
             label += f" · {md(row.phone)}"
         if isinstance(row.id_suffix, str) and row.id_suffix:
@@ -180,7 +186,7 @@ def _record(
                     site_id=None if door else int(place),
                     door_to_door=door,
                     tube_code=tube or None,
-                    client_token=f"desk-{round_id}-{resident_id}",
+                    client_token=forms.form_token(f"desk_{resident_id}"),
                 ),
                 session=s,
             )
@@ -196,19 +202,22 @@ def _record(
     except PermissionDenied:
         st.session_state["desk_flash"] = ("error", t("tpage.not_allowed", lang))
         return
+    forms.renew_token(f"desk_{resident_id}")
     data.invalidate()
     sites = data.cached(tq.round_sites, round_id=round_id)
     site_name = "" if door else str(sites.loc[sites["site_id"] == int(place), "name"].iloc[0])
     where = t("tpage.door_word", lang) if door else t("tpage.at_site", lang, site=md(site_name))
-    st.session_state["desk_flash"] = (
-        "success",
-        t(
+    forms.offer_undo(
+        "desk",
+        message=t(
             "tpage.desk_recorded",
             lang,
             name=md(name),
             where=where,
             time=tv.clock_time(record.sampled_at),
         ),
+        undo=partial(_undo, tv.sample_undo(actor, record.id or 0), tube),
+        done_message=t("undo.sample_done", lang, name=md(name)),
     )
     st.session_state["desk_count"] = st.session_state.get("desk_count", 0) + 1
     if tube:
@@ -216,6 +225,18 @@ def _record(
         tubes[tube] = tubes.get(tube, 0) + 1
         st.session_state["desk_tubes"] = tubes
     st.session_state["desk_query"] = ""
+
+
+def _undo(undo: Callable[[str], bool], tube: str, client_token: str) -> bool:
+    """Undo the last sample and take it off this desk's counts."""
+    if not undo(client_token):
+        return False
+    st.session_state["desk_count"] = max(0, st.session_state.get("desk_count", 0) - 1)
+    tubes = dict(st.session_state.get("desk_tubes", {}))
+    if tube and tubes.get(tube):
+        tubes[tube] -= 1
+        st.session_state["desk_tubes"] = tubes
+    return True
 
 
 page()

@@ -252,6 +252,7 @@ def _open_form(lang: str, actor: Actor) -> None:
             list(options),
             format_func=options.__getitem__,
             help=t("tpage.f_scope_help", lang),
+            placeholder=t("widget.choose_options", lang),
         )
         scope_error = st.empty()
         c1, c2 = st.columns(2)

@@ -137,3 +137,31 @@ def test_every_key_used_in_the_code_exists() -> None:
         if key not in known
     ]
     assert missing == []
+
+
+def test_numbers_dates_and_times_have_one_form_per_kind() -> None:
+    from datetime import date, datetime
+
+    from gridcore.i18n import fmt_date, fmt_datetime, fmt_int, fmt_pct, fmt_short_date, fmt_time
+
+    moment = datetime(2026, 12, 2, 18, 20)
+    assert (fmt_int(12345.4, "zh"), fmt_pct(0.1234, "en"), fmt_int(None)) == (
+        "12,345",
+        "12.3%",
+        "—",
+    )
+    assert fmt_date(date(2026, 11, 22), "zh") == "2026年11月22日"
+    assert fmt_date(date(2026, 11, 22), "en") == "22 Nov 2026"
+    assert fmt_short_date(date(2026, 11, 22), "en") == "22 Nov"
+    assert (fmt_time(moment), fmt_datetime(moment, "zh")) == ("18:20", "12月2日 18:20")
+    assert fmt_datetime(moment, "en") == "2 Dec 18:20"
+
+
+def test_a_name_is_shown_in_the_readers_language_with_fallback() -> None:
+    from gridcore.i18n import display_name
+
+    assert display_name({"name": "Depot A", "name_zh": "甲仓库"}, "zh") == "甲仓库"
+    assert display_name({"name": "Depot A", "name_zh": "甲仓库"}, "en") == "Depot A"
+    assert display_name({"name": "Depot A", "name_zh": None}, "zh") == "Depot A"
+    assert display_name({"name": "", "name_zh": "甲仓库"}, "en") == "甲仓库"
+    assert display_name({"name": None, "name_zh": float("nan")}, "en") == ""

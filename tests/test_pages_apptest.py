@@ -25,6 +25,7 @@ from apptest_support import (
     sign_in,
     signed_in,
 )
+from google.protobuf import text_format
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
@@ -127,6 +128,32 @@ def test_every_page_runs_for_every_role_in_both_languages(
         assert english == [], f"English page titles on {page} in Chinese"
         testing = _titles("en", "page.testing", "page.roll_call", "page.sampling_desk")
         assert [title for title in testing if title in text] == []
+        words = _words_on_screen(at)
+        assert [label for label in _english_labels() if label in words] == [], page
+        # A raw None anywhere, tables included (widget ids end in '-None': not shown).
+        assert re.search(r"(?<![-\w])None\b", text) is None, f"a raw None on {page} in Chinese"
+
+
+def _words_on_screen(at: AppTest) -> str:
+    """The page's own words: everything but the values in its tables (data, not labels)."""
+    return "\n".join(
+        text_format.MessageToString(node.proto, as_utf8=True)
+        for node in at._tree
+        if getattr(node, "type", "") not in ("dataframe", "table")
+        and hasattr(getattr(node, "proto", None), "ListFields")
+    )
+
+
+def _english_labels() -> list[str]:
+    """The app's own English labels of three words or more (placeholders cut off), which no
+    Chinese page may show."""
+    en, zh = catalogues()["en"], catalogues()["zh"]
+    labels = set()
+    for key, text in en.items():
+        plain = re.split(r"[{}\n:.]", text)[0].strip()
+        if len(plain.split()) >= 3 and zh.get(key) != text:
+            labels.add(plain)
+    return sorted(labels)
 
 
 def test_the_default_page_is_the_overview(shared_tiny_app: str) -> None:

@@ -22,6 +22,7 @@ from gridcore.services.testing import (
     record_positive,
     record_results_batch,
     record_sample,
+    undo_sample,
 )
 from tests.factories import (
     ADMIN,
@@ -253,6 +254,46 @@ def test_a_double_submit_samples_once(session: Session, world: TestingWorld) -> 
     before = table_counts(session)
     assert _sample(session, world, client_token="desk-0000001").id == first.id
     assert grown(before, session) == {}
+
+
+def test_undo_takes_a_sample_back_once_and_audits_it(session: Session, world: TestingWorld) -> None:
+    record = _sample(session, world)
+    assert record.id is not None
+    before = table_counts(session)
+    assert undo_sample(session=session, record_id=record.id, actor=LEADER, client_token="undo-0001")
+    # The record is gone; the undo left one audit entry (and its replay key).
+    assert session.get(TestRecord, record.id) is None
+    assert grown(before, session) == {"testrecord": -1, "auditentry": 1, "replaykey": 1}
+    entry = last_audit(session)
+    assert (entry.action, entry.entity, entry.entity_id) == ("undo", "test_record", str(record.id))
+    # Undoing twice (same tap sent again, or a second tap) writes nothing more.
+    after = table_counts(session)
+    assert not undo_sample(
+        session=session, record_id=record.id, actor=LEADER, client_token="undo-0001"
+    )
+    assert not undo_sample(
+        session=session, record_id=record.id, actor=LEADER, client_token="undo-0002"
+    )
+    assert grown(after, session) == {"replaykey": 1}
+    # The resident can be sampled again.
+    assert _sample(session, world).id is not None
+
+
+def test_undo_is_refused_outside_the_workers_grids_and_once_a_result_is_in(
+    session: Session, world: TestingWorld
+) -> None:
+    record = _sample(session, world)
+    assert record.id is not None
+    with pytest.raises(PermissionDenied):
+        undo_sample(session=session, record_id=record.id, actor=grid_worker(world.grids["G2"]))
+    record.result = "negative"  # type: ignore[assignment]
+    session.add(record)
+    session.commit()
+    _rejected(
+        session,
+        {"record_id": "testing.error.undo_has_result"},
+        lambda: undo_sample(session=session, record_id=record.id or 0, actor=LEADER),
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,17 @@ from gridcore.ui.maps import (
     GRID_LAYER_ID,
     MapLayers,
     build_grid_map,
+    fitted_bins,
     format_measure,
     legend_html,
+    map_tooltip,
     measure_color,
     measure_legend,
+    place_labels,
     rank_by_measure,
+    short_label,
 )
-from gridcore.ui.theme import NO_DATA_HEX, RISK_HEX, SEQUENTIAL_HEX
+from gridcore.ui.theme import NO_DATA_HEX, NO_WORKER_HEX, RISK_HEX, SEQUENTIAL_HEX
 
 
 def _square(x: float, y: float, size: float = 0.01) -> dict:
@@ -88,7 +92,7 @@ def test_measure_colours_follow_the_bins() -> None:
     assert measure_color("active_cases", 2) == SEQUENTIAL_HEX[1]
     assert measure_color("active_cases", 11) == SEQUENTIAL_HEX[4]
     assert measure_color("coverage", float("nan")) == NO_DATA_HEX
-    assert measure_color("households_per_worker", float("nan")) == SEQUENTIAL_HEX[-1]
+    assert measure_color("households_per_worker", float("nan")) == NO_WORKER_HEX
     assert measure_color("risk_level", "medium") == RISK_HEX["medium"]
     assert [e.label for e in measure_legend("active_cases", "en")][:3] == ["0", "1–2", "3–5"]
     assert measure_legend("coverage", "zh")[-1].label == "无检测轮次"
@@ -159,3 +163,61 @@ def test_quarantine_and_cases_have_their_own_axes() -> None:
     assert list(quarantine.y) == [3000, 4000] and quarantine.yaxis in (None, "y")
     assert list(cases.y) == [10, 12] and cases.yaxis == "y2"
     assert fig.layout.yaxis2.side == "right"
+
+
+def test_tooltips_are_plain_text_from_one_function(grids) -> None:
+    """pydeck shows fields as text: no markup may reach a tooltip field."""
+    grids = grids.assign(label=["<b>Grid 1</b>", "Grid 2", "第3网格"])
+    gmap = build_grid_map(grids=grids, measure="coverage", lang="zh")
+    tooltip = gmap.deck._tooltip  # what Streamlit sends beside the deck
+    assert tooltip["text"] == "{tip}" and "html" not in tooltip
+    tips = [row["tip"] for row in _layers(gmap.deck.to_json())[GRID_LAYER_ID]["data"]]
+    assert tips[1] == "Grid 2 (G2)\n核酸覆盖率（最新轮次）: —\n风险等级: 常态"
+    assert all("<" not in tip and ">" not in tip for tip in tips)
+    assert map_tooltip([("a", "<x>")], "t<b>") == "t‹b›\na: ‹x›"
+
+
+def test_labels_show_a_real_dash_and_leave_out_what_overlaps() -> None:
+    assert short_label("第1-02网格") == "1–02" and short_label("Grid 3") == "3"
+    near = [
+        {"position": [121.400, 31.2], "text": "第1–01网格", "short": "1–01"},
+        {"position": [121.401, 31.2], "text": "第1–02网格", "short": "1–02"},
+        {"position": [121.430, 31.2], "text": "第1–03网格", "short": "1–03"},
+    ]
+    # Zoom 16: 0.001° is about 186 px; every full name (about 80 px wide) fits.
+    assert [p["text"] for p in place_labels(near, zoom=16, center_lat=31.2, size=13)] == [
+        "第1–01网格",
+        "第1–02网格",
+        "第1–03网格",
+    ]
+    # Zoom 13: 0.001° is 23 px: the full names collide, so all are short, and the second
+    # (30 px wide, 23 px away) still overlaps the first and is left out.
+    assert [p["text"] for p in place_labels(near, zoom=13, center_lat=31.2, size=13)] == [
+        "1–01",
+        "1–03",
+    ]
+
+
+def test_a_flat_measure_gets_a_scale_that_separates_the_grids() -> None:
+    # Mid-round every grid is under 50%: the fixed scale would paint them one colour.
+    values = [0.12, 0.24, 0.31, 0.44]
+    bins = fitted_bins("coverage", values)
+    assert bins == (0.1, 0.2, 0.3, 0.4, 0.5)
+    colours = {measure_color("coverage", v, bins) for v in values}
+    assert len(colours) == 4
+    labels = [e.label for e in measure_legend("coverage", "en", bins)]
+    assert labels[:2] == ["< 20%", "20%–30%"] and labels[-2] == "≥ 50%"
+    # Spread over the fixed bins already: the fixed scale stays.
+    assert fitted_bins("coverage", [0.1, 0.85, 0.99]) is None
+    assert fitted_bins("risk_level", ["high", "low"]) is None
+
+
+def test_every_mark_is_in_the_legend_with_distinct_colours(grids) -> None:
+    zones = pd.DataFrame({"level": ["sealed"], "shape": [None], "lng": [121.401], "lat": [31.201]})
+    gmap = build_grid_map(
+        grids=grids, measure="households_per_worker", lang="zh", layers=MapLayers(zones=zones)
+    )
+    kinds = {(e.label, e.kind) for e in gmap.legend}
+    assert ("封控区楼栋", "ring") in kinds and ("无专职网格员", "fill") in kinds
+    fills = [e.color for e in gmap.legend if e.kind == "fill"]
+    assert len(fills) == len(set(fills))

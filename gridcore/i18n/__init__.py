@@ -55,50 +55,110 @@ def has_key(key: str) -> bool:
     return key in catalogues()[DEFAULT_LANGUAGE]
 
 
+# Babel formats numbers, dates and times for the reader's locale (pinned in requirements.txt).
+# The patterns are fixed per language so every page shows the same form; where Babel is not
+# installed yet the same patterns are written out by hand.
+try:
+    from babel.dates import format_date as _babel_date
+    from babel.numbers import format_decimal as _babel_decimal
+except ImportError:  # pragma: no cover - an environment set up before Babel was required
+    _babel_date = None
+    _babel_decimal = None
+
+_LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
+_DATE_PATTERNS = {
+    "date": {"en": "d MMM y", "zh": "y年M月d日"},
+    "short_date": {"en": "d MMM", "zh": "M月d日"},
+}
+_MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _unknown(value: Any) -> bool:
+    return value is None or value != value  # None or NaN (pandas NA compares unknown)
+
+
+def _number(value: float, digits: int, lang: str) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    if _babel_decimal is not None:
+        return str(_babel_decimal(value, pattern, locale=_LOCALES[normalise_language(lang)]))
+    return f"{value:,.{digits}f}"
+
+
+def _day(value: date, kind: str, lang: str) -> str:
+    code = normalise_language(lang)
+    if _babel_date is not None:
+        return str(_babel_date(value, _DATE_PATTERNS[kind][code], locale=_LOCALES[code]))
+    if code == "zh":
+        short = f"{value.month}月{value.day}日"
+        return f"{value.year}年{short}" if kind == "date" else short
+    short = f"{value.day} {_MONTHS_EN[value.month - 1]}"
+    return f"{short} {value.year}" if kind == "date" else short
+
+
 def fmt_int(value: float | int | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A whole number with thousands separators ('—' when unknown)."""
-    if value is None or value != value:  # None or NaN
+    try:
+        if _unknown(value):
+            return "—"
+    except TypeError:  # pandas.NA
         return "—"
-    return f"{round(value):,}"
+    assert value is not None
+    return _number(round(value), 0, lang)
 
 
 def fmt_num(value: float | None, lang: str = DEFAULT_LANGUAGE, digits: int = 1) -> str:
     """A decimal number with `digits` places ('—' when unknown)."""
-    if value is None or value != value:
+    if _unknown(value):
         return "—"
-    return f"{value:,.{digits}f}"
+    assert value is not None
+    return _number(round(value, digits), digits, lang)
 
 
 def fmt_pct(value: float | None, lang: str = DEFAULT_LANGUAGE, digits: int = 1) -> str:
     """A share in 0..1 as a percentage ('—' when unknown)."""
-    if value is None or value != value:
+    if _unknown(value):
         return "—"
-    return f"{value * 100:.{digits}f}%"
+    assert value is not None
+    return _number(round(value * 100, digits), digits, lang) + "%"
 
 
 def fmt_date(value: date | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A calendar day: '22 Nov 2026' or '2026年11月22日'."""
     if value is None:
         return "—"
-    if normalise_language(lang) == "zh":
-        return f"{value.year}年{value.month}月{value.day}日"
-    return f"{value.day} {value.strftime('%b')} {value.year}"
+    return _day(value, "date", lang)
 
 
 def fmt_short_date(value: date | None, lang: str = DEFAULT_LANGUAGE) -> str:
     """A day without the year: '22 Nov' or '11月22日'."""
     if value is None:
         return "—"
-    if normalise_language(lang) == "zh":
-        return f"{value.month}月{value.day}日"
-    return f"{value.day} {value.strftime('%b')}"
+    return _day(value, "short_date", lang)
+
+
+def fmt_time(value: datetime | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A time of day, to the minute: '18:20' (24-hour clock in both languages)."""
+    if value is None:
+        return "—"
+    return f"{value:%H:%M}"
 
 
 def fmt_datetime(value: datetime | None, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A moment in local time, to the minute."""
+    """A moment, to the minute: '2 Dec 18:20' or '12月2日 18:20' (the one form on every page)."""
     if value is None:
         return "—"
-    return f"{fmt_date(value.date(), lang)} {value:%H:%M}"
+    return f"{_day(value.date(), 'short_date', lang)} {fmt_time(value, lang)}"
+
+
+def display_name(row: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A named thing's name in the reader's language: `name_zh` in Chinese, `name` otherwise,
+    each falling back to the other. `row` is any object (or mapping) with those fields."""
+    get = row.get if isinstance(row, dict) else lambda k, d=None: getattr(row, k, d)
+    name, name_zh = get("name", None), get("name_zh", None)
+    name = None if _unknown(name) or name == "" else str(name)
+    name_zh = None if _unknown(name_zh) or name_zh == "" else str(name_zh)
+    first, second = (name_zh, name) if normalise_language(lang) == "zh" else (name, name_zh)
+    return first or second or ""
 
 
 def enum_label(prefix: str, value: Any, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -325,6 +325,42 @@ def record_sample(
     return record
 
 
+def undo_sample(
+    *,
+    session: Session,
+    record_id: int,
+    actor: Actor,
+    client_token: str | None = None,
+) -> bool:
+    """Take back a sample recorded by mistake (the one-tap undo): the record is deleted and
+    the deletion audited. True when something was undone; undoing again (the record is gone,
+    or the same client token comes back) writes nothing and says False. A sample that has a
+    result already is not undone.
+    """
+    with write(
+        session, actor=actor, entity="test_record", action="undo", client_token=client_token
+    ) as op:
+        if op.replayed_id is not None:
+            return False
+        record = session.get(TestRecord, record_id)
+        if record is None:
+            return False
+        require_grid(actor, record.grid_id)
+        if record.result != TestResult.pending:
+            raise ValidationFailed({"record_id": "testing.error.undo_has_result"})
+        changes = {
+            "round_id": record.round_id,
+            "resident_id": record.resident_id,
+            "grid_id": record.grid_id,
+            "site_id": record.site_id,
+            "method": record.method,
+            "sampled_at": record.sampled_at,
+        }
+        session.delete(record)
+        op.record(record_id, changes)
+    return True
+
+
 # --------------------------------------------------------------------------- results
 
 

@@ -1,11 +1,14 @@
-"""Form and download helpers every page shares: client tokens, field errors, safe text, exports."""
+"""Form and download helpers every page shares: client tokens, field errors, safe text, exports,
+and the undo of one-tap writes."""
 
 from __future__ import annotations
 
 import html
 import re
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -14,6 +17,7 @@ import streamlit as st
 
 from gridcore.i18n import t
 from gridcore.io.tabular import MIME_TYPES, frame_bytes
+from gridcore.ui import data
 
 
 def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
@@ -108,7 +112,126 @@ def html_text(value: Any) -> str:
     return html.escape(cell_text(value))
 
 
+def shown_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` for st.dataframe: a missing value reads '—', never 'None' or 'NaN'."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].isna().any():
+            # One type per column: the column becomes text, its missing cells a dash.
+            out[column] = [("—" if _missing(v) else _cell(v)) for v in out[column].tolist()]
+    return out
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or value is pd.NA
+        or value is pd.NaT
+        or (isinstance(value, float) and value != value)
+    )
+
+
 def cell_text(value: Any) -> str:
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return ""
     return str(value)
+
+
+# --------------------------------------------------------------------------- undo
+
+# How long a one-tap write can be undone (the house rule: at least a minute).
+UNDO_SECONDS = 90
+
+
+@dataclass(frozen=True)
+class UndoOffer:
+    """A one-tap write that can still be taken back: what it did, and how to undo it.
+
+    `undo(client_token)` calls the service that reverses the write (through the write path,
+    so it is audited) and returns whether anything was undone.
+    """
+
+    message: str
+    undo: Callable[[str], bool]
+    done_message: str
+    until: float
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def offer_undo(
+    key: str,
+    *,
+    message: str,
+    undo: Callable[[str], bool],
+    done_message: str,
+    seconds: float = UNDO_SECONDS,
+    state: MutableMapping[str, Any] | None = None,
+    now: float | None = None,
+) -> None:
+    """After a one-tap write: remember what it did and how to undo it, for `seconds`.
+
+    The page then calls `show_undo(key, lang)` where the message belongs (once per run).
+    """
+    store = st.session_state if state is None else state
+    moment = time.monotonic() if now is None else now
+    store[f"_undo_{key}"] = UndoOffer(
+        message=message, undo=undo, done_message=done_message, until=moment + seconds
+    )
+
+
+def take_undo(
+    key: str, *, state: MutableMapping[str, Any] | None = None, now: float | None = None
+) -> UndoOffer | None:
+    """The live offer of `key`, removed so that it is used once (None when gone or expired)."""
+    store = st.session_state if state is None else state
+    offer = store.pop(f"_undo_{key}", None)
+    moment = time.monotonic() if now is None else now
+    if not isinstance(offer, UndoOffer) or moment > offer.until:
+        return None
+    return offer
+
+
+def run_undo(
+    key: str, *, state: MutableMapping[str, Any] | None = None, now: float | None = None
+) -> str | None:
+    """Undo the offer of `key` once: the message to show, or None when there was nothing to undo
+    (a second tap, an expired offer, or a write already undone elsewhere)."""
+    offer = take_undo(key, state=state, now=now)
+    if offer is None:
+        return None
+    return offer.done_message if offer.undo(offer.token) else None
+
+
+def show_undo(key: str, lang: str) -> None:
+    """What the last one-tap write did, with an Undo button while it can be undone."""
+    done = st.session_state.pop(f"_undone_{key}", None)
+    if done:
+        st.info(done)
+    offer = st.session_state.get(f"_undo_{key}")
+    if not isinstance(offer, UndoOffer):
+        return
+    if time.monotonic() > offer.until:
+        st.session_state.pop(f"_undo_{key}", None)
+        return
+    text_col, button_col = st.columns([3, 1], vertical_alignment="center")
+    text_col.success(offer.message)
+    button_col.button(
+        t("undo.button", lang),
+        key=f"_undo_button_{key}_{offer.token}",
+        on_click=_undo_clicked,
+        args=(key,),
+        width="stretch",
+    )
+
+
+def _undo_clicked(key: str) -> None:
+    message = run_undo(key)
+    if message:
+        st.session_state[f"_undone_{key}"] = message
+        data.invalidate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,9 +12,10 @@ import pandas as pd
 import pydeck as pdk
 
 from gridcore.geo import dashes, fit_view, outer_rings, ring_centroid, wgs84_to_gcj02
-from gridcore.i18n import fmt_int, fmt_num, fmt_pct, t
+from gridcore.i18n import display_name, fmt_int, fmt_num, fmt_pct, t
 from gridcore.ui.theme import (
     NO_DATA_HEX,
+    NO_WORKER_HEX,
     RISK_HEX,
     RISK_LEVELS,
     SEQUENTIAL_HEX,
@@ -74,9 +76,18 @@ class GridMap:
 
     deck: pdk.Deck
     legend: list[LegendEntry] = field(default_factory=list)
+    # The codes of the grids drawn: a tap reported by the browser opens only one of these.
+    codes: frozenset[str] = frozenset()
 
 
-def _bin_labels(measure: str, lang: str) -> list[str]:
+def _bin_labels(measure: str, lang: str, bins: tuple[float, ...] | None = None) -> list[str]:
+    if bins is not None:
+        fmt = _fitted_format(measure, bins, lang)
+        return (
+            [f"< {fmt(bins[1])}"]
+            + [f"{fmt(bins[i])}–{fmt(bins[i + 1])}" for i in range(1, len(bins) - 1)]
+            + [f"≥ {fmt(bins[-1])}"]
+        )
     edges = _BINS[measure]
     if measure == "coverage":
         pcts = [fmt_pct(e, lang, 0) for e in edges]
@@ -94,31 +105,73 @@ def _bin_labels(measure: str, lang: str) -> list[str]:
     return labels
 
 
-def measure_color(measure: str, value: Any) -> str:
-    """The fill colour of one grid for `measure` (grey when the value is unknown)."""
+def measure_color(measure: str, value: Any, bins: tuple[float, ...] | None = None) -> str:
+    """The fill colour of one grid for `measure` (grey when the value is unknown).
+
+    `bins` are lower bin edges when the scale is fitted to the values (`fitted_bins`).
+    """
     if measure == "risk_level":
         return RISK_HEX.get(str(value), NO_DATA_HEX)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         if measure == "households_per_worker":
-            return SEQUENTIAL_HEX[-1]  # no full-time worker at all: worst
+            return NO_WORKER_HEX  # no full-time worker at all: worse than any count
         return NO_DATA_HEX
-    edges = _BINS[measure]
+    edges = bins or _BINS[measure]
     index = max(i for i, edge in enumerate(edges) if value >= edge)
     palette = _COVERAGE_HEX if measure == "coverage" else SEQUENTIAL_HEX
     return palette[index]
 
 
-def measure_legend(measure: str, lang: str) -> list[LegendEntry]:
-    """Legend entries for the grid fill of `measure`."""
+def _nice_step(span: float) -> float:
+    """A round step (1, 2 or 5 × 10^k) that cuts `span` into about four bins."""
+    raw = span / 4
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def fitted_bins(measure: str, values: Any) -> tuple[float, ...] | None:
+    """Five lower bin edges fitted to `values`, or None when the fixed scale separates them.
+
+    Mid-round every grid's coverage sits in the fixed scale's lowest bin and the map would be
+    one colour; the fitted scale (round steps between the lowest and highest value) still
+    tells the grids apart. Risk levels and counts keep their fixed scale.
+    """
+    if measure not in ("coverage", "incidence_7d_per_10k"):
+        return None
+    known = [float(v) for v in values if v is not None and v == v]
+    if len(set(known)) < 2:
+        return None
+    fixed = _BINS[measure]
+    used = {max(i for i, edge in enumerate(fixed) if v >= edge) for v in known}
+    if len(used) >= 3:
+        return None
+    low, high = min(known), max(known)
+    step = _nice_step(high - low)
+    start = math.floor(low / step) * step
+    # Lower edges: the first bin is open below, the last open above.
+    return tuple(round(start + i * step, 6) for i in range(5))
+
+
+def _fitted_format(measure: str, bins: tuple[float, ...], lang: str) -> Callable[[float], str]:
+    if measure == "coverage":
+        digits = 0 if all(round(b * 100, 6) == int(round(b * 100, 6)) for b in bins) else 1
+        return lambda v: fmt_pct(v, lang, digits)
+    return lambda v: fmt_num(v, lang, 0 if all(float(b).is_integer() for b in bins) else 1)
+
+
+def measure_legend(
+    measure: str, lang: str, bins: tuple[float, ...] | None = None
+) -> list[LegendEntry]:
+    """Legend entries for the grid fill of `measure` (on the fitted scale `bins` if given)."""
     if measure == "risk_level":
         return [LegendEntry(t(f"risk.{level}", lang), RISK_HEX[level]) for level in RISK_LEVELS]
     palette = _COVERAGE_HEX if measure == "coverage" else SEQUENTIAL_HEX
     entries = [
         LegendEntry(label, color)
-        for label, color in zip(_bin_labels(measure, lang), palette, strict=True)
+        for label, color in zip(_bin_labels(measure, lang, bins), palette, strict=True)
     ]
     if measure == "households_per_worker":
-        entries.append(LegendEntry(t("map.no_fulltime_worker", lang), SEQUENTIAL_HEX[-1]))
+        entries.append(LegendEntry(t("map.no_fulltime_worker", lang), NO_WORKER_HEX))
     elif measure == "coverage":
         entries.append(LegendEntry(t("map.no_round", lang), NO_DATA_HEX))
     return entries
@@ -178,6 +231,76 @@ def _ring(
     return out
 
 
+def map_tooltip(lines: list[tuple[str, str]], title: str) -> str:
+    """The one tooltip text of the maps: a title, then 'label: value' lines; plain text only.
+
+    pydeck shows fields as text (markup in a field would be shown literally), so no markup is
+    ever built here; angle brackets in names are replaced so nothing reads as a tag.
+    """
+    parts = [title] + [f"{label}: {value}" for label, value in lines]
+    return "\n".join(_plain(part) for part in parts)
+
+
+def grid_tooltip_title(label: str, code: str) -> str:
+    """A grid tooltip's first line, 'name (code)': the map's tap handler reads the code there."""
+    return f"{map_label(label)} ({code})"
+
+
+def _plain(text: str) -> str:
+    return str(text).replace("<", "‹").replace(">", "›").replace("\n", " ")
+
+
+def map_label(text: str) -> str:
+    """A grid's map label: the hyphen as an en dash, which the map's font draws as a dash."""
+    return str(text).replace("-", "–")
+
+
+def short_label(text: str) -> str:
+    """A label for small zoom: '第1-02网格' → '1–02', 'Grid 1-02' → '1–02'."""
+    found = re.search(r"\d+(?:[-–·]\d+)*", str(text))
+    return map_label(found.group(0)) if found else map_label(text)
+
+
+# Label boxes, in screen pixels per character at the label size (CJK glyphs are square).
+_CHAR_W = {"wide": 1.0, "narrow": 0.6}
+
+
+def _label_box(text: str, size: int) -> tuple[float, float]:
+    width = sum(size * (_CHAR_W["narrow"] if ord(c) < 0x2E80 else _CHAR_W["wide"]) for c in text)
+    return width + 8, size + 4
+
+
+def place_labels(
+    candidates: list[dict[str, Any]], *, zoom: float, center_lat: float, size: int
+) -> list[dict[str, Any]]:
+    """The labels that fit at `zoom`, none overlapping another.
+
+    Full names when every one fits; otherwise the short form ('1–02') for all, so a small
+    screen shows one kind of label. A label that still overlaps one placed before it is left
+    out (candidates come most important first). Each candidate has position, text and short.
+    """
+    scale = 512 * 2**zoom / 360  # pixels per degree of longitude
+    lat_scale = scale / math.cos(math.radians(center_lat))
+    for field_name in ("text", "short"):
+        kept: list[dict[str, Any]] = []
+        boxes: list[tuple[float, float, float, float]] = []
+        for candidate in candidates:
+            x = candidate["position"][0] * scale
+            y = -candidate["position"][1] * lat_scale
+            w, h = _label_box(candidate[field_name], size)
+            box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            if not any(_overlap(box, other) for other in boxes):
+                boxes.append(box)
+                kept.append({"position": candidate["position"], "text": candidate[field_name]})
+        if len(kept) == len(candidates):
+            return kept
+    return kept
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
 def build_grid_map(
     *,
     grids: pd.DataFrame,
@@ -189,13 +312,15 @@ def build_grid_map(
     basemap_url: str = "",
     basemap_datum: str = "wgs84",
     height_px: int = 560,
+    width_px: int = 640,
     large_text: bool = False,
     highlight_code: str | None = None,
 ) -> GridMap:
     """A map of grid polygons coloured by `measure`, with labels, tooltips and extra layers.
 
     `grids` needs: code, name, shape (GeoJSON geometry dict), `measure`, and `label_column`;
-    optional: risk_level, active_cases, coverage (shown in the tooltip).
+    optional: risk_level, active_cases, coverage (shown in the tooltip). `width_px` is the
+    width the whole street must fit (on a 390 px phone about 350).
     """
     layers = layers or MapLayers()
     project = _projector(basemap_datum)
@@ -204,21 +329,23 @@ def build_grid_map(
     all_lngs: list[float] = []
     all_lats: list[float] = []
     measure_label = t(f"measure.{measure}", lang)
+    bins = fitted_bins(measure, grids[measure]) if measure in grids.columns else None
     for row in grids.itertuples(index=False):
         shape = getattr(row, "shape", None)
         if not shape:
             continue
         value = getattr(row, measure, None)
-        fill = hex_to_rgba(measure_color(measure, value), 200)
+        fill = hex_to_rgba(measure_color(measure, value, bins), 200)
         line = [30, 30, 30, 255] if row.code == highlight_code else [255, 255, 255, 230]
         rings = [_ring(r, project) for r in outer_rings(shape)]
-        tooltip = (
-            f"<b>{getattr(row, label_column)}</b> · {row.code}<br/>"
-            f"{measure_label}: {format_measure(measure, value, lang)}"
-        )
+        lines = [(measure_label, format_measure(measure, value, lang))]
         if measure != "risk_level" and "risk_level" in grids.columns:
-            risk = format_measure("risk_level", row.risk_level, lang)
-            tooltip += f"<br/>{t('measure.risk_level', lang)}: {risk}"
+            lines.append(
+                (t("measure.risk_level", lang), format_measure("risk_level", row.risk_level, lang))
+            )
+        tooltip = map_tooltip(
+            lines, grid_tooltip_title(str(getattr(row, label_column)), str(row.code))
+        )
         for ring in rings:
             polygon_rows.append(
                 {"polygon": ring, "fill": fill, "line": line, "code": row.code, "tip": tooltip}
@@ -227,7 +354,10 @@ def build_grid_map(
             all_lats.extend(p[1] for p in ring)
         if rings:
             cx, cy = ring_centroid(rings[0])
-            label_rows.append({"position": [cx, cy], "text": str(getattr(row, label_column))})
+            text = str(getattr(row, label_column))
+            label_rows.append(
+                {"position": [cx, cy], "text": map_label(text), "short": short_label(text)}
+            )
 
     deck_layers: list[pdk.Layer] = [
         pdk.Layer(
@@ -245,15 +375,18 @@ def build_grid_map(
             highlight_color=[255, 255, 255, 90],
         )
     ]
-    legend = measure_legend(measure, lang)
+    legend = measure_legend(measure, lang, bins)
     deck_layers += _zone_layers(layers.zones, project, lang, legend)
     deck_layers += _point_layers(layers, project, lang, legend)
+    lng, lat, zoom = fit_view(all_lngs, all_lats, width_px=width_px, height_px=height_px)
     if show_labels:
-        deck_layers.append(_label_layer(label_rows, large_text))
-    lng, lat, zoom = fit_view(all_lngs, all_lats, height_px=height_px)
+        size = 22 if large_text else 13
+        placed = place_labels(label_rows, zoom=zoom, center_lat=lat, size=size)
+        deck_layers.append(_label_layer(placed, large_text))
     view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
     deck = _deck(deck_layers, view, basemap_url)
-    return GridMap(deck=deck, legend=legend)
+    codes = frozenset(str(c) for c in grids["code"]) if "code" in grids.columns else frozenset()
+    return GridMap(deck=deck, legend=legend, codes=codes)
 
 
 def _label_layer(label_rows: list[dict[str, Any]], large_text: bool) -> pdk.Layer:
@@ -280,8 +413,14 @@ def _label_layer(label_rows: list[dict[str, Any]], large_text: bool) -> pdk.Laye
 
 def _deck(layers: list[pdk.Layer], view: pdk.ViewState, basemap_url: str) -> pdk.Deck:
     tooltip = {
-        "html": "{tip}",
-        "style": {"backgroundColor": "#263238", "color": "white", "fontSize": "14px"},
+        "text": "{tip}",
+        "style": {
+            "backgroundColor": "#263238",
+            "color": "white",
+            "fontSize": "14px",
+            "whiteSpace": "pre-line",
+            "maxWidth": "16rem",
+        },
     }
     if basemap_url:
         style = {
@@ -324,6 +463,13 @@ def _zone_layers(
     for level in ("sealed", "controlled", "precaution"):
         if (zones["level"] == level).any():
             legend.append(LegendEntry(t(f"zone.{level}", lang), ZONE_HEX[level], "line"))
+    for level in ("sealed", "controlled", "precaution"):
+        if any(
+            row.level == level and not getattr(row, "shape", None) and _point(row)
+            for row in zones.itertuples(index=False)
+        ):
+            label = t("map.zone_building", lang, level=t(f"zone.{level}", lang))
+            legend.append(LegendEntry(label, ZONE_HEX[level], "ring"))
     out: list[pdk.Layer] = []
     if paths:
         out.append(
@@ -378,7 +524,8 @@ def _point_layers(
             if point is None:
                 continue
             x, y = project(*point)
-            rows.append({"position": [round(x, 6), round(y, 6)], "tip": str(row.name)})
+            tip = map_tooltip([], display_name(row, lang))
+            rows.append({"position": [round(x, 6), round(y, 6)], "tip": tip})
         out.append(
             pdk.Layer(
                 "ScatterplotLayer",
@@ -412,6 +559,11 @@ def legend_html(entries: list[LegendEntry]) -> str:
     for entry in entries:
         if entry.kind == "line":
             swatch = f'<span class="ln" style="border-color:{entry.color}"></span>'
+        elif entry.kind == "ring":
+            swatch = (
+                f'<span class="sw" style="border:3px solid {entry.color};'
+                'background:transparent;border-radius:50%"></span>'
+            )
         elif entry.kind == "dot":
             swatch = f'<span class="sw" style="background:{entry.color};border-radius:50%"></span>'
         else:

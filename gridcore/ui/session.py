@@ -118,7 +118,7 @@ def language() -> str:
         st.session_state["_lang_from_url"] = from_url
         st.session_state[LANG_KEY] = normalise_language(from_url)
     if st.session_state.get(LANG_KEY) not in LANGUAGES:
-        st.session_state[LANG_KEY] = normalise_language(st.context.locale)
+        st.session_state[LANG_KEY] = normalise_language(from_url or st.context.locale)
     return str(st.session_state[LANG_KEY])
 
 
@@ -311,3 +311,10 @@ def sign_out() -> None:
             end_account_sessions(s, actor=actor)
     _forget()
     st.session_state[CLEAR_COOKIE_KEY] = True
+
+
+def is_phone() -> bool:
+    """Whether the browser says it is a phone (its User-Agent): maps then fit 390 px and let a
+    swipe scroll the page, and charts hide their toolbar."""
+    agent = st.context.headers.get("User-Agent", "") or ""
+    return any(mark in agent for mark in ("Mobi", "Android", "iPhone"))

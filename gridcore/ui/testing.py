@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from gridcore.access import Actor
 from gridcore.analytics.testing import Staffing
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, fmt_pct, t
 from gridcore.models import AreaLevel
 from gridcore.queries import areas
 from gridcore.queries import testing as testing_queries
+from gridcore.services import testing as ts
 from gridcore.ui import data, forms
 from gridcore.ui.forms import cell_text
 
@@ -357,3 +361,31 @@ def roll_call_print_html(roll: pd.DataFrame, lang: str, title: str) -> str:
 def desk_status_word(status: str, lang: str) -> str:
     """A health status in words ('In hospital')."""
     return enum_label("health", status, lang)
+
+
+def sample_undo(actor: Actor, record_id: int) -> Callable[[str], bool]:
+    """The undo of one recorded sample, for `forms.offer_undo` (audited by the service)."""
+    return partial(_undo_sample, actor, record_id)
+
+
+def _undo_sample(actor: Actor, record_id: int, client_token: str) -> bool:
+    with data.session() as s:
+        return ts.undo_sample(
+            session=s, record_id=record_id, actor=actor, client_token=client_token
+        )
+
+
+def own_sites_first(sites: pd.DataFrame, grids: pd.DataFrame, actor: Actor) -> list[str]:
+    """Site ids (as text) with the sites of the actor's own communities (or grids) first,
+    each group in its listed order; everyone without grids of their own gets the list as is."""
+    ids = [str(int(i)) for i in sites["site_id"].tolist()]
+    if not actor.grid_ids:
+        return ids
+    own_grids = grids[grids["grid_id"].isin(actor.grid_ids)]
+    own_areas = {int(a) for a in own_grids["community_id"].dropna().tolist()} | set(actor.grid_ids)
+    own = [
+        str(int(site))
+        for site, area in zip(sites["site_id"].tolist(), sites["area_id"].tolist(), strict=True)
+        if not pd.isna(area) and int(area) in own_areas
+    ]
+    return own + [i for i in ids if i not in own]

@@ -34,6 +34,11 @@ SERIES_HEX: dict[str, str] = {
 
 NO_DATA_HEX = "#CFD8DC"
 
+# Every plotly chart's config: no toolbar (on a phone it covers the legend).
+CHART_CONFIG: dict[str, object] = {"displayModeBar": False}
+# A grid with no full-time worker: set apart from the orange-brown count scale.
+NO_WORKER_HEX = "#4A148C"
+
 
 def hex_to_rgba(value: str, alpha: int = 255) -> list[int]:
     """'#RRGGBB' → [r, g, b, a] for deck.gl."""
@@ -71,6 +76,35 @@ BASE_CSS = """
 .gc-badge {display: inline-block; padding: .05rem .5rem; border-radius: .6rem; color: #fff;
   font-size: .85rem; font-weight: 600;}
 .gc-attention {padding-left: 1.1rem;}
+/* A still map (the 'move map' switch off, a phone's default): a vertical swipe scrolls the
+   page, two fingers zoom the map. A moving map takes every gesture. On a narrow screen a
+   vertical swipe always scrolls the page. */
+@media (max-width: 640px) {
+  [data-testid="stDeckGlJsonChart"] div, [data-testid="stDeckGlJsonChart"] canvas
+    {touch-action: pan-y !important;}
+}
+[class*="st-key-gcmap_still"] [data-testid="stDeckGlJsonChart"] div,
+[class*="st-key-gcmap_still"] [data-testid="stDeckGlJsonChart"] canvas
+  {touch-action: pan-y !important;}
+[class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] div,
+[class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] canvas
+  {touch-action: none !important;}
 .gc-attention li {margin-bottom: .25rem;}
 </style>
 """
+
+
+def streamlit_texts_css(lang: str, max_upload_mb: int) -> str:
+    """Streamlit's own fixed texts (the file uploader's "Upload" and "200MB per file") in the
+    reader's language, where Streamlit has no setting for them; nothing for English."""
+    if lang != "zh":
+        return ""
+    return f"""<style>
+[data-testid="stFileUploaderDropzoneInstructions"] * {{font-size: 0 !important;}}
+[data-testid="stFileUploaderDropzoneInstructions"]::after {{
+  content: "每个文件不超过 {max_upload_mb} MB（CSV、XLSX）"; font-size: .85rem; opacity: .7;}}
+[data-testid="stFileUploaderDropzone"] button,
+[data-testid="stFileUploaderDropzone"] button *:not([data-testid="stIconMaterial"])
+  {{font-size: 0 !important;}}
+[data-testid="stFileUploaderDropzone"] button::after {{content: "上传文件"; font-size: 1rem;}}
+</style>"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
-from gridcore.ui import data, forms
+from gridcore.ui import data, forms, session
 from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
 from gridcore.ui.theme import RISK_HEX
 
@@ -43,6 +44,26 @@ def map_frame(lang: str) -> pd.DataFrame:
     return merged
 
 
+def map_height(height: int) -> int:
+    """A map's height for this screen: at most 440 px on a phone, so the page shows around it."""
+    return min(height, 440) if session.is_phone() else height
+
+
+def map_movable(key: str, lang: str) -> bool:
+    """The phone's 'move map' switch of the map `key`: off, a vertical swipe over the map
+    scrolls the page; on, one finger moves the map. At a desk the map always moves."""
+    if not session.is_phone():
+        return True
+    return bool(
+        st.toggle(
+            t("map.move", lang),
+            value=not session.is_phone(),
+            key=f"{key}_move",
+            help=t("map.move_help", lang),
+        )
+    )
+
+
 def grid_map(
     *,
     frame: pd.DataFrame,
@@ -54,8 +75,9 @@ def grid_map(
     highlight_code: str | None = None,
     show_labels: bool = True,
 ) -> GridMap:
-    """The grid map with the deployment's base-map settings."""
+    """The grid map with the deployment's base-map settings, fitted to this screen's width."""
     settings = get_settings()
+    phone = session.is_phone()
     return build_grid_map(
         grids=frame,
         measure=measure,
@@ -63,7 +85,8 @@ def grid_map(
         layers=layers,
         basemap_url=settings.basemap_url,
         basemap_datum=settings.basemap_datum,
-        height_px=height,
+        height_px=map_height(height),
+        width_px=PHONE_MAP_WIDTH if phone else 640,
         large_text=large_text,
         highlight_code=highlight_code,
         show_labels=show_labels,
@@ -71,22 +94,100 @@ def grid_map(
 
 
 def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -> str | None:
-    """Draw a grid map and its legend; return the code of a grid the user clicked."""
-    event = st.pydeck_chart(
+    """Draw a grid map and its legend; return the code of a grid the user clicked or tapped.
+
+    On a phone a vertical swipe over the map scrolls the page (two fingers zoom and move the
+    map) unless the 'move map' switch is on; a tap opens the grid under the finger.
+    """
+    movable = map_movable(key, session.language()) if key else not session.is_phone()
+    box = st.container(key=f"gcmap_{'move' if movable else 'still'}_{key or 'view'}")
+    event = box.pydeck_chart(
         gmap.deck,
-        height=height,
+        height=map_height(height),
         key=key,
         on_select="rerun" if selectable else "ignore",
         selection_mode="single-object",
     )
+    tapped = None
+    if selectable:
+        with box:
+            tapped = _map_tap()(key=f"{key}_tap", on_tap_change=lambda: None).tap
     st.html(legend_html(gmap.legend))
     if not selectable:
         return None
+    if tapped and str(tapped) in gmap.codes:
+        return str(tapped)
     try:
         objects = event["selection"]["objects"].get(GRID_LAYER_ID) or []  # type: ignore[index]
     except (KeyError, TypeError, AttributeError):
         return None
     return str(objects[0]["code"]) if objects else None
+
+
+# deck.gl opens what it picked under a hovering mouse; in a browser with a touch screen its own
+# click selects nothing (measured in Chromium at 390 px and on a touch laptop), and a finger
+# never hovers. This script tells the map the pointer is where the finger touches (so its
+# tooltip shows that grid), and on a short tap without movement reports the grid code the
+# tooltip names ("name (code)", maps.grid_tooltip_title). Plain desktops keep deck's click.
+_MAP_TAP_JS = r"""
+export default function (component) {
+  const { setTriggerValue, parentElement } = component;
+  if (!(navigator.maxTouchPoints > 0)) return;
+  const box = parentElement.closest('[class*="st-key-gcmap"]');
+  if (!box) return;
+  let down = null;
+  const chartOf = (event) =>
+    event.target.closest && event.target.closest('[data-testid="stDeckGlJsonChart"]');
+  const onDown = (event) => {
+    if (!event.isPrimary || !chartOf(event)) { down = null; return; }
+    down = { x: event.clientX, y: event.clientY, id: event.pointerId, moved: 0 };
+    event.target.dispatchEvent(new MouseEvent("mousemove", {
+      bubbles: true, clientX: event.clientX, clientY: event.clientY, buttons: 0 }));
+  };
+  const onMove = (event) => {
+    if (down && event.pointerId === down.id && event.isTrusted) {
+      down.moved = Math.max(down.moved, Math.hypot(event.clientX - down.x, event.clientY - down.y));
+    }
+  };
+  const onUp = (event) => {
+    const start = down; down = null;
+    // A swipe (the page scrolled, or the map moved) is not a tap.
+    if (!start || event.pointerId !== start.id || event.type === "pointercancel") return;
+    if (start.moved > 12) return;
+    const chart = chartOf(event);
+    if (!chart) return;
+    const began = performance.now();
+    const read = () => {
+      const tip = chart.querySelector(".deck-tooltip");
+      const shown = tip && tip.style.display !== "none" && tip.innerText;
+      const found = shown && tip.innerText.split("\n")[0].match(/\(([^()]+)\)\s*$/);
+      if (found) { setTriggerValue("tap", found[1]); return; }
+      if (performance.now() - began < 5000) requestAnimationFrame(read);
+    };
+    requestAnimationFrame(read);
+  };
+  box.addEventListener("pointerdown", onDown, true);
+  box.addEventListener("pointermove", onMove, true);
+  box.addEventListener("pointerup", onUp, true);
+  box.addEventListener("pointercancel", onUp, true);
+  return () => {
+    box.removeEventListener("pointermove", onMove, true);
+    box.removeEventListener("pointercancel", onUp, true);
+    box.removeEventListener("pointerdown", onDown, true);
+    box.removeEventListener("pointerup", onUp, true);
+  };
+}
+"""
+
+
+@cache
+def _map_tap() -> Any:
+    """The map-tap component, registered once per process."""
+    return st.components.v2.component("gridcore_map_tap", js=_MAP_TAP_JS, isolate_styles=False)
+
+
+# The width the whole street must fit on a 390 px phone (the page's padding taken off).
+PHONE_MAP_WIDTH = 350
 
 
 def open_grid(code: str) -> None:

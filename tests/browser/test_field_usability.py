@@ -1,0 +1,130 @@
+"""Maps by touch, in real Chromium: on a 390×844 phone a swipe over the map scrolls the page
+and a tap on a grid opens its detail page; at 1920×1080 a click does the same.
+
+Screenshots (tests/artifacts/screenshots): field-map-zh-390x844.png, field-map-scrolled-zh-
+390x844.png, field-grid-zh-390x844.png, field-map-zh-1920x1080.png, field-grid-zh-1920x1080.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import BrowserContext, Page
+
+from gridcore.demo import DEMO_PASSWORD
+
+from .browser_support import DESKTOP, PHONE, RENDER_TIMEOUT_MS, SCREENSHOTS, Driver, settle
+
+pytestmark = pytest.mark.browser
+
+CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
+# A phone says so in its User-Agent; the app then keeps its maps still under one finger.
+PHONE_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def served_once(driver: Driver) -> None:
+    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
+    context = driver.new_context(PHONE)
+    try:
+        page = context.new_page()
+        page.goto(driver.base_url)
+        driver.wait_for_render(page)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def phone(driver: Driver) -> Iterator[BrowserContext]:
+    context = driver.browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        user_agent=PHONE_AGENT,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    context.set_default_timeout(RENDER_TIMEOUT_MS)
+    yield context
+    context.close()
+
+
+def _open_map(driver: Driver, page: Page) -> None:
+    """The map page by its link, signed in on the way (a deep link keeps its page)."""
+    page.goto(f"{driver.base_url}/map?lang=zh")
+    driver.wait_for_render(page)
+    page.locator(".st-key-signin_username input").fill("leader")
+    page.locator(".st-key-signin_password input").fill(DEMO_PASSWORD)
+    page.locator('[data-testid="stFormSubmitButton"] button').click()
+    page.locator(CANVAS).first.wait_for(state="visible")
+    driver.wait_for_render(page)
+    settle(page)
+
+
+def _touch(page: Page, context: BrowserContext, points: list[tuple[float, float]]) -> None:
+    """One finger: down at the first point, through the others, up (a tap when one point)."""
+    cdp = context.new_cdp_session(page)
+    x, y = points[0]
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for x, y in points[1:]:
+        page.wait_for_timeout(16)
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]}
+        )
+    page.wait_for_timeout(80)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def _lands_on_a_grid(driver: Driver, page: Page) -> None:
+    page.wait_for_url("**/grid?grid=*", timeout=RENDER_TIMEOUT_MS)
+    driver.wait_for_render(page)
+    heading = page.locator('[data-testid="stMain"] h1').first.inner_text()
+    assert "网格" in heading
+
+
+def test_on_a_phone_a_swipe_scrolls_past_the_map_and_a_tap_opens_a_grid(
+    driver: Driver, phone: BrowserContext
+) -> None:
+    page = phone.new_page()
+    _open_map(driver, page)
+    canvas = page.locator(CANVAS).first
+    box = canvas.bounding_box()
+    assert box is not None
+    # The whole street fits the phone's width: the map is no wider than the screen.
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    page.screenshot(path=SCREENSHOTS / "field-map-zh-390x844.png")
+    # A one-finger swipe up that starts on the map scrolls the page, not the map.
+    x, y = box["x"] + box["width"] / 2, box["y"] + 60
+    _touch(page, phone, [(x, y - step * 30) for step in range(11)])
+    page.wait_for_timeout(600)
+    moved = canvas.bounding_box()
+    assert moved is not None and moved["y"] < box["y"] - 150, (box["y"], moved)
+    page.screenshot(path=SCREENSHOTS / "field-map-scrolled-zh-390x844.png")
+    # A tap in the middle of the map (a grid there) opens that grid.
+    _touch(page, phone, [(moved["x"] + moved["width"] / 2, moved["y"] + moved["height"] / 2)])
+    _lands_on_a_grid(driver, page)
+    page.screenshot(path=SCREENSHOTS / "field-grid-zh-390x844.png")
+
+
+def test_at_a_desk_a_click_opens_a_grid(driver: Driver) -> None:
+    context = driver.new_context(DESKTOP, lang="zh")
+    try:
+        page = context.new_page()
+        _open_map(driver, page)
+        page.screenshot(path=SCREENSHOTS / "field-map-zh-1920x1080.png")
+        box = page.locator(CANVAS).first.bounding_box()
+        assert box is not None
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.move(x - 10, y)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(300)
+        page.mouse.click(x, y)
+        _lands_on_a_grid(driver, page)
+        page.screenshot(path=SCREENSHOTS / "field-grid-zh-1920x1080.png")
+    finally:
+        context.close()
