@@ -381,6 +381,15 @@ _REQUESTS: tuple[tuple[str, str, RequestCategory, Urgency, int, RequestStatus, i
 _REQUEST_WORKER: dict[str, int] = {"R02": 0, "R03": 1, "R06": 3, "R09": 6}
 
 # grid, kind, status, due (hours after now; None: no due time), worker number, request
+# The demo street is a Chinese street: task titles are in Chinese.
+_TASK_TITLES: dict[TaskKind, str] = {
+    TaskKind.door_to_door_testing: "上门采样",
+    TaskKind.vulnerable_visit: "重点人群探访",
+    TaskKind.delivery: "物资配送",
+    TaskKind.epidemiological_survey: "流行病学调查",
+    TaskKind.disinfection: "终末消杀",
+    TaskKind.information_collection: "入户信息登记",
+}
 _TASKS: tuple[tuple[str, TaskKind, TaskStatus, int | None, int, str | None], ...] = (
     (G1, TaskKind.door_to_door_testing, TaskStatus.open, 6, 1, None),
     (G1, TaskKind.epidemiological_survey, TaskStatus.in_progress, -2, 0, None),
@@ -794,7 +803,7 @@ def _add_requests_and_tasks(world: _World) -> None:
             Task(
                 grid_id=world.gid(code),
                 kind=kind,
-                title=f"{kind.value.replace('_', ' ').capitalize()}, {world.areas[code].name}",
+                title=f"{_TASK_TITLES[kind]}：{world.areas[code].name}",
                 assigned_worker_id=_id(world.workers[worker]),
                 due_at=moment + timedelta(hours=due) if due is not None else None,
                 request_id=world.requests[request].id if request else None,

@@ -295,8 +295,8 @@ def _request(
 
 
 def _delivery_title(category: str, grid_name: str) -> str:
-    what = "medicine · 配送药品" if category == RequestCategory.medicine else "food · 配送生活物资"
-    return f"Deliver {what} ({grid_name})"
+    what = "配送药品" if category == RequestCategory.medicine else "配送生活物资"
+    return f"{what}（{grid_name}）"
 
 
 def _asker(people: People, g: int, category: str, rng: random.Random) -> int | None:
@@ -406,17 +406,17 @@ def add_tasks(
         plan(
             g,
             TaskKind.epidemiological_survey,
-            f"Epidemiological survey, case #{case_id} · 流行病学调查",
+            f"流行病学调查：病例 #{case_id}",
             reported,
             24,
             case.resident,
         )
         if case.found_via != FoundVia.quarantine:
-            address = people.building_address[people.building[case.resident]].split(" · ")[-1]
+            address = people.building_address[people.building[case.resident]].split(" · ")[0]
             plan(
                 g,
                 TaskKind.disinfection,
-                f"Disinfect {address} · 终末消杀",
+                f"终末消杀：{address}",
                 reported + timedelta(hours=2),
                 24,
             )
@@ -425,7 +425,7 @@ def add_tasks(
             plan(
                 g,
                 TaskKind.door_to_door_testing,
-                f"Door-to-door sampling, round {round_plan.number} · 上门采样",
+                f"上门采样：第 {round_plan.number} 轮",
                 round_plan.start - timedelta(hours=1),
                 13,
             )
@@ -433,14 +433,14 @@ def add_tasks(
         plan(
             g,
             TaskKind.information_collection,
-            "Register household members and health codes · 入户信息登记",
+            "入户信息登记：家庭成员与健康码",
             clock.at(outbreak.onset + 1, 9),
             48,
         )
         plan(
             g,
             TaskKind.information_collection,
-            "Update the vulnerable-resident register · 更新重点人群台账",
+            "更新重点人群台账",
             clock.at(-6, 9),
             72,
         )
@@ -452,7 +452,7 @@ def add_tasks(
             plan(
                 people.grid[i],
                 TaskKind.vulnerable_visit,
-                "Visit and check on a vulnerable resident · 重点人群探访",
+                "重点人群探访",
                 clock.at(start, rng.uniform(8.0, 12.0)),
                 48,
                 i,

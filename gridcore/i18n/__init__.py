@@ -13,6 +13,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
 
@@ -56,21 +59,13 @@ def has_key(key: str) -> bool:
 
 
 # Babel formats numbers, dates and times for the reader's locale (pinned in requirements.txt).
-# The patterns are fixed per language so every page shows the same form; where Babel is not
-# installed yet the same patterns are written out by hand.
-try:
-    from babel.dates import format_date as _babel_date
-    from babel.numbers import format_decimal as _babel_decimal
-except ImportError:  # pragma: no cover - an environment set up before Babel was required
-    _babel_date = None
-    _babel_decimal = None
+# The patterns are fixed per language so every page shows the same form.
 
 _LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
 _DATE_PATTERNS = {
     "date": {"en": "d MMM y", "zh": "y年M月d日"},
     "short_date": {"en": "d MMM", "zh": "M月d日"},
 }
-_MONTHS_EN = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _unknown(value: Any) -> bool:
@@ -79,20 +74,12 @@ def _unknown(value: Any) -> bool:
 
 def _number(value: float, digits: int, lang: str) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    if _babel_decimal is not None:
-        return str(_babel_decimal(value, pattern, locale=_LOCALES[normalise_language(lang)]))
-    return f"{value:,.{digits}f}"
+    return str(format_decimal(value, pattern, locale=_LOCALES[normalise_language(lang)]))
 
 
 def _day(value: date, kind: str, lang: str) -> str:
     code = normalise_language(lang)
-    if _babel_date is not None:
-        return str(_babel_date(value, _DATE_PATTERNS[kind][code], locale=_LOCALES[code]))
-    if code == "zh":
-        short = f"{value.month}月{value.day}日"
-        return f"{value.year}年{short}" if kind == "date" else short
-    short = f"{value.day} {_MONTHS_EN[value.month - 1]}"
-    return f"{short} {value.year}" if kind == "date" else short
+    return str(format_date(value, _DATE_PATTERNS[kind][code], locale=_LOCALES[code]))
 
 
 def fmt_int(value: float | int | None, lang: str = DEFAULT_LANGUAGE) -> str:
