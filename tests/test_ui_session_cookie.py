@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlmodel import Session
@@ -37,7 +38,10 @@ class Client:
         async def receive() -> dict[str, object]:
             return {"type": "http.request", "body": content.encode(), "more_body": False}
 
-        return asyncio.run(handlers[path](Request(scope, receive)))
+        # A fresh thread: asyncio.run needs a thread with no event loop running (a browser
+        # test's Playwright may hold one in this process).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, handlers[path](Request(scope, receive))).result()
 
 
 @pytest.fixture

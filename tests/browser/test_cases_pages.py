@@ -166,16 +166,3 @@ def test_a_case_is_entered_traced_tested_and_released(
         page.screenshot(path=SCREENSHOTS / f"cases-released-{lang}-{name}.png", full_page=False)
     finally:
         context.close()
-
-
-@pytest.mark.parametrize(("size", "lang"), [(DESKTOP, "zh"), (PHONE, "en")])
-def test_the_page_in_the_other_language(driver: Driver, size: dict[str, int], lang: str) -> None:
-    context = driver.new_context(size, lang)
-    try:
-        page = context.new_page()
-        _open(driver, page, lang)
-        page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
-        name = f"{size['width']}x{size['height']}"
-        page.screenshot(path=SCREENSHOTS / f"cases-{lang}-{name}.png", full_page=True)
-    finally:
-        context.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright
@@ -22,6 +23,7 @@ from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import seed
 from gridcore.i18n import t
+from gridcore.models import utcnow
 from gridcore.services.access import create_kiosk_link
 
 from .browser_support import (
@@ -75,11 +77,16 @@ def kiosk_driver(playwright: Playwright, tiny_app: TinyApp) -> Iterator[Driver]:
     browser.close()
 
 
-def _new_link(app: StreetApp, hours: float) -> tuple[int, str]:
+def _new_link(app: StreetApp, hours: float, lifetime_s: float | None = None) -> tuple[int, str]:
+    """A link of `hours`; with `lifetime_s`, one that ends sooner than any link may be made."""
     with Session(app.engine, expire_on_commit=False) as s:
         link, token = create_kiosk_link(
             s, hours=hours, secret=app.secret, actor=SYSTEM, label="browser test"
         )
+        if lifetime_s is not None:
+            link.expires_at = utcnow() + timedelta(seconds=lifetime_s)
+            s.add(link)
+            s.commit()
     assert link.id is not None
     return link.id, f"{app.base_url}/?kiosk=1&token={token}"
 
@@ -130,7 +137,9 @@ def test_a_projector_stops_showing_figures_when_its_link_ends(
     lang: str,
 ) -> None:
     lifetime_s = 25.0
-    link_id, kiosk_url = _new_link(tiny_app.app, hours=2 if how == "revoked" else lifetime_s / 3600)
+    link_id, kiosk_url = _new_link(
+        tiny_app.app, hours=2, lifetime_s=None if how == "revoked" else lifetime_s
+    )
     created = time.monotonic()
     context = kiosk_driver.new_context(DESKTOP, lang=lang)
     try:
