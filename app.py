@@ -89,7 +89,8 @@ def run() -> None:
     actor = session.current_actor()
     # Pages are declared even when signed out, so a deep link keeps its page and ?grid=.
     pages = _pages(lang, actor.role if actor else None)
-    page = st.navigation(pages, position="sidebar" if actor else "hidden")
+    # Every page listed: a collapsed menu would hide pages behind an English "View more".
+    page = st.navigation(pages, position="sidebar" if actor else "hidden", expanded=True)
     _sidebar(lang, actor)
     if actor is None:
         # The run after signing in still holds the signed-out front page: land instead.
