@@ -47,7 +47,7 @@ DECK_CANVAS = '[data-testid="stDeckGlJsonChart"] canvas'
 # the street); here a page counts until it is drawn, which on a shared 2-core machine fails
 # only past 3 s. Pages with a WebGL map: see MAP_PAGE_TIME_LIMIT_S.
 PAGE_TIME_LIMIT_S = 3.0
-WARM_VISITS = 3
+WARM_VISITS = 2
 # Seconds from a click to the drawn page, per page path, in the order visited (this module's
 # tests run in order in one process).
 VISIT_SECONDS: dict[str, list[float]] = {}
