@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import shapely
@@ -967,6 +967,42 @@ CASE_COLUMNS: tuple[Column, ...] = (
 )
 
 
+class _StoredRows(Protocol):
+    stored: dict[int, dict[str, Any]]  # id → fields
+
+
+LineLookupsT = TypeVar("LineLookupsT", bound=_StoredRows)
+
+
+class _LineListImport(Importer[LineLookupsT, _Record, tuple[int, dict[str, Any]]]):
+    """A line list (cases or contacts): new rows inserted, stored rows updated where changed."""
+
+    table: ClassVar[Any]
+    key: ClassVar[str]  # the name the bulk update binds the row's id to
+
+    def merge(
+        self, *, item: _Record, row: Row, lookups: LineLookupsT
+    ) -> Merge | tuple[int, dict[str, Any]]:
+        """NEW, SAME, or (the stored row's id, the fields the row changes)."""
+        if item.stored_id is None:
+            return Merge.NEW
+        changes = _changes(item.values, lookups.stored[item.stored_id])
+        return (item.stored_id, changes) if changes else Merge.SAME
+
+    def write(
+        self,
+        *,
+        session: Session,
+        plan: Plan[_Record, tuple[int, dict[str, Any]]],
+        lookups: LineLookupsT,
+    ) -> Written:
+        """Insert the new rows and update the changed ones."""
+        if plan.creates:
+            session.execute(insert(self.table), [r.values for r in plan.creates])
+        _bulk_update(session, self.table, self.key, plan.updates)
+        return Written()
+
+
 @dataclass
 class _CaseLookups:
     people: _People
@@ -982,9 +1018,11 @@ def _case_identity(values: dict[str, Any]) -> tuple[Any, ...]:
     return (*person, values["grid_id"], values["reported_date"], values["kind"])
 
 
-class CasesImport(Importer[_CaseLookups, _Record, tuple[int, dict[str, Any]]]):
+class CasesImport(_LineListImport[_CaseLookups]):
     """A line list of cases: new cases, and changes to stored ones."""
 
+    table = _CASES
+    key = "case_key"
     kind = CASES_KIND
     entity = "case"
     columns = CASE_COLUMNS
@@ -1080,28 +1118,6 @@ class CasesImport(Importer[_CaseLookups, _Record, tuple[int, dict[str, Any]]]):
             row.problem("building_code", "io.problem.building_mismatch")
             return None
         return building[0]
-
-    def merge(
-        self, *, item: _Record, row: Row, lookups: _CaseLookups
-    ) -> Merge | tuple[int, dict[str, Any]]:
-        """NEW, SAME, or (case id, the fields the row changes)."""
-        if item.stored_id is None:
-            return Merge.NEW
-        changes = _changes(item.values, lookups.stored[item.stored_id])
-        return (item.stored_id, changes) if changes else Merge.SAME
-
-    def write(
-        self,
-        *,
-        session: Session,
-        plan: Plan[_Record, tuple[int, dict[str, Any]]],
-        lookups: _CaseLookups,
-    ) -> Written:
-        """Insert the new cases and update the changed ones."""
-        if plan.creates:
-            session.execute(insert(_CASES), [r.values for r in plan.creates])
-        _bulk_update(session, _CASES, "case_key", plan.updates)
-        return Written()
 
 
 def import_cases(
@@ -1199,9 +1215,11 @@ def _contact_identity(values: dict[str, Any]) -> tuple[Any, ...]:
     return (values["case_id"], person, values["identified_date"])
 
 
-class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any]]]):
+class ContactsImport(_LineListImport[_ContactLookups]):
     """A line list of contacts: new contacts, and changes to stored ones."""
 
+    table = _CONTACTS
+    key = "contact_key"
     kind = CONTACTS_KIND
     entity = "contact"
     columns = CONTACT_COLUMNS
@@ -1303,28 +1321,6 @@ class ContactsImport(Importer[_ContactLookups, _Record, tuple[int, dict[str, Any
                 row.problem("resident_id", "services.error.contact_exists")
                 return None
         return _Record(row.number, contact_id, values)
-
-    def merge(
-        self, *, item: _Record, row: Row, lookups: _ContactLookups
-    ) -> Merge | tuple[int, dict[str, Any]]:
-        """NEW, SAME, or (contact id, the fields the row changes)."""
-        if item.stored_id is None:
-            return Merge.NEW
-        changes = _changes(item.values, lookups.stored[item.stored_id])
-        return (item.stored_id, changes) if changes else Merge.SAME
-
-    def write(
-        self,
-        *,
-        session: Session,
-        plan: Plan[_Record, tuple[int, dict[str, Any]]],
-        lookups: _ContactLookups,
-    ) -> Written:
-        """Insert the new contacts and update the changed ones."""
-        if plan.creates:
-            session.execute(insert(_CONTACTS), [r.values for r in plan.creates])
-        _bulk_update(session, _CONTACTS, "contact_key", plan.updates)
-        return Written()
 
 
 def _quarantine_days(contact_type: str, policy: Policy) -> timedelta:
