@@ -99,13 +99,16 @@ def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -
     On a phone a vertical swipe over the map scrolls the page (two fingers zoom and move the
     map) unless the 'move map' switch is on; a tap opens the grid under the finger.
     """
-    movable = map_movable(key, session.language()) if key else not session.is_phone()
+    phone = session.is_phone()
+    movable = map_movable(key, session.language()) if key else not phone
     box = st.container(key=f"gcmap_{'move' if movable else 'still'}_{key or 'view'}")
     event = box.pydeck_chart(
         gmap.deck,
         height=map_height(height),
         key=key,
-        on_select="rerun" if selectable else "ignore",
+        # On a phone only the tap script opens a grid: deck's own pick of the same tap can
+        # arrive after the page has changed, and a part of the old page then blanks the new one.
+        on_select="rerun" if selectable and not phone else "ignore",
         selection_mode="single-object",
     )
     tapped = None
@@ -125,8 +128,8 @@ def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -
 
 
 # deck.gl opens what it picked under a hovering mouse; in a browser with a touch screen its own
-# click selects nothing (measured in Chromium at 390 px and on a touch laptop), and a finger
-# never hovers. This script tells the map the pointer is where the finger touches (so its
+# click mostly selects nothing (measured in Chromium at 390 px and on a touch laptop; after this
+# script's mousemove it sometimes does, up to a second late), and a finger never hovers. This script tells the map the pointer is where the finger touches (so its
 # tooltip shows that grid), and on a short tap without movement reports the grid code the
 # tooltip names ("name (code)", maps.grid_tooltip_title). Plain desktops keep deck's click.
 _MAP_TAP_JS = r"""

@@ -65,21 +65,48 @@ def browser(playwright: Playwright, street_app: StreetApp) -> Iterator[Browser]:
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
+    _BROWSERS.append(browser)
     yield browser
+    _BROWSERS.remove(browser)
     browser.close()
+
+
+# The browser of this test process, for pictures of a failed test's pages.
+_BROWSERS: list[Browser] = []
+FAILURES = SCREENSHOTS.parent / "failures"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """When a browser test fails, keep a picture and the text of every page it had open."""
+    report = yield
+    if report.when == "call" and report.failed and _BROWSERS:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        name = item.nodeid.split("::")[-1][:80]
+        pages = [page for context in _BROWSERS[0].contexts for page in context.pages]
+        for number, page in enumerate(pages):
+            stem = FAILURES / f"{name}-{number}"
+            try:
+                page.screenshot(path=f"{stem}.png", timeout=10_000)
+                stem.with_suffix(".txt").write_text(f"{page.url}\n\n{page.inner_text('body')}")
+                stem.with_suffix(".html").write_text(page.content())
+            except Exception as error:  # a page that cannot be captured says why
+                stem.with_suffix(".txt").write_text(f"{page.url}\n\nnot captured: {error}")
+    return report
 
 
 @pytest.fixture(scope="session", autouse=True)
 def clean_screenshots(pytestconfig: pytest.Config) -> None:
-    """Screenshots of this run only: the first test process of a run to get here clears them."""
+    """This run's screenshots and failure pictures only: the first test process clears them."""
     run = getattr(pytestconfig, "workerinput", {}).get("testrun_uid", str(os.getpid()))
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     with open(SCREENSHOTS.parent / ".screenshots.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         marker = SCREENSHOTS / ".run"
         if not marker.exists() or marker.read_text() != run:
-            if SCREENSHOTS.exists():
-                shutil.rmtree(SCREENSHOTS)
+            for folder in (SCREENSHOTS, FAILURES):
+                if folder.exists():
+                    shutil.rmtree(folder)
             SCREENSHOTS.mkdir(parents=True)
             marker.write_text(run)
 

@@ -80,17 +80,31 @@ def _touch(page: Page, context: BrowserContext, points: list[tuple[float, float]
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
 
 
-def _lands_on_a_grid(driver: Driver, page: Page) -> None:
+def _errors(page: Page) -> list[str]:
+    """What the page throws from now on (a late message from the map page once blanked the
+    grid page this way)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _lands_on_a_grid(driver: Driver, page: Page, errors: list[str]) -> None:
     page.wait_for_url("**/grid?grid=*", timeout=RENDER_TIMEOUT_MS)
     driver.wait_for_render(page)
     heading = page.locator('[data-testid="stMain"] h1').first.inner_text()
     assert "网格" in heading
+    # The page stays drawn: anything still arriving from the map page would break it.
+    page.wait_for_timeout(1500)
+    driver.wait_for_render(page)
+    assert page.locator('[data-testid="stMain"] h1').first.inner_text() == heading
+    assert errors == []
 
 
 def test_on_a_phone_a_swipe_scrolls_past_the_map_and_a_tap_opens_a_grid(
     driver: Driver, phone: BrowserContext
 ) -> None:
     page = phone.new_page()
+    errors = _errors(page)
     _open_map(driver, page)
     canvas = page.locator(CANVAS).first
     box = canvas.bounding_box()
@@ -107,7 +121,7 @@ def test_on_a_phone_a_swipe_scrolls_past_the_map_and_a_tap_opens_a_grid(
     page.screenshot(path=SCREENSHOTS / "field-map-scrolled-zh-390x844.png")
     # A tap in the middle of the map (a grid there) opens that grid.
     _touch(page, phone, [(moved["x"] + moved["width"] / 2, moved["y"] + moved["height"] / 2)])
-    _lands_on_a_grid(driver, page)
+    _lands_on_a_grid(driver, page, errors)
     page.screenshot(path=SCREENSHOTS / "field-grid-zh-390x844.png")
 
 
@@ -115,6 +129,7 @@ def test_at_a_desk_a_click_opens_a_grid(driver: Driver) -> None:
     context = driver.new_context(DESKTOP, lang="zh")
     try:
         page = context.new_page()
+        errors = _errors(page)
         _open_map(driver, page)
         page.screenshot(path=SCREENSHOTS / "field-map-zh-1920x1080.png")
         box = page.locator(CANVAS).first.bounding_box()
@@ -124,7 +139,7 @@ def test_at_a_desk_a_click_opens_a_grid(driver: Driver) -> None:
         page.mouse.move(x, y)
         page.wait_for_timeout(300)
         page.mouse.click(x, y)
-        _lands_on_a_grid(driver, page)
+        _lands_on_a_grid(driver, page, errors)
         page.screenshot(path=SCREENSHOTS / "field-grid-zh-1920x1080.png")
     finally:
         context.close()
