@@ -246,6 +246,7 @@ class BuildingBase(SQLModel):
 
     code: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
     grid_id: int = Field(foreign_key="area.id", index=True)
     lng: float
     lat: float
@@ -528,6 +529,7 @@ class TestRoundBase(SQLModel):
 
     __test__ = False
     name: str = Field(min_length=1, max_length=80)
+    name_zh: str | None = Field(default=None, max_length=80)
     start_at: datetime
     deadline_at: datetime
     closed_at: datetime | None = None
@@ -555,6 +557,7 @@ class TestSite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="testround.id", index=True)
     name: str = Field(max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
     area_id: int | None = Field(default=None, foreign_key="area.id")
     lng: float | None = None
     lat: float | None = None
@@ -604,6 +607,7 @@ class Depot(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
     area_id: int = Field(foreign_key="area.id", index=True)
     level: DepotLevel = Field(sa_type=_code())
     lng: float | None = None
@@ -702,6 +706,8 @@ class TaskBase(SQLModel):
     grid_id: int = Field(foreign_key="area.id", index=True)
     kind: TaskKind = Field(sa_type=_code(32))
     title: str = Field(default="", max_length=200)
+    # The title in Chinese (tasks the system makes carry both; a person's typed title is one).
+    title_zh: str | None = Field(default=None, max_length=200)
     assigned_worker_id: int | None = Field(default=None, foreign_key="worker.id", index=True)
     due_at: datetime | None = None
     request_id: int | None = Field(default=None, foreign_key="residentrequest.id")

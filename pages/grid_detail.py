@@ -7,7 +7,17 @@ import streamlit as st
 
 from gridcore.access import Actor
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_date, fmt_datetime, fmt_int, fmt_pct, t
+from gridcore.i18n import (
+    display_name,
+    display_names,
+    enum_label,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_pct,
+    pick_name,
+    t,
+)
 from gridcore.queries import (
     areas,
     cases,
@@ -70,9 +80,7 @@ def _grid(lang: str, actor: Actor, code: str) -> None:
         return
     metrics = row.iloc[0]
     grid_id = int(metrics["grid_id"])
-    community = (
-        info.community_name_zh if lang == "zh" and info.community_name_zh else info.community_name
-    )
+    community = pick_name(info.community_name, info.community_name_zh, lang)
     st.title(forms.markdown_text(views.area_label(info, lang)))
     st.html(
         f"<div>{views.risk_badge(str(metrics['risk_level']), lang)} &nbsp; "
@@ -241,6 +249,7 @@ def _testing(lang: str, grid_id: int) -> None:
         charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}", config=CHART_CONFIG
     )
     shown = rounds.assign(
+        round_name=display_names(rounds, lang, "round_name"),
         coverage=[fmt_pct(v, lang) for v in rounds["coverage"]],
         start_at=[fmt_datetime(v.astimezone(get_settings().tz), lang) for v in rounds["start_at"]],
     )
@@ -299,6 +308,7 @@ def _requests(lang: str, actor: Actor, grid_id: int) -> None:
     st.subheader(t("grid.tasks", lang))
     task_rows = data.cached(tasks.grid_tasks, grid_id=grid_id, now=now, actor=actor)
     task_rows = task_rows.assign(
+        title=display_names(task_rows, lang, "title"),
         kind=_labels(task_rows["kind"], "task_kind", lang),
         status=_labels(task_rows["status"], "task_status", lang),
         due_at=[
@@ -325,10 +335,8 @@ def _requests(lang: str, actor: Actor, grid_id: int) -> None:
 def _stock(lang: str, grid_id: int) -> None:
     stock_rows = data.cached(stock.grid_stock, grid_id=grid_id)
     stock_rows = stock_rows.assign(
-        item=[
-            zh if lang == "zh" and isinstance(zh, str) and zh else name
-            for name, zh in zip(stock_rows["item"], stock_rows["item_zh"], strict=True)
-        ],
+        depot=display_names(stock_rows, lang, "depot"),
+        item=display_names(stock_rows, lang, "item"),
         below_min=stock_rows["below_min"].map(lambda v: t("common.yes", lang) if v else ""),
     )
     _table(
@@ -348,7 +356,8 @@ def _stock(lang: str, grid_id: int) -> None:
     # (A link's label is Markdown: the depot's name goes beside it as plain text.)
     for row in views.table_rows(data.cached(stock.serving_depots, grid_id=grid_id)):
         name, link = st.columns([2, 3], vertical_alignment="center")
-        name.text(row.name if row.own else t("grid.community_depot", lang, depot=row.name))
+        depot = display_name(row, lang)
+        name.text(depot if row.own else t("grid.community_depot", lang, depot=depot))
         link.page_link(
             "pages/supplies.py",
             label=t("grid.open_supplies", lang),

@@ -8,7 +8,7 @@ from datetime import timedelta
 import streamlit as st
 
 from gridcore.config import get_settings
-from gridcore.i18n import fmt_date, t
+from gridcore.i18n import display_name, fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
 from gridcore.ui import charts, data, forms, session, views
@@ -74,7 +74,7 @@ def _testing(lang: str) -> None:
     if round_id is None or summary is None:
         st.info(t("tpage.no_rounds", lang))
         return
-    st.header(forms.markdown_text(summary.round.name))
+    st.header(forms.markdown_text(display_name(summary.round, lang)))
     kind, message = tv.forecast_message(summary, lang, now)
     getattr(st, kind)(message)
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)

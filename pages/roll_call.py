@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
-from gridcore.i18n import fmt_int, fmt_pct, t
+from gridcore.i18n import display_names, fmt_int, fmt_pct, pick_name, t
 from gridcore.queries import testing as tq
 from gridcore.queries import workforce
 from gridcore.services import testing as ts
@@ -45,9 +45,7 @@ def page() -> None:
         head.info(t("tpage.no_rounds" if round_id is None else "tpage.no_grids", lang))
         return
     grid = progress[progress["code"] == code].iloc[0]
-    head.title(
-        t("tpage.rc_title", lang, grid=md(tv.area_name(grid["name"], grid["name_zh"], lang)))
-    )
+    head.title(t("tpage.rc_title", lang, grid=md(pick_name(grid["name"], grid["name_zh"], lang))))
     _roll_call(lang, actor, round_id, int(grid["grid_id"]), code)
 
 
@@ -55,7 +53,7 @@ def _pick_grid(lang: str, actor: Actor, progress: pd.DataFrame) -> str | None:
     """The grid from ?grid=, else the actor's own grid, else the grid most behind."""
     codes = [str(c) for c in progress["code"]]
     labels = {
-        str(r.code): f"{tv.area_name(r.name, r.name_zh, lang)} · {r.code} · "
+        str(r.code): f"{pick_name(r.name, r.name_zh, lang)} · {r.code} · "
         + t("tpage.rc_missing", lang, n=fmt_int(r.missing))
         for r in views.table_rows(progress)
     }
@@ -84,6 +82,7 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
     progress = data.cached(tq.grid_progress, round_id=round_id, now=tv.minute_now())
     row = progress[progress["grid_id"] == grid_id]
     roll = data.cached(tq.roll_call, round_id=round_id, grid_id=grid_id, actor=actor)
+    roll = roll.assign(building=display_names(roll, lang, "building"))
     flash = st.session_state.pop("rc_flash", None)
     if flash:
         getattr(st, flash[0])(flash[1])
@@ -113,9 +112,7 @@ def _roll_call(lang: str, actor: Actor, round_id: int, grid_id: int, code: str) 
     if printable:
         st.caption(t("tpage.rc_print_hint", lang))
         label = (
-            tv.area_name(row["name"].iloc[0], row["name_zh"].iloc[0], lang)
-            if not row.empty
-            else code
+            pick_name(row["name"].iloc[0], row["name_zh"].iloc[0], lang) if not row.empty else code
         )
         st.html(tv.roll_call_print_html(roll, lang, t("tpage.rc_title", lang, grid=label)))
     else:
@@ -285,7 +282,7 @@ def _create_tasks(lang: str, actor: Actor, round_id: int, grid_id: int) -> None:
     try:
         with data.session() as s:
             created = ts.create_door_to_door_tasks(
-                session=s, round_id=round_id, grid_id=grid_id, actor=actor, lang=lang
+                session=s, round_id=round_id, grid_id=grid_id, actor=actor
             )
     except ValidationFailed as exc:
         st.session_state["rc_flash"] = ("error", " ".join(t(m, lang) for m in exc.errors.values()))

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
-from gridcore.i18n import fmt_int, t
+from gridcore.i18n import display_name, display_names, fmt_int, t
 from gridcore.queries import areas
 from gridcore.queries import testing as tq
 from gridcore.services import testing as ts
@@ -63,10 +63,10 @@ def _setup_label(lang: str) -> str | None:
         where = t("tpage.desk_door", lang)
     else:
         sites = data.cached(tq.round_sites, round_id=int(round_id))
-        names = sites.loc[sites["site_id"] == int(place), "name"]
-        if names.empty:
+        chosen = sites[sites["site_id"] == int(place)]
+        if chosen.empty:
             return None
-        where = str(names.iloc[0])
+        where = display_names(chosen, lang)[0]
     tube = st.session_state.get("desk_tube") or "—"
     return t("tpage.desk_setup_done", lang, place=where, tube=tube)
 
@@ -74,7 +74,7 @@ def _setup_label(lang: str) -> str | None:
 def _pick_place(lang: str, sites: pd.DataFrame, actor: Actor) -> str:
     """'door' or a site id as text, the sites of the worker's own community first; the choice
     is kept for the session (also across pages)."""
-    names = {str(int(r.site_id)): str(r.name) for r in views.table_rows(sites)}
+    names = {str(int(r.site_id)): display_name(r, lang) for r in views.table_rows(sites)}
     options = [*tv.own_sites_first(sites, data.cached(areas.grids), actor), DOOR]
     kept = st.session_state.get("desk_place")
     if st.session_state.get("desk_place_w") not in options:
@@ -138,7 +138,7 @@ def _results(lang: str, actor: Actor, round_id: int, place: str, tube: str, quer
         st.info(t("tpage.no_match", lang, text=md(query)))
         return
     for row in views.table_rows(found):
-        where = f"{md(row.building)} {md(row.unit)}"
+        where = f"{md(display_name(row, lang, 'building'))} {md(row.unit)}"
         label = f"{t('tpage.desk_mark', lang)} · {md(row.name)} · {where}"
         if isinstance(row.phone, str) and row.phone:
             label += f" · {md(row.phone)}"
@@ -205,7 +205,7 @@ def _record(
     forms.renew_token(f"desk_{resident_id}")
     data.invalidate()
     sites = data.cached(tq.round_sites, round_id=round_id)
-    site_name = "" if door else str(sites.loc[sites["site_id"] == int(place), "name"].iloc[0])
+    site_name = "" if door else display_names(sites[sites["site_id"] == int(place)], lang)[0]
     where = t("tpage.door_word", lang) if door else t("tpage.at_site", lang, site=md(site_name))
     forms.offer_undo(
         "desk",

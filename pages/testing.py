@@ -14,7 +14,7 @@ import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_int, t
+from gridcore.i18n import display_name, enum_label, fmt_int, pick_name, t
 from gridcore.models import AreaLevel, UserRole
 from gridcore.policy import DEFAULT_POLICY
 from gridcore.queries import areas
@@ -125,7 +125,7 @@ def _unhandled_positives(lang: str) -> None:
                     "tpage.unhandled_line",
                     lang,
                     grid=md(row.grid_code),
-                    round=md(row.round_name),
+                    round=md(display_name(row, lang, "round_name")),
                     sampled=tv.local_time(row.sampled_at, lang),
                 )
             )
@@ -221,7 +221,7 @@ def _scope_options(lang: str) -> dict[int, str]:
     ):
         shapes = data.cached(areas.area_shapes, level=level)
         for row in views.table_rows(shapes):
-            name = tv.area_name(row.name, row.name_zh, lang)
+            name = pick_name(row.name, row.name_zh, lang)
             options[int(row.area_id)] = t(key, lang, name=f"{name} · {row.code}")
     return options
 
@@ -320,7 +320,10 @@ def _open_form(lang: str, actor: Actor) -> None:
     st.query_params["round"] = str(created.id)
     st.session_state.pop("tp_round_url", None)
     st.session_state["tp_flash"] = t(
-        "tpage.opened", lang, name=md(created.name), grids=len(info.grid_ids) if info else 0
+        "tpage.opened",
+        lang,
+        name=md(display_name(created, lang)),
+        grids=len(info.grid_ids) if info else 0,
     )
     st.rerun()
 
@@ -351,7 +354,7 @@ def _close_form(lang: str, actor: Actor, round_id: int) -> None:
         st.caption(t("tpage.already_closed", lang, closed=tv.local_time(info.closed_at, lang)))
         return
     with st.form("tp_close_round"):
-        confirm = st.checkbox(t("tpage.close_confirm", lang, name=info.name))
+        confirm = st.checkbox(t("tpage.close_confirm", lang, name=display_name(info, lang)))
         confirm_error = st.empty()
         submitted = st.form_submit_button(t("tpage.f_close", lang))
     if not submitted:
@@ -369,7 +372,7 @@ def _close_form(lang: str, actor: Actor, round_id: int) -> None:
         confirm_error.error(t("tpage.not_allowed", lang))
         return
     data.invalidate()
-    st.session_state["tp_flash"] = t("tpage.closed", lang, name=md(info.name))
+    st.session_state["tp_flash"] = t("tpage.closed", lang, name=md(display_name(info, lang)))
     st.rerun()
 
 
@@ -434,7 +437,8 @@ def _positive_search(lang: str, actor: Actor, round_id: int) -> None:
         st.info(t("tpage.no_match", lang, text=md(text.strip())))
         return
     for row in views.table_rows(found):
-        label = f"{md(row.name)} · {md(row.grid_code)} · {md(row.building)} {md(row.unit)}"
+        building = md(display_name(row, lang, "building"))
+        label = f"{md(row.name)} · {md(row.grid_code)} · {building} {md(row.unit)}"
         line, action = st.columns([3, 1])
         if not row.sampled:
             line.markdown(f"{label} — {t('tpage.not_sampled_yet', lang)}")

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import COMMAND_ROLES, Actor, PermissionDenied
-from gridcore.i18n import fmt_date, fmt_int, t
+from gridcore.i18n import fmt_date, fmt_int, pick_name, t
 from gridcore.models import ZoneLevel
 from gridcore.queries import zones as zq
 from gridcore.services import zones as zs
@@ -195,7 +195,7 @@ def _show_errors(exc: ValidationFailed, top: Any, slots: dict[str, Any], lang: s
 
 def _issue_form(grids: pd.DataFrame, lang: str, actor: Actor) -> None:
     options = {
-        int(r.grid_id): f"{zv.area_name(r.name, r.name_zh, lang)} · {r.code}"
+        int(r.grid_id): f"{pick_name(r.name, r.name_zh, lang)} · {r.code}"
         for r in table_rows(grids)
     }
     if not options:

@@ -502,6 +502,9 @@ def _tasks(session: Session) -> list[Task]:
 def test_door_to_door_tasks_one_per_household_still_missing(
     session: Session, world: TestingWorld
 ) -> None:
+    world.round.name_zh = "第R轮"
+    session.add(world.round)
+    session.commit()
     before = table_counts(session)
     created = create_door_to_door_tasks(
         session=session,
@@ -517,6 +520,11 @@ def test_door_to_door_tasks_one_per_household_still_missing(
     assert [t.title for t in tasks] == [
         "Door-to-door sampling (R): G1 B1 1-102, 1 to sample",
         "Door-to-door sampling (R): G1 B2 2-101, 2 to sample",
+    ]
+    # Each in Chinese too, with the Chinese names of the round and building (B1 has none).
+    assert [t.title_zh for t in tasks] == [
+        "上门采样（第R轮）：G1 B1 1-102，待采 1 人",
+        "上门采样（第R轮）：G1网格2号楼 2-101，待采 2 人",
     ]
     assert {(t.kind, t.status, t.grid_id, t.due_at) for t in tasks} == {
         ("door_to_door_testing", "open", world.gid("G1"), S + timedelta(hours=24))
@@ -542,11 +550,10 @@ def test_door_to_door_tasks_one_per_household_still_missing(
             grid_id=world.gid("G1"),
             actor=LEADER,
             now=NOW,
-            lang="zh",
         )
         == 1
     )
-    assert _tasks(session)[-1].title == "上门采样（R）：G1 B2 2-101，待采 2 人"
+    assert _tasks(session)[-1].title_zh == "上门采样（第R轮）：G1网格2号楼 2-101，待采 2 人"
 
 
 def test_a_door_to_door_task_goes_to_the_grids_worker_and_closes_when_its_household_is_sampled(

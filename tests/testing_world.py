@@ -150,7 +150,13 @@ def build_testing_world(session: Session) -> TestingWorld:
     for g, per_building in _PEOPLE.items():
         for b in per_building:
             building = Building(
-                code=f"{g}-{b}", name=f"{g} {b}", grid_id=grids[g].id, lng=121.47, lat=31.23
+                code=f"{g}-{b}",
+                name=f"{g} {b}",
+                # Only the second buildings have a Chinese name: the others show `name` in both.
+                name_zh=f"{g}网格2号楼" if b == "B2" else None,
+                grid_id=grids[g].id,
+                lng=121.47,
+                lat=31.23,
             )
             session.add(building)
             buildings[f"{g}-{b}"] = building

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gridcore.analytics.workforce import households_per_worker, understaffed
+from gridcore.i18n import Named
 from gridcore.models import ZoneLevel
 from gridcore.policy import Policy
 
@@ -91,7 +92,7 @@ def assess_grid_risk(
     incidence_7d_per_10k: float | None,
     active_cases: int,
     coverage: float | None,
-    round_name: str | None,
+    round_name: str | Named | None,
     round_ended: bool,
     overdue_requests: int,
     households: int,

@@ -187,6 +187,7 @@ def _building(
             "id": building_id,
             "code": f"{grid.code}-B{number:02d}",
             "name": f"No. {number}, Lane {grid.lane}",
+            "name_zh": f"{road_zh}{grid.lane}弄{number}号",
             "grid_id": grid.id,
             "lng": point[0],
             "lat": point[1],

@@ -57,6 +57,7 @@ class SitePlan:
 
     grid: int  # grid index in the street
     name: str
+    name_zh: str
     point: tuple[float, float]
     desks: int
 
@@ -77,7 +78,8 @@ def plan_rounds(*, clock: Clock, ids: Ids, rows: Rows) -> list[RoundPlan]:
             TestRound,
             {
                 "id": round_id,
-                "name": f"Round {number} ({local:%m-%d}) · 第{number}轮全员核酸",
+                "name": f"Round {number} ({local:%m-%d})",
+                "name_zh": f"第{number}轮全员核酸（{local.month}月{local.day}日）",
                 "start_at": start,
                 "deadline_at": start + timedelta(hours=24),
                 "closed_at": None if latest else start + timedelta(hours=len(SITE_CURVE) + 1),
@@ -88,7 +90,11 @@ def plan_rounds(*, clock: Clock, ids: Ids, rows: Rows) -> list[RoundPlan]:
 
 
 def plan_sites(
-    *, grids: list[GridPlan], people: People, community_names: list[str], rng: random.Random
+    *,
+    grids: list[GridPlan],
+    people: People,
+    community_names: list[tuple[str, str]],
+    rng: random.Random,
 ) -> tuple[list[SitePlan], list[int]]:
     """About one site per 2,500 residents; returns the sites and each grid's site index."""
     count = max(1, round(len(people) / 2500))
@@ -109,8 +115,16 @@ def plan_sites(
         peak = residents * max(SITE_CURVE) / sum(SITE_CURVE)
         desks = max(2, math.ceil(peak / SAMPLES_PER_DESK_HOUR))
         point = points_inside(grids[g].shape, 1, rng, margin_m=20.0)[0]
-        name = f"{community_names[grids[g].community]} – site {s + 1}"
-        sites.append(SitePlan(grid=g, name=name, point=point, desks=desks))
+        name_en, name_zh = community_names[grids[g].community]
+        sites.append(
+            SitePlan(
+                grid=g,
+                name=f"{name_en} – site {s + 1}",
+                name_zh=f"{name_zh} 第{s + 1}采样点",
+                point=point,
+                desks=desks,
+            )
+        )
     return sites, served
 
 
@@ -149,6 +163,7 @@ def record_round(
                 "id": site_id,
                 "round_id": plan.id,
                 "name": site.name,
+                "name_zh": site.name_zh,
                 "area_id": grids[site.grid].id,
                 "lng": site.point[0],
                 "lat": site.point[1],

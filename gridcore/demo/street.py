@@ -355,9 +355,8 @@ def _street(
     _residents(people, outbreak, grids, rows)
     case_ids = _cases(people, outbreak, grids, clock, rng, ids, rows)
     _zone_orders(people, outbreak, grids, clock, ids, rows)
-    community_names = [en for en, _ in plan.community_names]
     sites, served = rounds.plan_sites(
-        grids=grids, people=people, community_names=community_names, rng=rng
+        grids=grids, people=people, community_names=plan.community_names, rng=rng
     )
     for round_plan in round_plans:
         rounds.record_round(
@@ -375,10 +374,10 @@ def _street(
         )
     supplies.stock_ledger(
         street_id=plan.id,
-        street_name=plan.name,
+        street_names=(plan.name, plan.name_zh),
         street_shape=plan.cell.shape,
         community_ids=plan.community_ids,
-        community_names=community_names,
+        community_names=plan.community_names,
         grids=grids,
         people=people,
         item_ids=item_ids,

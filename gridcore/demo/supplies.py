@@ -108,6 +108,7 @@ def add_items(*, ids: Ids, rows: Rows) -> dict[str, int]:
 class _Depot:
     id: int
     name: str
+    name_zh: str
     area_id: int
     level: str
     point: tuple[float, float]
@@ -134,10 +135,10 @@ class _Depot:
 def stock_ledger(
     *,
     street_id: int,
-    street_name: str,
+    street_names: tuple[str, str],
     street_shape: BaseGeometry,
     community_ids: list[int],
-    community_names: list[str],
+    community_names: list[tuple[str, str]],
     grids: list[GridPlan],
     people: People,
     item_ids: dict[str, int],
@@ -156,7 +157,8 @@ def stock_ledger(
     depots = [
         _Depot(
             id=ids.take(Depot),
-            name=f"{street_name} central depot",
+            name=f"{street_names[0]} central depot",
+            name_zh=f"{street_names[1]}物资仓库",
             area_id=street_id,
             level=DepotLevel.street,
             point=points_inside(street_shape, 1, rng, margin_m=25.0)[0],
@@ -167,13 +169,16 @@ def stock_ledger(
         )
     ]
     community_depot: dict[int, int] = {}
-    for c, (area_id, name) in enumerate(zip(community_ids, community_names, strict=True)):
+    for c, (area_id, (name, name_zh)) in enumerate(
+        zip(community_ids, community_names, strict=True)
+    ):
         members = [g for g in range(len(grids)) if grids[g].community == c]
         community_depot[c] = len(depots)
         depots.append(
             _Depot(
                 id=ids.take(Depot),
                 name=f"{name} depot",
+                name_zh=f"{name_zh}物资点",
                 area_id=area_id,
                 level=DepotLevel.community,
                 point=points_inside(grids[rng.choice(members)].shape, 1, rng, margin_m=25.0)[0],
@@ -189,6 +194,7 @@ def stock_ledger(
             _Depot(
                 id=ids.take(Depot),
                 name=f"{grid.name} depot",
+                name_zh=f"{grid.name_zh}物资点",
                 area_id=grid.id,
                 level=DepotLevel.grid,
                 point=points_inside(grid.shape, 1, rng, margin_m=25.0)[0],
@@ -212,6 +218,7 @@ def stock_ledger(
             {
                 "id": depot.id,
                 "name": depot.name,
+                "name_zh": depot.name_zh,
                 "area_id": depot.area_id,
                 "level": depot.level,
                 "lng": depot.point[0],

@@ -283,7 +283,7 @@ def _request(
             ids,
             grid_id=grid.id,
             kind=TaskKind.delivery,
-            title=_delivery_title(category, grid.name),
+            title=_delivery_title(category, grid.name, grid.name_zh),
             worker=worker,
             created=times["assigned_at"],
             due=created + target,
@@ -294,9 +294,10 @@ def _request(
         )
 
 
-def _delivery_title(category: str, grid_name: str) -> str:
-    what = "配送药品" if category == RequestCategory.medicine else "配送生活物资"
-    return f"{what}（{grid_name}）"
+def _delivery_title(category: str, grid_name: str, grid_name_zh: str) -> tuple[str, str]:
+    if category == RequestCategory.medicine:
+        return f"Deliver medicine ({grid_name})", f"配送药品（{grid_name_zh}）"
+    return f"Deliver daily necessities ({grid_name})", f"配送生活物资（{grid_name_zh}）"
 
 
 def _asker(people: People, g: int, category: str, rng: random.Random) -> int | None:
@@ -316,7 +317,7 @@ def _task(
     *,
     grid_id: int,
     kind: str,
-    title: str,
+    title: tuple[str, str],
     worker: int | None,
     created: datetime,
     due: datetime | None,
@@ -331,7 +332,8 @@ def _task(
             "id": ids.take(Task),
             "grid_id": grid_id,
             "kind": kind,
-            "title": title[:200],
+            "title": title[0][:200],
+            "title_zh": title[1][:200],
             "assigned_worker_id": worker,
             "due_at": due,
             "request_id": request_id,
@@ -378,7 +380,12 @@ def add_tasks(
     """Surveys and disinfection after cases, door-to-door testing, visits, data collection."""
 
     def plan(
-        g: int, kind: str, title: str, created: datetime, hours: float, resident: int | None = None
+        g: int,
+        kind: str,
+        title: tuple[str, str],
+        created: datetime,
+        hours: float,
+        resident: int | None = None,
     ) -> None:
         if created >= clock.now:
             return
@@ -406,17 +413,19 @@ def add_tasks(
         plan(
             g,
             TaskKind.epidemiological_survey,
-            f"流行病学调查：病例 #{case_id}",
+            (f"Epidemiological survey: case #{case_id}", f"流行病学调查：病例 #{case_id}"),
             reported,
             24,
             case.resident,
         )
         if case.found_via != FoundVia.quarantine:
-            address = people.building_address[people.building[case.resident]].split(" · ")[0]
+            address_zh, address_en = people.building_address[people.building[case.resident]].split(
+                " · "
+            )
             plan(
                 g,
                 TaskKind.disinfection,
-                f"终末消杀：{address}",
+                (f"Terminal disinfection: {address_en}", f"终末消杀：{address_zh}"),
                 reported + timedelta(hours=2),
                 24,
             )
@@ -425,7 +434,10 @@ def add_tasks(
             plan(
                 g,
                 TaskKind.door_to_door_testing,
-                f"上门采样：第 {round_plan.number} 轮",
+                (
+                    f"Door-to-door sampling: round {round_plan.number}",
+                    f"上门采样：第 {round_plan.number} 轮",
+                ),
                 round_plan.start - timedelta(hours=1),
                 13,
             )
@@ -433,14 +445,14 @@ def add_tasks(
         plan(
             g,
             TaskKind.information_collection,
-            "入户信息登记：家庭成员与健康码",
+            ("Household registration: members and health codes", "入户信息登记：家庭成员与健康码"),
             clock.at(outbreak.onset + 1, 9),
             48,
         )
         plan(
             g,
             TaskKind.information_collection,
-            "更新重点人群台账",
+            ("Update the register of vulnerable residents", "更新重点人群台账"),
             clock.at(-6, 9),
             72,
         )
@@ -452,7 +464,7 @@ def add_tasks(
             plan(
                 people.grid[i],
                 TaskKind.vulnerable_visit,
-                "重点人群探访",
+                ("Visit a vulnerable resident", "重点人群探访"),
                 clock.at(start, rng.uniform(8.0, 12.0)),
                 48,
                 i,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
@@ -44,13 +45,29 @@ def normalise_language(lang: str | None) -> str:
     return code if code in LANGUAGES else DEFAULT_LANGUAGE
 
 
+@dataclass(frozen=True)
+class Named:
+    """A name in both languages, as a parameter of `t` (filled in by `display_name`) or in a
+    query's result (a site, building, depot or round named in a reason or a headline)."""
+
+    name: str
+    name_zh: str | None = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
-    """The text for `key` in `lang`, with {params} filled in; the key itself if unknown."""
+    """The text for `key` in `lang`, with {params} filled in (a `Named` in the reader's
+    language); the key itself if unknown."""
     table = catalogues()[normalise_language(lang)]
     text = table.get(key)
     if text is None:
         text = catalogues()[DEFAULT_LANGUAGE].get(key, key)
-    return text.format(**params) if params else text
+    if not params:
+        return text
+    filled = {k: display_name(v, lang) if isinstance(v, Named) else v for k, v in params.items()}
+    return text.format(**filled)
 
 
 def has_key(key: str) -> bool:
@@ -137,15 +154,28 @@ def fmt_datetime(value: datetime | None, lang: str = DEFAULT_LANGUAGE) -> str:
     return f"{_day(value.date(), 'short_date', lang)} {fmt_time(value, lang)}"
 
 
-def display_name(row: Any, lang: str = DEFAULT_LANGUAGE) -> str:
-    """A named thing's name in the reader's language: `name_zh` in Chinese, `name` otherwise,
-    each falling back to the other. `row` is any object (or mapping) with those fields."""
-    get = row.get if isinstance(row, dict) else lambda k, d=None: getattr(row, k, d)
-    name, name_zh = get("name", None), get("name_zh", None)
-    name = None if _unknown(name) or name == "" else str(name)
-    name_zh = None if _unknown(name_zh) or name_zh == "" else str(name_zh)
-    first, second = (name_zh, name) if normalise_language(lang) == "zh" else (name, name_zh)
+def pick_name(name: Any, name_zh: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Of a name and its Chinese form, the one for `lang`, falling back to the other ('' if
+    neither is known)."""
+    plain = None if _unknown(name) or name == "" else str(name)
+    chinese = None if _unknown(name_zh) or name_zh == "" else str(name_zh)
+    first, second = (chinese, plain) if normalise_language(lang) == "zh" else (plain, chinese)
     return first or second or ""
+
+
+def display_name(row: Any, lang: str = DEFAULT_LANGUAGE, field: str = "name") -> str:
+    """A named thing's name in the reader's language: `<field>_zh` in Chinese, `<field>`
+    otherwise, each falling back to the other. `row` is any object (or mapping) with those
+    fields; `field` names the pair ('name', 'site_name', 'building', 'title', …)."""
+    get = row.get if isinstance(row, dict) else lambda k, d=None: getattr(row, k, d)
+    return pick_name(get(field, None), get(f"{field}_zh", None), lang)
+
+
+def display_names(frame: Any, lang: str = DEFAULT_LANGUAGE, field: str = "name") -> list[str]:
+    """`display_name` of every row of a DataFrame (a missing `<field>_zh` column is all unknown)."""
+    plain = list(frame[field])
+    chinese = list(frame[f"{field}_zh"]) if f"{field}_zh" in frame.columns else [None] * len(plain)
+    return [pick_name(n, z, lang) for n, z in zip(plain, chinese, strict=True)]
 
 
 def enum_label(prefix: str, value: Any, lang: str = DEFAULT_LANGUAGE) -> str:

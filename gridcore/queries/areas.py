@@ -35,7 +35,9 @@ SHAPE_COLUMNS: list[str] = [
     "center_lng",
     "center_lat",
 ]
-BUILDING_COLUMNS: list[str] = ["building_id", "code", "name", "grid_id", "lng", "lat", "residents"]
+BUILDING_COLUMNS: list[str] = [
+    "building_id", "code", "name", "grid_id", "lng", "lat", "residents", "name_zh",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ def buildings(*, session: Session, grid_id: int | None = None) -> pd.DataFrame:
             Building.lng,
             Building.lat,
             func.coalesce(counts.c.n, 0),
+            Building.name_zh,
         )
         .outerjoin(counts, counts.c.building_id == col(Building.id))
         .order_by(col(Building.code))

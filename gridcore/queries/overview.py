@@ -27,6 +27,7 @@ from gridcore.analytics import cases as case_analytics
 from gridcore.analytics import risk, testing, workforce, zones
 from gridcore.analytics.risk import LOW, NORMAL, Reason, counted_reason, level_rank
 from gridcore.config import day_bounds_utc, get_settings
+from gridcore.i18n import Named
 from gridcore.models import (
     Case,
     CaseStatus,
@@ -75,7 +76,7 @@ class Headline:
     overdue_requests: Figure
     supplies_below_min: Figure
     understaffed_grids: Figure
-    latest_round_name: str | None
+    latest_round_name: Named | None
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,7 @@ def request_board(
             col(ResidentRequest.item_id),
             closed_at,
             col(ResidentRequest.stock_movement_id),
+            col(Building.name_zh),
         )
         .join(grid, grid.c.id == col(ResidentRequest.grid_id))
         .outerjoin(Household, col(Household.id) == col(ResidentRequest.household_id))
@@ -233,6 +234,9 @@ def request_board(
         )  # fmt: skip
     frame = pd.DataFrame(records, columns=BOARD_COLUMNS)
     frame["item_zh"] = [r[11] for r in rows]
+    frame["household_zh"] = [
+        f"{r[19] or r[3]} {r[4]}" if r[4] is not None and (r[19] or r[3]) else "" for r in rows
+    ]
     frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
     frame["age_hours"] = frame["age_hours"].astype(float)
     frame["duplicate_of"] = frame["duplicate_of"].astype("Int64")
@@ -248,7 +252,7 @@ def _masked_by_grid(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
             part.copy(),
             actor=actor,
             grid_id=int(str(grid_id)),
-            columns={"household": TEXT, "description": TEXT},
+            columns={"household": TEXT, "household_zh": TEXT, "description": TEXT},
         )
         for grid_id, part in frame.groupby("grid_id", sort=False)
     ]
@@ -315,12 +319,14 @@ def resolution_times(
 def grid_households(*, session: Session, grid_id: int) -> pd.DataFrame:
     """The grid's households (building and flat), for the form that takes a request."""
     rows = session.execute(
-        select(col(Household.id), col(Building.name), col(Household.unit))
+        select(col(Household.id), col(Building.name), col(Household.unit), col(Building.name_zh))
         .join(Building, col(Building.id) == col(Household.building_id))
         .where(col(Household.grid_id) == grid_id)
         .order_by(col(Building.code), col(Household.unit), col(Household.id))
     ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["household_id", "building", "unit"])
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=["household_id", "building", "unit", "building_zh"]
+    )
 
 
 def supply_items(*, session: Session) -> pd.DataFrame:

@@ -25,6 +25,7 @@ from gridcore.analytics.stock import (
     shortage_level,
     suggest_transfers,
 )
+from gridcore.i18n import Named
 from gridcore.models import (
     Area,
     Depot,
@@ -37,7 +38,9 @@ from gridcore.models import (
 )
 from gridcore.queries._sql import count_if, select_columns
 
-DEPOT_COLUMNS: list[str] = ["depot_id", "name", "level", "area_id", "lng", "lat", "items_below_min"]
+DEPOT_COLUMNS: list[str] = [
+    "depot_id", "name", "level", "area_id", "lng", "lat", "items_below_min", "name_zh",
+]  # fmt: skip
 
 
 STOCK_COLUMNS: list[str] = ["depot_id", "item_id", "stock", "min_stock", "below_min"]
@@ -128,7 +131,7 @@ def depots(*, session: Session) -> pd.DataFrame:
     """Every depot with the number of items below their minimum stock."""
     short = items_below_min(stock_levels(session=session))
     rows = [
-        (d.id, d.name, d.level, d.area_id, d.lng, d.lat, short.get(d.id or 0, 0))
+        (d.id, d.name, d.level, d.area_id, d.lng, d.lat, short.get(d.id or 0, 0), d.name_zh)
         for d in session.exec(select(Depot).order_by(col(Depot.id)))
     ]
     return pd.DataFrame(rows, columns=DEPOT_COLUMNS)
@@ -144,6 +147,7 @@ GRID_STOCK_COLUMNS = [
     "stock",
     "min_stock",
     "below_min",
+    "depot_zh",
 ]
 
 
@@ -161,6 +165,7 @@ def grid_stock(*, session: Session, grid_id: int) -> pd.DataFrame:
             col(SupplyItem.unit),
             stock,
             minimum,
+            col(Depot.name_zh),
         )
         .select_from(Depot)
         .join(SupplyItem, true())
@@ -181,23 +186,23 @@ def grid_stock(*, session: Session, grid_id: int) -> pd.DataFrame:
         .where(col(Depot.area_id) == grid_id)
         .order_by(col(Depot.name), col(Depot.id), col(SupplyItem.code))
     ).all()
-    records = [(*r[:6], int(r[6]), int(r[7]), int(r[6]) < int(r[7])) for r in rows]
+    records = [(*r[:6], int(r[6]), int(r[7]), int(r[6]) < int(r[7]), r[8]) for r in rows]
     return pd.DataFrame(records, columns=GRID_STOCK_COLUMNS)
 
 
-def grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tuple[str, int]]]:
+def grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tuple[Named, int]]]:
     """Per grid: (depot name, items below minimum) of its grid-level depots that are short."""
     short = items_below_min(stock_levels(session=session, at=now))
     grid_depots = session.exec(
-        select(Depot.id, Depot.name, Depot.area_id)
+        select(Depot.id, Depot.name, Depot.name_zh, Depot.area_id)
         .where(Depot.level == DepotLevel.grid)
         .order_by(col(Depot.id))
     )
-    found: dict[int, list[tuple[str, int]]] = {}
-    for depot_id, name, area_id in grid_depots:
+    found: dict[int, list[tuple[Named, int]]] = {}
+    for depot_id, name, name_zh, area_id in grid_depots:
         n = short.get(depot_id or 0, 0)
         if n:
-            found.setdefault(area_id, []).append((name, n))
+            found.setdefault(area_id, []).append((Named(name, name_zh), n))
     return found
 
 
@@ -213,6 +218,7 @@ DEPOT_LIST_COLUMNS = [
     "area_name_zh",
     "lng",
     "lat",
+    "name_zh",
 ]
 ITEM_COLUMNS = ["item_id", "code", "name", "name_zh", "unit", "category", "min_stock"]
 
@@ -229,6 +235,7 @@ def depot_list(*, session: Session) -> pd.DataFrame:
             col(Area.name_zh),
             col(Depot.lng),
             col(Depot.lat),
+            col(Depot.name_zh),
         )
         .join(Area, col(Area.id) == col(Depot.area_id))
         .order_by(col(Depot.id))
@@ -442,20 +449,24 @@ def movement_history(
     )
 
 
-SERVING_COLUMNS = ["depot_id", "name", "own"]
+SERVING_COLUMNS = ["depot_id", "name", "own", "name_zh"]
 
 
 def serving_depots(*, session: Session, grid_id: int) -> pd.DataFrame:
     """The depots that serve a grid: its own, else its community's (own = False)."""
     own = session.exec(
-        select(Depot.id, Depot.name).where(Depot.area_id == grid_id).order_by(col(Depot.id))
+        select(Depot.id, Depot.name, Depot.name_zh)
+        .where(Depot.area_id == grid_id)
+        .order_by(col(Depot.id))
     ).all()
     if own:
-        return pd.DataFrame([(i, n, True) for i, n in own], columns=SERVING_COLUMNS)
+        return pd.DataFrame([(i, n, True, z) for i, n, z in own], columns=SERVING_COLUMNS)
     parent = session.exec(select(Area.parent_id).where(Area.id == grid_id)).first()
     if parent is None:
         return pd.DataFrame([], columns=SERVING_COLUMNS)
     found = session.exec(
-        select(Depot.id, Depot.name).where(Depot.area_id == parent).order_by(col(Depot.id))
+        select(Depot.id, Depot.name, Depot.name_zh)
+        .where(Depot.area_id == parent)
+        .order_by(col(Depot.id))
     ).all()
-    return pd.DataFrame([(i, n, False) for i, n in found], columns=SERVING_COLUMNS)
+    return pd.DataFrame([(i, n, False, z) for i, n, z in found], columns=SERVING_COLUMNS)

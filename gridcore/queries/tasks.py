@@ -20,7 +20,9 @@ from gridcore.models import (
 )
 from gridcore.queries._sql import Counter, by_grid, count_if, select_columns
 
-TASK_COLUMNS = ["task_id", "kind", "title", "status", "assigned_worker", "due_at", "overdue"]
+TASK_COLUMNS = [
+    "task_id", "kind", "title", "status", "assigned_worker", "due_at", "overdue", "title_zh",
+]  # fmt: skip
 
 
 def grid_tasks(
@@ -35,6 +37,7 @@ def grid_tasks(
             col(Task.status),
             col(Worker.name),
             col(Task.due_at),
+            col(Task.title_zh),
         )
         .outerjoin(Worker, col(Worker.id) == col(Task.assigned_worker_id))
         .where(col(Task.grid_id) == grid_id)
@@ -48,12 +51,14 @@ def grid_tasks(
     if open_only:
         query = query.where(col(Task.status).in_(OPEN_TASK_STATUSES))
     records = [
-        (*r, bool(r[3] in OPEN_TASK_STATUSES and r[5] is not None and r[5] < now))
+        (*r[:6], bool(r[3] in OPEN_TASK_STATUSES and r[5] is not None and r[5] < now), r[6])
         for r in session.execute(query).all()
     ]
     frame = pd.DataFrame(records, columns=TASK_COLUMNS)
     frame["due_at"] = pd.to_datetime(frame["due_at"], utc=True)
-    frame = mask_personal(frame, actor=actor, grid_id=grid_id, columns={"title": TEXT})
+    frame = mask_personal(
+        frame, actor=actor, grid_id=grid_id, columns={"title": TEXT, "title_zh": TEXT}
+    )
     return frame
 
 
@@ -83,6 +88,7 @@ MY_TASK_COLUMNS = [
     "previous_status",
     "status_changed_at",
     "request_id",
+    "title_zh",
 ]
 
 
@@ -117,7 +123,7 @@ def task_list(
             col(Task.id), col(Task.grid_id), col(Area.code), col(Task.kind), col(Task.title),
             col(Task.status), col(Task.assigned_worker_id), col(Worker.name), col(Task.due_at),
             col(Task.started_at), col(Task.done_at), col(Task.previous_status),
-            col(Task.status_changed_at), col(Task.request_id),
+            col(Task.status_changed_at), col(Task.request_id), col(Task.title_zh),
         )
         .join(Area, col(Area.id) == col(Task.grid_id))
         .outerjoin(Worker, col(Worker.id) == col(Task.assigned_worker_id))
@@ -143,7 +149,9 @@ def task_list(
     if frame.empty:
         return frame
     parts = [
-        mask_personal(part.copy(), actor=actor, grid_id=int(str(g)), columns={"title": TEXT})
+        mask_personal(
+            part.copy(), actor=actor, grid_id=int(str(g)), columns={"title": TEXT, "title_zh": TEXT}
+        )
         for g, part in frame.groupby("grid_id", sort=False)
     ]
     merged = pd.concat(parts)

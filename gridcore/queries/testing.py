@@ -50,6 +50,7 @@ from gridcore.analytics.testing import (
     staffing,
 )
 from gridcore.config import get_settings
+from gridcore.i18n import Named
 from gridcore.models import (
     OPEN_TASK_STATUSES,
     Area,
@@ -85,7 +86,7 @@ from gridcore.queries.areas import grid_rows, resident_counts
 from gridcore.queries.residents import vulnerabilities_in_grid
 
 ROUND_COLUMNS: list[str] = [
-    "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids",
+    "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids", "name_zh",
 ]  # fmt: skip
 GRID_PROGRESS_COLUMNS: list[str] = [
     "grid_id", "code", "name", "name_zh", "community_id", "community_code", "community_name",
@@ -97,30 +98,31 @@ COMMUNITY_PROGRESS_COLUMNS: list[str] = [
     "coverage", "positives", "negatives", "pending", "invalid", "behind_grids",
 ]  # fmt: skip
 THROUGHPUT_COLUMNS: list[str] = [
-    "site_id", "site_name", "method", "hour", "sampled", "hourly_capacity",
+    "site_id", "site_name", "method", "hour", "sampled", "hourly_capacity", "site_name_zh",
 ]  # fmt: skip
 SITE_COLUMNS: list[str] = [
-    "site_id", "name", "area_id", "lng", "lat", "hourly_capacity", "desks", "sampled",
+    "site_id", "name", "area_id", "lng", "lat", "hourly_capacity", "desks", "sampled", "name_zh",
 ]  # fmt: skip
 ROUND_TREND_COLUMNS: list[str] = [
     "round_id", "name", "start_at", "status", "expected", "sampled",
-    "coverage_6h", "coverage_12h", "coverage_24h", "coverage_final",
+    "coverage_6h", "coverage_12h", "coverage_24h", "coverage_final", "name_zh",
 ]  # fmt: skip
 POSITIVE_COLUMNS: list[str] = [
     "round_id", "name", "start_at", "sampled", "positives", "negatives", "pending", "invalid",
-    "positives_per_10k",
+    "positives_per_10k", "name_zh",
 ]  # fmt: skip
 ROLL_CALL_COLUMNS: list[str] = [
     "resident_id", "building_id", "building", "household_id", "unit", "name", "phone",
     "birth_year", "sex", "vulnerability", "household_missing", "door_to_door_task",
+    "building_zh",
 ]  # fmt: skip
 SEARCH_COLUMNS: list[str] = [
     "resident_id", "name", "phone", "id_suffix", "grid_id", "grid_code", "building", "unit",
-    "health_status", "exempt", "sampled", "record_id", "sampled_at",
+    "health_status", "exempt", "sampled", "record_id", "sampled_at", "building_zh",
 ]  # fmt: skip
 UNHANDLED_COLUMNS: list[str] = [
     "record_id", "round_id", "round_name", "resident_id", "name", "grid_id", "grid_code",
-    "sampled_at", "result_at",
+    "sampled_at", "result_at", "round_name_zh",
 ]  # fmt: skip
 
 # Hours after a round's start at which the trend over rounds reads its coverage.
@@ -147,6 +149,7 @@ class RoundInfo:
     closed_at: datetime | None
     status: str
     grid_ids: tuple[int, ...]
+    name_zh: str | None = None
 
 
 def _status(closed_at: datetime | None) -> str:
@@ -168,11 +171,12 @@ def rounds(*, session: Session) -> pd.DataFrame:
             col(TestRound.deadline_at),
             col(TestRound.closed_at),
             func.coalesce(in_scope.c.grids, 0),
+            col(TestRound.name_zh),
         )
         .outerjoin(in_scope, in_scope.c.round_id == col(TestRound.id))
         .order_by(col(TestRound.start_at).desc(), col(TestRound.id).desc())
     ).all()
-    records = [(r[0], r[1], r[2], r[3], r[4], _status(r[4]), int(r[5])) for r in rows]
+    records = [(r[0], r[1], r[2], r[3], r[4], _status(r[4]), int(r[5]), r[6]) for r in rows]
     return pd.DataFrame(records, columns=ROUND_COLUMNS)
 
 
@@ -194,6 +198,7 @@ def round_info(*, session: Session, round_id: int) -> RoundInfo | None:
         closed_at=found.closed_at,
         status=_status(found.closed_at),
         grid_ids=tuple(int(g) for g in grid_ids),
+        name_zh=found.name_zh,
     )
 
 
@@ -213,6 +218,7 @@ def round_infos(*, session: Session) -> dict[int, RoundInfo]:
             col(TestRound.start_at),
             col(TestRound.deadline_at),
             col(TestRound.closed_at),
+            col(TestRound.name_zh),
         )
     ).all()
     return {
@@ -224,6 +230,7 @@ def round_infos(*, session: Session) -> dict[int, RoundInfo]:
             closed_at=r[4],
             status=_status(r[4]),
             grid_ids=tuple(scope.get(int(r[0]), ())),
+            name_zh=r[5],
         )
         for r in rows
     }
@@ -528,6 +535,7 @@ def hourly_throughput(*, session: Session, round_id: int) -> pd.DataFrame:
             hour,
             sampled,
             sites[site_id].hourly_capacity if site_id in sites else None,
+            sites[site_id].name_zh if site_id in sites else "",
         )
         for site_id, hour, sampled in _hourly_rows(session, info)
     ]
@@ -557,6 +565,7 @@ def round_sites(*, session: Session, round_id: int) -> pd.DataFrame:
             col(TestSite.hourly_capacity),
             col(TestSite.desks),
             func.coalesce(sampled.c.n, 0),
+            col(TestSite.name_zh),
         )
         .outerjoin(sampled, sampled.c.site_id == col(TestSite.id))
         .where(col(TestSite.round_id) == round_id)
@@ -666,6 +675,7 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
             col(TestRound.name),
             col(TestRound.start_at),
             col(TestRound.closed_at),
+            col(TestRound.name_zh),
         ).order_by(col(TestRound.start_at), col(TestRound.id))
     ).all()
     if not all_rounds:
@@ -708,7 +718,7 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
     zero = (0,) * (len(CHECKPOINT_HOURS) + 1)
 
     records = []
-    for round_id, name, start_at, closed_at in all_rounds:
+    for round_id, name, start_at, closed_at, name_zh in all_rounds:
         total, done = totals(round_id, start_at), exempt_counts.get(round_id, zero)
         n = expected.get(round_id, 0)
         shares = [
@@ -725,6 +735,7 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
                 total[0],
                 *(s if ok else math.nan for s, ok in zip(shares[1:], reached, strict=True)),
                 shares[0],
+                name_zh,
             )
         )
     return pd.DataFrame(records, columns=ROUND_TREND_COLUMNS)
@@ -772,16 +783,27 @@ def positives_per_round(*, session: Session) -> pd.DataFrame:
     ).all()
     counts = _result_counts((r[0], r[2], r[3]) for r in per_grid)
     all_rounds = session.execute(
-        select(col(TestRound.id), col(TestRound.name), col(TestRound.start_at)).order_by(
-            col(TestRound.start_at), col(TestRound.id)
-        )
+        select(
+            col(TestRound.id), col(TestRound.name), col(TestRound.start_at), col(TestRound.name_zh)
+        ).order_by(col(TestRound.start_at), col(TestRound.id))
     ).all()
     records = []
-    for round_id, name, start_at in all_rounds:
+    for round_id, name, start_at, name_zh in all_rounds:
         sampled, positives, negatives, pending, invalid = counts.get(int(round_id), (0,) * 5)
         per_10k = positives / sampled * 10_000 if sampled else math.nan
         records.append(
-            (round_id, name, start_at, sampled, positives, negatives, pending, invalid, per_10k)
+            (
+                round_id,
+                name,
+                start_at,
+                sampled,
+                positives,
+                negatives,
+                pending,
+                invalid,
+                per_10k,
+                name_zh,
+            )
         )
     return pd.DataFrame(records, columns=POSITIVE_COLUMNS)
 
@@ -829,6 +851,7 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
             col(Resident.phone),
             col(Resident.birth_year),
             col(Resident.sex),
+            col(Building.name_zh),
         )
         .join(Household, col(Household.id) == col(Resident.household_id))
         .join(Building, col(Building.id) == col(Resident.building_id))
@@ -851,6 +874,7 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
             tags.get(int(r[0]), []),
             per_household[int(r[3])],
             int(r[3]) in tasks,
+            r[9],
         )
         for r in rows
     ]
@@ -908,6 +932,7 @@ def find_residents(
             col(Resident.health_status),
             col(TestRecord.id),
             col(TestRecord.sampled_at),
+            col(Building.name_zh),
         )
         .join(Area, col(Area.id) == col(Resident.grid_id))
         .join(Building, col(Building.id) == col(Resident.building_id))
@@ -945,6 +970,7 @@ def find_residents(
                 r[9] is not None,
                 r[9],
                 r[10],
+                r[11],
             )
         )
     frame = pd.DataFrame(records, columns=SEARCH_COLUMNS)
@@ -977,6 +1003,7 @@ def unhandled_positives(*, session: Session, actor: Actor | None = None) -> pd.D
             col(Area.code),
             col(TestRecord.sampled_at),
             col(TestRecord.result_at),
+            col(TestRound.name_zh),
         )
         .join(TestRound, col(TestRound.id) == col(TestRecord.round_id))
         .join(Resident, col(Resident.id) == col(TestRecord.resident_id))
@@ -1004,7 +1031,9 @@ def unhandled_positives(*, session: Session, actor: Actor | None = None) -> pd.D
     return pd.DataFrame(records, columns=UNHANDLED_COLUMNS)
 
 
-SITE_POINT_COLUMNS: list[str] = ["site_id", "name", "lng", "lat", "hourly_capacity", "sampled"]
+SITE_POINT_COLUMNS: list[str] = [
+    "site_id", "name", "lng", "lat", "hourly_capacity", "sampled", "name_zh",
+]  # fmt: skip
 
 
 def latest_round_id(*, session: Session, at: datetime | None = None) -> int | None:
@@ -1038,6 +1067,7 @@ def site_points(*, session: Session, round_id: int | None) -> pd.DataFrame:
             TestSite.lat,
             TestSite.hourly_capacity,
             func.coalesce(sampled.c.n, 0),
+            TestSite.name_zh,
         )
         .outerjoin(sampled, sampled.c.site_id == col(TestSite.id))
         .where(col(TestSite.round_id) == round_id)
@@ -1055,6 +1085,7 @@ TESTING_COLUMNS = [
     "coverage",
     "positives",
     "pending",
+    "round_name_zh",
 ]
 
 
@@ -1077,6 +1108,7 @@ def grid_testing(*, session: Session, grid_id: int) -> pd.DataFrame:
             func.count(col(TestRecord.id)),
             count_if(col(TestRecord.result) == TestResult.positive),
             count_if(col(TestRecord.result) == TestResult.pending),
+            col(TestRound.name_zh),
         )
         .join(TestRoundArea, col(TestRoundArea.round_id) == col(TestRound.id))
         .outerjoin(
@@ -1084,7 +1116,9 @@ def grid_testing(*, session: Session, grid_id: int) -> pd.DataFrame:
             and_(col(TestRecord.round_id) == col(TestRound.id), col(TestRecord.grid_id) == grid_id),
         )
         .where(col(TestRoundArea.grid_id) == grid_id)
-        .group_by(col(TestRound.id), col(TestRound.name), col(TestRound.start_at))
+        .group_by(
+            col(TestRound.id), col(TestRound.name), col(TestRound.name_zh), col(TestRound.start_at)
+        )
         .order_by(col(TestRound.start_at).desc(), col(TestRound.id).desc())
     ).all()
     records = [
@@ -1097,6 +1131,7 @@ def grid_testing(*, session: Session, grid_id: int) -> pd.DataFrame:
             _nan_if_none(coverage(sampled=int(r[3]), expected=int(expected))),
             int(r[4]),
             int(r[5]),
+            r[6],
         )
         for r in rows
     ]
@@ -1117,15 +1152,16 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
             TestRound.start_at,
             TestRound.deadline_at,
             TestRound.closed_at,
+            TestRound.name_zh,
         )
         .join(TestRound, col(TestRound.id) == col(TestRoundArea.round_id))
         .where(TestRound.start_at <= now)
     )
     latest: dict[int, tuple[Any, ...]] = {}
-    for grid_id, round_id, name, start_at, deadline_at, closed_at in session.execute(stmt):
+    for grid_id, round_id, name, start_at, deadline_at, closed_at, name_zh in session.execute(stmt):
         if grid_id not in latest or (start_at, round_id) > latest[grid_id][:2]:
             ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
-            latest[grid_id] = (start_at, round_id, name, ended)
+            latest[grid_id] = (start_at, round_id, name, ended, name_zh)
     round_ids = {v[1] for v in latest.values()}
     sampled = {
         (r, g): n
@@ -1136,7 +1172,10 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
         )
     }
     return by_grid(
-        ((g, r, name, ended, sampled.get((r, g), 0)) for g, (_, r, name, ended) in latest.items()),
+        (
+            (g, r, Named(name, name_zh), ended, sampled.get((r, g), 0))
+            for g, (_, r, name, ended, name_zh) in latest.items()
+        ),
         ["latest_round_id", "round_name", "round_ended", "sampled"],
     )
 
@@ -1147,7 +1186,7 @@ def latest_round_coverage(
     started_by: datetime,
     sampled_before: datetime | None,
     at_home: dict[int, int],
-) -> tuple[str | None, float | None]:
+) -> tuple[Named | None, float | None]:
     """Name and coverage of the latest round started by `started_by` (None, None if none).
 
     `at_home` is residents at home per grid (expected at a round), counted once by the caller.
@@ -1168,5 +1207,5 @@ def latest_round_coverage(
     if sampled_before is not None:
         sampled_stmt = sampled_stmt.where(col(TestRecord.sampled_at) < sampled_before)
     sampled = int(session.execute(sampled_stmt).scalar_one())
-    name = test_round.name if test_round else None
+    name = Named(test_round.name, test_round.name_zh) if test_round else None
     return name, coverage(sampled=sampled, expected=expected)

@@ -5,8 +5,9 @@ finished, and a one-tap step undone within a minute.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func
@@ -14,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from gridcore.access import Actor, require_grid
 from gridcore.analytics.tasks import VISIT_TAGS, in_turn, undo_allowed
-from gridcore.i18n import enum_label, t
+from gridcore.i18n import LANGUAGES, enum_label, pick_name, t
 from gridcore.models import (
     OPEN_TASK_STATUSES,
     Building,
@@ -278,6 +279,13 @@ REQUEST_TASK_KIND: dict[str, TaskKind] = {
 }
 
 
+def titles(make: Callable[[str], str]) -> tuple[str, str]:
+    """A task's `title` (English) and `title_zh` (Chinese), each made by `make(lang)`: a task
+    the system makes reads in the language of whoever opens it, not of whoever made it."""
+    made = {lang: make(lang)[:200] for lang in LANGUAGES}
+    return made["en"], made["zh"]
+
+
 def task_from_request(
     *,
     session: Session,
@@ -286,11 +294,10 @@ def task_from_request(
     due_at: datetime | None = None,
     client_token: str | None = None,
     now: datetime | None = None,
-    lang: str = "en",
 ) -> Task:
     """A task for an open request: its grid, its worker, a kind that fits its category.
 
-    Due at the request's target unless `due_at` says otherwise.
+    Due at the request's target unless `due_at` says otherwise; titled in both languages.
     """
     from gridcore.analytics.requests import request_target_hours
 
@@ -315,15 +322,19 @@ def task_from_request(
             due = as_utc(due_at)
             if due <= moment:
                 raise ValidationFailed({"due_at": "services.error.due_in_past"})
-        task = Task(
-            grid_id=request.grid_id,
-            kind=REQUEST_TASK_KIND.get(request.category, TaskKind.delivery),
-            title=t(
+        title, title_zh = titles(
+            lambda lang: t(
                 "tasks.title.from_request",
                 lang,
                 id=row_id(request),
                 category=enum_label("request_category", request.category, lang),
-            )[:200],
+            )
+        )
+        task = Task(
+            grid_id=request.grid_id,
+            kind=REQUEST_TASK_KIND.get(request.category, TaskKind.delivery),
+            title=title,
+            title_zh=title_zh,
             assigned_worker_id=request.assigned_worker_id,
             due_at=due,
             request_id=row_id(request),
@@ -367,13 +378,17 @@ def close_request_tasks(
 # --------------------------------------------------------------------------- vulnerable visits
 
 
-def _visit_candidates(session: Session, actor: Actor) -> list[tuple[int, int, str, str, str]]:
-    """(resident, grid, building, flat, tags) of every at-home resident who needs visits."""
+def _visit_candidates(
+    session: Session, actor: Actor
+) -> list[tuple[int, int, tuple[str, str | None], str, str]]:
+    """(resident, grid, building's (name, name_zh), flat, tags) of every at-home resident who
+    needs visits."""
     rows = session.execute(
         select_columns(
             col(Resident.id),
             col(Resident.grid_id),
             col(Building.name),
+            col(Building.name_zh),
             col(Household.unit),
             col(ResidentVulnerability.tag),
         )
@@ -383,12 +398,13 @@ def _visit_candidates(session: Session, actor: Actor) -> list[tuple[int, int, st
         .where(col(ResidentVulnerability.tag).in_(VISIT_TAGS), Resident.health_status == "at_home")
         .order_by(col(Resident.grid_id), col(Resident.id))
     ).all()
-    found: dict[int, tuple[int, int, str, str, list[str]]] = {}
-    for resident_id, grid_id, building, unit, tag in rows:
+    found: dict[int, tuple[int, int, tuple[str, str | None], str, list[str]]] = {}
+    for resident_id, grid_id, building, building_zh, unit, tag in rows:
         if not actor.may_write_grid(int(grid_id)):
             continue
         entry = found.setdefault(
-            int(resident_id), (int(resident_id), int(grid_id), str(building), str(unit), [])
+            int(resident_id),
+            (int(resident_id), int(grid_id), (building, building_zh), str(unit), []),
         )
         entry[4].append(str(tag))
     return [(r, g, b, u, ",".join(sorted(tags))) for r, g, b, u, tags in found.values()]
@@ -407,9 +423,19 @@ def _visited_recently(session: Session, since: datetime) -> set[int]:
     return {int(r[0]) for r in rows}
 
 
-def create_due_visits(
-    *, session: Session, actor: Actor, now: datetime | None = None, lang: str = "en"
-) -> int:
+def _visit_title(lang: str, *, building: tuple[str, str | None], unit: str, tags: str) -> str:
+    return t(
+        "tasks.title.visit",
+        lang,
+        building=pick_name(*building, lang),
+        unit=unit,
+        tags=("、" if lang == "zh" else ", ").join(
+            enum_label("vulnerability", tag, lang) for tag in tags.split(",")
+        ),
+    )
+
+
+def create_due_visits(*, session: Session, actor: Actor, now: datetime | None = None) -> int:
     """A visit task for each vulnerable resident due one; returns how many were made.
 
     Due: elderly living alone, bedridden or disabled residents at home who have no open
@@ -421,26 +447,22 @@ def create_due_visits(
         moment = as_utc(now or utcnow())
         days = load_policy(session).vulnerable_visit_days
         recent = _visited_recently(session, moment - timedelta(days=days))
-        tasks = [
-            Task(
-                grid_id=grid_id,
-                kind=TaskKind.vulnerable_visit,
-                title=t(
-                    "tasks.title.visit",
-                    lang,
-                    building=building,
-                    unit=unit,
-                    tags=", ".join(
-                        enum_label("vulnerability", tag, lang) for tag in tags.split(",")
-                    ),
-                )[:200],
-                resident_id=resident_id,
-                due_at=moment + timedelta(days=1),
-                created_at=moment,
+        tasks = []
+        for resident_id, grid_id, building, unit, tags in _visit_candidates(session, actor):
+            if resident_id in recent:
+                continue
+            title, title_zh = titles(partial(_visit_title, building=building, unit=unit, tags=tags))
+            tasks.append(
+                Task(
+                    grid_id=grid_id,
+                    kind=TaskKind.vulnerable_visit,
+                    title=title,
+                    title_zh=title_zh,
+                    resident_id=resident_id,
+                    due_at=moment + timedelta(days=1),
+                    created_at=moment,
+                )
             )
-            for resident_id, grid_id, building, unit, tags in _visit_candidates(session, actor)
-            if resident_id not in recent
-        ]
         if not tasks:
             return 0
         assign_in_turn(session, tasks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import field_validator
@@ -18,7 +19,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from gridcore.access import COMMAND_ROLES, SYSTEM, Actor, require_grid
 from gridcore.analytics.testing import EXPECTED_STATUS
-from gridcore.i18n import t
+from gridcore.i18n import display_name, t
 from gridcore.models import (
     OPEN_TASK_STATUSES,
     Area,
@@ -51,7 +52,7 @@ from gridcore.services.checks import (
     row_id,
     time_in_future,
 )
-from gridcore.services.tasks import assign_in_turn, record_tasks
+from gridcore.services.tasks import assign_in_turn, record_tasks, titles
 
 # Results a batch may set; a positive is recorded one sample at a time.
 BATCH_RESULTS: frozenset[str] = frozenset({TestResult.negative, TestResult.invalid})
@@ -62,6 +63,7 @@ class SiteInput(SQLModel):
     """A sampling site of a new round."""
 
     name: str = Field(min_length=1, max_length=120)
+    name_zh: str | None = Field(default=None, max_length=120)
     area_id: int | None = None
     lng: float | None = Field(default=None, ge=-180, le=180)
     lat: float | None = Field(default=None, ge=-90, le=90)
@@ -73,11 +75,18 @@ class SiteInput(SQLModel):
     def _stripped(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("name_zh", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return (value.strip() or None) if isinstance(value, str) else value
+
 
 class RoundCreate(SQLModel):
     """Input for opening a round: `area_ids` are grids, or areas standing for all their grids."""
 
     name: str = Field(min_length=1, max_length=80)
+    # The name in Chinese; pages fall back to `name` without one.
+    name_zh: str | None = Field(default=None, max_length=80)
     area_ids: list[int] = []
     start_at: datetime
     deadline_at: datetime
@@ -87,6 +96,11 @@ class RoundCreate(SQLModel):
     @classmethod
     def _stripped(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("name_zh", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return (value.strip() or None) if isinstance(value, str) else value
 
 
 # --------------------------------------------------------------------------- rounds
@@ -163,6 +177,7 @@ def open_round(
             raise ValidationFailed(errors)
         test_round = TestRound(
             name=round_in.name,
+            name_zh=round_in.name_zh,
             start_at=as_utc(round_in.start_at),
             deadline_at=as_utc(round_in.deadline_at),
         )
@@ -175,6 +190,7 @@ def open_round(
             round_id,
             {
                 "name": test_round.name,
+                "name_zh": test_round.name_zh,
                 "start_at": test_round.start_at,
                 "deadline_at": test_round.deadline_at,
                 "grid_ids": sorted(grids),
@@ -490,6 +506,17 @@ def record_positive(
 # --------------------------------------------------------------------------- door to door
 
 
+def _door_to_door_title(lang: str, *, test_round: TestRound, row: Mapping[Any, Any]) -> str:
+    return t(
+        "testing.task.door_to_door_title",
+        lang,
+        round=display_name(test_round, lang),
+        building=display_name(row, lang, "building"),
+        unit=row["unit"],
+        n=int(row["household_missing"]),
+    )
+
+
 def create_door_to_door_tasks(
     *,
     session: Session,
@@ -497,7 +524,6 @@ def create_door_to_door_tasks(
     grid_id: int,
     actor: Actor,
     now: datetime | None = None,
-    lang: str = "en",
 ) -> int:
     """One door-to-door testing task per household of the grid with someone still missing.
 
@@ -517,24 +543,20 @@ def create_door_to_door_tasks(
         missing = roll_call(session=session, round_id=round_id, grid_id=grid_id, actor=SYSTEM)
         households = missing[~missing["door_to_door_task"]].drop_duplicates("household_id")
         due = test_round.deadline_at if test_round.deadline_at > moment else None
-        tasks = [
-            Task(
-                grid_id=grid_id,
-                kind=TaskKind.door_to_door_testing,
-                title=t(
-                    "testing.task.door_to_door_title",
-                    lang,
-                    round=test_round.name,
-                    building=row["building"],
-                    unit=row["unit"],
-                    n=int(row["household_missing"]),
-                )[:200],
-                resident_id=int(row["resident_id"]),
-                due_at=due,
-                created_at=moment,
+        tasks = []
+        for row in households.to_dict("records"):
+            title, title_zh = titles(partial(_door_to_door_title, test_round=test_round, row=row))
+            tasks.append(
+                Task(
+                    grid_id=grid_id,
+                    kind=TaskKind.door_to_door_testing,
+                    title=title,
+                    title_zh=title_zh,
+                    resident_id=int(row["resident_id"]),
+                    due_at=due,
+                    created_at=moment,
+                )
             )
-            for row in households.to_dict("records")
-        ]
         if not tasks:
             return 0
         assign_in_turn(session, tasks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from gridcore.i18n import fmt_short_date, t
+from gridcore.i18n import display_names, fmt_short_date, t
 from gridcore.ui.theme import RISK_HEX, SERIES_HEX
 
 _FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Sans Pro", sans-serif'
@@ -116,7 +116,7 @@ def testing_by_round(
     """Coverage per testing round (bars) for one grid or area."""
     fig = go.Figure()
     fig.add_bar(
-        x=rounds["round_name"],
+        x=display_names(rounds, lang, "round_name"),
         y=rounds["coverage"] * 100,
         name=t("chart.coverage", lang),
         marker_color=SERIES_HEX["coverage"],
@@ -174,6 +174,7 @@ def site_throughput(
         return y
 
     sites = throughput[throughput["method"] == "site"]
+    sites = sites.assign(site_name=display_names(sites, lang, "site_name"))
     totals = sites.groupby("site_name", sort=True)["sampled"].sum()
     ranked = sorted(totals.index, key=lambda name: (-int(totals[name]), str(name)))
     shown, others = ranked[:max_sites], ranked[max_sites:]
@@ -239,7 +240,7 @@ def coverage_over_rounds(
     A street that gets faster shows taller 6-hour bars round after round.
     """
     fig = go.Figure()
-    names = [_round_label(n) for n in rounds["name"]]
+    names = [_round_label(n) for n in display_names(rounds, lang)]
     for column, key, colour in _ROUND_MARKS:
         values = [v * 100 if v == v else None for v in rounds[column]]
         # Only the first checkpoint is labelled: it says most about speed, and fits a phone.
@@ -264,7 +265,7 @@ def positives_by_round(
 
     `rounds`: name, positives, positives_per_10k.
     """
-    names = [_round_label(n) for n in rounds["name"]]
+    names = [_round_label(n) for n in display_names(rounds, lang)]
     fig = go.Figure()
     fig.add_bar(
         x=names,

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
-from gridcore.i18n import enum_label, fmt_int, fmt_num, t
+from gridcore.i18n import display_name, display_names, enum_label, fmt_int, fmt_num, t
 from gridcore.models import (
     OPEN_REQUEST_STATUSES,
     RequestCategory,
@@ -76,7 +76,7 @@ def _card_html(row: Any, lang: str) -> str:
             f'<span class="dup-tag">{t("req.duplicate_of", lang, id=int(row.duplicate_of))}</span>'
         )
     lines = [f'<div class="head">{forms.html_text(head)}{tags}</div>']
-    place = f"{row.grid_code} {row.household}".strip()
+    place = f"{row.grid_code} {display_name(row, lang, 'household')}".strip()
     lines.append(f'<div class="sub">{forms.html_text(place)}</div>')
     if row.item:
         need = f"{item_label(row, lang)} × {fmt_int(row.quantity)}"
@@ -127,7 +127,7 @@ def export_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         {
             t("req.col_id", lang): frame["request_id"],
             t("req.col_grid", lang): frame["grid_code"],
-            t("req.col_household", lang): frame["household"],
+            t("req.col_household", lang): display_names(frame, lang, "household"),
             t("req.col_created", lang): [local_time(v, lang) for v in frame["created_at"]],
             t("req.col_category", lang): [
                 enum_label("request_category", v, lang) for v in frame["category"]
@@ -240,7 +240,8 @@ def take_form(lang: str, actor: Actor) -> None:
     )
     households = data.cached(rq.grid_households, grid_id=grid_id)
     house_options = {
-        int(r.household_id): f"{r.building} {r.unit}" for r in views.table_rows(households)
+        int(r.household_id): f"{display_name(r, lang, 'building')} {r.unit}"
+        for r in views.table_rows(households)
     }
     items = data.cached(rq.supply_items)
     item_options = {NONE: t("req.no_item", lang)} | {
@@ -419,7 +420,10 @@ def _depot_options(row: Any, lang: str) -> dict[int, str]:
     held = {int(r.depot_id): int(r.stock) for r in views.table_rows(item_levels)}
     return {
         int(d.depot_id): t(
-            "req.depot_holds", lang, depot=d.name, n=fmt_int(held.get(int(d.depot_id), 0))
+            "req.depot_holds",
+            lang,
+            depot=display_name(d, lang),
+            n=fmt_int(held.get(int(d.depot_id), 0)),
         )
         for d in views.table_rows(depots)
     }
@@ -467,7 +471,7 @@ def _apply(
         return t("req.delivered", lang, id=request_id)
     if action == "task":
         task = task_services.task_from_request(
-            session=s, request_id=request_id, actor=actor, client_token=token, lang=lang
+            session=s, request_id=request_id, actor=actor, client_token=token
         )
         return t("req.task_made", lang, id=request_id, task=task.id)
     rs.set_request_status(

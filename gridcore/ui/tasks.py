@@ -11,7 +11,7 @@ import streamlit as st
 from gridcore.access import Actor, PermissionDenied
 from gridcore.analytics.tasks import UNDO_WINDOW
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_int, t
+from gridcore.i18n import display_names, enum_label, fmt_int, t
 from gridcore.models import TaskKind, TaskStatus
 from gridcore.queries import tasks as tq
 from gridcore.services import tasks as ts
@@ -89,6 +89,7 @@ def my_tasks(lang: str, actor: Actor, worker_id: int | None) -> None:
         due_before=end_of_today(),
         done_since=start_of_today(),
     )
+    frame = frame.assign(title=display_names(frame, lang, "title"))
     found = st.session_state.pop("mt_flash", None)
     if found:
         getattr(st, found[0])(found[1])
@@ -198,7 +199,7 @@ def export_frame(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("mt.col_id", lang): frame["task_id"],
             t("mt.col_grid", lang): frame["grid_code"],
             t("mt.col_kind", lang): [enum_label("task_kind", v, lang) for v in frame["kind"]],
-            t("mt.col_title", lang): frame["title"],
+            t("mt.col_title", lang): display_names(frame, lang, "title"),
             t("mt.col_status", lang): [enum_label("task_status", v, lang) for v in frame["status"]],
             t("mt.col_worker", lang): frame["assigned_worker"],
             t("mt.col_due", lang): [
@@ -302,7 +303,7 @@ def visits_button(lang: str, actor: Actor) -> None:
     if st.button(t("mt.visits_make", lang), key="rt_visits"):
         try:
             with data.session() as s:
-                made = ts.create_due_visits(session=s, actor=actor, lang=lang)
+                made = ts.create_due_visits(session=s, actor=actor)
         except PermissionDenied:
             st.error(t("req.not_allowed", lang))
             return

@@ -14,7 +14,17 @@ import streamlit as st
 from gridcore.access import Actor
 from gridcore.analytics.testing import Staffing
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, fmt_pct, t
+from gridcore.i18n import (
+    display_name,
+    display_names,
+    enum_label,
+    fmt_datetime,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    pick_name,
+    t,
+)
 from gridcore.models import AreaLevel
 from gridcore.queries import areas
 from gridcore.queries import testing as testing_queries
@@ -68,7 +78,7 @@ TESTING_CSS = """
 def round_label(row: Any, lang: str) -> str:
     """A round's name with whether it is open or closed."""
     key = "tpage.round_open" if row.status == testing_queries.OPEN else "tpage.round_closed"
-    return t(key, lang, name=row.name)
+    return t(key, lang, name=display_name(row, lang))
 
 
 def pick_round(lang: str, *, key: str, open_only: bool = False) -> int | None:
@@ -172,17 +182,12 @@ def forecast_message(
 # --------------------------------------------------------------------------- grids
 
 
-def area_name(name: Any, name_zh: Any, lang: str) -> str:
-    """An area's name in the view's language."""
-    return str(name_zh) if lang == "zh" and isinstance(name_zh, str) and name_zh else str(name)
-
-
 def coverage_map_frame(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The round's grids with their shapes and labels, for the map coloured by `coverage`."""
     shapes = data.cached(areas.area_shapes, level=AreaLevel.grid)
     merged = progress.merge(shapes[["code", "shape"]], on="code", how="left")
     merged["label"] = [
-        area_name(n, z, lang) for n, z in zip(merged["name"], merged["name_zh"], strict=True)
+        pick_name(n, z, lang) for n, z in zip(merged["name"], merged["name_zh"], strict=True)
     ]
     return merged
 
@@ -253,7 +258,7 @@ def ranked_grid_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             t("tpage.col_grid", lang): [
-                f"{area_name(n, z, lang)} · {c}"
+                f"{pick_name(n, z, lang)} · {c}"
                 for n, z, c in zip(
                     progress["name"], progress["name_zh"], progress["code"], strict=True
                 )
@@ -269,7 +274,7 @@ def ranked_grid_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("tpage.col_positives", lang): progress["positives"].astype(int),
             t("tpage.col_pending", lang): progress["pending"].astype(int),
             t("tpage.col_community", lang): [
-                area_name(n, z, lang)
+                pick_name(n, z, lang)
                 for n, z in zip(
                     progress["community_name"], progress["community_name_zh"], strict=True
                 )
@@ -319,7 +324,7 @@ def roll_call_export(roll: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The roll call as a table for download and print, with headers in the view's language."""
     return pd.DataFrame(
         {
-            t("tpage.rc_col_building", lang): roll["building"],
+            t("tpage.rc_col_building", lang): display_names(roll, lang, "building"),
             t("tpage.rc_col_unit", lang): roll["unit"],
             t("tpage.rc_col_name", lang): roll["name"],
             t("tpage.rc_col_phone", lang): roll["phone"],

@@ -12,7 +12,7 @@ import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
+from gridcore.i18n import display_name, enum_label, fmt_datetime, fmt_int, fmt_pct, t
 from gridcore.models import AreaLevel, CaseKind, FoundVia
 from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
@@ -30,8 +30,7 @@ def table_rows(frame: pd.DataFrame) -> Iterator[Any]:
 
 def area_label(row: Any, lang: str) -> str:
     """An area's name in the view's language (the English name when no Chinese one)."""
-    name_zh = getattr(row, "name_zh", None)
-    return str(name_zh) if lang == "zh" and name_zh else str(row.name)
+    return display_name(row, lang)
 
 
 def map_frame(lang: str) -> pd.DataFrame:
@@ -235,7 +234,11 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
     """Today's headline figures with the change since the end of yesterday."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
     h = data.cached(overview.headline, today=today, now=now)
-    round_name = h.latest_round_name or t("headline.no_round", lang)
+    round_name = (
+        display_name(h.latest_round_name, lang)
+        if h.latest_round_name
+        else t("headline.no_round", lang)
+    )
     for start in range(0, len(_HEADLINE), columns):
         cols = st.columns(columns)
         for col, (field, key, pct, rise_good) in zip(
@@ -311,7 +314,7 @@ def positives_alert(lang: str, actor: Actor) -> None:
                     lang,
                     name=forms.markdown_text(row["name"]),
                     grid=forms.markdown_text(row["grid_code"]),
-                    round=forms.markdown_text(row["round_name"]),
+                    round=forms.markdown_text(display_name(row, lang, "round_name")),
                     time=fmt_datetime(sampled, lang),
                 )
             )
@@ -358,7 +361,7 @@ def _open_case_form(lang: str, actor: Actor, row: Any) -> None:
                     "kind": kind,
                     "reported_date": data.today(),
                     "found_via": FoundVia.mass_testing,
-                    "note": t("alert.case_note", lang, round=row["round_name"]),
+                    "note": t("alert.case_note", lang, round=display_name(row, lang, "round_name")),
                 },
                 actor=actor,
                 client_token=token,

@@ -11,7 +11,7 @@ import streamlit as st
 from gridcore.analytics import zones as zone_analytics
 from gridcore.analytics.risk import Reason
 from gridcore.config import get_settings
-from gridcore.i18n import fmt_date, fmt_int, t
+from gridcore.i18n import fmt_date, fmt_int, pick_name, t
 from gridcore.models import AreaLevel
 from gridcore.policy import Policy
 from gridcore.queries import areas
@@ -130,14 +130,9 @@ def countdown_text(days_left: Any, overdue_days: int, lang: str) -> str:
     return t("zpage.days_left" if days_left != 1 else "zpage.days_left.one", lang, n=days_left)
 
 
-def area_name(name: Any, name_zh: Any, lang: str) -> str:
-    """An area's name in the view's language."""
-    return str(name_zh) if lang == "zh" and isinstance(name_zh, str) and name_zh else str(name)
-
-
 def order_target(row: Any, lang: str) -> str:
     """What an order covers: 'Grid 1-1 · T-C1-G1', or a building and its grid."""
-    grid = f"{area_name(row.grid_name, row.grid_name_zh, lang)} · {row.grid_code}"
+    grid = f"{pick_name(row.grid_name, row.grid_name_zh, lang)} · {row.grid_code}"
     building = getattr(row, "building_name", None)
     if isinstance(building, str) and building:
         return t("zpage.building_in", lang, building=building, grid=grid)
@@ -192,7 +187,7 @@ def grids_table(grids: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Grids with a suggested order they do not have: name, cases, suggestion and why."""
     rows = [
         {
-            t("zpage.col_area", lang): f"{area_name(r.name, r.name_zh, lang)} · {r.code}",
+            t("zpage.col_area", lang): f"{pick_name(r.name, r.name_zh, lang)} · {r.code}",
             t("zpage.col_community_cases", lang): int(r.community_cases_recent),
             t("zpage.col_last_case", lang): fmt_date(
                 r.last_case_day if isinstance(r.last_case_day, date) else None, lang
@@ -263,7 +258,7 @@ def map_areas(grids: pd.DataFrame, lang: str) -> pd.DataFrame:
             break
     rows = []
     for row in table_rows(shapes):
-        label = area_name(row.name, row.name_zh, lang)
+        label = pick_name(row.name, row.name_zh, lang)
         found = suggestions.get(int(row.area_id))
         fill, tip = "keep", f"{label} · {row.code}"
         if found is not None:
