@@ -118,6 +118,36 @@ def test_codes_and_names_follow_the_hierarchy(world: Engine) -> None:
     assert len({en for en, _ in names}) == len(names)
 
 
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.mark.parametrize("table", ["testsite", "building", "depot", "testround"])
+def test_every_site_building_depot_and_round_is_named_in_both_languages(
+    world: Engine, table: str
+) -> None:
+    """A Chinese name with Chinese words, and an English one without."""
+    names = rows(world, f"SELECT name, name_zh FROM {table}")  # noqa: S608 (fixed names)
+    assert names
+    assert [n for n in names if not (n[1] and _CJK.search(n[1]))] == []
+    assert [n for n in names if _CJK.search(n[0])] == []
+
+
+def test_demo_names_read_like_the_street(world: Engine) -> None:
+    round_zh = rows(world, "SELECT name_zh FROM testround ORDER BY start_at")
+    assert [r[0].split("（")[0] for r in round_zh] == [
+        f"第{n}轮全员核酸" for n in range(1, len(round_zh) + 1)
+    ]
+    site = str(one(world, "SELECT name_zh FROM testsite ORDER BY id LIMIT 1"))
+    assert re.fullmatch(r"\S+社区 第\d+采样点", site), site
+    building = str(one(world, "SELECT name_zh FROM building ORDER BY id LIMIT 1"))
+    assert re.fullmatch(r"\S+路\d+弄\d+号", building), building
+    depot = str(one(world, "SELECT name_zh FROM depot WHERE level = 'street'"))
+    assert depot == "田林街道物资仓库"
+    # System-made tasks carry a title in each language.
+    titles = rows(world, "SELECT title, title_zh FROM task")
+    assert all(_CJK.search(zh) and not _CJK.search(en) for en, zh in titles)
+
+
 # --------------------------------------------------------------------------- the map
 
 

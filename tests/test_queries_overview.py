@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import Session
 
 from gridcore.analytics.risk import Reason
+from gridcore.i18n import Named, t
 from gridcore.queries import overview
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def test_headline_contacts_in_quarantine(headline: overview.Headline) -> None:
 
 
 def test_headline_coverage_of_the_latest_round(headline: overview.Headline) -> None:
-    assert headline.latest_round_name == "Round 2"
+    assert headline.latest_round_name == Named("Round 2", "第2轮全员核酸")
     assert headline.latest_round_coverage.value == pytest.approx(39 / 57)
     # Round 2 started today: it has no figure at the end of yesterday, and Round 1's final
     # 64/66 is a different round, not a fall.
@@ -97,8 +98,13 @@ def test_needs_attention_most_urgent_first(tiny: TinyWorld, tiny_session: Sessio
     # Risk reasons first, then what is due today.
     assert g1.reasons[-2:] == [
         Reason("reason.contacts_end_today", {"n": 2}),
-        Reason("reason.supplies_below_min.one", {"n": 1, "depot": "Grid 1-1 depot"}),
+        Reason(
+            "reason.supplies_below_min.one",
+            {"n": 1, "depot": Named("Grid 1-1 depot", "第一社区1号网格物资点")},
+        ),
     ]
+    # The depot is named in the reader's language.
+    assert t(g1.reasons[-1].key, "zh", **g1.reasons[-1].params).count("第一社区1号网格物资点") == 1
     assert g1.reasons[0] == Reason("reason.zone_sealed")
     assert g2.reasons[-1] == Reason("reason.stepdown_controlled", {"days": 7})
     assert g2.reasons[0] == Reason("reason.zone_controlled")

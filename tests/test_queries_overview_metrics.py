@@ -132,7 +132,7 @@ def test_working_columns_for_decisions(tiny: TinyWorld, tiny_session: Session) -
     ]  # fmt: skip
     assert values("quiet_days") == [0, 7, None, None]
     assert values("stepdown_days_left") == [7, 0, None, None]
-    assert values("round_name") == ["Round 2", "Round 2", "Round 2", "Round 1"]
+    assert [str(v) for v in values("round_name")] == ["Round 2", "Round 2", "Round 2", "Round 1"]
     assert values("round_ended") == [False, False, False, True]
     assert values("sampled") == [9, 12, 18, 9]
 

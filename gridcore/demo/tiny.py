@@ -381,14 +381,14 @@ _REQUESTS: tuple[tuple[str, str, RequestCategory, Urgency, int, RequestStatus, i
 _REQUEST_WORKER: dict[str, int] = {"R02": 0, "R03": 1, "R06": 3, "R09": 6}
 
 # grid, kind, status, due (hours after now; None: no due time), worker number, request
-# The demo street is a Chinese street: task titles are in Chinese.
-_TASK_TITLES: dict[TaskKind, str] = {
-    TaskKind.door_to_door_testing: "上门采样",
-    TaskKind.vulnerable_visit: "重点人群探访",
-    TaskKind.delivery: "物资配送",
-    TaskKind.epidemiological_survey: "流行病学调查",
-    TaskKind.disinfection: "终末消杀",
-    TaskKind.information_collection: "入户信息登记",
+# Task titles in English and Chinese.
+_TASK_TITLES: dict[TaskKind, tuple[str, str]] = {
+    TaskKind.door_to_door_testing: ("Door-to-door sampling", "上门采样"),
+    TaskKind.vulnerable_visit: ("Visit vulnerable residents", "重点人群探访"),
+    TaskKind.delivery: ("Delivery", "物资配送"),
+    TaskKind.epidemiological_survey: ("Epidemiological survey", "流行病学调查"),
+    TaskKind.disinfection: ("Terminal disinfection", "终末消杀"),
+    TaskKind.information_collection: ("Household registration", "入户信息登记"),
 }
 _TASKS: tuple[tuple[str, TaskKind, TaskStatus, int | None, int, str | None], ...] = (
     (G1, TaskKind.door_to_door_testing, TaskStatus.open, 6, 1, None),
@@ -532,6 +532,7 @@ def _add_people(world: _World) -> None:
             building = Building(
                 code=f"{spec.code}-B{b}",
                 name=f"Building {b}",
+                name_zh=f"{spec.name_zh}{b}号楼",
                 grid_id=world.gid(spec.code),
                 lng=round(lng - TILE / 4 + (b - 1) * TILE / 2, 6),
                 lat=lat,
@@ -644,12 +645,16 @@ def _add_epidemic(world: _World) -> None:
 def _add_testing(world: _World) -> None:
     round1 = TestRound(
         name="Round 1",
+        name_zh="第1轮全员核酸",
         start_at=_local(world.day(-3), 8),
         deadline_at=_local(world.day(-2), 8),
         closed_at=_local(world.day(-3), 20),
     )
     round2 = TestRound(
-        name="Round 2", start_at=_local(world.day(0), 7), deadline_at=_local(world.day(1), 7)
+        name="Round 2",
+        name_zh="第2轮全员核酸",
+        start_at=_local(world.day(0), 7),
+        deadline_at=_local(world.day(1), 7),
     )
     world.add_all("test_rounds", [round1, round2])
     world.session.add_all(
@@ -658,10 +663,13 @@ def _add_testing(world: _World) -> None:
     )
     c1, c2 = world.areas["T-C1"], world.areas["T-C2"]
 
-    def new_site(test_round: TestRound, name: str, community: Area, capacity: int) -> TestSite:
+    def new_site(
+        test_round: TestRound, name: tuple[str, str], community: Area, capacity: int
+    ) -> TestSite:
         return TestSite(
             round_id=_id(test_round),
-            name=name,
+            name=name[0],
+            name_zh=name[1],
             area_id=community.id,
             lng=community.center_lng,
             lat=community.center_lat,
@@ -669,9 +677,9 @@ def _add_testing(world: _World) -> None:
             desks=2,
         )
 
-    hall = new_site(round1, "Community 1 hall", c1, 300)
-    site_a = new_site(round2, "Site A, Community 1 square", c1, 240)
-    site_b = new_site(round2, "Site B, Community 2 school", c2, 240)
+    hall = new_site(round1, ("Community 1 hall", "第一社区活动室"), c1, 300)
+    site_a = new_site(round2, ("Site A, Community 1 square", "第一社区广场 A采样点"), c1, 240)
+    site_b = new_site(round2, ("Site B, Community 2 school", "第二社区小学 B采样点"), c2, 240)
     world.add_all("test_sites", [hall, site_a, site_b])
 
     records: list[TestRecord] = []
@@ -720,6 +728,7 @@ def _add_supplies(world: _World) -> None:
     street, g1 = world.areas["T-S"], world.areas[G1]
     street_depot = Depot(
         name="Tiny Street depot",
+        name_zh="微街道物资仓库",
         area_id=_id(street),
         level=DepotLevel.street,
         lng=street.center_lng,
@@ -727,6 +736,7 @@ def _add_supplies(world: _World) -> None:
     )
     grid_depot = Depot(
         name="Grid 1-1 depot",
+        name_zh="第一社区1号网格物资点",
         area_id=_id(g1),
         level=DepotLevel.grid,
         lng=g1.center_lng,
@@ -803,7 +813,8 @@ def _add_requests_and_tasks(world: _World) -> None:
             Task(
                 grid_id=world.gid(code),
                 kind=kind,
-                title=f"{_TASK_TITLES[kind]}：{world.areas[code].name}",
+                title=f"{_TASK_TITLES[kind][0]}: {world.areas[code].name}",
+                title_zh=f"{_TASK_TITLES[kind][1]}：{world.areas[code].name_zh}",
                 assigned_worker_id=_id(world.workers[worker]),
                 due_at=moment + timedelta(hours=due) if due is not None else None,
                 request_id=world.requests[request].id if request else None,
