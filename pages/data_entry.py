@@ -11,6 +11,7 @@ from gridcore.access import Actor, PermissionDenied
 from gridcore.i18n import fmt_int, t
 from gridcore.io import testing as test_results
 from gridcore.io.exchange import (
+    HEADER_LANGUAGES,
     KINDS,
     columns_of,
     exchange_of,
@@ -55,7 +56,7 @@ def _kind(lang: str, key: str) -> str:
 
 
 def _round(lang: str, key: str, none_label: str) -> int | None:
-    choices = data.cached(round_choices)
+    choices = data.cached(round_choices, lang=lang)
     names = dict(choices)
     picked: int | None = st.selectbox(
         t("io.page.round", lang),
@@ -222,6 +223,15 @@ def _export(actor: Actor, lang: str) -> None:
         horizontal=True,
         key="io_export_format",
     )
+    # The header in the view's language: English, or each column's Chinese name (both import).
+    headers: str = st.radio(
+        t("io.page.headers", lang),
+        HEADER_LANGUAGES,
+        index=HEADER_LANGUAGES.index(lang) if lang in HEADER_LANGUAGES else 0,
+        format_func=lambda h: t(f"io.page.headers.{h}", lang),
+        horizontal=True,
+        key="io_export_headers",
+    )
     if actor.role == UserRole.grid_worker:
         st.caption(t("io.page.export_scope_worker", lang))
     name = export_file_name(kind=kind, fmt=fmt, day=data.today(), round_id=round_id)
@@ -230,7 +240,9 @@ def _export(actor: Actor, lang: str) -> None:
     def build() -> bytes:
         # Runs when the button is pressed, on its own thread: it opens its own session.
         with Session(engine) as s:
-            return export_file(session=s, kind=kind, fmt=fmt, actor=actor, round_id=round_id)
+            return export_file(
+                session=s, kind=kind, fmt=fmt, actor=actor, round_id=round_id, headers=headers
+            )
 
     st.download_button(
         t("io.page.download", lang, name=name),

@@ -72,6 +72,26 @@ def test_residents_export_and_import_in_process(url: str,
     assert "71 rows: 0 new, 0 changed, 71 unchanged" in run.out
 
 
+def test_chinese_headers_export_and_import_by_round_name_in_chinese(
+    url: str, tmp_path: Path
+) -> None:
+    """--headers zh writes 轮次, 居民编号 …; the same file imports; the round is named in Chinese."""
+    target = tmp_path / "第2轮.csv"
+    run = run_cli(
+        "export", "test-results", str(target), "--round", "第2轮全员核酸", "--headers", "zh",
+        url=url,
+    )  # fmt: skip
+    assert run.code == 0, run
+    table = read_table(data=target.read_bytes(), fmt="csv")
+    assert table.columns[:3] == ["轮次", "居民编号", "核验码"]
+    assert len(table.rows) == 39
+    before = _counts(url)
+    run = run_cli("import", "test-results", str(target), url=url)
+    assert run.code == 0, run
+    assert "39 rows: 0 new, 0 changed, 39 unchanged" in run.out
+    assert _counts(url) == (before[0], before[1], before[2] + 1)
+
+
 # --------------------------------------------------------------------------- problems: status 1
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 from gridcore.access import SYSTEM
 from gridcore.demo import tiny as tiny_demo
 from gridcore.io.cells import to_second
-from gridcore.io.exchange import KINDS, export_file, import_table
+from gridcore.io.exchange import KINDS, columns_of, export_file, import_table
 from gridcore.io.tabular import read_table
 from gridcore.models import AuditEntry, Resident, TestRecord
 from gridcore.queries.testing import resolve_round
@@ -83,6 +83,21 @@ def test_reimporting_an_export_changes_nothing(tiny_session: Session, kind: str,
     assert (report.created, report.updated, report.unchanged) == (0, 0, expected_rows)
     assert _checksums(session) == before
     assert _audit_count(session) == audits + 1  # the import itself is recorded
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_export_with_chinese_headers_imports_unchanged(tiny_session: Session, kind: str) -> None:
+    """Each column under its Chinese name (from the kind's column rules), read back as is."""
+    session = tiny_session
+    before = _checksums(session)
+    data = export_file(session=session, kind=kind, fmt="csv", actor=SYSTEM, headers="zh")
+    table = read_table(data=data, fmt="csv")
+    assert table.columns == [c.zh for c in columns_of(kind)]
+    report = import_table(session=session, kind=kind, table=table, actor=SYSTEM, source="csv")
+    assert report.ok, report.frame()
+    assert (report.created, report.updated, report.ignored_columns) == (0, 0, [])
+    assert report.unchanged == len(table.rows)
+    assert _checksums(session) == before
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])

@@ -28,7 +28,14 @@ from gridcore.db import make_engine
 from gridcore.i18n import fmt_int, t
 from gridcore.io import areas
 from gridcore.io.cases import UNMATCHED
-from gridcore.io.exchange import KINDS, exchange_of, export_rows, import_table, read_file
+from gridcore.io.exchange import (
+    HEADER_LANGUAGES,
+    KINDS,
+    exchange_of,
+    export_rows,
+    import_table,
+    read_file,
+)
 from gridcore.io.report import (
     ImportConflict,
     ImportReport,
@@ -53,6 +60,9 @@ def add_io_commands(commands: Any, lang: str) -> None:
     export.add_argument("kind", choices=KINDS, help=t("io.cli.help.kind", lang))
     export.add_argument("path", metavar="FILE", help=t("io.cli.help.file", lang))
     export.add_argument("--round", help=t("io.cli.help.round", lang))
+    export.add_argument(
+        "--headers", choices=HEADER_LANGUAGES, default="en", help=t("io.cli.help.headers", lang)
+    )
     export.add_argument("--overwrite", action="store_true", help=t("io.cli.help.overwrite", lang))
     export.set_defaults(handler=run_export)
 
@@ -126,7 +136,7 @@ def run_export(args: argparse.Namespace, lang: str) -> None:
     with Session(engine) as session:
         round_id = _round_id(session, args.round, lang)
         columns, rows = export_rows(
-            session=session, kind=args.kind, actor=SYSTEM, round_id=round_id
+            session=session, kind=args.kind, actor=SYSTEM, round_id=round_id, headers=args.headers
         )
     data = write_table(columns=columns, rows=rows, fmt=fmt)
     temporary = target.with_name(f".{target.name}.part")

@@ -79,6 +79,8 @@ EN: dict[str, str] = {
     "io.cli.help.skip_bad_rows": "write the good rows even when other rows have problems (status 1 all the same)",
     "io.cli.help.show": "how many problems to print (default 20)",
     "io.cli.help.overwrite": "replace FILE if it exists",
+    "io.cli.help.headers": "column names in the header row: en (English) or zh (Chinese); "
+    "every import reads both",
     "io.cli.exported": "Wrote {rows} rows to {path} in {seconds:.1f} s.",
     "io.cli.imported_in": "({seconds:.1f} s)",
     # The Data entry & import page.
@@ -115,6 +117,9 @@ EN: dict[str, str] = {
     "io.page.importing": "Importing…",
     "io.page.format.csv": "CSV",
     "io.page.format.xlsx": "Excel (.xlsx)",
+    "io.page.headers": "Column names",
+    "io.page.headers.en": "English",
+    "io.page.headers.zh": "Chinese",
 }
 
 ZH: dict[str, str] = {
@@ -190,6 +195,7 @@ ZH: dict[str, str] = {
     "io.cli.help.skip_bad_rows": "即使其他行有问题也写入无问题的行（退出码仍为 1）",
     "io.cli.help.show": "显示多少个问题（默认 20）",
     "io.cli.help.overwrite": "如 FILE 已存在则替换",
+    "io.cli.help.headers": "表头列名：en（英文）或 zh（中文）；导入时两种都能识别",
     "io.cli.exported": "已将 {rows} 行写入 {path}，用时 {seconds:.1f} 秒。",
     "io.cli.imported_in": "（用时 {seconds:.1f} 秒）",
     "io.page.intro": "导入您已有的表格，并按同样的列导出居民名册、检测结果、病例和密接。",
@@ -225,4 +231,7 @@ ZH: dict[str, str] = {
     "io.page.importing": "正在导入……",
     "io.page.format.csv": "CSV 文件",
     "io.page.format.xlsx": "Excel 表格（.xlsx）",
+    "io.page.headers": "列名",
+    "io.page.headers.en": "英文",
+    "io.page.headers.zh": "中文",
 }

@@ -58,18 +58,37 @@ def columns_of(kind: str) -> tuple[Column, ...]:
     return exchange_of(kind).columns
 
 
+# Languages an export's header can be written in; every import reads both.
+HEADER_LANGUAGES: tuple[str, ...] = ("en", "zh")
+
+
+def header_names(kind: str, columns: list[str], headers: str = "en") -> list[str]:
+    """An export's header in `headers` ('en' as is, 'zh' each column's Chinese name from the
+    kind's column rules); ValueError for any other language."""
+    if headers not in HEADER_LANGUAGES:
+        raise ValueError(f"unknown header language {headers!r}; expected en or zh")
+    if headers == "en":
+        return columns
+    chinese = {c.name: c.zh for c in exchange_of(kind).columns}
+    return [chinese.get(name, name) for name in columns]
+
+
 def export_rows(
-    *, session: Session, kind: str, actor: Actor, **options: Any
+    *, session: Session, kind: str, actor: Actor, headers: str = "en", **options: Any
 ) -> tuple[list[str], list[list[Any]]]:
-    """The header and rows of an export of `kind` (options such as round_id where it takes them)."""
+    """The header (in `headers`' language) and rows of an export of `kind` (options such as
+    round_id where it takes them)."""
     spec = exchange_of(kind)
     columns, rows = spec.export(session=session, actor=actor, **_options(spec, options))
-    return columns, list(rows)
+    return header_names(kind, columns, headers), list(rows)
 
 
-def export_file(*, session: Session, kind: str, fmt: str, actor: Actor, **options: Any) -> bytes:
-    """An export of `kind` as the bytes of a CSV or Excel file, safe against formula injection."""
-    columns, rows = export_rows(session=session, kind=kind, actor=actor, **options)
+def export_file(
+    *, session: Session, kind: str, fmt: str, actor: Actor, headers: str = "en", **options: Any
+) -> bytes:
+    """An export of `kind` as the bytes of a CSV or Excel file, safe against formula injection,
+    its header in `headers`' language ('en' or 'zh')."""
+    columns, rows = export_rows(session=session, kind=kind, actor=actor, headers=headers, **options)
     return write_table(columns=columns, rows=rows, fmt=fmt)
 
 

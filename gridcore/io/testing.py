@@ -3,7 +3,8 @@
 Columns (row 1 is the header; names are matched without regard to case, or by the
 Chinese name in brackets):
 
-    round           (轮次) the round's name, or its id (a number is read as an id first);
+    round           (轮次) the round's name (English or Chinese), or its id (a number is
+                    read as an id first);
                     may be left out when the round is given with --round / on the page
     resident_id     (居民编号) the resident's number in GridCore                  required
     resident_check  (核验码) the last four characters of the resident's ID number, or —
@@ -14,7 +15,8 @@ Chinese name in brackets):
     sampled_at      (采样时间) ISO 8601 with offset, 2026-11-16T08:00:19+08:00; a time
                     without an offset is local time of the deployment            required
     method          (采样方式) site | door_to_door (采样点 | 上门); empty is site
-    site            (采样点) the sampling site's name in that round: required for a new
+    site            (采样点) the sampling site's name in that round (English or Chinese):
+                    required for a new
                     on-site sample, empty for door_to_door
     tube_code       (管号) the (pooled) tube's code, up to 40 characters
     result          (检测结果) pending | negative | positive | invalid
@@ -318,10 +320,16 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             with suppress(RoundNotFound):
                 round_ids.add(round_named(ref=ref, rounds=all_rounds))
         grid_codes = _grid_codes(session)
-        site_rows = session.exec(select(TestSite.id, TestSite.round_id, TestSite.name)).all()  # type: ignore[call-overload]
+        site_rows = session.exec(
+            select(TestSite.id, TestSite.round_id, TestSite.name, TestSite.name_zh)  # type: ignore[call-overload]
+        ).all()
         sites: dict[tuple[int, str], int] = {}
-        for site_id, site_round, name in sorted(site_rows, key=lambda r: -int(r[0])):
-            sites[(int(site_round), name.strip())] = int(site_id)  # the lowest id wins
+        # A site is named in English or in Chinese; the lowest id wins, the English name first.
+        for site_id, site_round, _name, name_zh in sorted(site_rows, key=lambda r: -int(r[0])):
+            if name_zh and name_zh.strip():
+                sites[(int(site_round), name_zh.strip())] = int(site_id)
+        for site_id, site_round, name, _ in sorted(site_rows, key=lambda r: -int(r[0])):
+            sites[(int(site_round), name.strip())] = int(site_id)
         residents: dict[int, tuple[int, str]] = {}
         stored: dict[tuple[int, int], _Stored] = {}
         for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):

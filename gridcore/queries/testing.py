@@ -50,7 +50,7 @@ from gridcore.analytics.testing import (
     staffing,
 )
 from gridcore.config import get_settings
-from gridcore.i18n import Named
+from gridcore.i18n import Named, display_names
 from gridcore.models import (
     OPEN_TASK_STATUSES,
     Area,
@@ -246,11 +246,14 @@ class RoundNotFound(Exception):
 
 
 def round_named(*, ref: str, rounds: Mapping[int, RoundInfo]) -> int:
-    """The id of the round `ref` names in `rounds` (an id, else a name); else RoundNotFound."""
+    """The id of the round `ref` names in `rounds` (an id, else a name in either language);
+    else RoundNotFound."""
     value = ref.strip()
     if value.isascii() and value.isdigit() and int(value) in rounds:
         return int(value)
-    found = sorted(i for i, r in rounds.items() if r.name.strip() == value)
+    found = sorted(
+        i for i, r in rounds.items() if value in {r.name.strip(), (r.name_zh or "").strip()}
+    )
     if len(found) == 1:
         return found[0]
     if found:
@@ -263,12 +266,10 @@ def resolve_round(*, session: Session, ref: str) -> int:
     return round_named(ref=ref, rounds=round_infos(session=session))
 
 
-def round_choices(*, session: Session) -> list[tuple[int, str]]:
-    """(id, name) of every round, the latest start first (for a round picker)."""
-    return [
-        (int(i), str(n))
-        for i, n in rounds(session=session)[["round_id", "name"]].itertuples(index=False, name=None)
-    ]
+def round_choices(*, session: Session, lang: str = "en") -> list[tuple[int, str]]:
+    """(id, name in `lang`) of every round, the latest start first (for a round picker)."""
+    frame = rounds(session=session)
+    return [(int(i), n) for i, n in zip(frame["round_id"], display_names(frame, lang), strict=True)]
 
 
 def current_round_id(*, session: Session, now: datetime | None = None) -> int | None:
