@@ -75,7 +75,7 @@ def test_residents_export_and_import_in_process(url: str,
 def test_chinese_headers_export_and_import_by_round_name_in_chinese(
     url: str, tmp_path: Path
 ) -> None:
-    """--headers zh writes 轮次, 居民编号 …; the same file imports; the round is named in Chinese."""
+    """--headers zh writes 轮次, 居民编号 …; the file imports as it is; rounds named in Chinese."""
     target = tmp_path / "第2轮.csv"
     run = run_cli(
         "export", "test-results", str(target), "--round", "第2轮全员核酸", "--headers", "zh",

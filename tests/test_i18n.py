@@ -165,3 +165,26 @@ def test_a_name_is_shown_in_the_readers_language_with_fallback() -> None:
     assert display_name({"name": "Depot A", "name_zh": None}, "zh") == "Depot A"
     assert display_name({"name": "", "name_zh": "甲仓库"}, "en") == "甲仓库"
     assert display_name({"name": None, "name_zh": float("nan")}, "en") == ""
+
+
+def test_a_named_pair_of_columns_a_frame_and_a_text_parameter_use_the_same_fallback() -> None:
+    import pandas as pd
+
+    from gridcore.i18n import Named, display_name, display_names
+    from gridcore.models import TestSite
+
+    site = TestSite(round_id=1, name="Site A", name_zh="甲采样点")
+    assert (display_name(site, "zh"), display_name(site, "zh-CN"), display_name(site)) == (
+        "甲采样点", "甲采样点", "Site A",
+    )  # fmt: skip
+    row = {"building": "No. 1, Lane 151", "building_zh": None}
+    assert display_name(row, "zh", "building") == "No. 1, Lane 151"
+    frame = pd.DataFrame({"site_name": ["A", "B", ""], "site_name_zh": ["甲", None, "丙"]})
+    assert display_names(frame, "zh", "site_name") == ["甲", "B", "丙"]
+    assert display_names(frame, "en", "site_name") == ["A", "B", "丙"]
+    # A frame without the Chinese column shows the one name in both languages.
+    assert display_names(frame[["site_name"]], "zh", "site_name") == ["A", "B", ""]
+    depot = Named("Grid 1-1 depot", "一号网格物资点")
+    assert t("tpage.round_open", "zh", name=depot) == "一号网格物资点 · 进行中"
+    assert t("tpage.round_open", "en", name=depot) == "Grid 1-1 depot · open"
+    assert t("tpage.round_open", "zh", name=Named("Round 3")) == "Round 3 · 进行中"

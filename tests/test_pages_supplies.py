@@ -1,7 +1,8 @@
 """The Supplies page, run headless with AppTest on a copy of the tiny world per test.
 
 The page's clock is set to the tiny world's "now" (gridcore/demo/tiny.py, "Supplies"):
-depot 1 "Tiny Street depot", depot 2 "Grid 1-1 depot" (T-C1-G1, the demo worker's grid);
+depot 1 "Tiny Street depot" (微街道物资仓库), depot 2 "Grid 1-1 depot" (第一社区1号网格物资点;
+T-C1-G1, the demo worker's grid);
 items 1 MASK, 2 KIT, 3 RICE. Grid KIT is 18 against a minimum of 20 (3.1 days of cover);
 the street holds 140 kits it does not use, so the one suggestion is 2 kits street → grid.
 """
@@ -35,7 +36,7 @@ STREET, GRID = 1, 2
 MASK, KIT, RICE = 1, 2, 3
 DEPOTS = {
     "en": ("Tiny Street depot", "Grid 1-1 depot"),
-    "zh": ("微街道仓库", "第一社区1号网格仓库"),
+    "zh": ("微街道物资仓库", "第一社区1号网格物资点"),
 }
 
 

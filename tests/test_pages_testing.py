@@ -436,6 +436,26 @@ def test_desk_records_once_and_says_already_sampled(world: World, lang: str) -> 
     assert world.count(TestRecord, TestRecord.round_id == round_id) == before + 1
 
 
+# The tiny world's Round 2 sites and round in each language (gridcore/demo/tiny.py).
+SITE_NAMES = {
+    "en": ["Site A, Community 1 square", "Site B, Community 2 school"],
+    "zh": ["第一社区广场 A采样点", "第二社区小学 B采样点"],
+}
+ROUND_NAMES = {"en": ("Round 2", "Round 1"), "zh": ("第2轮全员核酸", "第1轮全员核酸")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sites_and_rounds_are_named_in_the_readers_language(world: World, lang: str) -> None:
+    desk = open_page("leader", "pages/sampling_desk.py", lang)
+    places = desk.selectbox(key="desk_place_w").options
+    assert places == [*SITE_NAMES[lang], t("tpage.desk_door", lang)]
+    testing = open_page("leader", "pages/testing.py", lang)
+    rounds = testing.selectbox(key="tp_round").options
+    assert [r.split(" · ")[0] for r in rounds] == list(ROUND_NAMES[lang])
+    other = "en" if lang == "zh" else "zh"
+    assert not any(name in page_text(testing) for name in ROUND_NAMES[other])
+
+
 def test_a_tap_on_a_busy_database_says_not_saved_and_keeps_the_person(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

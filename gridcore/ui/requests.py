@@ -58,8 +58,7 @@ def board(actor: Actor) -> pd.DataFrame:
 
 
 def item_label(row: Any, lang: str) -> str:
-    zh = getattr(row, "item_zh", None)
-    return str(zh) if lang == "zh" and isinstance(zh, str) and zh else str(row.item)
+    return display_name(row, lang, "item")
 
 
 def _card_html(row: Any, lang: str) -> str:

@@ -276,7 +276,7 @@ def attention_list(lang: str, *, limit: int = 8, reasons_per_grid: int = 3) -> N
         return
     lines = []
     for item in items:
-        name = item.grid_name_zh if lang == "zh" and item.grid_name_zh else item.grid_name
+        name = display_name(item, lang, "grid_name")
         badge = risk_badge(item.severity, lang)
         reasons = reasons_text(item.reasons[:reasons_per_grid], lang)
         more = len(item.reasons) - reasons_per_grid

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from gridcore.access import Actor, PermissionDenied
-from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, t
+from gridcore.i18n import display_names, enum_label, fmt_datetime, fmt_int, fmt_num, t
 from gridcore.queries import workforce as wq
 from gridcore.services import tasks as task_services
 from gridcore.services import workforce as workforce_services
@@ -71,10 +71,7 @@ def workers_table(load: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 def staffing_table(gaps: pd.DataFrame, lang: str, standard: int) -> pd.DataFrame:
     """Understaffed grids, ranked, with households per full-time worker against `standard`."""
-    names = [
-        (z if lang == "zh" and isinstance(z, str) and z else n)
-        for n, z in zip(gaps["name"], gaps["name_zh"], strict=True)
-    ]
+    names = display_names(gaps, lang)
     ratio = [
         t("wf.no_fulltime", lang) if pd.isna(v) else fmt_num(float(v), lang)
         for v in gaps["households_per_worker"]
