@@ -42,6 +42,7 @@ CASE_COLUMNS = [
     "resident_name",
     "address",
     "building",
+    "building_zh",
 ]
 
 
@@ -70,6 +71,7 @@ def grid_cases(*, session: Session, grid_id: int, actor: Actor) -> pd.DataFrame:
             col(Resident.name),
             col(Case.address),
             col(Building.name),
+            col(Building.name_zh),
         )
         .outerjoin(Resident, col(Resident.id) == col(Case.resident_id))
         .outerjoin(Building, col(Building.id) == col(Case.building_id))
@@ -81,7 +83,7 @@ def grid_cases(*, session: Session, grid_id: int, actor: Actor) -> pd.DataFrame:
         frame,
         actor=actor,
         grid_id=grid_id,
-        columns={"resident_name": NAME, "address": TEXT, "building": TEXT},
+        columns={"resident_name": NAME, "address": TEXT, "building": TEXT, "building_zh": TEXT},
     )
     return frame
 
@@ -421,7 +423,7 @@ def _grid_filter(tree: AreaTree, within: int | None, column: Any) -> Any:
 
 ACTIVE_COLUMNS: list[str] = [
     "case_id", "reported_date", "kind", "found_via", "grid_id", "grid_code", "resident_id",
-    "resident_name", "address", "building", "contacts",
+    "resident_name", "address", "building", "contacts", "building_zh",
 ]  # fmt: skip
 
 
@@ -444,6 +446,7 @@ def active_cases(
             col(Case.id), col(Case.reported_date), col(Case.kind), col(Case.found_via),
             col(Case.grid_id), col(Area.code), col(Case.resident_id), col(Resident.name),
             col(Case.address), col(Building.name), func.coalesce(traced.c.n, 0),
+            col(Building.name_zh),
         )
         .join(Area, col(Area.id) == col(Case.grid_id))
         .outerjoin(Resident, col(Resident.id) == col(Case.resident_id))
@@ -463,6 +466,7 @@ def active_cases(
             personal(r[8], kind=TEXT, actor=actor, grid_id=int(r[4])),
             r[9],
             int(r[10]),
+            r[11],
         )
         for r in rows
     ]
@@ -632,6 +636,7 @@ def transmission(
 
 SEARCH_COLUMNS: list[str] = [
     "resident_id", "name", "phone", "id_suffix", "grid_id", "grid_code", "building", "unit",
+    "building_zh",
 ]  # fmt: skip
 
 
@@ -647,6 +652,7 @@ def find_residents(*, session: Session, text: str, actor: Actor, limit: int = 20
         select(
             col(Resident.id), col(Resident.name), col(Resident.phone), col(Resident.id_suffix),
             col(Resident.grid_id), col(Area.code), col(Building.name), col(Household.unit),
+            col(Building.name_zh),
         )
         .join(Area, col(Area.id) == col(Resident.grid_id))
         .join(Building, col(Building.id) == col(Resident.building_id))
@@ -676,6 +682,7 @@ def resident_summary(*, session: Session, resident_id: int, actor: Actor) -> dic
         select(
             col(Resident.id), col(Resident.name), col(Resident.phone), col(Resident.id_suffix),
             col(Resident.grid_id), col(Area.code), col(Building.name), col(Household.unit),
+            col(Building.name_zh),
         )
         .join(Area, col(Area.id) == col(Resident.grid_id))
         .join(Building, col(Building.id) == col(Resident.building_id))

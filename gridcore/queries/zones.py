@@ -123,6 +123,7 @@ BOARD_COLUMNS = [
     "last_case_day",
     "community_cases_recent",
     "quarantine_cases_recent",
+    "building_name_zh",
 ]
 
 
@@ -177,6 +178,7 @@ def orders_in_force(*, session: Session, as_of: date) -> pd.DataFrame:
             func.coalesce(by_building.c.last_case_day, by_grid.c.last_case_day),
             func.coalesce(by_building.c.community_recent, by_grid.c.community_recent, 0),
             func.coalesce(by_building.c.quarantine_recent, by_grid.c.quarantine_recent, 0),
+            col(Building.name_zh),
         )
         .select_from(ZoneOrder)
         .outerjoin(Building, col(Building.id) == col(ZoneOrder.building_id))

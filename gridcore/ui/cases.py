@@ -18,7 +18,17 @@ import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.analytics import cases as case_analytics
-from gridcore.i18n import enum_label, fmt_date, fmt_int, fmt_num, fmt_pct, fmt_short_date, t
+from gridcore.i18n import (
+    display_name,
+    display_names,
+    enum_label,
+    fmt_date,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fmt_short_date,
+    t,
+)
 from gridcore.models import (
     AREA_LEVEL_ORDER,
     CaseKind,
@@ -412,7 +422,9 @@ def active_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             t("cpage.col_found", lang): _labels(frame["found_via"], "found_via", lang),
             t("cpage.col_grid", lang): frame["grid_code"],
             t("cpage.col_person", lang): person.fillna("—"),
-            t("cpage.col_building", lang): frame["building"].fillna("—"),
+            t("cpage.col_building", lang): [
+                n or "—" for n in display_names(frame, lang, "building")
+            ],
             t("cpage.col_contacts", lang): frame["contacts"],
         }
     )
@@ -489,11 +501,11 @@ def _person_picker(lang: str, actor: Actor, key: str, prefill: int | None = None
     if prefill is not None:
         found = data.cached(cq.resident_summary, resident_id=prefill, actor=actor)
         if found is not None and actor.may_write_grid(int(found["grid_id"])):
-            options[prefill] = _resident_label(found)
+            options[prefill] = _resident_label(found, lang)
     if len(text.strip()) >= 2:
         matches = data.cached(cq.find_residents, text=text.strip(), actor=actor)
         for row in records(matches):
-            options[int(row["resident_id"])] = _resident_label(row)
+            options[int(row["resident_id"])] = _resident_label(row, lang)
         if matches.empty:
             st.caption(t("cpage.no_match", lang))
     if st.session_state.get(f"{key}_person") not in options:
@@ -507,8 +519,9 @@ def _person_picker(lang: str, actor: Actor, key: str, prefill: int | None = None
     return int(choice)
 
 
-def _resident_label(row: dict[str, Any]) -> str:
-    return f"{row['name']} · {row['grid_code']} · {row['building']} {row['unit']}"
+def _resident_label(row: dict[str, Any], lang: str) -> str:
+    building = display_name(row, lang, "building")
+    return f"{row['name']} · {row['grid_code']} · {building} {row['unit']}"
 
 
 # A saved form's fields, blank again for the next entry (set before the widgets are drawn).

@@ -11,7 +11,7 @@ import streamlit as st
 from gridcore.analytics import zones as zone_analytics
 from gridcore.analytics.risk import Reason
 from gridcore.config import get_settings
-from gridcore.i18n import fmt_date, fmt_int, pick_name, t
+from gridcore.i18n import display_name, fmt_date, fmt_int, pick_name, t
 from gridcore.models import AreaLevel
 from gridcore.policy import Policy
 from gridcore.queries import areas
@@ -132,9 +132,9 @@ def countdown_text(days_left: Any, overdue_days: int, lang: str) -> str:
 
 def order_target(row: Any, lang: str) -> str:
     """What an order covers: 'Grid 1-1 · T-C1-G1', or a building and its grid."""
-    grid = f"{pick_name(row.grid_name, row.grid_name_zh, lang)} · {row.grid_code}"
-    building = getattr(row, "building_name", None)
-    if isinstance(building, str) and building:
+    grid = f"{display_name(row, lang, 'grid_name')} · {row.grid_code}"
+    building = display_name(row, lang, "building_name")
+    if building:
         return t("zpage.building_in", lang, building=building, grid=grid)
     return grid
 
