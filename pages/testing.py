@@ -241,12 +241,18 @@ def _open_form(lang: str, actor: Actor) -> None:
     deadline = start + timedelta(hours=DEFAULT_POLICY.round_max_hours)
     token = forms.form_token("tp_open")
     sites_default = pd.DataFrame(
-        {"name": pd.Series([], dtype="string"), "hourly_capacity": [], "desks": []}
+        {
+            "name": pd.Series([], dtype="string"),
+            "other_name": pd.Series([], dtype="string"),
+            "hourly_capacity": [],
+            "desks": [],
+        }
     )
     with st.form("tp_open_round", clear_on_submit=False):
         top = st.empty()
         name = st.text_input(t("tpage.f_name", lang), help=t("tpage.f_name_help", lang))
         name_error = st.empty()
+        other_name = st.text_input(t("tpage.f_name_other", lang))
         scope = st.multiselect(
             t("tpage.f_scope", lang),
             list(options),
@@ -273,6 +279,9 @@ def _open_form(lang: str, actor: Actor) -> None:
             width="stretch",
             column_config={
                 "name": st.column_config.TextColumn(t("tpage.f_site_name", lang), max_chars=120),
+                "other_name": st.column_config.TextColumn(
+                    t("tpage.f_site_name_other", lang), max_chars=120
+                ),
                 "hourly_capacity": st.column_config.NumberColumn(
                     t("tpage.f_site_capacity", lang), min_value=1, step=1, default=300
                 ),
@@ -287,11 +296,11 @@ def _open_form(lang: str, actor: Actor) -> None:
     if not submitted:
         return
     payload = {
-        "name": name.strip(),
+        **_both_names(name, other_name, lang),
         "area_ids": list(scope),
         "start_at": _local_moment(start_day, start_time),
         "deadline_at": _local_moment(deadline_day, deadline_time),
-        "sites": _site_rows(sites),
+        "sites": _site_rows(sites, lang),
     }
     try:
         with data.session() as s:
@@ -328,7 +337,17 @@ def _open_form(lang: str, actor: Actor) -> None:
     st.rerun()
 
 
-def _site_rows(sites: pd.DataFrame) -> list[dict[str, Any]]:
+def _both_names(typed: Any, other: Any, lang: str) -> dict[str, str | None]:
+    """`name` and `name_zh` from a name typed in the view's language and one in the other:
+    in Chinese the first is the Chinese name, and stands for the English one when that is
+    left empty."""
+    typed, other = str(typed or "").strip(), str(other or "").strip()
+    if lang == "zh":
+        return {"name": other or typed, "name_zh": typed or None}
+    return {"name": typed, "name_zh": other or None}
+
+
+def _site_rows(sites: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     """The sites typed into the editor (rows left completely empty are ignored)."""
     rows = []
     for row in sites.to_dict("records"):
@@ -337,7 +356,7 @@ def _site_rows(sites: pd.DataFrame) -> list[dict[str, Any]]:
             continue
         rows.append(
             {
-                "name": str(values.get("name") or "").strip(),
+                **_both_names(values.get("name"), values.get("other_name"), lang),
                 "hourly_capacity": values.get("hourly_capacity") or 300,
                 "desks": values.get("desks") or 1,
             }

@@ -212,6 +212,21 @@ def test_a_good_round_is_written_exactly_once(world: World) -> None:
     assert world.count(TestRound) == before + 1
 
 
+def test_a_round_opened_in_the_chinese_view_is_named_in_both_languages(world: World) -> None:
+    """The name typed in Chinese is the Chinese name; the optional other one the English."""
+    at = open_page("leader", "pages/testing.py", "zh")
+    label = {w.label: w for w in at.text_input}
+    label[t("tpage.f_name", "zh")].input("第3轮全员核酸")
+    label[t("tpage.f_name_other", "zh")].input("Round 3")
+    scope = next(w for w in at.multiselect if w.label == t("tpage.f_scope", "zh"))
+    scope.set_value([world.grid_id("T-C2-G1")])
+    at = _submit(at, t("tpage.f_open", "zh"))
+    with Session(world.engine) as s:
+        made = s.exec(select(TestRound).where(TestRound.name == "Round 3")).one()
+    assert made.name_zh == "第3轮全员核酸"
+    assert any("第3轮全员核酸" in m.value for m in at.success)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_bad_round_writes_nothing_and_says_why_next_to_the_fields(
     world: World, lang: str
