@@ -99,3 +99,41 @@ def test_vulnerabilities_move_to_rows_of_their_own_with_their_data(tmp_path: Pat
             assert _differences(connection) == []
     finally:
         engine.dispose()
+
+
+def test_names_of_an_older_database_become_its_chinese_names_too(tmp_path: Path) -> None:
+    """Upgrading a database of 0011: sites, buildings, depots and rounds keep their name and
+    get it as their Chinese name; a task's Chinese title stays empty (pages fall back)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        migrate.upgrade(engine, "0011")
+        with engine.begin() as connection:
+            for sql in (
+                "INSERT INTO area (id, code, name, level, households)"
+                " VALUES (1, 'G1', 'G', 'grid', 1)",
+                "INSERT INTO building (id, code, name, grid_id, lng, lat)"
+                " VALUES (1, 'B1', '长乐路1号', 1, 121.4, 31.2)",
+                "INSERT INTO depot (id, name, area_id, level) VALUES (1, 'Depot A', 1, 'grid')",
+                "INSERT INTO testround (id, name, start_at, deadline_at)"
+                " VALUES (1, 'Round 1', '2026-03-01 00:00:00', '2026-03-02 00:00:00')",
+                "INSERT INTO testsite (id, round_id, name, hourly_capacity, desks)"
+                " VALUES (1, 1, 'Hall', 300, 1)",
+                "INSERT INTO task (id, grid_id, kind, title, status, created_at)"
+                " VALUES (1, 1, 'delivery', 'Deliver rice', 'open', '2026-03-01 00:00:00')",
+            ):
+                connection.exec_driver_sql(sql)
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            names = [
+                tuple(connection.exec_driver_sql(f"SELECT name, name_zh FROM {table}").one())
+                for table in ("building", "depot", "testround", "testsite")
+            ]
+            title = tuple(connection.exec_driver_sql("SELECT title, title_zh FROM task").one())
+            assert _differences(connection) == []
+        assert names == [
+            ("长乐路1号", "长乐路1号"), ("Depot A", "Depot A"), ("Round 1", "Round 1"),
+            ("Hall", "Hall"),
+        ]  # fmt: skip
+        assert title == ("Deliver rice", None)
+    finally:
+        engine.dispose()
