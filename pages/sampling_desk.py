@@ -116,7 +116,7 @@ def _confirmation(lang: str, sites: pd.DataFrame, place: str, tube: str) -> None
                 t(
                     "tpage.desk_site_total",
                     lang,
-                    site=md(row["name"].iloc[0]),
+                    site=md(display_names(row, lang)[0]),
                     n=fmt_int(row["sampled"].iloc[0]),
                 )
             )

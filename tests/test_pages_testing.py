@@ -468,6 +468,7 @@ def test_sites_and_rounds_are_named_in_the_readers_language(world: World, lang: 
     rounds = testing.selectbox(key="tp_round").options
     assert [r.split(" · ")[0] for r in rounds] == list(ROUND_NAMES[lang])
     other = "en" if lang == "zh" else "zh"
+    assert not any(name in page_text(desk) for name in SITE_NAMES[other])
     assert not any(name in page_text(testing) for name in ROUND_NAMES[other])
 
 

@@ -219,8 +219,10 @@ def site_throughput(
 
 
 def _round_label(name: object) -> str:
-    """A round's name on a category axis: its parts one above the other."""
-    return "<br>".join(part.strip() for part in str(name).split(" · "))
+    """A round's name on a category axis: its parts one above the other (a bracketed date,
+    '第3轮全员核酸（3月18日）' or 'Round 3 (03-18)', under the name)."""
+    text = str(name).replace("（", " · （").replace(" (", " · (")
+    return "<br>".join(part.strip() for part in text.split(" · ") if part.strip())
 
 
 # (column, label key, colour) of the coverage reached N hours after each round opened.
