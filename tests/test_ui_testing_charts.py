@@ -89,10 +89,14 @@ def test_coverage_over_rounds_groups_the_checkpoints_in_percent() -> None:
     assert fig.layout.barmode == "group"
 
 
-def test_round_names_are_stacked_on_the_axis() -> None:
-    rounds = _rounds().assign(name=["Round 1 (11-04) · 第1轮全员核酸", "Round 2"])
+def test_round_names_are_in_the_readers_language_and_stacked_on_the_axis() -> None:
+    rounds = _rounds().assign(
+        name=["Round 1 (11-04)", "Old · 旧名"], name_zh=["第1轮全员核酸（11月4日）", None]
+    )
     fig = charts.coverage_over_rounds(rounds, lang="en")
-    assert list(fig.data[0].x) == ["Round 1 (11-04)<br>第1轮全员核酸", "Round 2"]
+    assert list(fig.data[0].x) == ["Round 1<br>(11-04)", "Old<br>旧名"]
+    fig = charts.coverage_over_rounds(rounds, lang="zh")
+    assert list(fig.data[0].x) == ["第1轮全员核酸<br>（11月4日）", "Old<br>旧名"]
 
 
 def test_throughput_sums_the_quieter_sites_beyond_the_busiest() -> None:
