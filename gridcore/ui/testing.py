@@ -248,12 +248,13 @@ def round_headline(
     )
 
 
-def ranked_grid_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The progress frame as shown, in its order (behind-schedule grids first)."""
+def ranked_grid_table(progress: pd.DataFrame, lang: str, *, codes: bool = True) -> pd.DataFrame:
+    """The progress frame as shown, in its order (behind-schedule grids first); `codes=False`
+    names grids without their codes (a projector's short names)."""
     return pd.DataFrame(
         {
             t("tpage.col_grid", lang): [
-                f"{area_name(n, z, lang)} · {c}"
+                f"{area_name(n, z, lang)} · {c}" if codes else area_name(n, z, lang)
                 for n, z, c in zip(
                     progress["name"], progress["name_zh"], progress["code"], strict=True
                 )

@@ -50,17 +50,31 @@ KIOSK_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 header[data-testid="stHeader"], [data-testid="stToolbar"], footer {display: none !important;}
-.block-container {padding-top: 1.2rem; max-width: 100% !important;}
-html, body, [data-testid="stAppViewContainer"] {font-size: 22px;}
-h1 {font-size: 3.0rem !important;}
-h2 {font-size: 2.3rem !important;}
-h3 {font-size: 1.9rem !important;}
-[data-testid="stMetricValue"] {font-size: 4.2rem !important; font-weight: 700;}
-[data-testid="stMetricLabel"] p {font-size: 1.5rem !important;}
-[data-testid="stMetricDelta"] {font-size: 1.4rem !important;}
-.gc-attention li {font-size: 1.5rem; margin-bottom: .4rem;}
-[data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.5rem !important;}
-[data-testid="stAlertContainer"] p {font-size: 1.5rem !important;}
+/* Type follows the window's height: the same panel fits 1280×720, 1920×1080 and 3840×2160. */
+html, body, [data-testid="stAppViewContainer"] {font-size: clamp(14px, 2.5vh, 64px);}
+.block-container {padding: 1.5vh 2.5vw 0 !important; max-width: 100% !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 1.6vh;}
+h1 {font-size: 2.2rem !important; padding: 0 0 .4vh !important; line-height: 1.2 !important;}
+h2 {font-size: 1.9rem !important; padding: .2rem 0 !important;}
+h3 {font-size: 1.5rem !important; padding: .1rem 0 !important;}
+[data-testid="stMetric"] {padding: .6vh 1vw !important;}
+[data-testid="stMetricValue"] {font-size: 3.4rem !important; font-weight: 700;
+  line-height: 1.1 !important;}
+[data-testid="stMetricValue"] > div {overflow: visible !important;}
+[data-testid="stMetricLabel"] p {font-size: 1.25rem !important;}
+[data-testid="stMetricDelta"] {font-size: 1.05rem !important;}
+/* No help icons on a screen nobody points at. */
+[data-testid="stMetricLabel"] [data-testid="stTooltipIcon"],
+[data-testid="stMetricLabel"] svg, [data-testid="stTooltipHoverTarget"] svg {display: none;}
+.gc-attention li {font-size: 1.3rem; margin-bottom: .5vh; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis;}
+.gc-badge {font-size: 1rem;}
+.gc-legend {font-size: 1.05rem;}
+[data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.3rem !important;
+  padding: .35vh .6vw !important;}
+[data-testid="stAlertContainer"] {padding: .8vh 1vw !important;}
+[data-testid="stAlertContainer"] p {font-size: 1.3rem !important;}
+[data-testid="stCaptionContainer"] {font-size: .95rem !important;}
 </style>
 """
 

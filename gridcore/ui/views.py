@@ -74,8 +74,10 @@ def grid_map(
     large_text: bool = False,
     highlight_code: str | None = None,
     show_labels: bool = True,
+    width: int | None = None,
 ) -> GridMap:
-    """The grid map with the deployment's base-map settings, fitted to this screen's width."""
+    """The grid map with the deployment's base-map settings, fitted to this screen's width
+    (or to `width` px where the page knows it)."""
     settings = get_settings()
     phone = session.is_phone()
     return build_grid_map(
@@ -86,7 +88,7 @@ def grid_map(
         basemap_url=settings.basemap_url,
         basemap_datum=settings.basemap_datum,
         height_px=map_height(height),
-        width_px=PHONE_MAP_WIDTH if phone else 640,
+        width_px=width or (PHONE_MAP_WIDTH if phone else 640),
         large_text=large_text,
         highlight_code=highlight_code,
         show_labels=show_labels,
@@ -188,6 +190,41 @@ export default function (component) {
 def _map_tap() -> Any:
     """The map-tap component, registered once per process."""
     return st.components.v2.component("gridcore_map_tap", js=_MAP_TAP_JS, isolate_styles=False)
+
+
+# Reports the browser window's size (and again when it changes), so a screen that must fit
+# without scrolling (the kiosk) can size its map and charts in pixels.
+_VIEWPORT_JS = r"""
+export default function (component) {
+  const { setStateValue } = component;
+  let last = "";
+  const report = () => {
+    const size = { width: window.innerWidth, height: window.innerHeight };
+    const key = `${size.width}x${size.height}`;
+    if (key !== last) { last = key; setStateValue("size", size); }
+  };
+  let timer = null;
+  const onResize = () => { clearTimeout(timer); timer = setTimeout(report, 300); };
+  report();
+  window.addEventListener("resize", onResize);
+  return () => { clearTimeout(timer); window.removeEventListener("resize", onResize); };
+}
+"""
+
+
+@cache
+def _viewport() -> Any:
+    """The window-size component, registered once per process."""
+    return st.components.v2.component("gridcore_viewport", js=_VIEWPORT_JS, isolate_styles=False)
+
+
+def viewport_size(default: tuple[int, int] = (1920, 1080)) -> tuple[int, int]:
+    """The browser window's width and height in CSS pixels (`default` until it has reported)."""
+    size = _viewport()(key="gc_viewport", on_size_change=lambda: None).size
+    try:
+        return max(320, int(size["width"])), max(320, int(size["height"]))
+    except (KeyError, TypeError, ValueError):
+        return default
 
 
 # The width the whole street must fit on a 390 px phone (the page's padding taken off).

@@ -39,6 +39,7 @@ from .browser_support import (
 pytestmark = pytest.mark.browser
 
 KIOSK_PANELS = 4  # pages/kiosk.py: headline, map, testing, trend
+PROJECTOR = {"width": 1280, "height": 720}
 
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -383,18 +384,28 @@ def _personal_data(driver: Driver) -> tuple[set[str], set[str]]:
     return {n for n in names if len(n) >= 2}, phones
 
 
-def _kiosk_texts(page: Page, seconds: float) -> list[str]:
-    """The page's text once a second for `seconds` (the kiosk rotates through its panels)."""
-    texts = []
+# How far the page reaches below the window (any scrolling element), in px.
+OVERFLOW = """() => Math.max(0, ...[document.scrollingElement,
+    ...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+    .filter(e => e).map(e => e.scrollHeight - e.clientHeight))"""
+
+
+def _kiosk_texts(page: Page, seconds: float) -> tuple[list[str], int]:
+    """The page's text once a second for `seconds` (the kiosk rotates through its panels), and
+    the most the page ever reached below the window."""
+    texts, overflow = [], 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         texts.append(page.locator("body").inner_text())
+        overflow = max(overflow, int(page.evaluate(OVERFLOW)))
         page.wait_for_timeout(1000)
-    return texts
+    return texts, overflow
 
 
 def test_kiosk_on_a_projector(driver: Driver) -> None:
-    context = driver.new_context(DESKTOP)
+    """At 1280×720, the commonest projector: every panel fits with no scrolling, in type a room
+    can read, and shows no personal data; then at 1920×1080 too."""
+    context = driver.new_context(PROJECTOR)
     requested = _record_requests(context)
     try:
         page = context.new_page()
@@ -418,9 +429,10 @@ def test_kiosk_on_a_projector(driver: Driver) -> None:
                 document.querySelector('[data-testid="stMetricValue"]')).fontSize)"""
         )
         assert size >= 48, f"headline numbers are {size}px high; a projector needs 48px or more"
-        page.screenshot(path=SCREENSHOTS / "kiosk-en-1920x1080.png")
+        page.screenshot(path=SCREENSHOTS / "kiosk-en-1280x720.png")
 
-        texts = _kiosk_texts(page, KIOSK_PANELS * KIOSK_ROTATE_SECONDS + 2)
+        texts, overflow = _kiosk_texts(page, KIOSK_PANELS * KIOSK_ROTATE_SECONDS + 2)
+        assert overflow <= 2, f"a panel reaches {overflow}px below a 1280×720 screen"
         names, phones = _personal_data(driver)
         assert len(names) > 1000, "the demo street should have many named residents"
         seen = "\n".join(texts)
@@ -439,6 +451,12 @@ def test_kiosk_on_a_projector(driver: Driver) -> None:
             '[data-testid="stMetricValue"], [data-testid="stDeckGlJsonChart"], .main-svg'
         ).first.wait_for(state="visible")
         assert "kiosk=1" in page.url
+
+        # A bigger projector: the panels follow the window's size.
+        page.set_viewport_size(DESKTOP)
+        _, overflow = _kiosk_texts(page, 2 * KIOSK_ROTATE_SECONDS)
+        assert overflow <= 2, f"a panel reaches {overflow}px below a 1920×1080 screen"
+        page.screenshot(path=SCREENSHOTS / "kiosk-en-1920x1080.png")
     finally:
         context.close()
     assert _outside_hosts(requested) == []
