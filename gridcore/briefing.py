@@ -46,6 +46,8 @@ from gridcore.queries import zones as zone_queries
 
 TREND_DAYS = 21  # the overview's trend: three weeks
 ROWS_SHOWN = 12  # rows of a table before "and N more"
+LINES_SHOWN = 8  # suggestions of one kind (zones, transfers, purchases) before "and N more"
+GRIDS_NAMED = 8  # grids named in the reassignment line
 REASONS_SHOWN = 3  # reasons per grid, as on the overview
 
 SECTIONS: tuple[str, ...] = (
@@ -180,8 +182,19 @@ def _join(parts: Sequence[str], lang: str) -> str:
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> Table:
-    return Table(header=header, rows=rows[:ROWS_SHOWN], more=max(0, len(rows) - ROWS_SHOWN))
+def _table(
+    header: list[str], rows: list[list[str]], widths: tuple[int, ...] | None = None
+) -> Table:
+    return Table(
+        header=header, rows=rows[:ROWS_SHOWN], more=max(0, len(rows) - ROWS_SHOWN), widths=widths
+    )
+
+
+def _capped(lines: list[str], lang: str, limit: int = LINES_SHOWN) -> list[str]:
+    """The first `limit` lines, and "… and N more." for the rest."""
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], t("brief.more_rows", lang, n=len(lines) - limit)]
 
 
 def _headline(session: Session, lang: str, today: date, now: datetime) -> Section:
@@ -302,6 +315,7 @@ def _testing(session: Session, lang: str, now: datetime) -> Section:
         [t("brief.col_grid", lang), t("brief.col_coverage", lang), t("brief.col_missing", lang),
          t("brief.col_behind", lang)],
         rows,
+        widths=(3, 1, 1, 1),
     )  # fmt: skip
     return Section(key="testing", heading=heading, lines=lines, table=table if rows else None)
 
@@ -350,6 +364,7 @@ def _shortages(session: Session, lang: str, now: datetime) -> Section:
         [t("brief.col_depot", lang), t("brief.col_item", lang), t("brief.col_stock", lang),
          t("brief.col_minimum", lang), t("brief.col_cover", lang)],
         rows,
+        widths=(2, 2, 1, 1, 1),
     )  # fmt: skip
     return Section(key="shortages", heading=heading, lines=lines, table=table)
 
@@ -377,6 +392,7 @@ def _overdue(session: Session, lang: str, now: datetime) -> Section:
         [t("brief.col_grid", lang), t("brief.col_category", lang), t("brief.col_count", lang),
          t("brief.col_oldest", lang)],
         rows,
+        widths=(3, 1, 1, 1),
     )  # fmt: skip
     return Section(key="overdue", heading=heading, lines=lines, table=table)
 
@@ -398,6 +414,7 @@ def _understaffed(session: Session, lang: str) -> Section:
         [t("brief.col_grid", lang), t("brief.col_households", lang), t("brief.col_fulltime", lang),
          t("brief.col_per_worker", lang), t("brief.col_needed", lang), t("brief.col_gap", lang)],
         rows,
+        widths=(3, 1, 1, 1, 1, 1),
     )  # fmt: skip
     lines = [t("brief.understaffed_count", lang, n=fmt_int(len(frame), lang))]
     return Section(key="understaffed", heading=heading, lines=lines, table=table)
@@ -417,11 +434,10 @@ def _zone_words(action: str, level: str, lang: str) -> str:
     return t(f"zones.action.{action}", lang, level=level_word)
 
 
-def _decisions(session: Session, lang: str, today: date, now: datetime) -> Section:
-    lines: list[str] = []
-    # Zone orders: the Zones page's suggestions for orders in force and for grids without one.
-    board = zone_queries.zone_board(session=session, as_of=today)
-    for r in _rows(board):
+def _zone_decisions(session: Session, lang: str, today: date) -> list[str]:
+    """The Zones page's suggestions that ask for a decision: orders in force, grids without."""
+    lines = []
+    for r in _rows(zone_queries.zone_board(session=session, as_of=today)):
         if r.action in DECIDE_ZONES:
             area = _grid_name({"name": r.grid_name, "name_zh": r.grid_name_zh,
                                "code": r.grid_code}, lang)  # fmt: skip
@@ -429,35 +445,50 @@ def _decisions(session: Session, lang: str, today: date, now: datetime) -> Secti
             if isinstance(building, str) and building:
                 area = t("zpage.building_in", lang, building=building, grid=area)
             words = _zone_words(r.action, r.suggested_level, lang)
-            lines.append(
-                t("brief.decision", lang, area=area, action=words, why=_reason(r.why, lang))
-            )
-    grids = zone_queries.grid_suggestions(session=session, as_of=today)
-    for r in _rows(grids):
+            why = _reason(r.why, lang)
+            lines.append(t("brief.decision", lang, area=area, action=words, why=why))
+    for r in _rows(zone_queries.grid_suggestions(session=session, as_of=today)):
         if r.action == zone_analytics.ISSUE:
             words = _zone_words(r.action, r.suggested_level, lang)
             why = _reason(r.why, lang)
             lines.append(t("brief.decision", lang, area=_grid_name(r, lang), action=words, why=why))
-    # Supplies: the Supplies page's transfers and purchases.
+    return _capped(lines, lang)
+
+
+def _supply_decisions(session: Session, lang: str, now: datetime) -> list[str]:
+    """The Supplies page's suggested transfers, then its purchase orders."""
     picture = stock.supply_picture(session=session, now=now)
     depots, items = _supply_names(session, lang)
-    for r in _rows(picture.transfers):
-        lines.append(
-            t("brief.transfer", lang, n=fmt_int(r.quantity, lang),
-              item=items.get(int(r.item_id), ""), source=depots.get(int(r.from_depot_id), ""),
-              target=depots.get(int(r.to_depot_id), ""))
-        )  # fmt: skip
-    for r in _rows(picture.purchases):
-        lines.append(
-            t("brief.purchase", lang, n=fmt_int(r.quantity, lang),
-              item=items.get(int(r.item_id), ""))
-        )  # fmt: skip
-    # Workforce: the Workforce page's reassignments, counted per grid (never the workers).
+    transfers = [
+        t("brief.transfer", lang, n=fmt_int(r.quantity, lang), item=items.get(int(r.item_id), ""),
+          source=depots.get(int(r.from_depot_id), ""), target=depots.get(int(r.to_depot_id), ""))
+        for r in _rows(picture.transfers)
+    ]  # fmt: skip
+    purchases = [
+        t("brief.purchase", lang, n=fmt_int(r.quantity, lang), item=items.get(int(r.item_id), ""))
+        for r in _rows(picture.purchases)
+    ]
+    return [*_capped(transfers, lang), *_capped(purchases, lang)]
+
+
+def _workforce_decisions(session: Session, lang: str, today: date, now: datetime) -> list[str]:
+    """The Workforce page's reassignments, counted per grid (never naming a worker)."""
     moves = workforce.suggested_reassignments(session=session, now=now, today=today)
-    if not moves.empty:
-        per_grid = moves.groupby("grid_code", sort=True).size()
-        where = ", ".join(f"{code} ({n})" for code, n in per_grid.items())
-        lines.append(t("brief.reassign", lang, n=fmt_int(len(moves), lang), grids=where))
+    if moves.empty:
+        return []
+    per_grid = moves.groupby("grid_code").size().sort_values(ascending=False, kind="stable")
+    named = [f"{code} ({n})" for code, n in per_grid.items()]
+    if len(named) > GRIDS_NAMED:
+        named = [*named[:GRIDS_NAMED], "…"]
+    return [t("brief.reassign", lang, n=fmt_int(len(moves), lang), grids=", ".join(named))]
+
+
+def _decisions(session: Session, lang: str, today: date, now: datetime) -> Section:
+    lines = [
+        *_zone_decisions(session, lang, today),
+        *_supply_decisions(session, lang, now),
+        *_workforce_decisions(session, lang, today, now),
+    ]
     # Grids that need a look: the overview's list, with its reasons.
     attention = overview.needs_attention(session=session, today=today, now=now)
     rows = [

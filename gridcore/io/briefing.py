@@ -159,7 +159,7 @@ class _PdfWriter:
     ) -> None:  # fmt: skip
         self.pdf.set_font(size=size)
         self.pdf.set_text_color(*colour)
-        self.pdf.multi_cell(0, height, self.clean(value), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, height, self.clean(value), align="L", new_x="LMARGIN", new_y="NEXT")
         self.pdf.set_text_color(0, 0, 0)
         self.pdf.set_font(size=10)
 
