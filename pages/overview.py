@@ -8,7 +8,7 @@ import streamlit as st
 
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
-from gridcore.ui import charts, data, session, views
+from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui.theme import CHART_CONFIG
 
 
@@ -17,6 +17,7 @@ def page() -> None:
     lang = session.language()
     st.title(t("page.overview", lang))
     st.caption(t("overview.subtitle", lang, day=fmt_date(data.today(), lang)))
+    forms.briefing_buttons(lang=lang, key="overview_briefing")
     _live(lang)
 
 

@@ -1,4 +1,5 @@
-"""The overview's alert for positive results without a case, and its one-step case opening."""
+"""The overview's alert for positive results without a case, its one-step case opening, and the
+briefing it offers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from apptest_support import no_exception, signed_in
+from google.protobuf import text_format
 from sqlmodel import Session, col, func, select
 
 from gridcore.access import SYSTEM
@@ -13,6 +15,8 @@ from gridcore.db import make_engine
 from gridcore.i18n import t
 from gridcore.models import Area, Case, FoundVia, TestRecord, TestResult
 from gridcore.services.testing import record_positive
+
+BRIEFING_LABELS = ("brief.download_pdf", "brief.download_html")
 
 
 @pytest.fixture
@@ -48,6 +52,11 @@ def test_a_positive_without_a_case_is_alerted_and_opened_once(positive: tuple[st
     url, resident_id = positive
     at = signed_in("leader")
     assert [e.value for e in at.error] == [t("alert.positives", "en", n=1)]
+    # The overview also offers the command meeting briefing: a PDF and a printable page.
+    downloads = [
+        text_format.MessageToString(d.proto, as_utf8=True) for d in at.get("download_button")
+    ]
+    assert [any(t(k, "en") in d for d in downloads) for k in BRIEFING_LABELS] == [True, True]
     form_buttons = [b for b in at.button if b.label == t("alert.open_case", "en")]
     assert len(form_buttons) == 1
     form_buttons[0].click().run()

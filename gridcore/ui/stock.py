@@ -11,7 +11,7 @@ import streamlit as st
 
 from gridcore.analytics.stock import SHORTAGE_LEVELS, worst_level
 from gridcore.config import get_settings
-from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_num, has_key, t
+from gridcore.i18n import depot_name, enum_label, fmt_datetime, fmt_int, fmt_num, has_key, t
 from gridcore.ui.forms import html_text
 from gridcore.ui.maps import GridMap, LegendEntry, build_depot_map
 
@@ -77,19 +77,6 @@ def item_name(row: Any, lang: str) -> str:
     """A supply item's name in the view's language."""
     name_zh = getattr(row, "name_zh", None)
     return str(name_zh) if lang == "zh" and isinstance(name_zh, str) and name_zh else str(row.name)
-
-
-def _has_chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-def depot_name(row: Any, lang: str) -> str:
-    """A depot's name; in Chinese, a name without Chinese words is its area's name + 仓库."""
-    name = str(row.name)
-    area_zh = getattr(row, "area_name_zh", None)
-    if lang == "zh" and not _has_chinese(name) and isinstance(area_zh, str) and area_zh:
-        return f"{area_zh}仓库"
-    return name
 
 
 def unit_word(unit: Any, lang: str) -> str:
