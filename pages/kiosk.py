@@ -48,7 +48,7 @@ def _panel(lang: str) -> None:
             views.show_map(gmap, key=None, height=720, selectable=False)
         with right:
             st.header(t("overview.attention", lang))
-            views.attention_list(lang, limit=6)
+            views.attention_list(lang, limit=6, shown=6, links=False)
     elif name == "testing":
         _testing(lang)
     else:
@@ -80,7 +80,7 @@ def _testing(lang: str) -> None:
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)
     progress = data.cached(testing_queries.grid_progress, round_id=round_id, now=now)
     if not progress.empty:
-        st.subheader(t("tpage.ranking_title", lang))
+        st.subheader(tv.ranking_title(progress, lang))
         # An HTML table, so the kiosk's large type applies; grid, state, missing, coverage.
         st.table(tv.ranked_grid_table(progress.head(GRIDS_BEHIND), lang).iloc[:, :4])
 

@@ -88,7 +88,7 @@ def _live(lang: str, round_id: int) -> None:
         if clicked:
             tv.open_roll_call(clicked, round_id)
     with right:
-        st.subheader(t("tpage.ranking_title", lang))
+        st.subheader(tv.ranking_title(progress, lang))
         event = st.dataframe(
             tv.ranked_grid_table(progress, lang),
             hide_index=True,

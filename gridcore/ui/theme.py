@@ -34,6 +34,10 @@ SERIES_HEX: dict[str, str] = {
 
 NO_DATA_HEX = "#CFD8DC"
 
+# A headline figure against its target (Okabe–Ito colours, told apart with colour-blindness;
+# each badge also carries a mark and a word).
+STATUS_HEX: dict[str, str] = {"good": "#0072B2", "watch": "#E69F00", "act": "#D55E00"}
+
 # Every plotly chart's config: no toolbar (on a phone it covers the legend).
 CHART_CONFIG: dict[str, object] = {"displayModeBar": False}
 # A grid with no full-time worker: set apart from the orange-brown count scale.
@@ -61,6 +65,7 @@ h3 {font-size: 1.9rem !important;}
 .gc-attention li {font-size: 1.5rem; margin-bottom: .4rem;}
 [data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.5rem !important;}
 [data-testid="stAlertContainer"] p {font-size: 1.5rem !important;}
+.gc-target {font-size: 1.3rem !important;}
 </style>
 """
 
@@ -90,6 +95,15 @@ BASE_CSS = """
 [class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] canvas
   {touch-action: none !important;}
 .gc-attention li {margin-bottom: .25rem;}
+.gc-attention {margin-bottom: 0;}
+.gc-target {font-size: .85rem; color: #37474F;}
+.gc-status {display: inline-block; padding: .05rem .5rem; border-radius: .6rem;
+  font-weight: 650; margin-right: .3rem;}
+__STATUS_CSS__/* On a phone a chart's hover toolbar (full screen) would cover its legend. */
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"])
+    [data-testid="stElementToolbar"] {display: none !important;}
+}
 </style>
 """
 
@@ -108,3 +122,19 @@ def streamlit_texts_css(lang: str, max_upload_mb: int) -> str:
   {{font-size: 0 !important;}}
 [data-testid="stFileUploaderDropzone"] button::after {{content: "上传文件"; font-size: 1rem;}}
 </style>"""
+
+
+def _status_css() -> str:
+    """The status badges and the coloured edge of a headline tile, one rule per status."""
+    text = {"good": "#fff", "watch": "#000", "act": "#000"}
+    rules = []
+    for status, colour in STATUS_HEX.items():
+        rules.append(f".gc-status-{status} {{background: {colour}; color: {text[status]};}}")
+        rules.append(
+            f'[class*="st-key-gc_tile_{status}"] {{border-color: {colour} !important; '
+            "border-left-width: 6px !important;}"
+        )
+    return "\n".join(rules) + "\n"
+
+
+BASE_CSS = BASE_CSS.replace("__STATUS_CSS__", _status_css())
