@@ -55,8 +55,8 @@ def _panel(lang: str) -> None:
         today = data.today()
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
         st.header(t("overview.trend", lang))
-        st.plotly_chart(charts.case_trend(trend, lang=lang, height=380, large=True), key="k_cases")
-        st.plotly_chart(
+        views.show_chart(charts.case_trend(trend, lang=lang, height=380, large=True), key="k_cases")
+        views.show_chart(
             charts.quarantine_trend(trend, lang=lang, height=340, large=True), key="k_quarantine"
         )
     st.caption(t("kiosk.footer", lang, seconds=rotate))

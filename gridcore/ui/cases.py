@@ -38,7 +38,6 @@ from gridcore.ui.theme import SERIES_HEX
 CASES_PAGE = "pages/cases.py"
 COMMAND = (UserRole.admin, UserRole.leader)
 # No floating tool bar: it covers the legends on a phone, and a kiosk has no mouse.
-CHART_CONFIG = {"displayModeBar": False}
 DEFAULT_DAYS = 28
 ALL = "all"
 NEW_PERSON = 0

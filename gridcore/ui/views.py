@@ -8,6 +8,7 @@ from functools import cache
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
@@ -21,7 +22,7 @@ from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data, forms, session
 from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
-from gridcore.ui.theme import RISK_HEX
+from gridcore.ui.theme import CHART_CONFIG, RISK_HEX
 
 
 def table_rows(frame: pd.DataFrame) -> Iterator[Any]:
@@ -373,6 +374,14 @@ def _attention_item(item: Any, lang: str) -> None:
         else:
             label, params = t(title, lang), {}
         row.page_link(path, label=label, query_params=params or None)
+
+
+def show_chart(fig: go.Figure, *, key: str, where: Any = None) -> None:
+    """A plotly chart in `where` (the page by default) with the house config: no toolbar;
+    on a phone a swipe over it scrolls the page instead of zooming the chart."""
+    if session.is_phone():
+        fig.update_layout(dragmode=False)
+    (where or st).plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")
 
 
 def updated_caption(lang: str) -> None:
