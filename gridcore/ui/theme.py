@@ -97,6 +97,9 @@ BASE_CSS = """
 .gc-attention li {margin-bottom: .25rem;}
 .gc-attention {margin-bottom: 0;}
 .gc-target {font-size: .85rem; color: #37474F;}
+/* The attention list's links read as links, not as more text. */
+[class*="st-key-gc_attention_"] a, [class*="st-key-gc_attention_"] a * {color: #0B57A4 !important;
+  text-decoration: underline;}
 .gc-status {display: inline-block; padding: .05rem .5rem; border-radius: .6rem;
   font-weight: 650; margin-right: .3rem;}
 __STATUS_CSS__/* On a phone a chart's hover toolbar (full screen) would cover its legend. */
@@ -127,12 +130,14 @@ def streamlit_texts_css(lang: str, max_upload_mb: int) -> str:
 def _status_css() -> str:
     """The status badges and the coloured edge of a headline tile, one rule per status."""
     text = {"good": "#fff", "watch": "#000", "act": "#000"}
+    # An 'act now' tile is also tinted, so that it stands out from 'watch' at a glance.
+    tint = {"good": "transparent", "watch": "transparent", "act": "#FDF0E8"}
     rules = []
     for status, colour in STATUS_HEX.items():
         rules.append(f".gc-status-{status} {{background: {colour}; color: {text[status]};}}")
         rules.append(
             f'[class*="st-key-gc_tile_{status}"] {{border-color: {colour} !important; '
-            "border-left-width: 6px !important;}"
+            f"border-left-width: 6px !important; background: {tint[status]};}}"
         )
     return "\n".join(rules) + "\n"
 
