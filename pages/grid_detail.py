@@ -125,7 +125,7 @@ def _grid(lang: str, actor: Actor, code: str) -> None:
 def _map(lang: str, frame: pd.DataFrame, code: str, grid_id: int) -> None:
     one = frame[frame["code"] == code]
     layers = MapLayers(
-        zones=data.cached(zones.zone_orders, today=data.today()),
+        zones=data.cached(zones.zone_orders, today=data.today(), grid_id=grid_id),
         buildings=data.cached(areas.buildings, grid_id=grid_id),
     )
     gmap = views.grid_map(frame=one, measure="risk_level", lang=lang, layers=layers, height=420)

@@ -131,10 +131,10 @@ def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -
 
 # deck.gl opens what it picked under a hovering mouse; in a browser with a touch screen its own
 # click mostly selects nothing (measured in Chromium at 390 px and on a touch laptop; after this
-# script's mousemove it sometimes does, up to a second late), and a finger never hovers.
-# This script tells the map the pointer is where the finger touches (so its
-# tooltip shows that grid), and on a short tap without movement reports the grid code the
-# tooltip names ("name (code)", maps.grid_tooltip_title). Plain desktops keep deck's click.
+# script's mousemove it sometimes does, up to a second late), and a finger never hovers. This
+# script tells the map the pointer is where the finger touches (so its tooltip shows that grid),
+# and on a short tap without movement reports the grid code the tooltip names ("name (code)",
+# maps.grid_tooltip_title). Plain desktops keep deck's click; on a phone only this script opens.
 _MAP_TAP_JS = r"""
 export default function (component) {
   const { setTriggerValue, parentElement } = component;
