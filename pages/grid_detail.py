@@ -21,7 +21,6 @@ from gridcore.queries import (
 )
 from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui.maps import MapLayers
-from gridcore.ui.theme import CHART_CONFIG
 
 
 def page() -> None:
@@ -237,9 +236,7 @@ def _testing(lang: str, grid_id: int) -> None:
     if rounds.empty:
         st.info(t("grid.no_rounds", lang))
         return
-    st.plotly_chart(
-        charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}", config=CHART_CONFIG
-    )
+    views.show_chart(charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}")
     shown = rounds.assign(
         coverage=[fmt_pct(v, lang) for v in rounds["coverage"]],
         start_at=[fmt_datetime(v.astimezone(get_settings().tz), lang) for v in rounds["start_at"]],

@@ -64,7 +64,7 @@ def _panel(lang: str, width: int, height: int) -> None:
             views.show_map(gmap, key=None, height=body, selectable=False)
         with right:
             st.header(t("overview.attention", lang))
-            views.attention_list(lang, limit=lines - 1, reasons_per_grid=1)
+            views.attention_list(lang, limit=lines - 1, shown=lines - 1, links=False)
     elif name == "testing":
         _testing(lang, rows=lines - 4)
     else:
@@ -72,10 +72,10 @@ def _panel(lang: str, width: int, height: int) -> None:
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
         st.header(t("overview.trend", lang))
         chart_height = (body - int(height * LINE_SHARE)) // 2
-        st.plotly_chart(
+        views.show_chart(
             charts.case_trend(trend, lang=lang, height=chart_height, large=True), key="k_cases"
         )
-        st.plotly_chart(
+        views.show_chart(
             charts.quarantine_trend(trend, lang=lang, height=chart_height, large=True),
             key="k_quarantine",
         )
@@ -100,7 +100,7 @@ def _testing(lang: str, rows: int) -> None:
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)
     progress = data.cached(testing_queries.grid_progress, round_id=round_id, now=now)
     if not progress.empty:
-        st.subheader(t("tpage.ranking_title", lang))
+        st.subheader(tv.ranking_title(progress, lang))
         # An HTML table, so the kiosk's large type applies; grid, state, missing, coverage.
         shown = progress.head(max(2, min(GRIDS_BEHIND, rows)))
         st.table(tv.ranked_grid_table(shown, lang, codes=False).iloc[:, :4])

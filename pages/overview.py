@@ -9,7 +9,6 @@ import streamlit as st
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.ui import charts, data, forms, session, views
-from gridcore.ui.theme import CHART_CONFIG
 
 
 def page() -> None:
@@ -46,10 +45,8 @@ def _live(lang: str) -> None:
         st.info(t("overview.no_trend", lang))
         return
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.case_trend(trend, lang=lang), key="trend_cases", config=CHART_CONFIG)
-    c2.plotly_chart(
-        charts.quarantine_trend(trend, lang=lang), key="trend_quarantine", config=CHART_CONFIG
-    )
+    views.show_chart(charts.case_trend(trend, lang=lang), key="trend_cases", where=c1)
+    views.show_chart(charts.quarantine_trend(trend, lang=lang), key="trend_quarantine", where=c2)
 
 
 page()

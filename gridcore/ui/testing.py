@@ -248,6 +248,12 @@ def round_headline(
     )
 
 
+def ranking_title(progress: pd.DataFrame, lang: str) -> str:
+    """The grid list's title: 'behind schedule first', or that no grid is behind."""
+    behind = progress["behind"].astype(bool) & (progress["missing"] > 0)
+    return t("tpage.ranking_title" if behind.any() else "tpage.ranking_none_behind", lang)
+
+
 def ranked_grid_table(progress: pd.DataFrame, lang: str, *, codes: bool = True) -> pd.DataFrame:
     """The progress frame as shown, in its order (behind-schedule grids first); `codes=False`
     names grids without their codes (a projector's short names)."""

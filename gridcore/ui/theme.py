@@ -11,6 +11,10 @@ from gridcore.palette import (  # noqa: F401  (re-exported for the pages)
     ZONE_HEX,
 )
 
+# A headline figure against its target (Okabe–Ito colours, told apart with colour-blindness;
+# each badge also carries a mark and a word).
+STATUS_HEX: dict[str, str] = {"good": "#0072B2", "watch": "#E69F00", "act": "#D55E00"}
+
 # Every plotly chart's config: no toolbar (on a phone it covers the legend).
 CHART_CONFIG: dict[str, object] = {"displayModeBar": False}
 # A grid with no full-time worker: set apart from the orange-brown count scale.
@@ -52,6 +56,7 @@ h3 {font-size: 1.5rem !important; padding: .1rem 0 !important;}
 [data-testid="stAlertContainer"] {padding: .8vh 1vw !important;}
 [data-testid="stAlertContainer"] p {font-size: 1.3rem !important;}
 [data-testid="stCaptionContainer"] {font-size: .95rem !important;}
+.gc-target {font-size: 1rem !important;}
 </style>
 """
 
@@ -81,6 +86,18 @@ BASE_CSS = """
 [class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] canvas
   {touch-action: none !important;}
 .gc-attention li {margin-bottom: .25rem;}
+.gc-attention {margin-bottom: 0;}
+.gc-target {font-size: .85rem; color: #37474F;}
+/* The attention list's links read as links, not as more text. */
+[class*="st-key-gc_attention_"] a, [class*="st-key-gc_attention_"] a * {color: #0B57A4 !important;
+  text-decoration: underline;}
+.gc-status {display: inline-block; padding: .05rem .5rem; border-radius: .6rem;
+  font-weight: 650; margin-right: .3rem;}
+__STATUS_CSS__/* On a phone a chart's hover toolbar (full screen) would cover its legend. */
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"])
+    [data-testid="stElementToolbar"] {display: none !important;}
+}
 </style>
 """
 
@@ -99,3 +116,21 @@ def streamlit_texts_css(lang: str, max_upload_mb: int) -> str:
   {{font-size: 0 !important;}}
 [data-testid="stFileUploaderDropzone"] button::after {{content: "上传文件"; font-size: 1rem;}}
 </style>"""
+
+
+def _status_css() -> str:
+    """The status badges and the coloured edge of a headline tile, one rule per status."""
+    text = {"good": "#fff", "watch": "#000", "act": "#000"}
+    # An 'act now' tile is also tinted, so that it stands out from 'watch' at a glance.
+    tint = {"good": "transparent", "watch": "transparent", "act": "#FDF0E8"}
+    rules = []
+    for status, colour in STATUS_HEX.items():
+        rules.append(f".gc-status-{status} {{background: {colour}; color: {text[status]};}}")
+        rules.append(
+            f'[class*="st-key-gc_tile_{status}"] {{border-color: {colour} !important; '
+            f"border-left-width: 6px !important; background: {tint[status]};}}"
+        )
+    return "\n".join(rules) + "\n"
+
+
+BASE_CSS = BASE_CSS.replace("__STATUS_CSS__", _status_css())

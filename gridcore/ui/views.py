@@ -8,9 +8,11 @@ from functools import cache
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
+from gridcore.analytics.overview import ACT, GOOD, HEADLINE_TARGETS, WATCH, figure_status
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
 from gridcore.models import AreaLevel, CaseKind, FoundVia
@@ -20,7 +22,7 @@ from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data, forms, session
 from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
-from gridcore.ui.theme import RISK_HEX
+from gridcore.ui.theme import CHART_CONFIG, RISK_HEX
 
 
 def table_rows(frame: pd.DataFrame) -> Iterator[Any]:
@@ -227,13 +229,16 @@ def viewport_size(default: tuple[int, int] = (1920, 1080)) -> tuple[int, int]:
         return default
 
 
+CASES_PAGE = "pages/cases.py"
+GRID_PAGE = "pages/grid_detail.py"
+
 # The width the whole street must fit on a 390 px phone (the page's padding taken off).
 PHONE_MAP_WIDTH = 350
 
 
 def open_grid(code: str) -> None:
     """Go to the Grid detail page of `code`."""
-    st.switch_page("pages/grid_detail.py", query_params={"grid": code})
+    st.switch_page(GRID_PAGE, query_params={"grid": code})
 
 
 def reasons_text(reasons: list[Any], lang: str) -> str:
@@ -264,13 +269,36 @@ _HEADLINE: tuple[tuple[str, str, bool, bool | None], ...] = (
     ("understaffed_grids", "headline.understaffed_grids", False, False),
 )
 
+# A status's mark beside its word, so that it reads without its colour too.
+_STATUS_MARK: dict[str, str] = {GOOD: "✓", WATCH: "●", ACT: "▲"}
+
 
 def _missing(value: float | None) -> bool:
     return value is None or value != value
 
 
+def target_text(field: str, *, pct: bool, staffing_standard: int, lang: str) -> str:
+    """The target of headline figure `field` in words ('Target: 0', 'Target: at least 90%')."""
+    target = HEADLINE_TARGETS.get(field)
+    if target is None:
+        return t("target.none", lang)
+    value = fmt_pct(target.value, lang, digits=0) if pct else fmt_int(target.value)
+    if field == "understaffed_grids":
+        return t("target.staffing", lang, value=value, n=fmt_int(staffing_standard))
+    return t("target.at_least" if target.higher_is_better else "target.at_most", lang, value=value)
+
+
+def status_html(status: str | None, target: str, lang: str) -> str:
+    """A tile's status badge (colour, mark and word) and its target, as HTML."""
+    badge = ""
+    if status is not None:
+        word = f"{_STATUS_MARK[status]} {t(f'status.{status}', lang)}"
+        badge = f'<span class="gc-status gc-status-{status}">{forms.html_text(word)}</span> '
+    return f'<div class="gc-target">{badge}{forms.html_text(target)}</div>'
+
+
 def headline_metrics(lang: str, *, columns: int = 4) -> None:
-    """Today's headline figures with the change since the end of yesterday."""
+    """Today's headline figures, each against its target (good / watch / act) and yesterday."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
     h = data.cached(overview.headline, today=today, now=now)
     round_name = h.latest_round_name or t("headline.no_round", lang)
@@ -290,7 +318,9 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
                     colour, arrow = ("normal" if rise_good else "inverse"), "auto"
                 elif diff:
                     arrow = "auto"
-            col.metric(
+            status = figure_status(figure.value, HEADLINE_TARGETS.get(field))
+            tile = col.container(border=True, key=f"gc_tile_{status or 'none'}_{field}")
+            tile.metric(
                 t(key, lang),
                 value,
                 delta=delta,
@@ -298,27 +328,97 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
                 delta_arrow=arrow,  # type: ignore[arg-type]
                 delta_description=t("headline.vs_yesterday", lang) if delta else None,
                 help=t(f"{key}_help", lang, round=forms.markdown_text(round_name)),
-                border=True,
             )
+            target = target_text(field, pct=pct, staffing_standard=h.staffing_standard, lang=lang)
+            tile.html(status_html(status, target, lang))
 
 
-def attention_list(lang: str, *, limit: int = 8, reasons_per_grid: int = 3) -> None:
-    """The 'needs attention' list: grids, severity and their most severe reasons."""
+# The page that acts on a reason (by the start of its key), with its title key.
+_REASON_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("reason.zone_", "pages/zones.py", "page.zones"),
+    ("reason.stepdown_", "pages/zones.py", "page.zones"),
+    ("reason.community_cases_7d", CASES_PAGE, "page.cases"),
+    ("reason.incidence_7d", CASES_PAGE, "page.cases"),
+    ("reason.active_cases", CASES_PAGE, "page.cases"),
+    ("reason.contacts_end_today", CASES_PAGE, "page.cases"),
+    ("reason.testing_", "pages/testing.py", "page.testing"),
+    ("reason.overdue_requests", "pages/requests.py", "page.requests"),
+    ("reason.supplies_below_min", "pages/supplies.py", "page.supplies"),
+    ("reason.households_per_worker", "pages/workforce.py", "page.workforce"),
+    ("reason.no_fulltime_worker", "pages/workforce.py", "page.workforce"),
+)
+# Grids shown before the 'more' expander of the attention list.
+ATTENTION_SHOWN = 5
+
+
+def reason_pages(reasons: list[Any]) -> list[tuple[str, str]]:
+    """The pages that act on `reasons` (file, title key), each once, in the reasons' order."""
+    pages: list[tuple[str, str]] = []
+    for reason in reasons:
+        for prefix, path, title in _REASON_PAGES:
+            if reason.key.startswith(prefix) and (path, title) not in pages:
+                pages.append((path, title))
+                break
+    return pages
+
+
+def attention_list(
+    lang: str, *, limit: int = 30, shown: int | None = None, links: bool = True
+) -> None:
+    """The 'needs attention' list, what to do first at the top: each grid's severity, every
+    reason, a link to the grid and to the pages that act on it; grids after the first
+    `shown` in an expander. Without `links` (the kiosk) only the first `shown` grids."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
     items = data.cached(overview.needs_attention, today=today, now=now, limit=limit)
     if not items:
         st.success(t("attention.all_clear", lang))
         return
-    lines = []
-    for item in items:
-        name = item.grid_name_zh if lang == "zh" and item.grid_name_zh else item.grid_name
-        badge = risk_badge(item.severity, lang)
-        reasons = reasons_text(item.reasons[:reasons_per_grid], lang)
-        more = len(item.reasons) - reasons_per_grid
-        if more > 0:
-            reasons += " " + t("attention.more", lang, n=more)
-        lines.append(f"<li>{badge} <b>{forms.html_text(name)}</b> — {reasons}</li>")
-    st.html(f'<ul class="gc-attention">{"".join(lines)}</ul>')
+    shown = ATTENTION_SHOWN if shown is None else shown
+    if not links:
+        lines = [_attention_line(item, lang) for item in items[:shown]]
+        st.html(f'<ul class="gc-attention">{"".join(lines)}</ul>')
+        return
+    for item in items[:shown]:
+        _attention_item(item, lang)
+    rest = items[shown:]
+    if rest:
+        with st.expander(t("attention.more_grids", lang, n=fmt_int(len(rest)))):
+            for item in rest:
+                _attention_item(item, lang)
+
+
+def _attention_name(item: Any, lang: str) -> str:
+    return str(item.grid_name_zh if lang == "zh" and item.grid_name_zh else item.grid_name)
+
+
+def _attention_line(item: Any, lang: str) -> str:
+    """One grid of the list as an HTML list item: badge, name and every reason."""
+    badge = risk_badge(item.severity, lang)
+    name = forms.html_text(_attention_name(item, lang))
+    return f"<li>{badge} <b>{name}</b> — {forms.html_text(reasons_text(item.reasons, lang))}</li>"
+
+
+def _attention_item(item: Any, lang: str) -> None:
+    """One grid of the list: its line, then links to the grid and the pages that act."""
+    box = st.container(key=f"gc_attention_{item.grid_code}")
+    box.html(f'<ul class="gc-attention">{_attention_line(item, lang)}</ul>')
+    targets = [(GRID_PAGE, "attention.open_grid"), *reason_pages(item.reasons)]
+    row = box.container(horizontal=True, gap="small")
+    for path, title in targets:
+        if path == GRID_PAGE:
+            label = t(title, lang, grid=forms.markdown_text(_attention_name(item, lang)))
+            params = {"grid": item.grid_code}
+        else:
+            label, params = t(title, lang), {}
+        row.page_link(path, label=label, query_params=params or None)
+
+
+def show_chart(fig: go.Figure, *, key: str, where: Any = None) -> None:
+    """A plotly chart in `where` (the page by default) with the house config: no toolbar;
+    on a phone a swipe over it scrolls the page instead of zooming the chart."""
+    if session.is_phone():
+        fig.update_layout(dragmode=False)
+    (where or st).plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")
 
 
 def updated_caption(lang: str) -> None:
@@ -357,9 +457,6 @@ def positives_alert(lang: str, actor: Actor) -> None:
                 continue
             _open_case_form(lang, actor, row)
             new_case_link(int(row["resident_id"]), lang=lang)
-
-
-CASES_PAGE = "pages/cases.py"
 
 
 def new_case_link(resident_id: int, *, lang: str, found_via: str = FoundVia.mass_testing) -> None:
