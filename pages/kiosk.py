@@ -11,7 +11,7 @@ from gridcore.config import get_settings
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import charts, data, forms, session, views
+from gridcore.ui import alerts, charts, data, forms, session, views
 from gridcore.ui import testing as tv
 
 PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
@@ -38,6 +38,7 @@ def _panel(lang: str) -> None:
     clock.markdown(f"## {data.now():%H:%M}")
     if name == "headline":
         views.headline_metrics(lang, columns=3)
+        alerts.kiosk_alerts(lang)
     elif name == "map":
         left, right = st.columns([3, 2])
         with left:
