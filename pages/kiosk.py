@@ -14,7 +14,9 @@ from gridcore.queries import testing as testing_queries
 from gridcore.ui import alerts, charts, data, forms, session, views
 from gridcore.ui import testing as tv
 
-PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
+PANELS: tuple[str, ...] = ("headline", "alerts", "map", "testing", "trend")
+# The alerts panel lists this many alerts not yet acknowledged, most severe first.
+ALERTS_SHOWN = 10
 # The testing panel lists this many grids, most people missing first.
 GRIDS_BEHIND = 8
 
@@ -38,7 +40,8 @@ def _panel(lang: str) -> None:
     clock.markdown(f"## {data.now():%H:%M}")
     if name == "headline":
         views.headline_metrics(lang, columns=3)
-        alerts.kiosk_alerts(lang)
+    elif name == "alerts":
+        alerts.kiosk_alerts(lang, limit=ALERTS_SHOWN)
     elif name == "map":
         left, right = st.columns([3, 2])
         with left:

@@ -98,7 +98,7 @@ def test_the_change_since_the_meeting_and_an_alert_in_both_languages(tiny_app: s
     since = t("meeting.since", "en", delta="+1")
     captions = [c.value for c in at.caption]
     assert since in captions, captions
-    alert_text = t("alerts.rule.community_positive", "en", n="1", days="1")
+    alert_text = t("alerts.rule.community_positive.today", "en", n="1")
     assert alert_text in _html(at)
     at.button(key="ack_community_positive:T-C1-G1").click().run()
     no_exception(at, "after acknowledging")
@@ -113,6 +113,6 @@ def test_the_change_since_the_meeting_and_an_alert_in_both_languages(tiny_app: s
     no_exception(at, "in Chinese")
     assert t("meeting.since", "zh", delta="+1") in [c.value for c in at.caption]
     html = _html(at)
-    assert t("alerts.rule.community_positive", "zh", n="1", days="1") in html
+    assert t("alerts.rule.community_positive.today", "zh", n="1") in html
     assert t("alerts.acknowledged_by", "zh", user="leader", time="§").split("§")[0] in html
     engine.dispose()

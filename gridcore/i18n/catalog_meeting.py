@@ -19,6 +19,7 @@ EN: dict[str, str] = {
     "meeting.attention_worse": "Worse",
     "meeting.attention_resolved": "Resolved",
     "meeting.attention_unchanged": "The attention list has not changed since the meeting.",
+    "meeting.attention_count": "{label} ({n}):",
     # alerts
     "alerts.title": "Alerts",
     "alerts.none": "No alerts: every figure is within its threshold.",
@@ -30,13 +31,20 @@ EN: dict[str, str] = {
     "alerts.more": "All other alerts ({n})",
     "alerts.not_allowed": "Only leaders and administrators acknowledge alerts.",
     "alerts.kiosk_acknowledged": "and {n} acknowledged",
+    "alerts.severity.high": "High",
+    "alerts.severity.medium": "Medium",
+    "alerts.severity.low": "Low",
     "alerts.rule.community_positive": "Cases found outside quarantine in the last {days} days: {n}",
+    "alerts.rule.community_positive.today": "Cases found outside quarantine today: {n}",
     "alerts.rule.coverage_behind": (
         "Testing behind schedule: coverage {coverage} against {schedule} by now, "
         "{missing} not sampled"
     ),
     "alerts.rule.stock_short": (
         "Supplies short at a depot: {n} items under their minimum or cover, {out} run out"
+    ),
+    "alerts.rule.stock_short.none_out": (
+        "Supplies short at a depot: {n} items under their minimum or cover"
     ),
     "alerts.rule.urgent_overdue": "Urgent requests past their target time: {n}",
     "alerts.rule.contact_test_missed": "Contacts who missed a protocol test: {n} ({tests} tests)",
@@ -58,6 +66,7 @@ ZH: dict[str, str] = {
     "meeting.attention_worse": "加重",
     "meeting.attention_resolved": "已解除",
     "meeting.attention_unchanged": "会议以来关注清单没有变化。",
+    "meeting.attention_count": "{label}（{n}）：",
     "alerts.title": "预警",
     "alerts.none": "当前没有预警：各项指标均在阈值以内。",
     "alerts.summary": "现有预警{n}条，其中{open}条尚未确认。",
@@ -68,9 +77,14 @@ ZH: dict[str, str] = {
     "alerts.more": "其余预警（{n}）",
     "alerts.not_allowed": "只有领导和管理员可以确认预警。",
     "alerts.kiosk_acknowledged": "另有{n}条已确认",
+    "alerts.severity.high": "高",
+    "alerts.severity.medium": "中",
+    "alerts.severity.low": "低",
     "alerts.rule.community_positive": "近{days}天社会面发现病例：{n}例",
+    "alerts.rule.community_positive.today": "今日社会面发现病例：{n}例",
     "alerts.rule.coverage_behind": "核酸采样进度落后：覆盖率{coverage}，此时应达{schedule}，{missing}人未采样",
     "alerts.rule.stock_short": "仓库物资告急：{n}种低于最低库存或保障天数不足，其中{out}种已断供",
+    "alerts.rule.stock_short.none_out": "仓库物资告急：{n}种低于最低库存或保障天数不足",
     "alerts.rule.urgent_overdue": "紧急求助超时未办结：{n}件",
     "alerts.rule.contact_test_missed": "密接人员漏检：{n}人（共{tests}次）",
     "alerts.rule.worker_overloaded": "网格员超负荷（工作量{score}分及以上）：{n}人",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from gridcore.access import COMMAND_ROLES, Actor, PermissionDenied
-from gridcore.analytics.alerts import Alert
+from gridcore.analytics.alerts import COMMUNITY_POSITIVE, STOCK_SHORT, Alert
 from gridcore.config import get_settings
 from gridcore.i18n import fmt_datetime, fmt_int, fmt_pct, t
 from gridcore.queries import alerts as alert_queries
@@ -13,7 +13,7 @@ from gridcore.queries.alerts import AlertRow
 from gridcore.services.alerts import acknowledge_alert
 from gridcore.services.base import WriteBusy, retrying
 from gridcore.ui import data, forms
-from gridcore.ui.views import risk_badge
+from gridcore.ui.theme import RISK_HEX
 
 # Alerts shown one per line with their button; the rest wait in an expander.
 SHOWN = 6
@@ -34,7 +34,19 @@ def message(alert: Alert, lang: str) -> str:
     for name in ("n", "out", "tests", "missing", "days", "score"):
         if name in params:
             params[name] = fmt_int(params[name], lang)
-    return t(f"alerts.rule.{alert.rule}", lang, **params)
+    key = f"alerts.rule.{alert.rule}"
+    if alert.rule == COMMUNITY_POSITIVE and alert.params.get("days") == 1:
+        key += ".today"
+    elif alert.rule == STOCK_SHORT and alert.params.get("out") == 0:
+        key += ".none_out"
+    return t(key, lang, **params)
+
+
+def severity_badge(severity: str, lang: str) -> str:
+    """An alert's severity as a coloured badge (the risk colours), HTML."""
+    color = RISK_HEX.get(severity, "#607D8B")
+    label = t(f"alerts.severity.{severity}", lang)
+    return f'<span class="gc-badge" style="background:{color}">{label}</span>'
 
 
 def place_name(alert: Alert, lang: str) -> str:
@@ -46,7 +58,7 @@ def place_name(alert: Alert, lang: str) -> str:
 def _line_html(row: AlertRow, lang: str) -> str:
     alert = row.alert
     text = (
-        f"{risk_badge(alert.severity, lang)} <b>{forms.html_text(place_name(alert, lang))}</b>"
+        f"{severity_badge(alert.severity, lang)} <b>{forms.html_text(place_name(alert, lang))}</b>"
         f" — {forms.html_text(message(alert, lang))}"
     )
     if row.acknowledged and row.acknowledged_at is not None:
@@ -124,7 +136,7 @@ def kiosk_alerts(lang: str, *, limit: int = 6) -> None:
     pending = [r.alert for r in rows if not r.acknowledged]
     seen = len(rows) - len(pending)
     lines = [
-        f"<li>{risk_badge(a.severity, lang)} <b>{forms.html_text(place_name(a, lang))}</b>"
+        f"<li>{severity_badge(a.severity, lang)} <b>{forms.html_text(place_name(a, lang))}</b>"
         f" — {forms.html_text(message(a, lang))}</li>"
         for a in pending[:limit]
     ]

@@ -92,6 +92,11 @@ def _names(states: list[AttentionState], lang: str) -> str:
     )
 
 
+def _count(key: str, n: int, lang: str) -> str:
+    """'New (2):' — a group of the comparison and how many grids are in it."""
+    return t("meeting.attention_count", lang, label=t(key, lang), n=fmt_int(n, lang))
+
+
 def attention_since(lang: str, mark: MeetingMark | None) -> None:
     """The attention list against the mark: grids new on it, worse, and resolved."""
     if mark is None:
@@ -104,7 +109,7 @@ def attention_since(lang: str, mark: MeetingMark | None) -> None:
         st.caption(t("meeting.attention_unchanged", lang))
         return
     lines = [
-        f"<li><b>{t(key, lang)} ({fmt_int(len(states), lang)})</b>: {_names(states, lang)}</li>"
+        f"<li><b>{_count(key, len(states), lang)}</b> {_names(states, lang)}</li>"
         for key, states in (
             ("meeting.attention_new", moved.new),
             ("meeting.attention_worse", moved.worse),
