@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.exc import IntegrityError
 
 from gridcore.access import COMMAND_ROLES, Actor, PermissionDenied
 from gridcore.analytics.alerts import COMMUNITY_POSITIVE, STOCK_SHORT, Alert
@@ -95,6 +96,9 @@ def _line(row: AlertRow, lang: str, actor: Actor) -> None:
     except WriteBusy as exc:
         st.error(t(exc.key, lang))
         return
+    except IntegrityError:
+        # Acknowledged by someone else at the same moment: theirs stands (one row per situation).
+        pass
     data.invalidate()
     st.rerun()
 
