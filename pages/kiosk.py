@@ -11,10 +11,10 @@ from gridcore.config import get_settings
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import charts, data, forms, session, views
+from gridcore.ui import alerts, charts, data, forms, session, views
 from gridcore.ui import testing as tv
 
-PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
+PANELS: tuple[str, ...] = ("headline", "alerts", "map", "testing", "trend")
 # The testing panel lists this many grids, most people missing first.
 GRIDS_BEHIND = 8
 
@@ -49,6 +49,9 @@ def _panel(lang: str, width: int, height: int) -> None:
     clock.markdown(f"## {data.now():%H:%M}")
     if name == "headline":
         views.headline_metrics(lang, columns=3)
+    elif name == "alerts":
+        # As many alerts not yet acknowledged as fit, most severe first (two lines: the rest).
+        alerts.kiosk_alerts(lang, limit=lines - 2)
     elif name == "map":
         left, right = st.columns([3, 2])
         with left:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
-from gridcore.ui import charts, data, forms, session, views
+from gridcore.ui import alerts, charts, data, forms, meeting, session, views
 
 
 def page() -> None:
@@ -22,9 +22,13 @@ def page() -> None:
 
 @session.live()
 def _live(lang: str) -> None:
+    actor = session.require_actor()
     views.updated_caption(lang)
-    views.positives_alert(lang, session.require_actor())
-    views.headline_metrics(lang)
+    views.positives_alert(lang, actor)
+    mark = meeting.last_mark()
+    meeting.meeting_bar(lang, actor, mark)
+    views.headline_metrics(lang, since_meeting=meeting.changes(mark))
+    alerts.alert_panel(lang, actor)
     left, right = st.columns([3, 2])
     with left:
         st.subheader(t("overview.risk_map", lang))
@@ -38,6 +42,7 @@ def _live(lang: str) -> None:
     with right:
         st.subheader(t("overview.attention", lang))
         views.attention_list(lang)
+        meeting.attention_since(lang, mark)
     st.subheader(t("overview.trend", lang))
     today = data.today()
     trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)

@@ -262,6 +262,7 @@ def _all_resident_names(facts: Facts) -> list[str]:
 # The kiosk rotates its panels by the clock; each panel and what it must show.
 KIOSK_PANELS = {
     "headline": "metric",
+    "alerts": "html",
     "map": "deck_gl_json_chart",
     "testing": "table",
     "trend": "plotly_chart",
@@ -300,6 +301,8 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
     assert len(at.get(KIOSK_PANELS[panel])) > 0, f"the {panel} panel shows no {KIOSK_PANELS[panel]}"
     if panel == "headline":
         assert len(at.metric) >= 3, "the kiosk shows headline figures"
+    if panel == "alerts":
+        assert t("alerts.title", lang) in [h.value for h in at.header]
     text = page_text(at)
     assert [n for n in _all_resident_names(facts) if n in text] == []
     assert [p for p in facts.phones if p in text] == []

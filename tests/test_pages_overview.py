@@ -1,6 +1,6 @@
 """The overview: its alert for positive results without a case (and the one-step case
-opening), its tiles against their targets, its 'needs attention' links, and the briefing it
-offers."""
+opening), its tiles against their targets, its 'needs attention' links, the briefing it
+offers, the alert rules and the change since the last command meeting."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from sqlmodel import Session, col, func, select
 from streamlit.testing.v1 import AppTest
 
 from gridcore.access import SYSTEM
-from gridcore.config import get_settings
+from gridcore.config import get_settings, local_now, local_today
 from gridcore.db import make_engine
 from gridcore.demo import tiny as tiny_demo
 from gridcore.i18n import catalogues, t
-from gridcore.models import Area, Case, FoundVia, TestRecord, TestResult
+from gridcore.models import AlertAcknowledgement, Area, Case, FoundVia, TestRecord, TestResult
+from gridcore.services.cases import create_case
+from gridcore.services.meeting import mark_meeting_held
 from gridcore.services.testing import record_positive
 from gridcore.ui import data, views
 from tests.tiny_world import TINY_ANCHOR
@@ -194,3 +196,42 @@ def test_grids_beyond_the_first_few_can_be_opened(
     assert len(more) == 1
     inside = [(p.proto.page, p.proto.query_string) for p in more[0].get("page_link")]
     assert inside[0] == ("grid", "grid=T-C2-G1")
+def _html(at: AppTest) -> str:
+    return "\n".join(h.proto.body for h in at.get("html"))
+
+
+def test_the_change_since_the_meeting_and_an_alert_in_both_languages(tiny_app: str) -> None:
+    """A meeting marked, then a case found outside quarantine in T-C1-G1: the overview shows
+    +1 new case since the meeting and the alert; a leader acknowledges it once."""
+    engine = make_engine(tiny_app)
+    with Session(engine) as s:
+        mark_meeting_held(session=s, actor=SYSTEM, today=local_today(), now=local_now())
+        grid = s.exec(select(Area).where(Area.code == "T-C1-G1")).one()
+        create_case(
+            session=s,
+            data={"grid_id": grid.id, "address": "1 Lane", "kind": "confirmed",
+                  "reported_date": local_today(), "found_via": FoundVia.community},
+            actor=SYSTEM,
+        )  # fmt: skip
+    at = signed_in("leader")
+    since = t("meeting.since", "en", delta="+1")
+    captions = [c.value for c in at.caption]
+    assert since in captions, captions
+    alert_text = t("alerts.rule.community_positive.today", "en", n="1")
+    assert alert_text in _html(at)
+    at.button(key="ack_community_positive:T-C1-G1").click().run()
+    no_exception(at, "after acknowledging")
+    with Session(engine) as s:
+        acks = s.exec(select(AlertAcknowledgement)).all()
+    assert [(a.alert_key, a.acknowledged_by) for a in acks] == [
+        ("community_positive:T-C1-G1", "leader")
+    ]
+    assert not [b for b in at.button if b.key == "ack_community_positive:T-C1-G1"]
+    at.query_params["lang"] = "zh"
+    at.run()
+    no_exception(at, "in Chinese")
+    assert t("meeting.since", "zh", delta="+1") in [c.value for c in at.caption]
+    html = _html(at)
+    assert t("alerts.rule.community_positive.today", "zh", n="1") in html
+    assert t("alerts.acknowledged_by", "zh", user="leader", time="§").split("§")[0] in html
+    engine.dispose()

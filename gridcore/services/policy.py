@@ -40,6 +40,11 @@ POLICY_RANGES: dict[str, tuple[int, int]] = {
     "target_hours_food": (1, 720),
     "target_hours_other": (1, 720),
     "vulnerable_visit_days": (1, 60),
+    "alert_community_case_days": (1, 14),
+    "alert_coverage_lag_points": (0, 100),
+    "alert_cover_days": (1, 60),
+    "alert_missed_contact_tests": (1, 10),
+    "alert_workload_score": (1, 500),
 }
 # Which list of test days lies within which period.
 _TEST_DAYS_WITHIN: dict[str, str] = {

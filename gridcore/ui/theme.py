@@ -72,6 +72,8 @@ BASE_CSS = """
 .gc-badge {display: inline-block; padding: .05rem .5rem; border-radius: .6rem; color: #fff;
   font-size: .85rem; font-weight: 600;}
 .gc-attention {padding-left: 1.1rem;}
+.gc-acked {color: #607D8B; font-size: .85rem;}
+.gc-alert {line-height: 1.6;}
 /* A still map (the 'move map' switch off, a phone's default): a vertical swipe scrolls the
    page, two fingers zoom the map. A moving map takes every gesture. On a narrow screen a
    vertical swipe always scrolls the page. */

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -18,6 +18,7 @@ from gridcore.i18n import enum_label, fmt_datetime, fmt_int, fmt_pct, t
 from gridcore.models import AreaLevel, CaseKind, FoundVia
 from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
+from gridcore.queries.meeting import WHOLE_LIST
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data, forms, session
@@ -297,8 +298,20 @@ def status_html(status: str | None, target: str, lang: str) -> str:
     return f'<div class="gc-target">{badge}{forms.html_text(target)}</div>'
 
 
-def headline_metrics(lang: str, *, columns: int = 4) -> None:
-    """Today's headline figures, each against its target (good / watch / act) and yesterday."""
+def delta_text(diff: float, *, pct: bool, lang: str) -> str:
+    """A change of a headline figure: '+3', '-1.5 pp' (percentage points), or '±0'."""
+    if not diff:
+        return "±0"
+    if pct:
+        return t("headline.points", lang, value=f"{diff * 100:+.1f}")
+    return f"{diff:+,.0f}"
+
+
+def headline_metrics(
+    lang: str, *, columns: int = 4, since_meeting: Mapping[str, float | None] | None = None
+) -> None:
+    """Today's headline figures, each against its target (good / watch / act) and yesterday,
+    and with `since_meeting` (each figure's change since the last meeting) a line under each."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
     h = data.cached(overview.headline, today=today, now=now)
     round_name = h.latest_round_name or t("headline.no_round", lang)
@@ -313,7 +326,7 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
             colour, arrow = "off", "off"
             if not (_missing(figure.value) or _missing(figure.previous)):
                 diff = figure.value - figure.previous
-                delta = (f"{diff * 100:+.1f} pp" if pct else f"{diff:+,.0f}") if diff else "±0"
+                delta = delta_text(diff, pct=pct, lang=lang)
                 if diff and rise_good is not None:
                     colour, arrow = ("normal" if rise_good else "inverse"), "auto"
                 elif diff:
@@ -331,6 +344,13 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
             )
             target = target_text(field, pct=pct, staffing_standard=h.staffing_standard, lang=lang)
             tile.html(status_html(status, target, lang))
+            if since_meeting is not None:
+                moved = since_meeting.get(field)
+                tile.caption(
+                    t("meeting.since_unknown", lang)
+                    if moved is None
+                    else t("meeting.since", lang, delta=delta_text(moved, pct=pct, lang=lang))
+                )
 
 
 # The page that acts on a reason (by the start of its key), with its title key.
@@ -369,7 +389,8 @@ def attention_list(
     reason, a link to the grid and to the pages that act on it; grids after the first
     `shown` in an expander. Without `links` (the kiosk) only the first `shown` grids."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
-    items = data.cached(overview.needs_attention, today=today, now=now, limit=limit)
+    # The whole list, shared in the cache with the comparison against the last meeting.
+    items = data.cached(overview.needs_attention, today=today, now=now, limit=WHOLE_LIST)[:limit]
     if not items:
         st.success(t("attention.all_clear", lang))
         return

@@ -38,7 +38,7 @@ from .browser_support import (
 
 pytestmark = pytest.mark.browser
 
-KIOSK_PANELS = 4  # pages/kiosk.py: headline, map, testing, trend
+KIOSK_PANELS = 5  # pages/kiosk.py: headline, alerts, map, testing, trend
 PROJECTOR = {"width": 1280, "height": 720}
 
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
