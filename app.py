@@ -26,7 +26,11 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/requests.py", "requests", "page.requests"),
     ("pages/my_tasks.py", "my-tasks", "page.my_tasks"),
     ("pages/workforce.py", "workforce", "page.workforce"),
+    ("pages/admin.py", "admin", "page.admin"),
 )
+# Pages only some roles are offered (every other page: every role). The page refuses the
+# others too, should they open its address.
+PAGE_ROLES: dict[str, tuple[UserRole, ...]] = {"admin": (UserRole.admin,)}
 # The page a role lands on (overview for every role not listed).
 LANDING: dict[str, str] = {UserRole.grid_worker: "my-tasks"}
 
@@ -36,6 +40,7 @@ def _pages(lang: str, role: str | None) -> list[st.Page]:
     return [
         st.Page(path, title=t(key, lang), url_path=url, default=(url == landing))
         for path, url, key in PAGES
+        if url not in PAGE_ROLES or role in PAGE_ROLES[url]
     ]
 
 
