@@ -10,7 +10,7 @@ from typing import Any
 
 import streamlit as st
 
-from gridcore.access import Actor, PermissionDenied
+from gridcore.access import Actor, PermissionDenied, offers_page
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_int, t
 from gridcore.models import UserRole
@@ -32,6 +32,7 @@ from gridcore.services.policy import set_policy_values
 from gridcore.ui import admin as av
 from gridcore.ui import data, forms, session
 
+URL_PATH = "admin"  # as app.py declares the page
 FLASH = "adm_flash"
 KIOSK_NEW = "adm_kiosk_new"
 AUDIT_PAGE_SIZES = (50, 200, 1000)
@@ -40,7 +41,7 @@ AUDIT_PAGE_SIZES = (50, 200, 1000)
 def page() -> None:
     actor = session.require_actor()
     lang = session.language()
-    if actor.role != UserRole.admin:
+    if not offers_page(actor.role, URL_PATH):
         st.error(t("admin.refused", lang))
         st.stop()
     st.html(av.ADMIN_CSS)
@@ -64,7 +65,7 @@ def page() -> None:
 
 def _still_admin(actor: Actor, lang: str) -> bool:
     """A part of the page re-checked its session: the role may have changed since."""
-    if actor.role == UserRole.admin:
+    if offers_page(actor.role, URL_PATH):
         return True
     st.error(t("admin.refused", lang))
     return False
@@ -165,6 +166,7 @@ def _add_user(lang: str, actor: Actor, grids: dict[str, str]) -> None:
         codes = st.multiselect(
             t("admin.f_grids", lang), list(grids), format_func=grids.__getitem__,
             help=t("admin.f_grids_help", lang), key=f"adm_grids_{gen}",
+            placeholder=t("widget.choose_options", lang),
         )  # fmt: skip
         slots["grid_codes"] = st.empty()
         left, right = st.columns(2)
@@ -230,6 +232,7 @@ def _edit_user(lang: str, actor: Actor, grids: dict[str, str]) -> None:
                 t("admin.f_grids", lang), list(grids),
                 default=[c for c in row["grid_codes"] if c in grids],
                 format_func=grids.__getitem__, help=t("admin.f_grids_help", lang),
+                placeholder=t("widget.choose_options", lang),
                 key=f"adm_edit_grids_{name}_{gen}",
             )  # fmt: skip
             slots["grid_codes"] = st.empty()
@@ -334,8 +337,9 @@ def _policy_list(lang: str, actor: Actor) -> None:
     st.subheader(t("admin.policy_title", lang))
     st.caption(t("admin.policy_caption", lang))
     forms.data_table(
-        av.policy_table(rows, lang), name=f"policy-{data.today()}", lang=lang, key="adm_policy"
-    )
+        av.policy_table(rows, lang), name=f"policy-{data.today()}", lang=lang, key="adm_policy",
+        height=38 + 35 * len(rows),
+    )  # fmt: skip
 
 
 @session.live(refresh=False)
@@ -464,8 +468,7 @@ def _kiosk_form(lang: str, actor: Actor) -> None:
         with st.container(border=True, key="adm_new_link"):
             st.warning(t("admin.link_once", lang, id=link_id))
             st.code(url, language=None, wrap_lines=True)
-            with st.container(key="adm_qr"):
-                st.html(av.qr_svg(url))
+            st.image(av.qr_svg(url), width=av.QR_WIDTH)
             st.caption(t("admin.qr_caption", lang))
             if st.button(t("admin.hide_link", lang), key="adm_hide_link"):
                 st.session_state.pop(KIOSK_NEW, None)

@@ -17,8 +17,8 @@ T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 def _log(session: Session) -> None:
     """Ten entries an hour apart: ann creates cases (even hours), ben updates tasks (odd)."""
     for hour in range(10):
-        user, action, entity = ("ann", "create", "case") if hour % 2 == 0 else (
-            "ben", "update", "task"
+        user, action, entity = (
+            ("ann", "create", "case") if hour % 2 == 0 else ("ben", "update", "task")
         )
         session.add(AuditEntry(username=user, action=action, entity=entity, entity_id=str(hour),
                                at=T0 + timedelta(hours=hour),

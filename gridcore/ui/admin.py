@@ -3,6 +3,7 @@ and the audit log, and the QR code of a new kiosk link."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +18,8 @@ from gridcore.queries.access import KioskLinkRow
 from gridcore.queries.policy import PolicySettingRow
 from gridcore.services.policy import POLICY_RANGES
 
+# Pixels: a QR code a phone or a webcam reads from a laptop screen at arm's length.
+QR_WIDTH = 280
 # Where a kiosk link points when the page cannot tell its own address.
 FALLBACK_BASE_URL = "http://localhost:8501"
 
@@ -24,8 +27,6 @@ ADMIN_CSS = """
 <style>
 /* Tables hold users' text: GridCore's own downloads below each table, not the raw one. */
 [data-testid="stElementToolbar"] {display: none !important;}
-.st-key-adm_qr svg {width: 100%; max-width: 320px; height: auto; background: #fff;
-  padding: 8px; border-radius: 6px;}
 @media (max-width: 640px) {
   [data-testid="stMain"] h1 {font-size: 1.9rem !important; padding-top: .5rem !important;}
 }
@@ -146,7 +147,12 @@ def kiosk_url(base: str, token: str) -> str:
 
 def qr_svg(url: str) -> str:
     """A QR code of `url` as an SVG drawn by GridCore (segno; no text of anyone's in it)."""
-    return str(segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff"))
+    out = io.BytesIO()
+    # With its namespace: st.image shows an SVG as an image, which needs one.
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=6, border=4, dark="#000", light="#fff", xmldecl=False, svgns=True
+    )
+    return out.getvalue().decode()
 
 
 def code_label(prefix: str, code: str, lang: str) -> str:
