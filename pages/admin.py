@@ -94,7 +94,8 @@ def _show_errors(
     for name, slot in slots.items():
         message = forms.error_text(exc.errors, name, lang)
         if message:
-            slot.error(" ".join(filter(None, (message, extra.get(name)))))
+            gap = "" if lang == "zh" else " "
+            slot.error(gap.join(filter(None, (message, extra.get(name)))))
     rest = forms.other_errors(exc.errors, tuple(slots))
     if rest:
         top.error(" ".join(t(m, lang) for m in rest.values()))
@@ -389,7 +390,7 @@ def _policy_form(lang: str, actor: Actor) -> None:
             policy = set_policy_values(session=s, values=edited, actor=actor)
     except ValidationFailed as exc:
         ranges = {
-            key: av.policy_range_text(key, lang)
+            key: t("admin.allowed", lang, range=av.policy_range_text(key, lang))
             for key, message in exc.errors.items()
             if message == "services.error.policy_out_of_range"
         }

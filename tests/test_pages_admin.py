@@ -146,7 +146,9 @@ def test_a_policy_value_out_of_range_is_refused_and_nothing_is_written(world: Wo
     no_exception(at, "an out-of-range policy value")
     errors = [e.value for e in at.error]
     assert t("admin.fix_below", "en") in errors
-    assert f"{t('services.error.policy_out_of_range', 'en')} 1–168 hours" in errors, errors
+    assert f"{t('services.error.policy_out_of_range', 'en')} Allowed: 1–168 hours." in errors, (
+        errors
+    )
     assert world.count(PolicySetting) == stored
     assert world.count(AuditEntry) == before
     # Corrected: saved, audited, and in force at once on the page's own table.
