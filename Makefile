@@ -22,7 +22,7 @@ PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS)
 # What `make check` leaves to `make test` (markers: see tests/conftest.py).
 CHECK_MARKERS := not browser and not demo and not pg
 
-.PHONY: help run check test lint typecheck pytest browser-deps
+.PHONY: help run check test lint typecheck pytest browser-deps cjk-font
 
 help:
 	@echo "make run    start GridCore at http://localhost:$(PORT) (demo street on first run)"
@@ -43,7 +43,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
 # server.py is app.py plus the routes that set the HttpOnly session cookie (README: Sessions).
 # browser.serverAddress names the printed URL; without it a headless Streamlit asks an outside
 # service for this machine's public address at every start.
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) cjk-font
 	$(PY) -m gridcore init --demo street
 	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --browser.serverAddress localhost
@@ -54,6 +54,14 @@ browser-deps:
 		export DEBIAN_FRONTEND=noninteractive; \
 		$(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei \
 		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei; }; \
+	fi
+
+# A Chinese font for the briefing's PDF (README: Briefing); without one it is made in English.
+cjk-font:
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get install -y -q fontconfig fonts-wqy-zenhei \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q fontconfig fonts-wqy-zenhei; }; \
 	fi
 
 lint: $(DEV_STAMP)

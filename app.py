@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gridcore.access import Actor
+from gridcore.access import Actor, offers_page
 from gridcore.config import ConfigError, get_settings
 from gridcore.i18n import enum_label, t
 from gridcore.models import UserRole
@@ -26,6 +26,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("pages/requests.py", "requests", "page.requests"),
     ("pages/my_tasks.py", "my-tasks", "page.my_tasks"),
     ("pages/workforce.py", "workforce", "page.workforce"),
+    ("pages/admin.py", "admin", "page.admin"),
 )
 # The page a role lands on (overview for every role not listed).
 LANDING: dict[str, str] = {UserRole.grid_worker: "my-tasks"}
@@ -33,8 +34,16 @@ LANDING: dict[str, str] = {UserRole.grid_worker: "my-tasks"}
 
 def _pages(lang: str, role: str | None) -> list[st.Page]:
     landing = LANDING.get(role or "", "overview")
+    # A page not offered to the role is declared hidden: its address then shows the page's
+    # own refusal, in the reader's language, instead of Streamlit's "Page not found".
     return [
-        st.Page(path, title=t(key, lang), url_path=url, default=(url == landing))
+        st.Page(
+            path,
+            title=t(key, lang),
+            url_path=url,
+            default=(url == landing),
+            visibility="visible" if offers_page(role, url) else "hidden",
+        )  # fmt: skip
         for path, url, key in PAGES
     ]
 

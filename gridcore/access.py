@@ -80,6 +80,17 @@ WRITER_ROLES: tuple[UserRole, ...] = (UserRole.admin, UserRole.leader, UserRole.
 COMMAND_ROLES: tuple[UserRole, ...] = (UserRole.admin, UserRole.leader)
 
 
+# Pages offered to some roles only (url path → roles); every other page is offered to all.
+PAGE_ROLES: dict[str, tuple[UserRole, ...]] = {"admin": (UserRole.admin,)}
+
+
+def offers_page(role: UserRole | str | None, url_path: str) -> bool:
+    """Whether the navigation offers the page at `url_path` to `role` (and the page shows
+    itself to it: a page offered to some roles refuses the others at its address)."""
+    allowed = PAGE_ROLES.get(url_path)
+    return allowed is None or role in allowed
+
+
 MASK = "***"
 
 

@@ -888,3 +888,34 @@ class ContactTestCreate(ContactTestBase):
     """Input for recording a contact's test."""
 
     __test__ = False
+
+
+# --------------------------------------------------------------------------- command meeting
+
+
+class CommandMeeting(SQLModel, table=True):
+    """A command meeting marked held, with the overview's figures as they stood then.
+
+    `figures` holds the headline figures (JSON: name → value or null) and `attention` the
+    attention list (JSON: [code, name, name_zh, severity, [reason keys]] per grid): several
+    of them cannot be recomputed later (see gridcore.analytics.meeting).
+    """
+
+    __tablename__ = "command_meeting"
+    id: int | None = Field(default=None, primary_key=True)
+    held_at: datetime = Field(default_factory=utcnow, index=True)
+    held_by: str = Field(max_length=40)
+    figures: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    attention: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+
+
+class AlertAcknowledgement(SQLModel, table=True):
+    """Someone has seen an alert in one situation; it stands again when the situation changes."""
+
+    __tablename__ = "alert_acknowledgement"
+    __table_args__ = (UniqueConstraint("alert_key", "situation", name="uq_alertack_key_situation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    alert_key: str = Field(max_length=80)
+    situation: str = Field(max_length=200)
+    acknowledged_by: str = Field(max_length=40)
+    acknowledged_at: datetime = Field(default_factory=utcnow)

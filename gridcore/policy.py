@@ -34,6 +34,15 @@ class Policy:
     target_hours_other: int = 72
     # Elderly residents living alone, bedridden or disabled get a home visit this often.
     vulnerable_visit_days: int = 3
+    # Alerts (gridcore.analytics.alerts): a case found outside quarantine alerts for this many
+    # days from its report; a grid this many percentage points under its round's schedule is
+    # behind; stock under this many days of cover is short; a contact who missed this many
+    # protocol tests is followed up; a worker with this workload score is overloaded.
+    alert_community_case_days: int = 1
+    alert_coverage_lag_points: int = 10
+    alert_cover_days: int = 2
+    alert_missed_contact_tests: int = 1
+    alert_workload_score: int = 10
 
 
 DEFAULT_POLICY = Policy()

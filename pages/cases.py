@@ -18,7 +18,7 @@ from gridcore.analytics import cases as case_analytics
 from gridcore.i18n import t
 from gridcore.queries import cases as cq
 from gridcore.ui import cases as cv
-from gridcore.ui import data, forms, session
+from gridcore.ui import data, forms, session, views
 
 MAP_HEIGHT = 440
 NEW_CASE_TAB = "new"
@@ -65,9 +65,7 @@ def _curve_and_map(lang: str, f: cv.Filters, daily: pd.DataFrame) -> None:
     kind = cv.kind_toggle(lang)
     st.subheader(t("cpage.curve_title", lang))
     curve = case_analytics.epidemic_curve(daily, start=f.start, end=f.end, kind=kind)
-    st.plotly_chart(
-        cv.curve_figure(curve, lang=lang), key="cs_curve", config=cv.CHART_CONFIG, width="stretch"
-    )
+    views.show_chart(cv.curve_figure(curve, lang=lang), key="cs_curve")
     st.caption(t("cpage.curve_caption", lang))
     st.subheader(t("cpage.map_title", lang))
     cv.incidence_map(lang, f, height=MAP_HEIGHT)
@@ -101,12 +99,7 @@ def _chains(lang: str, f: cv.Filters) -> None:
     if traced.cases.empty:
         st.info(t("cpage.no_cases_in_period", lang))
         return
-    st.plotly_chart(
-        cv.transmission_figure(traced, lang=lang),
-        key="cs_chains",
-        config=cv.CHART_CONFIG,
-        width="stretch",
-    )
+    views.show_chart(cv.transmission_figure(traced, lang=lang), key="cs_chains")
     linked = sum(1 for c in traced.clusters if len(c.cases) > 1)
     st.caption(
         t(

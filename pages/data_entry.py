@@ -25,8 +25,14 @@ from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
 from gridcore.models import UserRole
 from gridcore.queries.testing import round_choices
 from gridcore.ui import data, forms, session
-
-PREVIEW_KEY = "io_preview"
+from gridcore.ui.data_entry import (
+    CHANGED_PAGE,
+    CHECKED,
+    FAILED,
+    IMPORTED,
+    STATE_KEY,
+    ImportState,
+)
 
 
 def page() -> None:
@@ -86,26 +92,36 @@ def _import(actor: Actor, lang: str) -> None:
     st.caption(t("io.page.areas_cli", lang))
     upload = st.file_uploader(t("io.page.upload", lang), type=list(FORMATS), key="io_upload")
     if upload is None:
-        st.session_state.pop(PREVIEW_KEY, None)
+        st.session_state.pop(STATE_KEY, None)
         return
     key = (upload.file_id, kind, round_id, unmatched, actor.username)
-    stored = st.session_state.get(PREVIEW_KEY)
-    if stored is None or stored[0] != key:
+    state: ImportState | None = st.session_state.get(STATE_KEY)
+    if state is None or state.key != key:
         with st.spinner(t("io.page.checking", lang)):
-            report = _run(
-                actor,
-                lang,
-                kind=kind,
-                upload=upload,
-                round_id=round_id,
-                unmatched=unmatched,
+            report, error = _run(
+                actor, kind=kind, upload=upload, round_id=round_id, unmatched=unmatched,
                 dry_run=True,
-            )
-        if report is None:
-            return
-        st.session_state[PREVIEW_KEY] = (key, report)
+            )  # fmt: skip
+        state = ImportState(key, FAILED if report is None else CHECKED, report, error)
+        st.session_state[STATE_KEY] = state
+    if state.phase == CHECKED and state.report is not None:
+        _checked(state.report, lang, actor, kind, upload, round_id, unmatched)
+    elif state.phase == IMPORTED and state.report is not None:
+        _imported(state.report, lang, kind, round_id)
     else:
-        report = stored[1]
+        _failed(state, lang)
+
+
+def _checked(
+    report: ImportReport,
+    lang: str,
+    actor: Actor,
+    kind: str,
+    upload: Any,
+    round_id: int | None,
+    unmatched: str | None,
+) -> None:
+    """The check's result, and the import button when the file can be imported."""
     _show(report, lang)
     if not report.ok:
         st.error(t("io.page.fix_first", lang))
@@ -115,49 +131,68 @@ def _import(actor: Actor, lang: str) -> None:
         st.info(t("io.page.nothing_to_do", lang))
         return
     label = t("io.page.import_button", lang, count=fmt_int(changes))
-    if st.button(label, type="primary", key="io_import_go"):
-        with st.spinner(t("io.page.importing", lang)):
-            final = _run(
-                actor,
-                lang,
-                kind=kind,
-                upload=upload,
-                round_id=round_id,
-                unmatched=unmatched,
-                dry_run=False,
-            )
-        st.session_state.pop(PREVIEW_KEY, None)
-        if final is None:
-            return
+    if not st.button(label, type="primary", key="io_import_go"):
+        return
+    with st.spinner(t("io.page.importing", lang)):
+        final, error = _run(
+            actor, kind=kind, upload=upload, round_id=round_id, unmatched=unmatched,
+            dry_run=False,
+        )  # fmt: skip
+    if final is not None and final.written:
         data.invalidate()
-        if final.written:
-            st.success(
-                t(
-                    "io.page.done",
-                    lang,
-                    created=fmt_int(final.created),
-                    updated=fmt_int(final.updated),
-                )
-            )
-        else:  # the database changed since the preview: show what is wrong now
-            _show(final, lang)
+        phase = IMPORTED
+    else:  # refused, or the database changed since the check: say what is wrong now
+        phase = FAILED
+    st.session_state[STATE_KEY] = ImportState(st.session_state[STATE_KEY].key, phase, final, error)
+    st.rerun()
+
+
+def _imported(report: ImportReport, lang: str, kind: str, round_id: int | None) -> None:
+    """What the import wrote, and a link to the page that shows it."""
+    st.success(
+        t(
+            "io.page.done",
+            lang,
+            written=fmt_int(report.created + report.updated),
+            created=fmt_int(report.created),
+            updated=fmt_int(report.updated),
+            unchanged=fmt_int(report.unchanged),
+        )
+    )
+    path, title = CHANGED_PAGE.get(kind, ("pages/overview.py", "page.overview"))
+    params = {"round": str(round_id)} if path == "pages/testing.py" and round_id else None
+    st.page_link(path, label=t("io.page.see_changes", lang, page=t(title, lang)),
+                 query_params=params)  # fmt: skip
+
+
+def _failed(state: ImportState, lang: str) -> None:
+    """Why the file was not imported: the error, or the problems found while importing."""
+    st.error(t("io.page.failed", lang))
+    if state.error is not None:
+        st.error(state.error)
+    if state.report is not None:
+        _show(state.report, lang)
+    if st.button(t("io.page.check_again", lang), key="io_check_again"):
+        st.session_state.pop(STATE_KEY, None)
+        st.rerun()
 
 
 def _run(
     actor: Actor,
-    lang: str,
     *,
     kind: str,
     upload: Any,
     round_id: int | None,
     unmatched: str | None,
     dry_run: bool,
-) -> ImportReport | None:
-    """Read the upload and check (or import) it; None after showing why it could not run."""
+) -> tuple[ImportReport | None, str | None]:
+    """Read the upload and check (or import) it: the report, or None and why it could not
+    run (text in the reader's language, the file's own words escaped)."""
+    lang = session.language()
     try:
         table = read_file(data=upload.getvalue(), name=upload.name)
         with data.session() as s:
-            return import_table(
+            report = import_table(
                 session=s,
                 kind=kind,
                 table=table,
@@ -167,13 +202,14 @@ def _run(
                 dry_run=dry_run,
                 source=upload.name,
             )
+        return report, None
     except TableError as exc:
-        st.error(t(exc.key, lang, **{k: forms.markdown_text(v) for k, v in exc.params.items()}))
+        params = {k: forms.markdown_text(v) for k, v in exc.params.items()}
+        return None, t(exc.key, lang, **params)
     except ImportConflict as exc:
-        st.error(t(str(exc), lang))
+        return None, t(str(exc), lang)
     except PermissionDenied as exc:
-        st.error(t("io.page.permission", lang, detail=forms.markdown_text(exc)))
-    return None
+        return None, t("io.page.permission", lang, detail=forms.markdown_text(exc))
 
 
 def _show(report: ImportReport, lang: str) -> None:
@@ -184,6 +220,7 @@ def _show(report: ImportReport, lang: str) -> None:
         ("io.page.changed", report.updated),
         ("io.page.unchanged", report.unchanged),
         ("io.page.bad_rows", report.bad_rows),
+        ("io.page.problem_count", len(report.problems)),
     )
     for column, (key, value) in zip(st.columns(len(figures)), figures, strict=True):
         column.metric(t(key, lang), fmt_int(value))

@@ -31,7 +31,6 @@ from gridcore.queries import (
 )
 from gridcore.ui import charts, data, forms, session, views
 from gridcore.ui.maps import MapLayers
-from gridcore.ui.theme import CHART_CONFIG
 
 
 def page() -> None:
@@ -134,7 +133,7 @@ def _grid(lang: str, actor: Actor, code: str) -> None:
 def _map(lang: str, frame: pd.DataFrame, code: str, grid_id: int) -> None:
     one = frame[frame["code"] == code]
     layers = MapLayers(
-        zones=data.cached(zones.zone_orders, today=data.today()),
+        zones=data.cached(zones.zone_orders, today=data.today(), grid_id=grid_id),
         buildings=data.cached(areas.buildings, grid_id=grid_id),
     )
     gmap = views.grid_map(frame=one, measure="risk_level", lang=lang, layers=layers, height=420)
@@ -245,9 +244,7 @@ def _testing(lang: str, grid_id: int) -> None:
     if rounds.empty:
         st.info(t("grid.no_rounds", lang))
         return
-    st.plotly_chart(
-        charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}", config=CHART_CONFIG
-    )
+    views.show_chart(charts.testing_by_round(rounds, lang=lang), key=f"testing_{grid_id}")
     shown = rounds.assign(
         round_name=display_names(rounds, lang, "round_name"),
         coverage=[fmt_pct(v, lang) for v in rounds["coverage"]],

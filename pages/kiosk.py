@@ -11,58 +11,81 @@ from gridcore.config import get_settings
 from gridcore.i18n import display_name, fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import charts, data, forms, session, views
+from gridcore.ui import alerts, charts, data, forms, session, views
 from gridcore.ui import testing as tv
 
-PANELS: tuple[str, ...] = ("headline", "map", "testing", "trend")
+PANELS: tuple[str, ...] = ("headline", "alerts", "map", "testing", "trend")
 # The testing panel lists this many grids, most people missing first.
 GRIDS_BEHIND = 8
+
+
+# Parts of the window's height (the rest: the title row, the footer and the gaps).
+BODY_SHARE = 0.72
+# One attention line, one table row: this share of the window's height each.
+LINE_SHARE = 0.062
 
 
 def page() -> None:
     session.require_actor()
     lang = session.language()
-    _panel(lang)
+    width, height = views.viewport_size()
+    _panel(lang, width, height)
 
 
 # A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
 # When it has ended, the whole app reruns; app.py then shows its message alone, and with no
 # fragment on the page the panels stop (no more refreshes, no more queries).
 @session.live(run_every=get_settings().kiosk_rotate_seconds)
-def _panel(lang: str) -> None:
+def _panel(lang: str, width: int, height: int) -> None:
+    """One panel, sized to a window of `width` × `height` px (type scales with its height in
+    KIOSK_CSS)."""
     rotate = get_settings().kiosk_rotate_seconds
     # The panel follows the clock, so every projector shows the same one and a reload keeps it.
     name = PANELS[int(time.time() // rotate) % len(PANELS)]
-    head, clock = st.columns([4, 1])
+    body = int(height * BODY_SHARE)
+    lines = max(3, int(BODY_SHARE / LINE_SHARE) - 2)
+    head, clock = st.columns([4, 1], vertical_alignment="bottom")
     head.title(t("kiosk.title", lang, day=fmt_date(data.today(), lang)))
     clock.markdown(f"## {data.now():%H:%M}")
     if name == "headline":
         views.headline_metrics(lang, columns=3)
+    elif name == "alerts":
+        # As many alerts not yet acknowledged as fit, most severe first (two lines: the rest).
+        alerts.kiosk_alerts(lang, limit=lines - 2)
     elif name == "map":
         left, right = st.columns([3, 2])
         with left:
             frame = views.map_frame(lang)
             gmap = views.grid_map(
-                frame=frame, measure="risk_level", lang=lang, height=720, large_text=True
+                frame=frame,
+                measure="risk_level",
+                lang=lang,
+                height=body,
+                large_text=True,
+                width=int(width * 0.55),
             )
-            views.show_map(gmap, key=None, height=720, selectable=False)
+            views.show_map(gmap, key=None, height=body, selectable=False)
         with right:
             st.header(t("overview.attention", lang))
-            views.attention_list(lang, limit=6)
+            views.attention_list(lang, limit=lines - 1, shown=lines - 1, links=False)
     elif name == "testing":
-        _testing(lang)
+        _testing(lang, rows=lines - 4)
     else:
         today = data.today()
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
         st.header(t("overview.trend", lang))
-        st.plotly_chart(charts.case_trend(trend, lang=lang, height=380, large=True), key="k_cases")
-        st.plotly_chart(
-            charts.quarantine_trend(trend, lang=lang, height=340, large=True), key="k_quarantine"
+        chart_height = (body - int(height * LINE_SHARE)) // 2
+        views.show_chart(
+            charts.case_trend(trend, lang=lang, height=chart_height, large=True), key="k_cases"
+        )
+        views.show_chart(
+            charts.quarantine_trend(trend, lang=lang, height=chart_height, large=True),
+            key="k_quarantine",
         )
     st.caption(t("kiosk.footer", lang, seconds=rotate))
 
 
-def _testing(lang: str) -> None:
+def _testing(lang: str, rows: int) -> None:
     """The current round: will it finish in time, its figures, the grids most behind."""
     now = tv.minute_now()
     round_id = data.cached(testing_queries.current_round_id, now=now)
@@ -80,9 +103,10 @@ def _testing(lang: str) -> None:
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)
     progress = data.cached(testing_queries.grid_progress, round_id=round_id, now=now)
     if not progress.empty:
-        st.subheader(t("tpage.ranking_title", lang))
+        st.subheader(tv.ranking_title(progress, lang))
         # An HTML table, so the kiosk's large type applies; grid, state, missing, coverage.
-        st.table(tv.ranked_grid_table(progress.head(GRIDS_BEHIND), lang).iloc[:, :4])
+        shown = progress.head(max(2, min(GRIDS_BEHIND, rows)))
+        st.table(tv.ranked_grid_table(shown, lang, codes=False).iloc[:, :4])
 
 
 page()

@@ -8,8 +8,7 @@ import streamlit as st
 
 from gridcore.i18n import fmt_date, t
 from gridcore.queries import overview
-from gridcore.ui import charts, data, session, views
-from gridcore.ui.theme import CHART_CONFIG
+from gridcore.ui import alerts, charts, data, forms, meeting, session, views
 
 
 def page() -> None:
@@ -17,14 +16,19 @@ def page() -> None:
     lang = session.language()
     st.title(t("page.overview", lang))
     st.caption(t("overview.subtitle", lang, day=fmt_date(data.today(), lang)))
+    forms.briefing_buttons(lang=lang, key="overview_briefing")
     _live(lang)
 
 
 @session.live()
 def _live(lang: str) -> None:
+    actor = session.require_actor()
     views.updated_caption(lang)
-    views.positives_alert(lang, session.require_actor())
-    views.headline_metrics(lang)
+    views.positives_alert(lang, actor)
+    mark = meeting.last_mark()
+    meeting.meeting_bar(lang, actor, mark)
+    views.headline_metrics(lang, since_meeting=meeting.changes(mark))
+    alerts.alert_panel(lang, actor)
     left, right = st.columns([3, 2])
     with left:
         st.subheader(t("overview.risk_map", lang))
@@ -38,6 +42,7 @@ def _live(lang: str) -> None:
     with right:
         st.subheader(t("overview.attention", lang))
         views.attention_list(lang)
+        meeting.attention_since(lang, mark)
     st.subheader(t("overview.trend", lang))
     today = data.today()
     trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
@@ -45,10 +50,8 @@ def _live(lang: str) -> None:
         st.info(t("overview.no_trend", lang))
         return
     c1, c2 = st.columns(2)
-    c1.plotly_chart(charts.case_trend(trend, lang=lang), key="trend_cases", config=CHART_CONFIG)
-    c2.plotly_chart(
-        charts.quarantine_trend(trend, lang=lang), key="trend_quarantine", config=CHART_CONFIG
-    )
+    views.show_chart(charts.case_trend(trend, lang=lang), key="trend_cases", where=c1)
+    views.show_chart(charts.quarantine_trend(trend, lang=lang), key="trend_quarantine", where=c2)
 
 
 page()

@@ -27,7 +27,6 @@ from gridcore.ui.forms import markdown_text as md
 
 MAP_HEIGHT = 460
 # No floating tool bar: it covers the legends on a phone, and a kiosk has no mouse.
-_CHART_CONFIG = {"displayModeBar": False}
 COMMAND = (UserRole.admin, UserRole.leader)
 
 
@@ -88,7 +87,7 @@ def _live(lang: str, round_id: int) -> None:
         if clicked:
             tv.open_roll_call(clicked, round_id)
     with right:
-        st.subheader(t("tpage.ranking_title", lang))
+        st.subheader(tv.ranking_title(progress, lang))
         event = st.dataframe(
             tv.ranked_grid_table(progress, lang),
             hide_index=True,
@@ -147,18 +146,12 @@ def _charts(lang: str, summary: tq.RoundSummary, round_id: int, now: datetime) -
         if throughput.empty:
             st.info(t("tpage.no_throughput", lang))
         else:
-            st.plotly_chart(
-                charts.site_throughput(throughput, lang=lang),
-                key="tp_throughput",
-                config=_CHART_CONFIG,
-            )
+            views.show_chart(charts.site_throughput(throughput, lang=lang), key="tp_throughput")
     with right:
         st.subheader(t("tpage.staffing_title", lang))
         staff = summary.staffing
-        st.plotly_chart(
-            charts.staffing_need(tv.staffing_frame(staff, lang), lang=lang),
-            key="tp_staffing",
-            config=_CHART_CONFIG,
+        views.show_chart(
+            charts.staffing_need(tv.staffing_frame(staff, lang), lang=lang), key="tp_staffing"
         )
         st.caption(
             t(
@@ -187,18 +180,12 @@ def _charts(lang: str, summary: tq.RoundSummary, round_id: int, now: datetime) -
         st.subheader(t("tpage.rounds_title", lang))
         st.caption(t("tpage.rounds_caption", lang))
         trend = data.cached(tq.coverage_over_rounds, now=now)
-        st.plotly_chart(
-            charts.coverage_over_rounds(trend, lang=lang), key="tp_rounds", config=_CHART_CONFIG
-        )
+        views.show_chart(charts.coverage_over_rounds(trend, lang=lang), key="tp_rounds")
     with right:
         st.subheader(t("tpage.positives_title", lang))
         st.caption(t("tpage.positives_caption", lang))
         positives = data.cached(tq.positives_per_round)
-        st.plotly_chart(
-            charts.positives_by_round(positives, lang=lang),
-            key="tp_positives",
-            config=_CHART_CONFIG,
-        )
+        views.show_chart(charts.positives_by_round(positives, lang=lang), key="tp_positives")
 
 
 # --------------------------------------------------------------------------- open / close

@@ -23,7 +23,6 @@ from gridcore.ui import workforce as wv
 
 MAP_HEIGHT = 420
 TABLE_HEIGHT = 380
-_CHART_CONFIG = {"displayModeBar": False}
 FLASH = "wf_flash"
 # Volunteers offered a one-click posting (the table lists every shortfall).
 POSTING_BUTTONS = 10
@@ -98,11 +97,7 @@ def _workload(lang: str, load: pd.DataFrame, summary: wq.WorkforceSummary) -> No
         if balance.workers == 0:
             st.info(t("wf.no_frontline", lang))
             return
-        st.plotly_chart(
-            wv.workload_chart(load, target=balance.target, lang=lang),
-            key="wf_chart",
-            config=_CHART_CONFIG,
-        )
+        views.show_chart(wv.workload_chart(load, target=balance.target, lang=lang), key="wf_chart")
         st.caption(
             t(
                 "wf.imbalance_caption",

@@ -17,6 +17,7 @@ from gridcore.access import (
     mask_personal,
     mask_phone,
     mask_text,
+    offers_page,
     personal,
 )
 from gridcore.models import UserRole
@@ -84,3 +85,11 @@ def test_roles_write_and_see_by_scope() -> None:
     assert not WORKER_G1.may_write_grid(None)
     assert not VIEWER.can_write and not VIEWER.may_write_grid(1)
     assert not VIEWER.sees_personal_data_of(1)
+
+
+def test_the_administration_page_is_offered_to_administrators_only() -> None:
+    offered = {role.value: offers_page(role, "admin") for role in UserRole}
+    assert offered == {"admin": True, "leader": False, "grid_worker": False, "viewer": False}
+    assert not offers_page(None, "admin")  # signed out
+    # Every other page is offered to every role.
+    assert all(offers_page(role, "overview") for role in UserRole)

@@ -73,6 +73,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
         ["policy", "list"],
         ["policy", "set"],
         ["policy", "reset"],
+        ["brief"],
     ):
         helped = run_cli(*command, "--help", url=url)
         assert helped.code == 0, (command, helped)

@@ -114,7 +114,9 @@ def test_problems_exit_1_and_write_nothing(url: str, tmp_path: Path) -> None:
     run = run_cli("import", "test-results", str(source), "--dry-run", url=url)
     assert run.code == 1, run
     lines = run.out.strip().splitlines()
-    assert lines[0].startswith("39 rows: 0 new, 0 changed, 37 unchanged, 2 with problems")
+    assert lines[0].startswith(
+        "39 rows: 0 new, 0 changed, 37 unchanged; 2 rows with problems (2 problems in all)."
+    )
     assert lines[1] == (
         'row 3, resident_id "99999": '
         "There is no resident with this number in the grids you may change."

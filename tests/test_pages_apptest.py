@@ -45,6 +45,9 @@ PAGE_FILES = sorted(
     f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("kiosk")
 )
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
+# Pages offered to administrators only: test_pages_admin checks that the other roles are
+# neither offered them nor shown them at their address.
+ADMIN_PAGES = frozenset({"pages/admin.py"})
 
 
 @dataclass(frozen=True)
@@ -105,8 +108,10 @@ def test_pages_are_found() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("page", PAGE_FILES)
+@pytest.mark.parametrize(
+    ("page", "role"),
+    [(p, r) for p in PAGE_FILES for r in ROLES if p not in ADMIN_PAGES or r == "admin"],
+)
 def test_every_page_runs_for_every_role_in_both_languages(
     shared_tiny_app: str, page: str, role: str, lang: str
 ) -> None:
@@ -262,6 +267,7 @@ def _all_resident_names(facts: Facts) -> list[str]:
 # The kiosk rotates its panels by the clock; each panel and what it must show.
 KIOSK_PANELS = {
     "headline": "metric",
+    "alerts": "html",
     "map": "deck_gl_json_chart",
     "testing": "table",
     "trend": "plotly_chart",
@@ -300,6 +306,8 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
     assert len(at.get(KIOSK_PANELS[panel])) > 0, f"the {panel} panel shows no {KIOSK_PANELS[panel]}"
     if panel == "headline":
         assert len(at.metric) >= 3, "the kiosk shows headline figures"
+    if panel == "alerts":
+        assert t("alerts.title", lang) in [h.value for h in at.header]
     text = page_text(at)
     assert [n for n in _all_resident_names(facts) if n in text] == []
     assert [p for p in facts.phones if p in text] == []

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from gridcore.db import make_engine
 from gridcore.i18n import catalogues, t
 from gridcore.models import Depot, ResidentRequest, StockMovement, SupplyItem, Task
+from gridcore.ui.tasks import ALL as EVERYONE
 
 LANGS = ("en", "zh")
 PAGE = "pages/requests.py"
@@ -136,6 +137,12 @@ def test_a_grid_worker_lands_on_my_tasks_and_starts_finishes_and_undoes(
 ) -> None:
     at = signed_in("worker", lang)
     assert at.title[0].value == catalogues()[lang]["page.my_tasks"]
+    # The account is 王丽's (the demo links it): her task first, the survey she has started.
+    assert at.selectbox(key="mt_worker").format_func(at.selectbox(key="mt_worker").value) == "王丽"
+    starts = [b for b in at.button if b.key and b.key.startswith("mt_go_")]
+    assert [b.label for b in starts] == [t("mt.finish", lang)]
+    # Everyone in her grid: 李强's door-to-door round too.
+    at.selectbox(key="mt_worker").select(EVERYONE).run()
     starts = [b for b in at.button if b.key and b.key.startswith("mt_go_")]
     labels = sorted(b.label for b in starts)
     assert labels == sorted([t("mt.finish", lang), t("mt.start", lang)])  # survey, door to door

@@ -211,6 +211,10 @@ WRITES: tuple[WriteSpec, ...] = (
                          "password": "long-enough-pw"}, actor=a)),
     S("set_password (another user)", "admin", _user, lambda c, a, name: sa.set_password(
         c.session, username=name, password="another-long-pw", actor=a)),
+    S("update_user", "admin", _user, lambda c, a, name: sa.update_user(
+        c.session, username=name, role="leader", grid_codes=[], actor=a)),
+    S("set_user_active", "admin", _user, lambda c, a, name: sa.set_user_active(
+        c.session, username=name, active=False, actor=a)),
     S("create_kiosk_link", "command", _nothing, lambda c, a, _: sa.create_kiosk_link(
         c.session, hours=1, secret=SECRET, actor=a)),
     S("revoke_kiosk_link", "command", _kiosk, lambda c, a, i: sa.revoke_kiosk_link(
@@ -235,6 +239,8 @@ WRITES: tuple[WriteSpec, ...] = (
         session=c.session, key="households_per_fulltime_worker", value=250, actor=SYSTEM),
       lambda c, a, _: policy.reset_policy_value(
         session=c.session, key="households_per_fulltime_worker", actor=a)),
+    S("set_policy_values", "admin", _nothing, lambda c, a, _: policy.set_policy_values(
+        session=c.session, values={"vulnerable_visit_days": 4 + c.serial() % 50}, actor=a)),
     # requests
     S("create_request", "grid", _nothing, lambda c, a, _: requests.create_request(
         session=c.session, data={"grid_id": c.place.grid_id, "category": "food"}, actor=a)),
@@ -374,7 +380,7 @@ def test_only_the_allowed_cells_write_and_every_other_is_refused_and_audited(
             if table_counts(session) == before:
                 wrong.append(f"{where}: allowed, but wrote nothing")
     assert "\n".join(wrong) == ""
-    # 33 writes × 4 roles × 2 scopes; allowed: 23 grid writes × 5 (admin and leader in both,
-    # the worker in scope) + 6 command writes × 4 + 4 administrators' writes × 2.
-    assert len(WRITES) == 33
-    assert (cells, allowed_cells) == (264, 23 * 5 + 6 * 4 + 4 * 2)
+    # 36 writes × 4 roles × 2 scopes; allowed: 23 grid writes × 5 (admin and leader in both,
+    # the worker in scope) + 6 command writes × 4 + 7 administrators' writes × 2.
+    assert len(WRITES) == 36
+    assert (cells, allowed_cells) == (288, 23 * 5 + 6 * 4 + 7 * 2)

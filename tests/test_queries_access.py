@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlmodel import Session
+import pandas as pd
+from sqlmodel import Session, select
 
-from gridcore.models import UserRole
-from gridcore.queries.access import KioskLinkState, kiosk_links, list_users
-from gridcore.services.access import create_kiosk_link, create_user, revoke_kiosk_link
+from gridcore.models import UserRole, UserSession
+from gridcore.queries.access import KioskLinkState, kiosk_links, list_users, users_table
+from gridcore.services.access import create_kiosk_link, create_user, revoke_kiosk_link, sign_in
 from tests.factories import ADMIN, LEADER, table_counts
 from tests.factories import make_street_with_grids as _world
 
@@ -54,3 +55,21 @@ def test_list_users_with_their_grids(session: Session) -> None:
     )
     listed = [(u.username, u.role, grids) for u, grids in list_users(session=session)]
     assert listed == [("boss", UserRole.leader, []), ("wang", UserRole.grid_worker, sorted(codes))]
+
+
+def test_users_table_has_the_last_sign_in_of_each_account(session: Session) -> None:
+    for name in ("amy", "bob"):
+        create_user(session, data={"username": name, "role": "viewer", "password": "long-enough"},
+                    actor=ADMIN)  # fmt: skip
+    first = sign_in(session, username="amy", password="long-enough", client_address=None)
+    second = sign_in(session, username="amy", password="long-enough", client_address=None)
+    table = users_table(session=session)
+    assert table["username"].tolist() == ["amy", "bob"]
+    assert table["active"].tolist() == [True, True]
+    opened = {
+        s.id: s.created_at
+        for s in session.exec(select(UserSession)).all()
+        if s.id in (first.session_id, second.session_id)
+    }
+    assert table["last_sign_in"].iloc[0] == max(opened.values())
+    assert pd.isna(table["last_sign_in"].iloc[1])

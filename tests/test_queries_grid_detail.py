@@ -377,6 +377,11 @@ def test_zone_orders_in_force(session: Session, detail: Detail) -> None:
     ]
     empty = zones.zone_orders(session=session, today=days_ago(4))
     assert empty.empty and list(empty.columns) == zones.ZONE_COLUMNS
+    # One grid's orders: its own, and those on its buildings (o2 is on a building of g2).
+    one = zones.zone_orders(session=session, today=today(), grid_id=g1.id)
+    assert list(one["order_id"]) == [detail.ids["o1"]]
+    by_building = zones.zone_orders(session=session, today=today(), grid_id=g2.id)
+    assert list(by_building["order_id"]) == [detail.ids["o2"]]
 
 
 def test_an_empty_grid_gives_empty_frames_with_their_columns(

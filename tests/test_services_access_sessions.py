@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, col, delete, select
 
-from gridcore.access import SYSTEM
+from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.config import Settings
-from gridcore.models import AuditEntry, SignInAttempt, User, UserGrid, UserRole, UserSession
+from gridcore.models import Area, AuditEntry, SignInAttempt, User, UserGrid, UserRole, UserSession
 from gridcore.services.access import (
     SignInRefused,
     authenticate,
@@ -27,12 +27,14 @@ from gridcore.services.access import (
     create_user,
     session_for_cookie,
     set_password,
+    set_user_active,
     sign_in,
     sign_out,
     signin_wait,
+    update_user,
 )
 from gridcore.services.base import ValidationFailed
-from tests.factories import make_street_with_grids
+from tests.factories import ADMIN, LEADER, make_street_with_grids
 
 SECRET = "unit-test-session-secret"
 PASSWORD = "correct-horse"
@@ -366,3 +368,71 @@ def test_usernames_are_unique_whatever_their_case_and_spaces(session: Session) -
     assert authenticate(session, username="BOB", password=PASSWORD) is not None
     set_password(session, username="CAROL", password="carol-new-pass", actor=SYSTEM)
     assert authenticate(session, username="carol", password="carol-new-pass") is not None
+
+
+# --------------------------------------------------------------------------- administration
+
+
+def test_deactivating_ends_every_session_at_once_and_reactivating_lets_in_again(
+    session: Session,
+) -> None:
+    _accounts(session)
+    phone, desk, other = (
+        _sign_in(session, "alice"),
+        _sign_in(session, "alice"),
+        _sign_in(session, "bob"),
+    )
+    set_user_active(session, username="ALICE", active=False, actor=ADMIN)
+    # Ended in the same write, not only at the next check.
+    assert _ended(session, phone) == _ended(session, desk) == "inactive"
+    assert _ended(session, other) is None
+    entry = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert entry is not None and (entry.username, entry.action) == ("ada", "deactivate")
+    assert json.loads(entry.changes) == {"active": [True, False], "sessions_ended": 2}
+    with pytest.raises(SignInRefused):
+        _sign_in(session, "alice", at=T0 + timedelta(minutes=1))
+    set_user_active(session, username="alice", active=True, actor=ADMIN)
+    assert _sign_in(session, "alice", at=T0 + timedelta(minutes=2)) > 0
+
+
+def test_an_administrator_cannot_deactivate_or_demote_their_own_account(session: Session) -> None:
+    _accounts(session)
+    create_user(session, data={"username": "ada", "role": "admin", "password": PASSWORD},
+                actor=SYSTEM)  # fmt: skip
+    audits = len(session.exec(select(AuditEntry)).all())
+    with pytest.raises(ValidationFailed) as own:
+        set_user_active(session, username="Ada", active=False, actor=ADMIN)
+    assert own.value.errors == {"username": "services.error.own_account_active"}
+    with pytest.raises(ValidationFailed) as demote:
+        update_user(session, username="ada", role="leader", grid_codes=[], actor=ADMIN)
+    assert demote.value.errors == {"role": "services.error.own_admin_role"}
+    assert len(session.exec(select(AuditEntry)).all()) == audits
+
+
+def test_role_and_grids_change_together_and_apply_at_the_next_check(session: Session) -> None:
+    users = _accounts(session)
+    codes = sorted(
+        session.exec(
+            select(Area.code).join(UserGrid, col(UserGrid.grid_id) == Area.id)
+            .where(UserGrid.user_id == users["alice"].id)
+        ).all()
+    )  # fmt: skip
+    sid = _sign_in(session, "alice")
+    update_user(session, username="alice", role="grid_worker", grid_codes=codes[:1], actor=ADMIN)
+    after = _check(session, sid, T0 + timedelta(minutes=1), touch=False)
+    assert after is not None and after.grid_ids is not None and len(after.grid_ids) == 1
+    entry = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert entry is not None and json.loads(entry.changes) == {"grids": [codes, codes[:1]]}
+    with pytest.raises(ValidationFailed) as no_grid:
+        update_user(session, username="alice", role="grid_worker", grid_codes=[], actor=ADMIN)
+    assert no_grid.value.errors == {"grid_codes": "services.error.grid_worker_needs_grid"}
+    with pytest.raises(ValidationFailed) as unknown:
+        update_user(session, username="alice", role="grid_worker", grid_codes=["NOPE"],
+                    actor=ADMIN)  # fmt: skip
+    assert unknown.value.errors == {"grid_codes": "services.error.grid_code_unknown"}
+    update_user(session, username="alice", role="leader", grid_codes=[], actor=ADMIN)
+    promoted = _check(session, sid, T0 + timedelta(minutes=2), touch=False)
+    assert promoted is not None and promoted.role == UserRole.leader and promoted.grid_ids is None
+    assert session.exec(select(UserGrid).where(UserGrid.user_id == users["alice"].id)).all() == []
+    with pytest.raises(PermissionDenied):
+        update_user(session, username="bob", role="viewer", grid_codes=[], actor=LEADER)

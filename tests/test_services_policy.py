@@ -15,6 +15,7 @@ from gridcore.services.policy import (
     parse_policy_value,
     reset_policy_value,
     set_policy_value,
+    set_policy_values,
 )
 from tests.factories import ADMIN, LEADER, VIEWER, grid_worker, grown, last_audit, table_counts
 from tests.factories import make_street_with_grids as _world
@@ -101,3 +102,24 @@ def test_reset_returns_to_the_default(session: Session) -> None:
     assert grown(before, session) == {"policysetting": -1, "auditentry": 1}
     reset_policy_value(session=session, key="target_hours_food", actor=ADMIN)
     assert grown(before, session) == {"policysetting": -1, "auditentry": 1}
+
+
+def test_several_values_change_together_or_not_at_all(session: Session) -> None:
+    before = table_counts(session)
+    # 600–800 to 900–1000: the lower figure alone would pass the upper one; together they fit.
+    values = {"residents_per_desk_min": "900", "residents_per_desk_max": 1000,
+              "round_max_hours": 24}  # fmt: skip
+    policy = set_policy_values(session=session, values=values, actor=ADMIN)
+    assert (policy.residents_per_desk_min, policy.residents_per_desk_max) == (900, 1000)
+    # Two changed, one already in force: two rows, two audit entries.
+    assert grown(before, session) == {"policysetting": 2, "auditentry": 2}
+    before = table_counts(session)
+    with pytest.raises(ValidationFailed) as failed:
+        set_policy_values(
+            session=session, values={"sealed_stepdown_days": 10, "round_max_hours": 500},
+            actor=ADMIN,
+        )  # fmt: skip
+    assert failed.value.errors == {"round_max_hours": "services.error.policy_out_of_range"}
+    assert failed.value.values == {"round_max_hours": 500}
+    assert grown(before, session) == {}
+    assert load_policy(session).sealed_stepdown_days == DEFAULT_POLICY.sealed_stepdown_days

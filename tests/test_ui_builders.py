@@ -221,3 +221,50 @@ def test_every_mark_is_in_the_legend_with_distinct_colours(grids) -> None:
     assert ("封控区楼栋", "ring") in kinds and ("无专职网格员", "fill") in kinds
     fills = [e.color for e in gmap.legend if e.kind == "fill"]
     assert len(fills) == len(set(fills))
+
+
+# --------------------------------------------------------------------------- round ticks
+
+
+@pytest.mark.parametrize(
+    ("top", "integer", "step"),
+    [
+        (0, True, 1),  # nothing yet: whole numbers
+        (3, True, 1),  # few cases: 0, 1, 2, 3 — never 0.5
+        (1, False, 0.2),
+        (8.4, True, 2),
+        (12, True, 5),  # a count never steps by 2.5
+        (12, False, 2.5),
+        (83.7, True, 20),  # not 27.9 / 55.8 / 83.7
+        (1234, True, 250),
+        (0.37, False, 0.1),
+    ],
+)
+def test_nice_step(top: float, integer: bool, step: float) -> None:
+    assert charts.nice_step(top, integer=integer) == step
+
+
+def test_nice_axis_for_counts_and_percentages() -> None:
+    counts = charts.nice_axis([3, None, float("nan"), 7])
+    assert counts == {"tickmode": "linear", "tick0": 0, "dtick": 2, "tickformat": ",d"}
+    percent = charts.nice_axis(64.3, percent=True)  # the axis still runs to 100%
+    assert percent == {"tickmode": "linear", "tick0": 0, "dtick": 20, "ticksuffix": "%"}
+
+
+def test_every_chart_ticks_at_round_values() -> None:
+    trend = pd.DataFrame(
+        {
+            "day": pd.date_range("2026-03-01", periods=3).date,
+            "new_cases": [1, 3, 2],
+            "outside_quarantine": [0, 1, 1],
+            "in_quarantine": [120, 279, 250],
+            "active_cases": [1, 2, 3],
+        }
+    )
+    cases = charts.case_trend(trend, lang="en")
+    assert (cases.layout.yaxis.dtick, cases.layout.yaxis.tick0) == (1, 0)
+    quarantine = charts.quarantine_trend(trend, lang="zh")
+    assert (quarantine.layout.yaxis.dtick, quarantine.layout.yaxis2.dtick) == (100, 1)
+    rounds = pd.DataFrame({"round_name": ["R1", "R2"], "coverage": [0.643, 0.9]})
+    coverage = charts.testing_by_round(rounds, lang="en")
+    assert (coverage.layout.yaxis.dtick, coverage.layout.yaxis.ticksuffix) == (20, "%")

@@ -152,3 +152,16 @@ def test_staffing_shortfall_is_red_and_enough_is_green() -> None:
     assert needed.name == "Needed" and present.name == "Present"
     zh = charts.staffing_need(need, lang="zh")
     assert zh.data[0].name == "所需"
+
+
+def test_the_grid_list_says_when_no_grid_is_behind() -> None:
+    from gridcore.ui.testing import ranking_title
+
+    texts = catalogues()["zh"]
+    on_track = pd.DataFrame({"behind": [False, False], "missing": [3, 0]})
+    # A grid 'behind' with nobody missing is done, not behind.
+    done = pd.DataFrame({"behind": [True, False], "missing": [0, 4]})
+    behind = pd.DataFrame({"behind": [False, True], "missing": [3, 1]})
+    assert ranking_title(on_track, "zh") == texts["tpage.ranking_none_behind"]
+    assert ranking_title(done, "zh") == texts["tpage.ranking_none_behind"]
+    assert ranking_title(behind, "zh") == texts["tpage.ranking_title"]

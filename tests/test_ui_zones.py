@@ -87,3 +87,27 @@ def test_the_places_table_names_its_window() -> None:
     table = zv.places_table(places, "zh", policy=DEFAULT_POLICY)
     assert list(table.columns) == ["地点", "病例数（14天）", "最近病例", "应划区域", "倒计时"]
     assert table.iloc[0].tolist() == ["A", 2, "2022年4月10日", "封控区", "剩余5天"]
+
+
+def _square(west: float, south: float, side: float) -> dict[str, object]:
+    ring = [[west, south], [west + side, south], [west + side, south + side], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_zone_map_labels_keep_their_dash_and_never_overlap() -> None:
+    # Forty small grids in a row: full names cannot all fit, so the short form is used, and
+    # the map's font draws the hyphen as a dash (an en dash), never as '·'.
+    areas = pd.DataFrame(
+        [
+            {"code": f"G{i}", "label": f"第1-{i:02d}网格", "shape": _square(121 + i * 0.002, 31.0,
+             0.002), "fill": "keep", "tip": ""}
+            for i in range(40)
+        ]
+    )  # fmt: skip
+    gmap = build_zone_map(areas=areas, zones=pd.DataFrame(), places=None, lang="zh")
+    deck = json.loads(gmap.deck.to_json())
+    labels = next(layer for layer in deck["layers"] if layer["id"] == "labels")["data"]
+    texts = [label["text"] for label in labels]
+    assert texts and all("-" not in text and "·" not in text for text in texts)
+    assert all(text.startswith("1–") for text in texts)  # the short form for all
+    assert len(texts) < 40  # those that would overlap another are left out

@@ -178,6 +178,20 @@ def display_names(frame: Any, lang: str = DEFAULT_LANGUAGE, field: str = "name")
     return [pick_name(n, z, lang) for n, z in zip(plain, chinese, strict=True)]
 
 
+def has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def depot_name(row: Any, lang: str) -> str:
+    """A depot's name in the reader's language; in Chinese, a depot known only by a name
+    without Chinese words is its area's name + 仓库."""
+    name = display_name(row, lang)
+    area_zh = getattr(row, "area_name_zh", None)
+    if lang == "zh" and not has_chinese(name) and isinstance(area_zh, str) and area_zh:
+        return f"{area_zh}仓库"
+    return name
+
+
 def enum_label(prefix: str, value: Any, lang: str = DEFAULT_LANGUAGE) -> str:
     """The label of an enumeration value, from the key '<prefix>.<value>'."""
     raw = getattr(value, "value", value)

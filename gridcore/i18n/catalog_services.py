@@ -90,6 +90,8 @@ EN: dict[str, str] = {
     "services.error.grid_worker_needs_grid": "A grid worker needs at least one grid.",
     "services.error.user_not_found": "There is no account with this username.",
     "services.error.password_too_short": "A password needs at least 8 characters.",
+    "services.error.own_admin_role": "You cannot take the administrator role from your own account.",
+    "services.error.own_account_active": "You cannot deactivate your own account.",
 }
 
 ZH: dict[str, str] = {
@@ -167,4 +169,6 @@ ZH: dict[str, str] = {
     "services.error.grid_worker_needs_grid": "网格员至少要负责一个网格。",
     "services.error.user_not_found": "没有此用户名的账号。",
     "services.error.password_too_short": "密码至少需要 8 个字符。",
+    "services.error.own_admin_role": "不能取消自己账号的管理员角色。",
+    "services.error.own_account_active": "不能停用自己的账号。",
 }

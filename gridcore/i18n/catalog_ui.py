@@ -56,7 +56,6 @@ EN: dict[str, str] = {
     "headline.supplies_below_min_help": "Depot and item pairs whose stock is under the minimum.",
     "headline.understaffed_grids_help": "Grids with more households per full-time worker than "
     "the staffing standard, or none at all.",
-    "attention.more": "(+{n} more)",
     "kiosk.title": "Command display · {day}",
     "kiosk.footer": "Panels change every {seconds} seconds. No personal data is shown.",
     "measure.risk_level": "Risk level",
@@ -206,7 +205,6 @@ ZH: dict[str, str] = {
     "headline.overdue_requests_help": "超过时限仍未办结的求助（紧急就医2小时，药品和食品24小时，其他72小时）。",
     "headline.supplies_below_min_help": "库存低于最低库存的仓库与物资组合数。",
     "headline.understaffed_grids_help": "每名专职网格员服务户数超过配置标准，或没有专职网格员的网格。",
-    "attention.more": "（另有{n}项）",
     "kiosk.title": "指挥大屏 · {day}",
     "kiosk.footer": "每 {seconds} 秒切换一屏。不显示个人信息。",
     "measure.risk_level": "风险等级",

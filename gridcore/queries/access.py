@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import pandas as pd
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from gridcore.models import Area, KioskLink, User, UserGrid, utcnow
+from gridcore.models import Area, KioskLink, User, UserGrid, UserSession, utcnow
 
 
 def list_users(*, session: Session) -> list[tuple[User, list[str]]]:
@@ -21,6 +23,37 @@ def list_users(*, session: Session) -> list[tuple[User, list[str]]]:
     for user_id, code in scope_rows:
         scopes.setdefault(user_id, []).append(code)
     return [(u, sorted(scopes.get(u.id or 0, []))) for u in users]
+
+
+USER_COLUMNS = ["username", "full_name", "role", "grid_codes", "active", "last_sign_in"]
+
+
+def users_table(*, session: Session) -> pd.DataFrame:
+    """Every account as the administration page lists it: role, grids, active, last sign-in.
+
+    The last sign-in is the newest session opened (one aggregate over the sessions).
+    """
+    last = dict(
+        session.exec(
+            select(UserSession.user_id, func.max(UserSession.created_at)).group_by(
+                col(UserSession.user_id)
+            )
+        ).all()
+    )
+    rows = [
+        (
+            user.username,
+            user.full_name,
+            str(user.role),
+            codes,
+            bool(user.active),
+            last.get(user.id or 0),
+        )
+        for user, codes in list_users(session=session)
+    ]
+    frame = pd.DataFrame(rows, columns=USER_COLUMNS)
+    frame["last_sign_in"] = pd.to_datetime(frame["last_sign_in"], utc=True)
+    return frame
 
 
 class KioskLinkState(StrEnum):

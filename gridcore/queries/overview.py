@@ -25,7 +25,8 @@ from sqlmodel import Session, col, select
 
 from gridcore.analytics import cases as case_analytics
 from gridcore.analytics import risk, testing, workforce, zones
-from gridcore.analytics.risk import LOW, NORMAL, Reason, counted_reason, level_rank
+from gridcore.analytics.overview import AttentionFacts, attention_order
+from gridcore.analytics.risk import LOW, NORMAL, Reason, counted_reason
 from gridcore.config import day_bounds_utc, get_settings
 from gridcore.i18n import Named
 from gridcore.models import (
@@ -34,7 +35,7 @@ from gridcore.models import (
     Contact,
     ContactStatus,
 )
-from gridcore.policy import Policy, load_policy
+from gridcore.policy import DEFAULT_POLICY, Policy, load_policy
 from gridcore.queries import areas, cases, requests, stock
 from gridcore.queries import testing as testing_queries
 from gridcore.queries._sql import count_if, select_columns
@@ -77,6 +78,8 @@ class Headline:
     supplies_below_min: Figure
     understaffed_grids: Figure
     latest_round_name: Named | None
+    # The policy's staffing standard (households per full-time worker), shown with its target.
+    staffing_standard: int = DEFAULT_POLICY.households_per_fulltime_worker
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ def headline(*, session: Session, today: date, now: datetime) -> Headline:
         ),
         understaffed_grids=Figure(understaffed_grid_count(session, policy), None),
         latest_round_name=round_name,
+        staffing_standard=policy.households_per_fulltime_worker,
     )
 
 
@@ -188,10 +192,11 @@ def needs_attention(
 
     Decisions due: an order that may step down, contacts whose quarantine ends today,
     a grid depot below minimum stock. A grid of normal risk with a decision due is 'low'.
-    Order: severity, then community cases in 7 days, active cases, overdue requests, code.
+    Order: what to do first (analytics.overview.attention_order).
     """
     shortages = grid_depot_shortages(session, now)
-    items: list[tuple[tuple[int, int, int, int, str], Attention]] = []
+    facts: list[AttentionFacts] = []
+    found: dict[str, Attention] = {}
     for row in grid_indicator_rows(session=session, today=today, now=now):
         due: list[Reason] = []
         if row["stepdown_days_left"] == 0:
@@ -205,23 +210,24 @@ def needs_attention(
         severity = row["risk_level"] if row["risk_level"] != NORMAL else (LOW if due else NORMAL)
         if severity == NORMAL:
             continue
-        key = (
-            level_rank(severity),
-            -row["community_cases_7d"],
-            -row["active_cases"],
-            -row["overdue_requests"],
-            row["code"],
+        facts.append(
+            AttentionFacts(
+                code=row["code"],
+                severity=severity,
+                community_cases_7d=row["community_cases_7d"],
+                overdue_requests=row["overdue_requests"],
+                due_today=len(due),
+                active_cases=row["active_cases"],
+            )
         )
-        attention = Attention(
+        found[row["code"]] = Attention(
             grid_code=row["code"],
             grid_name=row["name"],
             grid_name_zh=row["name_zh"] if isinstance(row["name_zh"], str) else None,
             severity=severity,
             reasons=[*row["risk_reasons"], *due],
         )
-        items.append((key, attention))
-    items.sort(key=lambda pair: pair[0])
-    return [attention for _, attention in items[:limit]]
+    return [found[f.code] for f in attention_order(facts)[:limit]]
 
 
 METRIC_COLUMNS: list[str] = [

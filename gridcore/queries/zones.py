@@ -44,8 +44,9 @@ ZONE_COLUMNS = [
 _LEVEL_RANK = {level.value: rank for rank, level in enumerate(ZoneLevel)}
 
 
-def zone_orders(*, session: Session, today: date) -> pd.DataFrame:
-    """Every order in force on `today`, most severe first.
+def zone_orders(*, session: Session, today: date, grid_id: int | None = None) -> pd.DataFrame:
+    """Every order in force on `today` (on one grid and its buildings: `grid_id`), most
+    severe first.
 
     In force: start_date <= today and (no end_date or today <= end_date). For an order on
     a building, area_id/area_code are the building's grid, shape is None and lng/lat
@@ -73,6 +74,11 @@ def zone_orders(*, session: Session, today: date) -> pd.DataFrame:
         .where(
             col(ZoneOrder.start_date) <= today,
             or_(col(ZoneOrder.end_date).is_(None), col(ZoneOrder.end_date) >= today),
+            *(
+                ()
+                if grid_id is None
+                else (or_(col(ZoneOrder.area_id) == grid_id, col(Building.grid_id) == grid_id),)
+            ),
         )
         .order_by(col(ZoneOrder.start_date), col(ZoneOrder.id))
     ).all()

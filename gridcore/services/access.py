@@ -36,7 +36,7 @@ from gridcore.models import (
     utcnow,
 )
 from gridcore.queries.access import KioskLinkState, kiosk_link_state
-from gridcore.services.base import ValidationFailed, validated, write
+from gridcore.services.base import ValidationFailed, choice, validated, write
 from gridcore.services.checks import changed, row_id
 
 # Every role may sign in and change their own password.
@@ -563,6 +563,83 @@ def set_password(session: Session, *, username: str, password: str, actor: Actor
         op.record(user, {"password": "changed", "sessions_ended": ended})
 
 
+def _managed_user(session: Session, username: str) -> User:
+    """The account an administrator is changing (locked for the change), else a clear error."""
+    user = find_user(session, username)
+    if user is None:
+        raise ValidationFailed(
+            {"username": "services.error.user_not_found"}, {"username": username}
+        )
+    locked = session.get(User, row_id(user), with_for_update=True)
+    assert locked is not None
+    return locked
+
+
+def _grid_codes_of(session: Session, user_id: int) -> list[str]:
+    rows = session.exec(
+        select(Area.code).join(UserGrid, col(UserGrid.grid_id) == Area.id)
+        .where(UserGrid.user_id == user_id)
+    ).all()  # fmt: skip
+    return sorted(rows)
+
+
+def _is_self(actor: Actor, user: User) -> bool:
+    return account_key(actor.username) == account_key(user.username)
+
+
+def update_user(
+    session: Session, *, username: str, role: UserRole | str, grid_codes: list[str], actor: Actor
+) -> User:
+    """Change an account's role and grids (administrators only).
+
+    A grid worker needs at least one grid; an administrator cannot take the administrator
+    role from their own account (nobody would be left to give it back). The new role and
+    grids take effect at the account's next page run (sessions re-read them).
+    """
+    with write(session, actor=actor, entity="user", roles=(UserRole.admin,)) as op:
+        new_role = choice(UserRole, role, "role")
+        user = _managed_user(session, username)
+        codes = sorted(dict.fromkeys(c.strip() for c in grid_codes if c.strip()))
+        if new_role == UserRole.grid_worker and not codes:
+            raise ValidationFailed({"grid_codes": "services.error.grid_worker_needs_grid"})
+        if _is_self(actor, user) and new_role != UserRole.admin:
+            raise ValidationFailed({"role": "services.error.own_admin_role"})
+        grid_ids = _grid_ids_for_codes(session, codes)
+        old_role, old_codes = UserRole(user.role), _grid_codes_of(session, row_id(user))
+        if old_role == new_role and old_codes == codes:
+            return user
+        user.role = new_role
+        session.add(user)
+        session.execute(delete(UserGrid).where(col(UserGrid.user_id) == row_id(user)))
+        session.add_all(UserGrid(user_id=row_id(user), grid_id=grid_id) for grid_id in grid_ids)
+        changes: dict[str, object] = {}
+        if old_role != new_role:
+            changes["role"] = changed(old_role, new_role)
+        if old_codes != codes:
+            changes["grids"] = changed(old_codes, codes)
+        op.record(user, changes)
+    return user
+
+
+def set_user_active(session: Session, *, username: str, active: bool, actor: Actor) -> User:
+    """Deactivate or reactivate an account (administrators only; never one's own).
+
+    A deactivated account cannot sign in, and every session of it ends at once.
+    """
+    action = "reactivate" if active else "deactivate"
+    with write(session, actor=actor, entity="user", action=action, roles=(UserRole.admin,)) as op:
+        user = _managed_user(session, username)
+        if _is_self(actor, user):
+            raise ValidationFailed({"username": "services.error.own_account_active"})
+        if user.active == active:
+            return user
+        user.active = active
+        session.add(user)
+        ended = 0 if active else end_sessions(session, user_id=row_id(user), reason="inactive")
+        op.record(user, {"active": changed(not active, active), "sessions_ended": ended})
+    return user
+
+
 # --------------------------------------------------------------------------- kiosk links
 
 # Signs kiosk links only: a signature made for another purpose with the same key never verifies.
@@ -582,15 +659,25 @@ def _serializer(secret: str) -> URLSafeSerializer:
 
 
 def create_kiosk_link(
-    session: Session, *, hours: float, secret: str, actor: Actor, label: str = ""
+    session: Session,
+    *,
+    hours: float,
+    secret: str,
+    actor: Actor,
+    label: str = "",
+    client_token: str | None = None,
 ) -> tuple[KioskLink, str]:
     """A read-only kiosk link valid for `hours`, and its signed token (administrators, leaders).
 
-    The token carries only the link's id; the row decides whether it still works.
+    The token carries only the link's id; the row decides whether it still works. A form
+    sent twice (the same `client_token`) makes one link.
     """
     with write(
-        session, actor=actor, entity="kiosk_link", action="create", roles=COMMAND_ROLES
-    ) as op:
+        session, actor=actor, entity="kiosk_link", action="create", roles=COMMAND_ROLES,
+        client_token=client_token,
+    ) as op:  # fmt: skip
+        if (earlier := op.replayed(KioskLink)) is not None:
+            return earlier, _serializer(secret).dumps(row_id(earlier))
         if not (KIOSK_MIN_HOURS <= hours <= KIOSK_MAX_HOURS):
             raise ValidationFailed({"hours": "services.error.kiosk_hours"}, {"hours": hours})
         label = label.strip()

@@ -7,6 +7,7 @@ they belong to, the lower desk figure must not exceed the upper one).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -40,6 +41,11 @@ POLICY_RANGES: dict[str, tuple[int, int]] = {
     "target_hours_food": (1, 720),
     "target_hours_other": (1, 720),
     "vulnerable_visit_days": (1, 60),
+    "alert_community_case_days": (1, 14),
+    "alert_coverage_lag_points": (0, 100),
+    "alert_cover_days": (1, 60),
+    "alert_missed_contact_tests": (1, 10),
+    "alert_workload_score": (1, 500),
 }
 # Which list of test days lies within which period.
 _TEST_DAYS_WITHIN: dict[str, str] = {
@@ -116,23 +122,43 @@ def set_policy_value(*, session: Session, key: str, value: Any, actor: Actor) ->
 
     A value equal to the one in force writes nothing.
     """
+    return set_policy_values(session=session, values={key: value}, actor=actor)
+
+
+def set_policy_values(*, session: Session, values: Mapping[str, Any], actor: Actor) -> Policy:
+    """Change several policy settings at once (administrators only); return the policy in force.
+
+    Every value is checked against its range, then the rules across settings against the
+    policy as it will be (so the lower and upper desk figures can move together); any
+    problem writes nothing. Values equal to the ones in force are not written; each
+    changed setting is one audit entry.
+    """
     with write(session, actor=actor, entity="policy", action="update", roles=ADMIN_ONLY) as op:
-        parsed = parse_policy_value(key, value)
-        row = session.get(PolicySetting, key, with_for_update=True)
+        errors: dict[str, str] = {}
+        parsed: dict[str, Any] = {}
+        for key, value in values.items():
+            try:
+                parsed[key] = parse_policy_value(key, value)
+            except ValidationFailed as exc:
+                errors.update(exc.errors)
+        if errors:
+            raise ValidationFailed(errors, {k: values[k] for k in errors if k in values})
+        rows = {key: session.get(PolicySetting, key, with_for_update=True) for key in parsed}
         current = load_policy(session)
-        old = getattr(current, key)
-        if parsed == old:
+        changes = {k: v for k, v in parsed.items() if v != getattr(current, k)}
+        if not changes:
             return current
-        updated = replace(current, **{key: parsed})
-        problem = _consistency_error(updated, key)
-        if problem is not None:
-            raise ValidationFailed({key: problem}, {key: value})
-        row = row or PolicySetting(key=key, value=encode(parsed))
-        row.value = encode(parsed)
-        row.updated_at = utcnow()
-        row.updated_by = actor.username
-        session.add(row)
-        op.record(key, {key: changed(old, parsed)})
+        updated = replace(current, **changes)
+        problems = {k: p for k in changes if (p := _consistency_error(updated, k)) is not None}
+        if problems:
+            raise ValidationFailed(problems, {k: values[k] for k in problems})
+        for key, new in changes.items():
+            row = rows[key] or PolicySetting(key=key, value=encode(new))
+            row.value = encode(new)
+            row.updated_at = utcnow()
+            row.updated_by = actor.username
+            session.add(row)
+            op.record(key, {key: changed(getattr(current, key), new)})
     return updated
 
 

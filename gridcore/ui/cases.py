@@ -42,13 +42,12 @@ from gridcore.queries import cases as cq
 from gridcore.services import cases as cs
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data, forms, views
-from gridcore.ui.charts import _layout
+from gridcore.ui.charts import _layout, nice_axis
 from gridcore.ui.theme import SERIES_HEX
 
 CASES_PAGE = "pages/cases.py"
 COMMAND = (UserRole.admin, UserRole.leader)
 # No floating tool bar: it covers the legends on a phone, and a kiosk has no mouse.
-CHART_CONFIG = {"displayModeBar": False}
 DEFAULT_DAYS = 28
 ALL = "all"
 NEW_PERSON = 0
@@ -285,9 +284,10 @@ def curve_figure(curve: pd.DataFrame, *, lang: str, height: int = 360) -> go.Fig
             line={"color": FOUND_VIA_HEX[FoundVia.reclassified], "dash": "dot"},
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text=t("cpage.new_cases_axis", lang))
-    if int(curve[["new", case_analytics.RECLASSIFIED]].max().max()) <= 5:
-        fig.update_yaxes(dtick=1)  # whole cases, not 0.5
+    fig.update_yaxes(
+        title_text=t("cpage.new_cases_axis", lang),
+        **nice_axis(curve[["new", case_analytics.RECLASSIFIED]].max().max()),
+    )
     fig.update_xaxes(type="category", nticks=12)
     return _layout(fig, height=height, large=False)
 

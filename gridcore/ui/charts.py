@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -9,6 +13,48 @@ from gridcore.i18n import display_names, fmt_short_date, t
 from gridcore.ui.theme import RISK_HEX, SERIES_HEX
 
 _FONT = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", "Source Sans Pro", sans-serif'
+
+
+# Steps between ticks, times a power of ten: a count never steps by 2.5.
+_STEPS: tuple[float, ...] = (1, 2, 2.5, 5, 10)
+
+
+def nice_step(top: float, *, integer: bool, max_ticks: int = 5) -> float:
+    """The step between an axis's ticks from 0 to `top`: 1, 2, 2.5 or 5 × 10ⁿ, at most
+    `max_ticks` steps; whole numbers (at least 1) for counts."""
+    if not top > 0 or top != top:
+        return 1.0
+    raw = top / max_ticks
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    for multiple in _STEPS:
+        step = round(multiple * magnitude, 12)
+        if integer and (step < 1 or step != int(step)):
+            continue
+        if step >= raw:
+            return float(step)
+    return float(max(1.0, 10 * magnitude)) if integer else 10 * magnitude
+
+
+def nice_axis(
+    values: Iterable[Any] | float, *, integer: bool = True, percent: bool = False
+) -> dict[str, Any]:
+    """Plotly axis settings whose ticks are round: whole numbers for counts, 0–100 in tens
+    or twenties with a '%' for percentages (values then in 0–100). `values`: the highest
+    value shown, or every value (stacked bars: pass the stack totals)."""
+    if isinstance(values, Iterable):
+        shown = [float(v) for v in values if v is not None and v == v]
+        top = max(shown, default=0.0)
+    else:
+        top = float(values)
+    if percent:
+        top, integer = max(top, 100.0), True
+    step = nice_step(top, integer=integer)
+    axis: dict[str, Any] = {"tickmode": "linear", "tick0": 0, "dtick": step}
+    if percent:
+        axis["ticksuffix"] = "%"
+    elif integer:
+        axis["tickformat"] = ",d"
+    return axis
 
 
 def _layout(fig: go.Figure, *, height: int, large: bool) -> go.Figure:
@@ -47,7 +93,7 @@ def case_trend(
         marker_color=SERIES_HEX["community"],
     )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text=t("chart.new_cases", lang))
+    fig.update_yaxes(title_text=t("chart.new_cases", lang), **nice_axis(trend["new_cases"]))
     return _layout(fig, height=height, large=large)
 
 
@@ -78,9 +124,14 @@ def quarantine_trend(
     )
     fig = _layout(fig, height=height, large=large)
     fig.update_layout(
-        yaxis={"title": {"text": t("chart.in_quarantine", lang)}, "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": t("chart.in_quarantine", lang)},
+            "rangemode": "tozero",
+            **nice_axis(trend["in_quarantine"]),
+        },
         yaxis2={
             "title": {"text": t("chart.active_cases", lang)},
+            **nice_axis(trend["active_cases"]),
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
@@ -123,7 +174,9 @@ def testing_by_round(
         text=[f"{v * 100:.0f}%" if v == v else "—" for v in rounds["coverage"]],
         textposition="outside",
     )
-    fig.update_yaxes(title_text=t("chart.coverage_pct", lang), range=[0, 110])
+    fig.update_yaxes(
+        title_text=t("chart.coverage_pct", lang), range=[0, 110], **nice_axis(100, percent=True)
+    )
     return _layout(fig, height=height, large=large)
 
 
@@ -214,7 +267,11 @@ def site_throughput(
             line={"color": SERIES_HEX["neutral"], "dash": "dot", "width": 2},
         )
     fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text=t("tpage.chart.samples_per_hour", lang))
+    hourly = throughput.groupby("hour")["sampled"].sum()
+    fig.update_yaxes(
+        title_text=t("tpage.chart.samples_per_hour", lang),
+        **nice_axis([*hourly.to_list(), capacity]),
+    )
     return _layout(fig, height=height, large=large)
 
 
@@ -256,7 +313,9 @@ def coverage_over_rounds(
             textposition="outside",
         )
     fig.update_layout(barmode="group")
-    fig.update_yaxes(title_text=t("chart.coverage_pct", lang), range=[0, 112])
+    fig.update_yaxes(
+        title_text=t("chart.coverage_pct", lang), range=[0, 112], **nice_axis(100, percent=True)
+    )
     return _layout(fig, height=height, large=large)
 
 
@@ -285,9 +344,14 @@ def positives_by_round(
     )
     fig = _layout(fig, height=height, large=large)
     fig.update_layout(
-        yaxis={"title": {"text": t("tpage.chart.positives", lang)}, "rangemode": "tozero"},
+        yaxis={
+            "title": {"text": t("tpage.chart.positives", lang)},
+            "rangemode": "tozero",
+            **nice_axis(rounds["positives"]),
+        },
         yaxis2={
             "title": {"text": t("tpage.chart.positives_per_10k", lang)},
+            **nice_axis(rounds["positives_per_10k"], integer=False),
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
@@ -331,4 +395,5 @@ def staffing_need(
     )
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(**nice_axis([*need["needed"], *need["present"]]))
     return _layout(fig, height=height, large=large)

@@ -25,8 +25,14 @@ PAGE_BUSY_TIMEOUT = 10.0
 
 
 def cache_ttl_seconds() -> int:
-    """How long a query result is kept: half the refresh interval, at least 2 s."""
-    return max(2, get_settings().refresh_seconds // 2)
+    """How long a query result is kept: a little longer than the refresh interval, so that a
+    page's own refresh finds its figures computed once for every session on the server.
+
+    Every write made through the app forgets the cache at once (`invalidate`); only a write
+    from elsewhere (the command line, another server) shows up to this long after it.
+    """
+    refresh = get_settings().refresh_seconds
+    return refresh + max(2, refresh // 6)
 
 
 @st.cache_resource(show_spinner=False)

@@ -16,6 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from gridcore.i18n import t
+from gridcore.io.briefing import MIME_TYPES as BRIEFING_MIME_TYPES
+from gridcore.io.briefing import briefing_bytes
+from gridcore.io.briefing import file_name as briefing_file_name
 from gridcore.io.tabular import MIME_TYPES, frame_bytes
 from gridcore.ui import data
 
@@ -37,6 +40,36 @@ def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> 
             width="stretch",
             on_click="ignore",
         )
+
+
+def briefing_buttons(*, lang: str, key: str) -> None:
+    """The command meeting briefing as a PDF and as a printable page, made only when clicked.
+
+    Like download_buttons, it offers a file GridCore wrote itself: the briefing holds counts
+    and area names only (no personal data), and the page escapes every text it prints.
+    """
+    left, right = st.columns(2)
+    day = data.today().isoformat()
+    for column, fmt, label in (
+        (left, "pdf", "brief.download_pdf"),
+        (right, "html", "brief.download_html"),
+    ):
+        column.download_button(
+            t(label, lang),
+            # Made when clicked: a briefing takes a second or two, and most reruns make none.
+            data=partial(_briefing, lang=lang, fmt=fmt),
+            file_name=briefing_file_name(day, fmt),
+            mime=BRIEFING_MIME_TYPES[fmt],
+            key=f"{key}_{fmt}",
+            help=t("brief.download_help", lang),
+            width="stretch",
+            on_click="ignore",
+        )
+
+
+def _briefing(*, lang: str, fmt: str) -> bytes:
+    with data.session() as session:
+        return briefing_bytes(session=session, lang=lang, fmt=fmt)
 
 
 def data_table(

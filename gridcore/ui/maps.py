@@ -621,7 +621,10 @@ def build_zone_map(
             lats.extend(p[1] for p in ring)
         if rings:
             cx, cy = ring_centroid(rings[0])
-            labels.append({"position": [cx, cy], "text": str(row.label)})
+            text = str(row.label)
+            labels.append(
+                {"position": [cx, cy], "text": map_label(text), "short": short_label(text)}
+            )
     layers: list[pdk.Layer] = [
         pdk.Layer(
             "PolygonLayer",
@@ -673,8 +676,8 @@ def build_zone_map(
         if not lngs:
             lngs = [d["position"][0] for d in dots]
             lats = [d["position"][1] for d in dots]
-    layers.append(_label_layer(labels, False))
     lng, lat, zoom = fit_view(lngs or [0.0], lats or [0.0], height_px=height_px)
+    layers.append(_label_layer(place_labels(labels, zoom=zoom, center_lat=lat, size=13), False))
     view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
     return GridMap(deck=_deck(layers, view, basemap_url), legend=legend)
 

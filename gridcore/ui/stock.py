@@ -11,7 +11,16 @@ import streamlit as st
 
 from gridcore.analytics.stock import SHORTAGE_LEVELS, worst_level
 from gridcore.config import get_settings
-from gridcore.i18n import display_name, enum_label, fmt_datetime, fmt_int, fmt_num, has_key, t
+from gridcore.i18n import (
+    depot_name,
+    display_name,
+    enum_label,
+    fmt_datetime,
+    fmt_int,
+    fmt_num,
+    has_key,
+    t,
+)
 from gridcore.ui.forms import html_text
 from gridcore.ui.maps import GridMap, LegendEntry, build_depot_map
 
@@ -76,20 +85,6 @@ def _rows(frame: pd.DataFrame) -> Iterator[Any]:
 def item_name(row: Any, lang: str) -> str:
     """A supply item's name in the view's language."""
     return display_name(row, lang)
-
-
-def _has_chinese(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
-
-
-def depot_name(row: Any, lang: str) -> str:
-    """A depot's name in the view's language; in Chinese, a depot known only by a name
-    without Chinese words is its area's name + 仓库."""
-    name = display_name(row, lang)
-    area_zh = getattr(row, "area_name_zh", None)
-    if lang == "zh" and not _has_chinese(name) and isinstance(area_zh, str) and area_zh:
-        return f"{area_zh}仓库"
-    return name
 
 
 def unit_word(unit: Any, lang: str) -> str:

@@ -253,12 +253,19 @@ def round_headline(
     )
 
 
-def ranked_grid_table(progress: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The progress frame as shown, in its order (behind-schedule grids first)."""
+def ranking_title(progress: pd.DataFrame, lang: str) -> str:
+    """The grid list's title: 'behind schedule first', or that no grid is behind."""
+    behind = progress["behind"].astype(bool) & (progress["missing"] > 0)
+    return t("tpage.ranking_title" if behind.any() else "tpage.ranking_none_behind", lang)
+
+
+def ranked_grid_table(progress: pd.DataFrame, lang: str, *, codes: bool = True) -> pd.DataFrame:
+    """The progress frame as shown, in its order (behind-schedule grids first); `codes=False`
+    names grids without their codes (a projector's short names)."""
     return pd.DataFrame(
         {
             t("tpage.col_grid", lang): [
-                f"{pick_name(n, z, lang)} · {c}"
+                f"{pick_name(n, z, lang)} · {c}" if codes else pick_name(n, z, lang)
                 for n, z, c in zip(
                     progress["name"], progress["name_zh"], progress["code"], strict=True
                 )

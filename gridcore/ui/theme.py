@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-RISK_LEVELS: tuple[str, ...] = ("high", "medium", "low", "normal")
+from gridcore.palette import (  # noqa: F401  (re-exported for the pages)
+    NO_DATA_HEX,
+    RISK_HEX,
+    RISK_LEVELS,
+    SEQUENTIAL_HEX,
+    SERIES_HEX,
+    ZONE_HEX,
+)
 
-RISK_HEX: dict[str, str] = {
-    "high": "#C62828",
-    "medium": "#EF6C00",
-    "low": "#F9A825",
-    "normal": "#2E7D32",
-}
-
-ZONE_HEX: dict[str, str] = {
-    "sealed": "#B71C1C",
-    "controlled": "#E65100",
-    "precaution": "#1565C0",
-}
-
-# Sequential scale (light → dark), used for counts and rates where more is worse.
-SEQUENTIAL_HEX: tuple[str, ...] = ("#FFF3E0", "#FFCC80", "#FF9800", "#E65100", "#8D2C00")
-
-# Series colours for charts.
-SERIES_HEX: dict[str, str] = {
-    "cases": "#C62828",
-    "community": "#6A1B9A",
-    "quarantine": "#1565C0",
-    "coverage": "#2E7D32",
-    "neutral": "#546E7A",
-    "sites": "#00838F",
-    "depots": "#5D4037",
-    "buildings": "#37474F",
-}
-
-NO_DATA_HEX = "#CFD8DC"
+# A headline figure against its target (Okabe–Ito colours, told apart with colour-blindness;
+# each badge also carries a mark and a word).
+STATUS_HEX: dict[str, str] = {"good": "#0072B2", "watch": "#E69F00", "act": "#D55E00"}
 
 # Every plotly chart's config: no toolbar (on a phone it covers the legend).
 CHART_CONFIG: dict[str, object] = {"displayModeBar": False}
@@ -50,17 +31,32 @@ KIOSK_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 header[data-testid="stHeader"], [data-testid="stToolbar"], footer {display: none !important;}
-.block-container {padding-top: 1.2rem; max-width: 100% !important;}
-html, body, [data-testid="stAppViewContainer"] {font-size: 22px;}
-h1 {font-size: 3.0rem !important;}
-h2 {font-size: 2.3rem !important;}
-h3 {font-size: 1.9rem !important;}
-[data-testid="stMetricValue"] {font-size: 4.2rem !important; font-weight: 700;}
-[data-testid="stMetricLabel"] p {font-size: 1.5rem !important;}
-[data-testid="stMetricDelta"] {font-size: 1.4rem !important;}
-.gc-attention li {font-size: 1.5rem; margin-bottom: .4rem;}
-[data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.5rem !important;}
-[data-testid="stAlertContainer"] p {font-size: 1.5rem !important;}
+/* Type follows the window's height: the same panel fits 1280×720, 1920×1080 and 3840×2160. */
+html, body, [data-testid="stAppViewContainer"] {font-size: clamp(14px, 2.5vh, 64px);}
+.block-container {padding: 1.5vh 2.5vw 0 !important; max-width: 100% !important;}
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] {gap: 1.6vh;}
+h1 {font-size: 2.2rem !important; padding: 0 0 .4vh !important; line-height: 1.2 !important;}
+h2 {font-size: 1.9rem !important; padding: .2rem 0 !important;}
+h3 {font-size: 1.5rem !important; padding: .1rem 0 !important;}
+[data-testid="stMetric"] {padding: .6vh 1vw !important;}
+[data-testid="stMetricValue"] {font-size: 3.4rem !important; font-weight: 700;
+  line-height: 1.1 !important;}
+[data-testid="stMetricValue"] > div {overflow: visible !important;}
+[data-testid="stMetricLabel"] p {font-size: 1.25rem !important;}
+[data-testid="stMetricDelta"] {font-size: 1.05rem !important;}
+/* No help icons on a screen nobody points at. */
+[data-testid="stMetricLabel"] [data-testid="stTooltipIcon"],
+[data-testid="stMetricLabel"] svg, [data-testid="stTooltipHoverTarget"] svg {display: none;}
+.gc-attention li {font-size: 1.3rem; margin-bottom: .5vh; white-space: nowrap;
+  overflow: hidden; text-overflow: ellipsis;}
+.gc-badge {font-size: 1rem;}
+.gc-legend {font-size: 1.05rem;}
+[data-testid="stTable"] th, [data-testid="stTable"] td {font-size: 1.3rem !important;
+  padding: .35vh .6vw !important;}
+[data-testid="stAlertContainer"] {padding: .8vh 1vw !important;}
+[data-testid="stAlertContainer"] p {font-size: 1.3rem !important;}
+[data-testid="stCaptionContainer"] {font-size: .95rem !important;}
+.gc-target {font-size: 1rem !important;}
 </style>
 """
 
@@ -76,6 +72,8 @@ BASE_CSS = """
 .gc-badge {display: inline-block; padding: .05rem .5rem; border-radius: .6rem; color: #fff;
   font-size: .85rem; font-weight: 600;}
 .gc-attention {padding-left: 1.1rem;}
+.gc-acked {color: #607D8B; font-size: .85rem;}
+.gc-alert {line-height: 1.6;}
 /* A still map (the 'move map' switch off, a phone's default): a vertical swipe scrolls the
    page, two fingers zoom the map. A moving map takes every gesture. On a narrow screen a
    vertical swipe always scrolls the page. */
@@ -90,6 +88,18 @@ BASE_CSS = """
 [class*="st-key-gcmap_move"] [data-testid="stDeckGlJsonChart"] canvas
   {touch-action: none !important;}
 .gc-attention li {margin-bottom: .25rem;}
+.gc-attention {margin-bottom: 0;}
+.gc-target {font-size: .85rem; color: #37474F;}
+/* The attention list's links read as links, not as more text. */
+[class*="st-key-gc_attention_"] a, [class*="st-key-gc_attention_"] a * {color: #0B57A4 !important;
+  text-decoration: underline;}
+.gc-status {display: inline-block; padding: .05rem .5rem; border-radius: .6rem;
+  font-weight: 650; margin-right: .3rem;}
+__STATUS_CSS__/* On a phone a chart's hover toolbar (full screen) would cover its legend. */
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"]:has([data-testid="stPlotlyChart"])
+    [data-testid="stElementToolbar"] {display: none !important;}
+}
 </style>
 """
 
@@ -108,3 +118,21 @@ def streamlit_texts_css(lang: str, max_upload_mb: int) -> str:
   {{font-size: 0 !important;}}
 [data-testid="stFileUploaderDropzone"] button::after {{content: "上传文件"; font-size: 1rem;}}
 </style>"""
+
+
+def _status_css() -> str:
+    """The status badges and the coloured edge of a headline tile, one rule per status."""
+    text = {"good": "#fff", "watch": "#000", "act": "#000"}
+    # An 'act now' tile is also tinted, so that it stands out from 'watch' at a glance.
+    tint = {"good": "transparent", "watch": "transparent", "act": "#FDF0E8"}
+    rules = []
+    for status, colour in STATUS_HEX.items():
+        rules.append(f".gc-status-{status} {{background: {colour}; color: {text[status]};}}")
+        rules.append(
+            f'[class*="st-key-gc_tile_{status}"] {{border-color: {colour} !important; '
+            f"border-left-width: 6px !important; background: {tint[status]};}}"
+        )
+    return "\n".join(rules) + "\n"
+
+
+BASE_CSS = BASE_CSS.replace("__STATUS_CSS__", _status_css())

@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from gridcore.access import Actor, PermissionDenied
+from gridcore.analytics.overview import ACT, GOOD, HEADLINE_TARGETS, WATCH, figure_status
 from gridcore.config import get_settings
 from gridcore.i18n import display_name, enum_label, fmt_datetime, fmt_int, fmt_pct, t
 from gridcore.models import AreaLevel, CaseKind, FoundVia
 from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
+from gridcore.queries.meeting import WHOLE_LIST
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data, forms, session
 from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
-from gridcore.ui.theme import RISK_HEX
+from gridcore.ui.theme import CHART_CONFIG, RISK_HEX
 
 
 def table_rows(frame: pd.DataFrame) -> Iterator[Any]:
@@ -73,8 +76,10 @@ def grid_map(
     large_text: bool = False,
     highlight_code: str | None = None,
     show_labels: bool = True,
+    width: int | None = None,
 ) -> GridMap:
-    """The grid map with the deployment's base-map settings, fitted to this screen's width."""
+    """The grid map with the deployment's base-map settings, fitted to this screen's width
+    (or to `width` px where the page knows it)."""
     settings = get_settings()
     phone = session.is_phone()
     return build_grid_map(
@@ -85,7 +90,7 @@ def grid_map(
         basemap_url=settings.basemap_url,
         basemap_datum=settings.basemap_datum,
         height_px=map_height(height),
-        width_px=PHONE_MAP_WIDTH if phone else 640,
+        width_px=width or (PHONE_MAP_WIDTH if phone else 640),
         large_text=large_text,
         highlight_code=highlight_code,
         show_labels=show_labels,
@@ -128,9 +133,10 @@ def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -
 
 # deck.gl opens what it picked under a hovering mouse; in a browser with a touch screen its own
 # click mostly selects nothing (measured in Chromium at 390 px and on a touch laptop; after this
-# script's mousemove it sometimes does, up to a second late), and a finger never hovers. This script tells the map the pointer is where the finger touches (so its
-# tooltip shows that grid), and on a short tap without movement reports the grid code the
-# tooltip names ("name (code)", maps.grid_tooltip_title). Plain desktops keep deck's click.
+# script's mousemove it sometimes does, up to a second late), and a finger never hovers. This
+# script tells the map the pointer is where the finger touches (so its tooltip shows that grid),
+# and on a short tap without movement reports the grid code the tooltip names ("name (code)",
+# maps.grid_tooltip_title). Plain desktops keep deck's click; on a phone only this script opens.
 _MAP_TAP_JS = r"""
 export default function (component) {
   const { setTriggerValue, parentElement } = component;
@@ -188,13 +194,51 @@ def _map_tap() -> Any:
     return st.components.v2.component("gridcore_map_tap", js=_MAP_TAP_JS, isolate_styles=False)
 
 
+# Reports the browser window's size (and again when it changes), so a screen that must fit
+# without scrolling (the kiosk) can size its map and charts in pixels.
+_VIEWPORT_JS = r"""
+export default function (component) {
+  const { setStateValue } = component;
+  let last = "";
+  const report = () => {
+    const size = { width: window.innerWidth, height: window.innerHeight };
+    const key = `${size.width}x${size.height}`;
+    if (key !== last) { last = key; setStateValue("size", size); }
+  };
+  let timer = null;
+  const onResize = () => { clearTimeout(timer); timer = setTimeout(report, 300); };
+  report();
+  window.addEventListener("resize", onResize);
+  return () => { clearTimeout(timer); window.removeEventListener("resize", onResize); };
+}
+"""
+
+
+@cache
+def _viewport() -> Any:
+    """The window-size component, registered once per process."""
+    return st.components.v2.component("gridcore_viewport", js=_VIEWPORT_JS, isolate_styles=False)
+
+
+def viewport_size(default: tuple[int, int] = (1920, 1080)) -> tuple[int, int]:
+    """The browser window's width and height in CSS pixels (`default` until it has reported)."""
+    size = _viewport()(key="gc_viewport", on_size_change=lambda: None).size
+    try:
+        return max(320, int(size["width"])), max(320, int(size["height"]))
+    except (KeyError, TypeError, ValueError):
+        return default
+
+
+CASES_PAGE = "pages/cases.py"
+GRID_PAGE = "pages/grid_detail.py"
+
 # The width the whole street must fit on a 390 px phone (the page's padding taken off).
 PHONE_MAP_WIDTH = 350
 
 
 def open_grid(code: str) -> None:
     """Go to the Grid detail page of `code`."""
-    st.switch_page("pages/grid_detail.py", query_params={"grid": code})
+    st.switch_page(GRID_PAGE, query_params={"grid": code})
 
 
 def reasons_text(reasons: list[Any], lang: str) -> str:
@@ -225,13 +269,48 @@ _HEADLINE: tuple[tuple[str, str, bool, bool | None], ...] = (
     ("understaffed_grids", "headline.understaffed_grids", False, False),
 )
 
+# A status's mark beside its word, so that it reads without its colour too.
+_STATUS_MARK: dict[str, str] = {GOOD: "✓", WATCH: "●", ACT: "▲"}
+
 
 def _missing(value: float | None) -> bool:
     return value is None or value != value
 
 
-def headline_metrics(lang: str, *, columns: int = 4) -> None:
-    """Today's headline figures with the change since the end of yesterday."""
+def target_text(field: str, *, pct: bool, staffing_standard: int, lang: str) -> str:
+    """The target of headline figure `field` in words ('Target: 0', 'Target: at least 90%')."""
+    target = HEADLINE_TARGETS.get(field)
+    if target is None:
+        return t("target.none", lang)
+    value = fmt_pct(target.value, lang, digits=0) if pct else fmt_int(target.value)
+    if field == "understaffed_grids":
+        return t("target.staffing", lang, value=value, n=fmt_int(staffing_standard))
+    return t("target.at_least" if target.higher_is_better else "target.at_most", lang, value=value)
+
+
+def status_html(status: str | None, target: str, lang: str) -> str:
+    """A tile's status badge (colour, mark and word) and its target, as HTML."""
+    badge = ""
+    if status is not None:
+        word = f"{_STATUS_MARK[status]} {t(f'status.{status}', lang)}"
+        badge = f'<span class="gc-status gc-status-{status}">{forms.html_text(word)}</span> '
+    return f'<div class="gc-target">{badge}{forms.html_text(target)}</div>'
+
+
+def delta_text(diff: float, *, pct: bool, lang: str) -> str:
+    """A change of a headline figure: '+3', '-1.5 pp' (percentage points), or '±0'."""
+    if not diff:
+        return "±0"
+    if pct:
+        return t("headline.points", lang, value=f"{diff * 100:+.1f}")
+    return f"{diff:+,.0f}"
+
+
+def headline_metrics(
+    lang: str, *, columns: int = 4, since_meeting: Mapping[str, float | None] | None = None
+) -> None:
+    """Today's headline figures, each against its target (good / watch / act) and yesterday,
+    and with `since_meeting` (each figure's change since the last meeting) a line under each."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
     h = data.cached(overview.headline, today=today, now=now)
     round_name = (
@@ -250,12 +329,14 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
             colour, arrow = "off", "off"
             if not (_missing(figure.value) or _missing(figure.previous)):
                 diff = figure.value - figure.previous
-                delta = (f"{diff * 100:+.1f} pp" if pct else f"{diff:+,.0f}") if diff else "±0"
+                delta = delta_text(diff, pct=pct, lang=lang)
                 if diff and rise_good is not None:
                     colour, arrow = ("normal" if rise_good else "inverse"), "auto"
                 elif diff:
                     arrow = "auto"
-            col.metric(
+            status = figure_status(figure.value, HEADLINE_TARGETS.get(field))
+            tile = col.container(border=True, key=f"gc_tile_{status or 'none'}_{field}")
+            tile.metric(
                 t(key, lang),
                 value,
                 delta=delta,
@@ -263,27 +344,105 @@ def headline_metrics(lang: str, *, columns: int = 4) -> None:
                 delta_arrow=arrow,  # type: ignore[arg-type]
                 delta_description=t("headline.vs_yesterday", lang) if delta else None,
                 help=t(f"{key}_help", lang, round=forms.markdown_text(round_name)),
-                border=True,
             )
+            target = target_text(field, pct=pct, staffing_standard=h.staffing_standard, lang=lang)
+            tile.html(status_html(status, target, lang))
+            if since_meeting is not None:
+                moved = since_meeting.get(field)
+                tile.caption(
+                    t("meeting.since_unknown", lang)
+                    if moved is None
+                    else t("meeting.since", lang, delta=delta_text(moved, pct=pct, lang=lang))
+                )
 
 
-def attention_list(lang: str, *, limit: int = 8, reasons_per_grid: int = 3) -> None:
-    """The 'needs attention' list: grids, severity and their most severe reasons."""
+# The page that acts on a reason (by the start of its key), with its title key.
+_REASON_PAGES: tuple[tuple[str, str, str], ...] = (
+    ("reason.zone_", "pages/zones.py", "page.zones"),
+    ("reason.stepdown_", "pages/zones.py", "page.zones"),
+    ("reason.community_cases_7d", CASES_PAGE, "page.cases"),
+    ("reason.incidence_7d", CASES_PAGE, "page.cases"),
+    ("reason.active_cases", CASES_PAGE, "page.cases"),
+    ("reason.contacts_end_today", CASES_PAGE, "page.cases"),
+    ("reason.testing_", "pages/testing.py", "page.testing"),
+    ("reason.overdue_requests", "pages/requests.py", "page.requests"),
+    ("reason.supplies_below_min", "pages/supplies.py", "page.supplies"),
+    ("reason.households_per_worker", "pages/workforce.py", "page.workforce"),
+    ("reason.no_fulltime_worker", "pages/workforce.py", "page.workforce"),
+)
+# Grids shown before the 'more' expander of the attention list.
+ATTENTION_SHOWN = 5
+
+
+def reason_pages(reasons: list[Any]) -> list[tuple[str, str]]:
+    """The pages that act on `reasons` (file, title key), each once, in the reasons' order."""
+    pages: list[tuple[str, str]] = []
+    for reason in reasons:
+        for prefix, path, title in _REASON_PAGES:
+            if reason.key.startswith(prefix) and (path, title) not in pages:
+                pages.append((path, title))
+                break
+    return pages
+
+
+def attention_list(
+    lang: str, *, limit: int = 30, shown: int | None = None, links: bool = True
+) -> None:
+    """The 'needs attention' list, what to do first at the top: each grid's severity, every
+    reason, a link to the grid and to the pages that act on it; grids after the first
+    `shown` in an expander. Without `links` (the kiosk) only the first `shown` grids."""
     today, now = data.today(), data.now().replace(second=0, microsecond=0)
-    items = data.cached(overview.needs_attention, today=today, now=now, limit=limit)
+    # The whole list, shared in the cache with the comparison against the last meeting.
+    items = data.cached(overview.needs_attention, today=today, now=now, limit=WHOLE_LIST)[:limit]
     if not items:
         st.success(t("attention.all_clear", lang))
         return
-    lines = []
-    for item in items:
-        name = display_name(item, lang, "grid_name")
-        badge = risk_badge(item.severity, lang)
-        reasons = reasons_text(item.reasons[:reasons_per_grid], lang)
-        more = len(item.reasons) - reasons_per_grid
-        if more > 0:
-            reasons += " " + t("attention.more", lang, n=more)
-        lines.append(f"<li>{badge} <b>{forms.html_text(name)}</b> — {reasons}</li>")
-    st.html(f'<ul class="gc-attention">{"".join(lines)}</ul>')
+    shown = ATTENTION_SHOWN if shown is None else shown
+    if not links:
+        lines = [_attention_line(item, lang) for item in items[:shown]]
+        st.html(f'<ul class="gc-attention">{"".join(lines)}</ul>')
+        return
+    for item in items[:shown]:
+        _attention_item(item, lang)
+    rest = items[shown:]
+    if rest:
+        with st.expander(t("attention.more_grids", lang, n=fmt_int(len(rest)))):
+            for item in rest:
+                _attention_item(item, lang)
+
+
+def _attention_name(item: Any, lang: str) -> str:
+    return display_name(item, lang, "grid_name")
+
+
+def _attention_line(item: Any, lang: str) -> str:
+    """One grid of the list as an HTML list item: badge, name and every reason."""
+    badge = risk_badge(item.severity, lang)
+    name = forms.html_text(_attention_name(item, lang))
+    return f"<li>{badge} <b>{name}</b> — {forms.html_text(reasons_text(item.reasons, lang))}</li>"
+
+
+def _attention_item(item: Any, lang: str) -> None:
+    """One grid of the list: its line, then links to the grid and the pages that act."""
+    box = st.container(key=f"gc_attention_{item.grid_code}")
+    box.html(f'<ul class="gc-attention">{_attention_line(item, lang)}</ul>')
+    targets = [(GRID_PAGE, "attention.open_grid"), *reason_pages(item.reasons)]
+    row = box.container(horizontal=True, gap="small")
+    for path, title in targets:
+        if path == GRID_PAGE:
+            label = t(title, lang, grid=forms.markdown_text(_attention_name(item, lang)))
+            params = {"grid": item.grid_code}
+        else:
+            label, params = t(title, lang), {}
+        row.page_link(path, label=label, query_params=params or None)
+
+
+def show_chart(fig: go.Figure, *, key: str, where: Any = None) -> None:
+    """A plotly chart in `where` (the page by default) with the house config: no toolbar;
+    on a phone a swipe over it scrolls the page instead of zooming the chart."""
+    if session.is_phone():
+        fig.update_layout(dragmode=False)
+    (where or st).plotly_chart(fig, key=key, config=CHART_CONFIG, width="stretch")
 
 
 def updated_caption(lang: str) -> None:
@@ -322,9 +481,6 @@ def positives_alert(lang: str, actor: Actor) -> None:
                 continue
             _open_case_form(lang, actor, row)
             new_case_link(int(row["resident_id"]), lang=lang)
-
-
-CASES_PAGE = "pages/cases.py"
 
 
 def new_case_link(resident_id: int, *, lang: str, found_via: str = FoundVia.mass_testing) -> None:

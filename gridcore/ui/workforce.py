@@ -17,6 +17,7 @@ from gridcore.services import workforce as workforce_services
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data
 from gridcore.ui.charts import _FONT as CHART_FONT
+from gridcore.ui.charts import nice_axis
 from gridcore.ui.forms import cell_text
 from gridcore.ui.theme import SEQUENTIAL_HEX, SERIES_HEX
 
@@ -203,6 +204,7 @@ def workload_chart(load: pd.DataFrame, *, target: float, lang: str, height: int 
             "gridcolor": "#ECEFF1",
             "rangemode": "tozero",
             "title": {"text": t("wf.chart_score", lang)},
+            **nice_axis([*front["score"], target]),
         },
         "shapes": [
             {

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from gridcore.access import SYSTEM
 from gridcore.i18n import catalogues
-from gridcore.models import Contact, Resident
+from gridcore.models import Contact, Resident, User, UserGrid, UserRole, Worker
 from gridcore.services.access import create_kiosk_link
 
 from .browser_support import (
@@ -38,7 +38,8 @@ from .browser_support import (
 
 pytestmark = pytest.mark.browser
 
-KIOSK_PANELS = 4  # pages/kiosk.py: headline, map, testing, trend
+KIOSK_PANELS = 5  # pages/kiosk.py: headline, alerts, map, testing, trend
+PROJECTOR = {"width": 1280, "height": 720}
 
 NAV_LINK = '[data-testid="stSidebarNavLink"]'
 EXCEPTION = '[data-testid="stException"]'
@@ -202,24 +203,76 @@ def _outside_hosts(requested: list[str]) -> list[str]:
     return sorted({url for url in requested if not _is_loopback(url)})
 
 
+@dataclass(frozen=True)
+class PersonalData:
+    """The demo street's residents' and contacts' names and phones, and which a role may see.
+
+    Staff are shown by name to every role (who is assigned, who serves a grid): their names
+    are taken out of a page's text before the search, since a resident may share one.
+    """
+
+    staff: tuple[str, ...]
+    names: frozenset[str]
+    phones: frozenset[str]
+    ids: frozenset[str]
+    allowed_names: frozenset[str]
+    allowed_phones: frozenset[str]
+
+
+def _personal_data_for(driver: Driver, username: str) -> PersonalData:
+    """Everything personal in the database, and the part `username` may see (README: Who sees
+    what): everything for an administrator or leader, their own grids' for a grid worker,
+    nothing for a viewer."""
+    with Session(driver.app.engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+        own = set(s.exec(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).all())
+        staff = set(s.exec(select(Worker.name)).all()) | set(s.exec(select(User.full_name)).all())
+        residents = s.exec(select(Resident)).all()
+        people = [(r.name, r.phone, r.id_number_masked, r.grid_id) for r in residents]
+        people += [(c.person_name, c.phone, None, c.grid_id) for c in s.exec(select(Contact))]
+    every = user.role in (UserRole.admin, UserRole.leader)
+    allowed = [p for p in people if every or (user.role == UserRole.grid_worker and p[3] in own)]
+    return PersonalData(
+        staff=tuple(sorted(staff, key=len, reverse=True)),
+        names=frozenset(n for n, *_ in people if len(n) >= 2),
+        phones=frozenset(p for _, p, *_ in people if p),
+        ids=frozenset(i for _, _, i, _ in people if i),
+        allowed_names=frozenset(n for n, *_ in allowed),
+        allowed_phones=frozenset(p for _, p, *_ in allowed if p),
+    )
+
+
+def _personal_data_shown(text: str, data: PersonalData) -> tuple[set[str], set[str]]:
+    """Names, phones and ID numbers of `data` found in `text`: (all found, those not allowed)."""
+    for name in data.staff:
+        text = text.replace(name, " ")
+    found = {text[i : i + n] for n in (2, 3) for i in range(len(text) - n + 1)} & data.names
+    found |= set(re.findall(r"1\d{10}", text)) & data.phones
+    found |= {i for i in data.ids if i in text}
+    return found, found - data.allowed_names - data.allowed_phones
+
+
 # Chinese, the street's language, at both sizes; English at a desk (each subject's own browser
-# tests walk their pages in English on a phone).
+# tests walk their pages in English on a phone). Each size signs in as another role, and every
+# page's text is searched for residents' names, phones and ID numbers the role may not see.
 @pytest.mark.parametrize(
-    ("lang", "viewport"),
-    [("en", DESKTOP), ("zh", DESKTOP), ("zh", PHONE)],
+    ("lang", "viewport", "username"),
+    [("en", DESKTOP, "leader"), ("zh", DESKTOP, "viewer"), ("zh", PHONE, "worker")],
     ids=["en-1920x1080", "zh-1920x1080", "zh-390x844"],
 )
 def test_every_page_renders_and_contacts_no_other_host(
-    driver: Driver, viewport: dict[str, int], lang: str
+    driver: Driver, viewport: dict[str, int], lang: str, username: str
 ) -> None:
-    """Signed in as a leader: every page, a screenshot of each, every request recorded."""
+    """Every page in the role's navigation, a screenshot of each, every request recorded."""
     size = f"{viewport['width']}x{viewport['height']}"
     phone = viewport["width"] < 600
+    personal = _personal_data_for(driver, username)
+    seen: set[str] = set()
     context = driver.new_context(viewport, lang)
     requested = _record_requests(context)
     try:
         page = context.new_page()
-        driver.sign_in(page, lang=lang)
+        driver.sign_in(page, lang=lang, username=username)
         paths = _nav_paths(page)
         assert len(paths) >= 3, f"navigation offers {paths}"
         if lang == "zh":
@@ -233,6 +286,10 @@ def test_every_page_renders_and_contacts_no_other_host(
             else:
                 driver.wait_for_render(page)
             _check_page(page, visit, lang=lang, phone=phone)
+            shown, not_allowed = _personal_data_shown(page.locator("body").inner_text(), personal)
+            seen |= shown
+            if not_allowed:
+                visit.problems.append(f"personal data {username} may not see: {not_allowed}")
             if lang == "en":
                 HEADINGS[path] = _current_heading(page)
                 if page.locator('[data-testid="stDeckGlJsonChart"]').count():
@@ -242,6 +299,8 @@ def test_every_page_renders_and_contacts_no_other_host(
         page.wait_for_timeout(500)  # late fetches: tiles, fonts, styles
         problems = [f"{v.name}: {p}" for v in visits for p in v.problems]
         assert problems == []
+        # The search finds what it looks for: a leader or grid worker meets residents somewhere.
+        assert bool(seen) == bool(personal.allowed_names), (username, sorted(seen)[:5])
     finally:
         context.close()
     assert _outside_hosts(requested) == []
@@ -278,7 +337,8 @@ def test_page_times(driver: Driver) -> None:
         while missing := [p for p in paths if len(VISIT_SECONDS.get(p, [])) < 1 + WARM_VISITS]:
             for path in missing:
                 if urlparse(page.url).path.rstrip("/") == path.rstrip("/"):
-                    other = next(p for p in paths if p != path)  # a click away first, untimed
+                    # A click away first, untimed, to a page without a map (quick to draw).
+                    other = next(p for p in paths if p != path and p not in maps)
                     _go(page, other, expected_heading=headings[other], has_map=other in maps)
                 seconds = _go(page, path, expected_heading=headings[path], has_map=path in maps)
                 VISIT_SECONDS.setdefault(path, []).append(seconds)
@@ -324,18 +384,28 @@ def _personal_data(driver: Driver) -> tuple[set[str], set[str]]:
     return {n for n in names if len(n) >= 2}, phones
 
 
-def _kiosk_texts(page: Page, seconds: float) -> list[str]:
-    """The page's text once a second for `seconds` (the kiosk rotates through its panels)."""
-    texts = []
+# How far the page reaches below the window (any scrolling element), in px.
+OVERFLOW = """() => Math.max(0, ...[document.scrollingElement,
+    ...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+    .filter(e => e).map(e => e.scrollHeight - e.clientHeight))"""
+
+
+def _kiosk_texts(page: Page, seconds: float) -> tuple[list[str], int]:
+    """The page's text once a second for `seconds` (the kiosk rotates through its panels), and
+    the most the page ever reached below the window."""
+    texts, overflow = [], 0
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         texts.append(page.locator("body").inner_text())
+        overflow = max(overflow, int(page.evaluate(OVERFLOW)))
         page.wait_for_timeout(1000)
-    return texts
+    return texts, overflow
 
 
 def test_kiosk_on_a_projector(driver: Driver) -> None:
-    context = driver.new_context(DESKTOP)
+    """At 1280×720, the commonest projector: every panel fits with no scrolling, in type a room
+    can read, and shows no personal data; then at 1920×1080 too."""
+    context = driver.new_context(PROJECTOR)
     requested = _record_requests(context)
     try:
         page = context.new_page()
@@ -359,9 +429,10 @@ def test_kiosk_on_a_projector(driver: Driver) -> None:
                 document.querySelector('[data-testid="stMetricValue"]')).fontSize)"""
         )
         assert size >= 48, f"headline numbers are {size}px high; a projector needs 48px or more"
-        page.screenshot(path=SCREENSHOTS / "kiosk-en-1920x1080.png")
+        page.screenshot(path=SCREENSHOTS / "kiosk-en-1280x720.png")
 
-        texts = _kiosk_texts(page, KIOSK_PANELS * KIOSK_ROTATE_SECONDS + 2)
+        texts, overflow = _kiosk_texts(page, KIOSK_PANELS * KIOSK_ROTATE_SECONDS + 2)
+        assert overflow <= 2, f"a panel reaches {overflow}px below a 1280×720 screen"
         names, phones = _personal_data(driver)
         assert len(names) > 1000, "the demo street should have many named residents"
         seen = "\n".join(texts)
@@ -380,6 +451,12 @@ def test_kiosk_on_a_projector(driver: Driver) -> None:
             '[data-testid="stMetricValue"], [data-testid="stDeckGlJsonChart"], .main-svg'
         ).first.wait_for(state="visible")
         assert "kiosk=1" in page.url
+
+        # A bigger projector: the panels follow the window's size.
+        page.set_viewport_size(DESKTOP)
+        _, overflow = _kiosk_texts(page, 2 * KIOSK_ROTATE_SECONDS)
+        assert overflow <= 2, f"a panel reaches {overflow}px below a 1920×1080 screen"
+        page.screenshot(path=SCREENSHOTS / "kiosk-en-1920x1080.png")
     finally:
         context.close()
     assert _outside_hosts(requested) == []

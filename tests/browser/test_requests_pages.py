@@ -138,15 +138,17 @@ def test_a_request_is_taken_assigned_and_delivered_from_a_depot(driver: Driver) 
 
 @pytest.fixture(scope="module")
 def worker_task(driver: Driver) -> int:
-    """A task due within the hour in the demo account "worker"'s grid, made before any page
-    of this module lists tasks (lists are cached for a few seconds)."""
+    """A task due within the hour for the demo account "worker" (its grid, its worker), made
+    before any page of this module lists tasks (lists are cached for a few seconds)."""
     with Session(driver.app.engine) as s:
         user = s.exec(select(User).where(User.username == "worker")).one()
+        assert user.worker_id is not None, "the demo links the worker account to a worker"
         grid_id = s.exec(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).one()
         task = create_task(
             session=s,
             data={"grid_id": grid_id, "kind": "disinfection", "title": "Stairwell 3, floors 1-6",
-                  "due_at": utcnow() + timedelta(minutes=30)},
+                  "due_at": utcnow() + timedelta(minutes=30),
+                  "assigned_worker_id": user.worker_id},
             actor=SYSTEM,
         )  # fmt: skip
         return int(task.id or 0)
