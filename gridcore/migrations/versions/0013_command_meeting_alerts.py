@@ -1,7 +1,7 @@
 """command meetings and alert acknowledgements
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 11:30:00
 
 A meeting marked held keeps the overview's headline figures and attention list as they stood;
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0011"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
