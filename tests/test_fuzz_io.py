@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from gridcore.access import SYSTEM
 from gridcore.i18n import t
+from gridcore.io.cells import parse_whole
 from gridcore.io.exchange import KINDS, columns_of, export_rows, import_table, read_file
 from gridcore.io.report import ImportConflict, describe, note_lines, problem_lines, summary
 from gridcore.io.tabular import TableError, write_table
@@ -140,3 +141,10 @@ def check_file(session: Session, *, kind: str, name: str, content: bytes, round_
         for problem in report.problems:
             assert problem.row >= 1 and problem.column, problem
             assert t(problem.key, "zh") != problem.key, problem.key
+
+
+def test_a_whole_number_is_one_a_database_column_stores() -> None:
+    assert parse_whole(str(2**63 - 1)) == 2**63 - 1
+    assert parse_whole(str(-(2**63))) == -(2**63)
+    assert parse_whole(str(2**63)) is None and parse_whole(str(-(2**63) - 1)) is None
+    assert parse_whole("9" * 400) is None and parse_whole(" 12.0 ") == 12

@@ -178,3 +178,14 @@ def test_each_form_saves_its_plausible_submission(tiny_session: Session, form: s
 
 def test_time_only_values_are_refused_not_crashed(tiny_session: Session) -> None:
     check_submission(tiny_session, "task", {"due_at": time(1, 2)}, {}, "admin")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning:pydantic.*")
+def test_an_id_past_64_bits_is_refused_by_name(tiny_session: Session) -> None:
+    data = {**_base(tiny_session, "case"), "building_id": 2**63, "resident_id": -(2**63) - 1}
+    with pytest.raises(ValidationFailed) as refused:
+        cases.create_case(session=tiny_session, data=data, actor=SYSTEM)
+    assert refused.value.errors == {
+        "building_id": "services.error.too_large",
+        "resident_id": "services.error.too_small",
+    }

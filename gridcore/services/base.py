@@ -116,11 +116,13 @@ def validated(model: type[M], data: SQLModel | Mapping[str, Any]) -> M:
 
 
 def _out_of_range(value: Any) -> str | None:
-    """ "too_large" or "too_small" for a whole number past 64 bits (in a list or a part too)."""
+    """The message key for a whole number past 64 bits (in a list or a part too), else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return "too_large" if value > WHOLE_MAX else "too_small" if value < WHOLE_MIN else None
+        if value > WHOLE_MAX:
+            return "services.error.too_large"
+        return "services.error.too_small" if value < WHOLE_MIN else None
     if isinstance(value, SQLModel):
         value = [getattr(value, name, None) for name in type(value).model_fields]
     elif isinstance(value, Mapping):
@@ -136,7 +138,7 @@ def _range_errors(checked: SQLModel) -> dict[str, str]:
     found = {
         name: _out_of_range(getattr(checked, name, None)) for name in type(checked).model_fields
     }
-    return {name: f"services.error.{side}" for name, side in found.items() if side}
+    return {name: key for name, key in found.items() if key}
 
 
 def _nul_errors(raw: Mapping[str, Any]) -> dict[str, str]:
