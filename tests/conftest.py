@@ -76,7 +76,7 @@ PG_DATABASE = f"gridcore_test_{os.getpid()}"
 
 # Function-scoped fixtures (a database copy) are shared by a test's examples on purpose.
 _HYPOTHESIS = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
-settings.register_profile("quick", max_examples=30, derandomize=True, database=None, **_HYPOTHESIS)
+settings.register_profile("quick", max_examples=25, derandomize=True, database=None, **_HYPOTHESIS)
 settings.register_profile("deep", max_examples=1000, **_HYPOTHESIS)
 settings.load_profile(os.environ.get("GRIDCORE_HYPOTHESIS_PROFILE", "quick"))
 
