@@ -176,6 +176,7 @@ def test_each_form_saves_its_plausible_submission(tiny_session: Session, form: s
     assert row.id is not None
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:pydantic.*")
 def test_time_only_values_are_refused_not_crashed(tiny_session: Session) -> None:
     check_submission(tiny_session, "task", {"due_at": time(1, 2)}, {}, "admin")
 
