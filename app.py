@@ -74,13 +74,22 @@ def _sidebar(lang: str, actor: Actor | None) -> None:
 
 
 def run() -> None:
-    """Route the request: kiosk link, sign-in, or the signed-in app."""
+    """Route the request: kiosk link, sign-in, or the signed-in app; a setting that cannot be
+    used, or a database that cannot be reached or written, is said in the reader's language."""
+    lang = session.language()
     try:
         get_settings()
     except ConfigError as exc:
         st.set_page_config(page_title="GridCore", page_icon="🧭")
-        st.error(str(exc))
+        st.error(t("frame.config_error", lang))
+        st.text(exc.text(lang))  # may quote the setting's value: never as Markdown
+        st.caption(t("frame.config_fix", lang))
         st.stop()
+    with session.database_faults(lang):
+        _route(lang)
+
+
+def _route(lang: str) -> None:
     kiosk = session.is_kiosk()
     st.set_page_config(
         page_title="GridCore",
@@ -89,7 +98,6 @@ def run() -> None:
         initial_sidebar_state="collapsed" if kiosk else "auto",
     )
     session.mark_routed()
-    lang = session.language()
     max_mb = int(st.get_option("server.maxUploadSize"))
     st.html(BASE_CSS + streamlit_texts_css(lang, max_mb))
     if kiosk:

@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from gridcore.i18n import t
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -16,7 +22,22 @@ DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'gridcore.db'}"
 
 
 class ConfigError(ValueError):
-    """A setting in the environment cannot be used; the message says which and why."""
+    """A setting in the environment cannot be used; the message says which and why.
+
+    `key` and `params` give the message in any language (`text`); str() is the English one.
+    """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str) -> str:
+        """The message in `lang`."""
+        params = dict(self.params)
+        if "unit" in params:
+            params["unit"] = t(f"config.unit.{params['unit']}", lang)
+        return t(self.key, lang, **params)
 
 
 def _stored_secret_key() -> str:
@@ -114,9 +135,9 @@ def _int(name: str, default: int, minimum: int, unit: str = "seconds") -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number of {unit}, not {raw!r}") from None
+        raise ConfigError("config.whole_number", name=name, unit=unit, raw=repr(raw)) from None
     if value < minimum:
-        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+        raise ConfigError("config.at_least", name=name, minimum=minimum, value=value)
     return value
 
 
@@ -128,42 +149,52 @@ def _switch(name: str, default: bool) -> bool:
         return True
     if raw in ("0", "off", "no", "false"):
         return False
-    raise ConfigError(f"{name} must be on or off, not {raw!r}")
+    raise ConfigError("config.on_or_off", name=name, raw=repr(raw))
 
 
 def _check_sqlite_folder(url: str) -> None:
     """A SQLite file outside data/ must be in a folder that exists (a typo is not a new one)."""
     database = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+    database = database.removeprefix("file:")  # an SQLite URI ("file:/srv/x.db?mode=ro")
     if not database or database == ":memory:":
         return
     folder = Path(database).parent
     if folder != DATA_DIR and not folder.is_dir():
-        raise ConfigError(
-            f"DATABASE_URL names the folder {str(folder)!r}, which does not exist "
-            "(check the path, or create the folder first)"
-        )
+        raise ConfigError("config.database_folder", folder=repr(str(folder)))
+
+
+def _check_url_form(url: str) -> None:
+    """A URL that names a known driver and, if any, a port from 1 to 65535 (a typo such as
+    ':54321x' or a missing '@' is said here, not as a traceback at the first page)."""
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()
+        port = parsed.port
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError("config.database_malformed", detail=detail) from None
+    if port is not None and not 0 < port < 65536:
+        raise ConfigError("config.database_malformed", detail=f"port {port}")
 
 
 def load_settings() -> Settings:
     """Read the settings from the environment; raise ConfigError with a plain message."""
     url = os.environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
-        raise ConfigError(
-            "DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// "
-            f"(got {url.split(':', 1)[0]!r})"
-        )
+        raise ConfigError("config.database_scheme", scheme=repr(url.split(":", 1)[0]))
     if url.startswith("sqlite"):
         _check_sqlite_folder(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    _check_url_form(url)
     tz_name = os.environ.get("GRIDCORE_TIMEZONE", "Asia/Shanghai")
     try:
         ZoneInfo(tz_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"GRIDCORE_TIMEZONE {tz_name!r} is not a known time zone") from None
+        raise ConfigError("config.timezone", name=repr(tz_name)) from None
     datum = os.environ.get("GRIDCORE_BASEMAP_DATUM", "wgs84").lower()
     if datum not in ("wgs84", "gcj02"):
-        raise ConfigError("GRIDCORE_BASEMAP_DATUM must be wgs84 or gcj02")
+        raise ConfigError("config.datum")
     return Settings(
         database_url=url,
         timezone_name=tz_name,

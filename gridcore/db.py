@@ -44,9 +44,9 @@ def make_engine(url: str, *, busy_timeout: float = BUSY_TIMEOUT, **kwargs: Any) 
 def _create_private(path: Path) -> None:
     """Make a new SQLite file 0600 before SQLite opens it (its WAL and journal follow its mode).
 
-    A folder that does not exist is left for SQLite to report.
+    A folder that does not exist, or may not be written, is left for SQLite to report.
     """
-    with suppress(FileExistsError, FileNotFoundError):
+    with suppress(FileExistsError, FileNotFoundError, PermissionError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 

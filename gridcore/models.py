@@ -17,6 +17,9 @@ from pydantic import field_validator
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The whole numbers an integer column holds on SQLite and PostgreSQL (BIGINT): 64 bits, signed.
+WHOLE_MIN, WHOLE_MAX = -(2**63), 2**63 - 1
+
 
 def utcnow() -> datetime:
     """The current moment, timezone-aware (naive datetimes are rejected by the schema)."""

@@ -88,10 +88,11 @@ def _focus(lang: str, depots: Any) -> int | None:
     raw = st.query_params.get("depot")
     if raw is not None and raw != st.session_state.get("sp_depot_url"):
         st.session_state["sp_depot_url"] = raw
-        if raw.isdigit() and int(raw) in choices:
-            st.session_state["sp_depot"] = int(raw)
+        depot_id = forms.url_id(raw)
+        if depot_id is not None and depot_id in choices:
+            st.session_state["sp_depot"] = depot_id
         else:
-            st.warning(t("stock.unknown_depot", lang, depot=raw))
+            st.warning(t("stock.unknown_depot", lang, depot=forms.markdown_text(raw)))
     chosen = int(
         st.selectbox(
             t("stock.focus", lang),

@@ -32,6 +32,11 @@ Other markers
     district demo world). `make check` runs `-m "not browser and not demo and not pg"`;
     `make test` runs everything.
 
+Property-based tests (Hypothesis)
+    tests/test_fuzz_*.py try generated inputs under the profile GRIDCORE_HYPOTHESIS_PROFILE
+    names: "quick" (the default: few examples, always the same ones, so a run is
+    reproducible and fast) or "deep" (many random examples, for a fuzzing session).
+
 Password hashes
     argon2 runs at its cheapest in tests (`cheap_password_hashing`, autouse); hashes stored in
     test databases carry their parameters, so the app's own server verifies them cheaply too.
@@ -53,6 +58,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel
@@ -67,6 +73,12 @@ PG_SERVER = os.environ.get("GRIDCORE_TEST_PG", "postgresql+psycopg://postgres@12
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 # This process's database (each pytest-xdist worker is a process of its own).
 PG_DATABASE = f"gridcore_test_{os.getpid()}"
+
+# Function-scoped fixtures (a database copy) are shared by a test's examples on purpose.
+_HYPOTHESIS = {"deadline": None, "suppress_health_check": [HealthCheck.function_scoped_fixture]}
+settings.register_profile("quick", max_examples=25, derandomize=True, database=None, **_HYPOTHESIS)
+settings.register_profile("deep", max_examples=1000, **_HYPOTHESIS)
+settings.load_profile(os.environ.get("GRIDCORE_HYPOTHESIS_PROFILE", "quick"))
 
 Builder = Callable[[Session], Any]
 # Why PostgreSQL was skipped, for the summary at the end of the run.

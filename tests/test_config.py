@@ -259,6 +259,7 @@ def test_a_bad_setting_is_named_by_the_app(monkeypatch: pytest.MonkeyPatch) -> N
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"))
     at.run(timeout=60)
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [e.value for e in at.error] == ["GridCore cannot start: one of its settings is wrong."]
+    assert [x.value for x in at.text] == [
         "GRIDCORE_REFRESH_SECONDS must be a whole number of seconds, not 'often'"
     ]

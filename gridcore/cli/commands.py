@@ -499,7 +499,7 @@ def _explain(exc: BaseException, lang: str) -> str | None:
     if isinstance(exc, CliError):
         return str(exc)
     if isinstance(exc, ConfigError):
-        return t("cli.error.config", lang, detail=exc)
+        return t("cli.error.config", lang, detail=exc.text(lang))
     if isinstance(exc, ValidationFailed):
         detail = "; ".join(
             f"{field}{_value(exc.values, field)}: {_translated(msg, lang)}"

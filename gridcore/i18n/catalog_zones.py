@@ -48,7 +48,8 @@ EN: dict[str, str] = {
     # page
     "zpage.as_of": "As of",
     "zpage.as_of_help": "Read the zones as they stood on this day (kept in the link).",
-    "zpage.bad_as_of": "'{value}' is not a day (YYYY-MM-DD): showing today.",
+    "zpage.bad_as_of": "'{value}' is not a day within ten years of today (YYYY-MM-DD): "
+    "showing today.",
     "zpage.m_sealed": "Sealed areas",
     "zpage.m_sealed_help": "Grid and building orders at the sealed level in force on the day.",
     "zpage.m_controlled": "Controlled areas",
@@ -156,7 +157,7 @@ ZH: dict[str, str] = {
     "zones.why.keep.one": "还需1天无新增：{day}起可降级",
     "zpage.as_of": "截至日期",
     "zpage.as_of_help": "查看这一天的区域管控情况（保存在链接中）。",
-    "zpage.bad_as_of": "“{value}”不是有效日期（年-月-日）：显示今天。",
+    "zpage.bad_as_of": "“{value}”不是今天前后十年内的有效日期（年-月-日）：显示今天。",
     "zpage.m_sealed": "封控区",
     "zpage.m_sealed_help": "当天有效的封控等级网格与楼栋管控令。",
     "zpage.m_controlled": "管控区",

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from gridcore.models import HealthStatus, SamplingMethod, Sex, TestResult, Vulnerability
+from gridcore.models import (
+    WHOLE_MAX,
+    WHOLE_MIN,
+    HealthStatus,
+    SamplingMethod,
+    Sex,
+    TestResult,
+    Vulnerability,
+)
 
 # Words accepted for each stored value (the stored value itself is always accepted).
 RESULT_WORDS: dict[str, TestResult] = {
@@ -82,7 +90,7 @@ def local_text(moment: datetime, tz: tzinfo) -> str:
 
 
 def parse_whole(text: str) -> int | None:
-    """A whole number ('12', ' 12 ', '12.0'), or None."""
+    """A whole number ('12', ' 12 ', '12.0') a database can store, or None."""
     value = text.strip()
     if value.endswith(".0"):
         value = value[:-2]
@@ -90,9 +98,11 @@ def parse_whole(text: str) -> int | None:
         sign, digits = value[0], value[1:]
     else:
         sign, digits = "", value
-    if not digits.isascii() or not digits.isdigit():
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 19:
         return None
-    return int(sign + digits)
+    number = int(sign + digits)
+    # Past 64 bits no column stores it (an id of 9223372036854775808 must not reach the driver).
+    return number if WHOLE_MIN <= number <= WHOLE_MAX else None
 
 
 def parse_result(text: str) -> TestResult | None:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from gridcore.access import WRITER_ROLES, Actor, PermissionDenied, require_role
-from gridcore.models import AuditEntry, ReplayKey, UserRole
+from gridcore.models import WHOLE_MAX, WHOLE_MIN, AuditEntry, ReplayKey, UserRole
 
 
 class ValidationFailed(Exception):
@@ -110,7 +110,35 @@ def validated(model: type[M], data: SQLModel | Mapping[str, Any]) -> M:
         raise ValidationFailed({**error_keys(exc), **_nul_errors(raw)}) from None
     if nul := _nul_errors(raw):
         raise ValidationFailed(nul)
+    if too_large := _range_errors(checked):
+        raise ValidationFailed(too_large)
     return checked
+
+
+def _out_of_range(value: Any) -> str | None:
+    """The message key for a whole number past 64 bits (in a list or a part too), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if value > WHOLE_MAX:
+            return "services.error.too_large"
+        return "services.error.too_small" if value < WHOLE_MIN else None
+    if isinstance(value, SQLModel):
+        value = [getattr(value, name, None) for name in type(value).model_fields]
+    elif isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return next((found for v in value if (found := _out_of_range(v))), None)
+    return None
+
+
+def _range_errors(checked: SQLModel) -> dict[str, str]:
+    """Fields holding a whole number no database column can store (an id typed as 10**20
+    would otherwise reach the driver and fail there, not as a message)."""
+    found = {
+        name: _out_of_range(getattr(checked, name, None)) for name in type(checked).model_fields
+    }
+    return {name: key for name, key in found.items() if key}
 
 
 def _nul_errors(raw: Mapping[str, Any]) -> dict[str, str]:

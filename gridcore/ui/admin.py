@@ -44,6 +44,9 @@ _POLICY_UNITS: dict[str, str] = {
     "target_hours_medicine": "hours",
     "target_hours_food": "hours",
     "target_hours_other": "hours",
+    "alert_coverage_lag_points": "points",
+    "alert_missed_contact_tests": "tests",
+    "alert_workload_score": "score",
 }
 
 

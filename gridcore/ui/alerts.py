@@ -146,7 +146,7 @@ def kiosk_alerts(lang: str, *, limit: int = 6) -> None:
     ]
     rest = len(pending) - limit
     if rest > 0:
-        lines.append(f"<li>{t('attention.more', lang, n=fmt_int(rest, lang))}</li>")
+        lines.append(f"<li>{t('alerts.kiosk_more', lang, n=fmt_int(rest, lang))}</li>")
     if seen:
         lines.append(f"<li>{t('alerts.kiosk_acknowledged', lang, n=fmt_int(seen, lang))}</li>")
     st.html(f'<ul class="gc-attention gc-alerts">{"".join(lines)}</ul>')

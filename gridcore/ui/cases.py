@@ -120,13 +120,6 @@ def _to_url(param: str, key: str, text: str | None) -> None:
     st.session_state[f"{key}_url"] = text
 
 
-def _iso_day(raw: str) -> date | None:
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
 def area_name(row: Any, lang: str) -> str:
     """An area's name in the view's language, with its code."""
     return f"{views.area_label(row, lang)} · {row.code}"
@@ -147,8 +140,8 @@ def filters(lang: str) -> Filters:
     default_end = latest if latest is not None and latest < today else today
 
     _from_url("area", "cs_area", lambda raw: raw if raw in by_code else None)
-    _from_url("from", "cs_from", _iso_day)
-    _from_url("to", "cs_to", _iso_day)
+    _from_url("from", "cs_from", lambda raw: forms.url_day(raw, today))
+    _from_url("to", "cs_to", lambda raw: forms.url_day(raw, today))
     _from_url("kind", "cs_kind", lambda raw: raw if raw in _KINDS else None)
     if st.session_state.get("cs_area") not in labels:
         st.session_state["cs_area"] = ALL
@@ -562,7 +555,7 @@ def new_case_section(lang: str, actor: Actor) -> None:
         return
     _blank_if_saved("cs_nc")
     raw = st.query_params.get("resident")
-    prefill = int(raw) if raw and raw.isdigit() else None
+    prefill = forms.url_id(raw)
     resident_id = _person_picker(lang, actor, "cs_nc", prefill)
     found_default = st.query_params.get("found", FoundVia.community)
     kinds = [CaseKind.confirmed, CaseKind.asymptomatic, CaseKind.suspected]

@@ -50,6 +50,15 @@ def engine() -> Engine:
     return engine_for(get_settings().database_url)
 
 
+def forget_connections() -> None:
+    """Close the pooled connections after a database fault: the next run opens new ones
+    (a connection opened while the file was read-only stays read-only)."""
+    try:
+        engine().dispose()
+    except Exception:  # noqa: BLE001 - the engine itself may be what failed; nothing to close
+        engine_for.clear()
+
+
 @contextmanager
 def session() -> Iterator[Session]:
     """A short-lived session for one read or one write."""

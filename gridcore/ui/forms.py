@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
@@ -97,6 +98,39 @@ def markdown_text(value: Any) -> str:
     Prefer st.text or a table; use this where user text must sit in a label or a sentence.
     """
     return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", cell_text(value)).replace("\n", " ")
+
+
+# How far from today a day read from the URL may lie: about the date pickers' own window
+# (Streamlit's st.date_input offers ten years either side), and far from the calendar's ends.
+URL_DAY_WINDOW = timedelta(days=3652)
+# The longest id a URL may carry: 18 digits always fit a 64-bit database column.
+URL_ID_DIGITS = 18
+
+
+def url_id(raw: str | None) -> int | None:
+    """A row id from the URL (?depot=7), or None: ASCII digits only, within 64 bits.
+
+    str.isdigit() also says yes to '²' and '١٢' (int() refuses the first), and a number of
+    thirty digits overflows the database driver: neither reaches a query.
+    """
+    if not raw or len(raw) > URL_ID_DIGITS or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
+
+
+def url_day(raw: str | None, today: date) -> date | None:
+    """A YYYY-MM-DD day from the URL within ten years of `today`, or None.
+
+    Year 1 or 9999 would overflow the time-zone arithmetic, and a period of thousands of
+    years would make a page count every day of it.
+    """
+    try:
+        day = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+    if day is None or abs(day - today) > URL_DAY_WINDOW:
+        return None
+    return day
 
 
 # CommonMark lets any ASCII punctuation be escaped; these are the ones Streamlit's Markdown

@@ -9,12 +9,15 @@ through its HttpOnly cookie (set by the server, see gridcore/ui/session_cookie.p
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gridcore.access import KIOSK, Actor
@@ -92,10 +95,11 @@ def live(run_every: float | None = None, *, refresh: bool = True) -> Callable[[F
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
         def checked(*args: Any, **kwargs: Any) -> Any:
-            actor = require_actor()
-            args = tuple(actor if isinstance(a, Actor) else a for a in args)
-            kwargs = {k: actor if isinstance(v, Actor) else v for k, v in kwargs.items()}
-            return fn(*args, **kwargs)
+            with database_faults(str(st.session_state.get(LANG_KEY, "en"))):
+                actor = require_actor()
+                args = tuple(actor if isinstance(a, Actor) else a for a in args)
+                kwargs = {k: actor if isinstance(v, Actor) else v for k, v in kwargs.items()}
+                return fn(*args, **kwargs)
 
         if not refresh:  # a part that reruns alone on its own widgets (a form), never by a timer
             return st.fragment(checked)  # type: ignore[return-value]
@@ -103,6 +107,45 @@ def live(run_every: float | None = None, *, refresh: bool = True) -> Callable[[F
         return st.fragment(run_every=seconds)(checked)  # type: ignore[return-value]
 
     return decorate
+
+
+# Operating-system errors that say a file or folder may not be written.
+_READ_ONLY_ERRNOS = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def database_fault_key(exc: BaseException) -> str | None:
+    """The message key for a database that cannot be reached or written, else None.
+
+    Read-only: SQLite's "attempt to write a readonly database", PostgreSQL's read-only
+    transaction, or data/ (its key file) not writable. Unreachable: a connection refused,
+    a server gone, a file SQLite cannot open.
+    """
+    if isinstance(exc, OSError) and exc.errno in _READ_ONLY_ERRNOS:
+        return "frame.db_read_only"
+    if not isinstance(exc, DBAPIError):
+        return None
+    words = str(exc.orig).lower()
+    if "readonly" in words or "read-only" in words or "read only" in words:
+        return "frame.db_read_only"
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return "frame.db_unreachable"
+    return None
+
+
+@contextmanager
+def database_faults(lang: str) -> Iterator[None]:
+    """Say in the reader's language that the database cannot be reached or written, instead
+    of Streamlit's error page; the next run tries again on fresh connections (a file made
+    writable, a server back: no restart needed)."""
+    try:
+        yield
+    except (DBAPIError, OSError) as exc:
+        key = database_fault_key(exc)
+        if key is None:
+            raise
+        data.forget_connections()
+        st.error(t(key, lang))
+        st.button(t("frame.db_retry", lang), key=f"_db_retry_{in_fragment_run()}")
 
 
 def in_fragment_run() -> bool:

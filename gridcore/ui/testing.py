@@ -99,8 +99,9 @@ def pick_round(lang: str, *, key: str, open_only: bool = False) -> int | None:
     raw = st.query_params.get("round")
     if raw is not None and raw != st.session_state.get(seen):
         st.session_state[seen] = raw
-        if raw.isdigit() and int(raw) in ids:
-            st.session_state[key] = int(raw)
+        round_id = forms.url_id(raw)
+        if round_id is not None and round_id in ids:
+            st.session_state[key] = round_id
         else:
             st.warning(t("tpage.unknown_round", lang, round=forms.markdown_text(raw)))
     if st.session_state.get(key) not in ids:

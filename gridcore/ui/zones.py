@@ -15,7 +15,7 @@ from gridcore.i18n import display_name, fmt_date, fmt_int, pick_name, t
 from gridcore.models import AreaLevel
 from gridcore.policy import Policy
 from gridcore.queries import areas
-from gridcore.ui import data
+from gridcore.ui import data, forms
 from gridcore.ui.forms import cell_text
 from gridcore.ui.maps import GridMap, build_zone_map
 from gridcore.ui.views import table_rows
@@ -75,9 +75,9 @@ def pick_as_of(lang: str, *, key: str = "zn_as_of") -> date:
     raw = st.query_params.get(AS_OF_PARAM)
     if raw != st.session_state.get(seen):
         st.session_state[seen] = raw
-        day = parse_day(raw)
+        day = forms.url_day(raw, today)
         if raw and day is None:
-            st.warning(t("zpage.bad_as_of", lang, value=raw))
+            st.warning(t("zpage.bad_as_of", lang, value=forms.markdown_text(raw)))
         st.session_state[key] = day or today
     if not isinstance(st.session_state.get(key), date):
         st.session_state[key] = today
