@@ -39,7 +39,7 @@ h1 {font-size: 2.2rem !important; padding: 0 0 .4vh !important; line-height: 1.2
 h2 {font-size: 1.9rem !important; padding: .2rem 0 !important;}
 h3 {font-size: 1.5rem !important; padding: .1rem 0 !important;}
 [data-testid="stMetric"] {padding: .6vh 1vw !important;}
-[data-testid="stMetricValue"] {font-size: 3.4rem !important; font-weight: 700;
+[data-testid="stMetricValue"] {font-size: 3rem !important; font-weight: 700;
   line-height: 1.1 !important;}
 [data-testid="stMetricValue"] > div {overflow: visible !important;}
 [data-testid="stMetricLabel"] p {font-size: 1.25rem !important;}
@@ -56,7 +56,9 @@ h3 {font-size: 1.5rem !important; padding: .1rem 0 !important;}
 [data-testid="stAlertContainer"] {padding: .8vh 1vw !important;}
 [data-testid="stAlertContainer"] p {font-size: 1.3rem !important;}
 [data-testid="stCaptionContainer"] {font-size: .95rem !important;}
-.gc-target {font-size: 1rem !important;}
+.gc-target {font-size: 1rem !important; white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis;}
+[class*="st-key-gc_tile_"] {padding: .8vh 1vw !important; gap: .4vh !important;}
 </style>
 """
 
