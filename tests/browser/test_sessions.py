@@ -104,7 +104,7 @@ def test_a_reload_stays_signed_in_through_an_http_only_cookie(
             return
         # A restored tab: a new page in the same profile (the same cookie jar).
         again = context.new_page()
-        again.goto(f"{session_driver.base_url}/testing?lang={lang}")
+        again.goto(f"{session_driver.base_url}/data?lang={lang}")
         session_driver.wait_for_render(again)
         again.locator(NAV).first.wait_for(state="attached")
         assert again.locator(SIGNIN).count() == 0
