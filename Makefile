@@ -22,7 +22,7 @@ PYTEST := $(PY) -m pytest -n $(PYTEST_WORKERS)
 # What `make check` leaves to `make test` (markers: see tests/conftest.py).
 CHECK_MARKERS := not browser and not demo and not pg
 
-.PHONY: help run check test lint typecheck pytest browser-deps cjk-font
+.PHONY: help run check check-pytest test lint typecheck pytest browser-deps cjk-font
 
 help:
 	@echo "make run    start GridCore at http://localhost:$(PORT) (demo street on first run)"
@@ -74,7 +74,13 @@ typecheck: $(DEV_STAMP)
 pytest: $(DEV_STAMP) browser-deps
 	$(PYTEST)
 
-check: lint typecheck
+# The type check runs beside the tests: it needs one core for about 20 s, and the tests leave
+# most of the second one idle while browsers and servers wait on each other.
+check: lint
+	@$(MAKE) --no-print-directory -j2 typecheck check-pytest
+
+check-pytest: $(DEV_STAMP)
 	$(PYTEST) -m "$(CHECK_MARKERS)"
 
-test: lint typecheck pytest
+test: lint
+	@$(MAKE) --no-print-directory -j2 typecheck pytest
