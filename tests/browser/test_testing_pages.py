@@ -21,12 +21,9 @@ from gridcore.models import Area, TestRecord, User, UserGrid
 from gridcore.queries import testing as tq
 
 from .browser_support import (
-    ARTIFACTS,
-    MAP_PAGE_TIME_LIMIT_S,
     PHONE,
     SCREENSHOTS,
     Driver,
-    settle,
 )
 
 pytestmark = pytest.mark.browser
@@ -184,45 +181,6 @@ def test_the_testing_page_on_a_phone(driver: Driver, lang: str) -> None:
         page.screenshot(path=SCREENSHOTS / f"testing-{lang}-390x844.png", full_page=True)
     finally:
         context.close()
-
-
-def test_testing_page_times_on_the_street(driver: Driver) -> None:
-    """Seconds from a navigation click to the rendered Testing page and roll call (desktop)."""
-    context = driver.new_context({"width": 1920, "height": 1080})
-    times: dict[str, list[float]] = {"testing": [], "roll-call": []}
-    ready = {
-        "roll-call": ('[data-testid="stMain"] h1', t("tpage.rc_title", "en", grid="").strip()),
-        "testing": ('[data-testid="stMain"] h1', t("page.testing", "en")),
-    }
-    try:
-        page = context.new_page()
-        _sign_in_at(driver, page, "/testing", username="leader")
-        page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
-        for _ in range(2):
-            for name in ("roll-call", "testing"):
-                link = page.locator(f'[data-testid="stSidebarNavLink"][href$="/{name}"]')
-                selector, heading = ready[name]
-                started = time.perf_counter()
-                link.first.click()
-                page.wait_for_url(f"**/{name}*")
-                page.locator(selector, has_text=heading).first.wait_for(state="visible")
-                driver.wait_for_render(page)
-                seconds = time.perf_counter() - started
-                if name == "testing":  # its map's first frame counts here, not on the roll call
-                    page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
-                    seconds = time.perf_counter() - started + settle(page)
-                times[name].append(seconds)
-        assert page.locator(EXCEPTION).count() == 0
-    finally:
-        context.close()
-    lines = [f"{name:<10} first {v[0]:5.2f} s   warm {v[1]:5.2f} s" for name, v in times.items()]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "testing_page_times.txt").write_text("\n".join(lines) + "\n")
-    print("\n" + "\n".join(lines))
-    # The Testing page draws a WebGL map: see test_pages_in_chromium on what that costs here.
-    limit = {"testing": MAP_PAGE_TIME_LIMIT_S, "roll-call": PAGE_TIME_LIMIT_S}
-    slow = {name: round(v[1], 2) for name, v in times.items() if v[1] > limit[name]}
-    assert slow == {}, f"warm visits slower than {limit} s"
 
 
 def test_no_sampled_button_is_shown_to_a_viewer(driver: Driver) -> None:
