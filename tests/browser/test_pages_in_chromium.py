@@ -227,9 +227,17 @@ def _personal_data_for(driver: Driver, username: str) -> PersonalData:
         user = s.exec(select(User).where(User.username == username)).one()
         own = set(s.exec(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).all())
         staff = set(s.exec(select(Worker.name)).all()) | set(s.exec(select(User.full_name)).all())
-        residents = s.exec(select(Resident)).all()
-        people = [(r.name, r.phone, r.id_number_masked, r.grid_id) for r in residents]
-        people += [(c.person_name, c.phone, None, c.grid_id) for c in s.exec(select(Contact))]
+        people: list[tuple[str, str | None, str | None, int | None]] = list(
+            s.exec(
+                select(Resident.name, Resident.phone, Resident.id_number_masked, Resident.grid_id)
+            ).all()
+        )
+        people += [
+            (name, phone, None, grid_id)
+            for name, phone, grid_id in s.exec(
+                select(Contact.person_name, Contact.phone, Contact.grid_id)
+            ).all()
+        ]
     every = user.role in (UserRole.admin, UserRole.leader)
     allowed = [p for p in people if every or (user.role == UserRole.grid_worker and p[3] in own)]
     return PersonalData(
