@@ -98,7 +98,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session", autouse=True)
 def clean_screenshots(pytestconfig: pytest.Config) -> None:
     """This run's screenshots and failure pictures only: the first test process clears them."""
-    run = getattr(pytestconfig, "workerinput", {}).get("testrun_uid", str(os.getpid()))
+    run = getattr(pytestconfig, "workerinput", {}).get("testrunuid", str(os.getpid()))
     SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
     with open(SCREENSHOTS.parent / ".screenshots.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
