@@ -111,6 +111,14 @@ def _show_navigation(page: Page) -> None:
         page.wait_for_timeout(300)  # the end of the slide-in
 
 
+def _hide_navigation(page: Page) -> None:
+    """On a phone, fold the sidebar away again if it is open."""
+    collapse = page.locator('[data-testid="stSidebarCollapseButton"] button')
+    if collapse.count() and collapse.first.is_visible():
+        collapse.first.click()
+        page.wait_for_timeout(300)  # the end of the slide-out
+
+
 def _current_heading(page: Page) -> str:
     heading = page.locator('[data-testid="stMain"] h1').first
     return heading.inner_text().strip() if heading.count() else ""
@@ -302,6 +310,8 @@ def test_every_page_renders_and_contacts_no_other_host(
                 HEADINGS[path] = _current_heading(page)
                 if page.locator('[data-testid="stDeckGlJsonChart"]').count():
                     MAP_PAGES.add(path)
+            if phone:
+                _hide_navigation(page)  # the picture shows the page, as after closing the menu
             page.screenshot(path=SCREENSHOTS / f"{visit.name}-{lang}-{size}.png", full_page=True)
             visits.append(visit)
         page.wait_for_timeout(500)  # late fetches: tiles, fonts, styles
