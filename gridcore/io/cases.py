@@ -893,6 +893,31 @@ def _resident_and_grid(
     return resident_id, grid_id, not row.problems
 
 
+def _stored_rows(
+    session: Session,
+    rows: Rows,
+    *,
+    table: Any,
+    fields: Sequence[str],
+    by: Sequence[tuple[str, str]],
+    identity: Callable[[dict[str, Any]], tuple[Any, ...]],
+) -> tuple[dict[int, dict[str, Any]], dict[tuple[Any, ...], int]]:
+    """The stored rows of a line list that the file may describe (by each (file column, table
+    column) in `by`: its id, its day), id → fields; and the lowest id of each identity."""
+    stored: dict[int, dict[str, Any]] = {}
+    columns = [table.c.id, *(table.c[name] for name in fields)]
+    for file_column, table_column in by:
+        values = sorted(set(rows.column(file_column)) - {None})
+        for chunk in in_chunks(values):
+            query = select(*columns).where(table.c[table_column].in_(chunk))
+            for r in session.execute(query).all():
+                stored[int(r[0])] = dict(zip(fields, r[1:], strict=True))
+    by_identity: dict[tuple[Any, ...], int] = {}
+    for row_id in sorted(stored):
+        by_identity.setdefault(identity(stored[row_id]), row_id)
+    return stored, by_identity
+
+
 def _changes(values: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if stored.get(k) != v}
 
@@ -1034,19 +1059,14 @@ class CasesImport(_LineListImport[_CaseLookups]):
     def load(self, *, session: Session, rows: Rows) -> _CaseLookups:
         """Grids, buildings, residents, and the stored cases the rows may describe."""
         people = _people(session, rows)
-        stored: dict[int, dict[str, Any]] = {}
-        columns = [_CASES.c.id, *(_CASES.c[name] for name in CASE_FIELDS)]
-        wanted = [
-            (_CASES.c.id, sorted(set(rows.column("case_id")) - {None})),
-            (_CASES.c.reported_date, sorted(set(rows.column("reported_date")) - {None})),
-        ]
-        for column, values in wanted:
-            for chunk in in_chunks(values):
-                for r in session.execute(select(*columns).where(column.in_(chunk))).all():
-                    stored[int(r[0])] = dict(zip(CASE_FIELDS, r[1:], strict=True))
-        by_identity: dict[tuple[Any, ...], int] = {}
-        for case_id in sorted(stored):
-            by_identity.setdefault(_case_identity(stored[case_id]), case_id)
+        stored, by_identity = _stored_rows(
+            session,
+            rows,
+            table=_CASES,
+            fields=CASE_FIELDS,
+            by=(("case_id", "id"), ("reported_date", "reported_date")),
+            identity=_case_identity,
+        )
         active: dict[int, int] = {}
         for chunk in in_chunks(sorted(people.residents)):
             for case_id, resident_id in session.execute(
@@ -1242,19 +1262,14 @@ class ContactsImport(_LineListImport[_ContactLookups]):
                 select(_RESIDENTS.c.id, _RESIDENTS.c.name).where(_RESIDENTS.c.id.in_(chunk))
             ).all():
                 names[int(i)] = name
-        stored: dict[int, dict[str, Any]] = {}
-        columns = [_CONTACTS.c.id, *(_CONTACTS.c[name] for name in CONTACT_FIELDS)]
-        wanted = [
-            (_CONTACTS.c.id, sorted(set(rows.column("contact_id")) - {None})),
-            (_CONTACTS.c.identified_date, sorted(set(rows.column("identified_date")) - {None})),
-        ]
-        for column, values in wanted:
-            for chunk in in_chunks(values):
-                for r in session.execute(select(*columns).where(column.in_(chunk))).all():
-                    stored[int(r[0])] = dict(zip(CONTACT_FIELDS, r[1:], strict=True))
-        by_identity: dict[tuple[Any, ...], int] = {}
-        for contact_id in sorted(stored):
-            by_identity.setdefault(_contact_identity(stored[contact_id]), contact_id)
+        stored, by_identity = _stored_rows(
+            session,
+            rows,
+            table=_CONTACTS,
+            fields=CONTACT_FIELDS,
+            by=(("contact_id", "id"), ("identified_date", "identified_date")),
+            identity=_contact_identity,
+        )
         quarantined: dict[int, int] = {}
         for chunk in in_chunks(sorted(people.residents)):
             for contact_id, resident_id in session.execute(
