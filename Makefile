@@ -79,7 +79,7 @@ pytest: $(DEV_STAMP) browser-deps
 check: lint
 	@$(MAKE) --no-print-directory -j2 typecheck check-pytest
 
-check-pytest: $(DEV_STAMP)
+check-pytest: $(DEV_STAMP) cjk-font
 	$(PYTEST) -m "$(CHECK_MARKERS)"
 
 test: lint
