@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import date, timedelta
 
 import pandas as pd
+import pydeck as pdk
 import pytest
 
 from gridcore.ui import charts
 from gridcore.ui.maps import (
     GRID_LAYER_ID,
+    MAP_COLUMNS,
     MapLayers,
     build_grid_map,
     fitted_bins,
     format_measure,
+    frame_fingerprint,
     legend_html,
     map_tooltip,
     measure_color,
@@ -65,6 +69,33 @@ def test_offline_deck_has_no_base_map(grids) -> None:
     # No provider: Streamlit then loads no style and no tiles from the internet.
     assert deck.get("mapProvider") in (None, "")
     assert not isinstance(deck.get("mapStyle"), dict)
+
+
+def test_the_map_is_sent_without_indentation_and_reads_as_pydeck_wrote_it(grids) -> None:
+    deck = build_grid_map(grids=grids, measure="risk_level", lang="en").deck
+    sent = deck.to_json()
+    indented = pdk.Deck.to_json(deck)
+    assert "\n" not in sent and json.loads(sent) == json.loads(indented)
+    assert len(sent) < 0.6 * len(indented)
+
+
+def test_a_frame_fingerprint_follows_its_content_not_its_copy(grids) -> None:
+    columns = (*MAP_COLUMNS, "coverage")
+    same = pickle.loads(pickle.dumps(grids.copy(deep=True)))
+    assert frame_fingerprint(same, columns) == frame_fingerprint(grids, columns)
+    # A figure the map does not draw leaves it; a drawn figure or an outline changes it.
+    other = grids.assign(households_per_worker=[1.0, 2.0, 3.0])
+    assert frame_fingerprint(other, columns) == frame_fingerprint(grids, columns)
+    changed = grids.assign(coverage=[0.42, float("nan"), 0.98])
+    assert frame_fingerprint(changed, columns) != frame_fingerprint(grids, columns)
+    moved = grids.assign(shape=[_square(121.40, 31.20), _square(121.42, 31.20), None])
+    assert frame_fingerprint(moved, columns) != frame_fingerprint(grids, columns)
+
+
+def test_a_frozen_deck_keeps_its_json(grids) -> None:
+    deck = build_grid_map(grids=grids, measure="risk_level", lang="en").deck
+    sent = deck.freeze().to_json()
+    assert deck.to_json() is sent and json.loads(sent)["layers"]
 
 
 def test_configured_base_map_is_a_raster_style(grids) -> None:

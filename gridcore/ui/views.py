@@ -22,7 +22,17 @@ from gridcore.queries.meeting import WHOLE_LIST
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data, forms, session
-from gridcore.ui.maps import GRID_LAYER_ID, GridMap, MapLayers, build_grid_map, legend_html
+from gridcore.ui.maps import (
+    GRID_LAYER_ID,
+    MAP_COLUMNS,
+    CompactDeck,
+    GridMap,
+    MapLayers,
+    build_grid_map,
+    frame_fingerprint,
+    layers_fingerprint,
+    legend_html,
+)
 from gridcore.ui.theme import CHART_CONFIG, RISK_HEX
 
 
@@ -82,18 +92,47 @@ def grid_map(
     (or to `width` px where the page knows it)."""
     settings = get_settings()
     phone = session.is_phone()
-    return build_grid_map(
-        grids=frame,
-        measure=measure,
-        lang=lang,
-        layers=layers,
-        basemap_url=settings.basemap_url,
-        basemap_datum=settings.basemap_datum,
-        height_px=map_height(height),
-        width_px=width or (PHONE_MAP_WIDTH if phone else 640),
-        large_text=large_text,
-        highlight_code=highlight_code,
-        show_labels=show_labels,
+    options: dict[str, Any] = {
+        "measure": measure,
+        "lang": lang,
+        "basemap_url": settings.basemap_url,
+        "basemap_datum": settings.basemap_datum,
+        "height_px": map_height(height),
+        "width_px": width or (PHONE_MAP_WIDTH if phone else 640),
+        "large_text": large_text,
+        "highlight_code": highlight_code,
+        "show_labels": show_labels,
+    }
+    # Every session looking at the same figures shares one map, built once.
+    content = (
+        frame_fingerprint(frame, (*MAP_COLUMNS, measure)),
+        layers_fingerprint(layers),
+        tuple(sorted(options.items())),
+    )
+    shared: GridMap = _shared_maps()(content, _grids=frame, _layers=layers, _options=options)
+    return shared
+
+
+def _build_shared_map(
+    content: tuple[Any, ...],
+    *,
+    _grids: pd.DataFrame,
+    _layers: MapLayers | None,
+    _options: dict[str, Any],
+) -> GridMap:
+    """A map for every session to share (`content` is its key; the arguments named with a
+    leading underscore are not hashed): its deck's JSON is made once."""
+    gmap = build_grid_map(grids=_grids, layers=_layers, **_options)
+    if isinstance(gmap.deck, CompactDeck):
+        gmap.deck.freeze()
+    return gmap
+
+
+@cache
+def _shared_maps() -> Any:
+    """The maps shared between sessions, kept as long as query results are."""
+    return st.cache_resource(ttl=data.cache_ttl_seconds(), max_entries=32, show_spinner=False)(
+        _build_shared_map
     )
 
 
