@@ -414,7 +414,7 @@ def _label_layer(label_rows: list[dict[str, Any]], large_text: bool) -> pdk.Laye
     )
 
 
-class CompactDeck(pdk.Deck):  # type: ignore[misc]
+class CompactDeck(pdk.Deck):
     """A deck whose JSON has no indentation: pydeck indents by two spaces, which more than
     doubles what every map render sends to the browser (60 kB → 24 kB for the street's grid map).
 
