@@ -19,6 +19,8 @@ from gridcore.i18n import t
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'gridcore.db'}"
+# GRIDCORE_MAP_RENDERER: how maps are drawn (Settings.map_renderer).
+MAP_RENDERERS = ("auto", "webgl", "light")
 
 
 class ConfigError(ValueError):
@@ -98,6 +100,9 @@ class Settings:
     basemap_url: str = ""
     # "wgs84" or "gcj02": the datum of the tiles at basemap_url.
     basemap_datum: str = "wgs84"
+    # How maps are drawn: "auto" (deck.gl WebGL, or the light SVG map where the browser's WebGL
+    # is software-rendered), "webgl" always, or "light" always.
+    map_renderer: str = "auto"
     # GRIDCORE_SECRET_KEY; empty means the key kept in data/, read or made on first use.
     configured_secret_key: str = field(default="", repr=False)
     # Sign-in sessions: ended after this long without a page run, and this long after sign-in.
@@ -195,6 +200,9 @@ def load_settings() -> Settings:
     datum = os.environ.get("GRIDCORE_BASEMAP_DATUM", "wgs84").lower()
     if datum not in ("wgs84", "gcj02"):
         raise ConfigError("config.datum")
+    renderer = os.environ.get("GRIDCORE_MAP_RENDERER", "auto").strip().lower()
+    if renderer not in MAP_RENDERERS:
+        raise ConfigError("config.map_renderer")
     return Settings(
         database_url=url,
         timezone_name=tz_name,
@@ -202,6 +210,7 @@ def load_settings() -> Settings:
         kiosk_rotate_seconds=_int("GRIDCORE_KIOSK_ROTATE_SECONDS", 20, 5),
         basemap_url=os.environ.get("GRIDCORE_BASEMAP_URL", "").strip(),
         basemap_datum=datum,
+        map_renderer=renderer,
         configured_secret_key=os.environ.get("GRIDCORE_SECRET_KEY", "").strip(),
         session_idle_minutes=_int("GRIDCORE_SESSION_IDLE_MINUTES", 12 * 60, 1, "minutes"),
         session_max_minutes=_int("GRIDCORE_SESSION_MAX_MINUTES", 24 * 60, 1, "minutes"),

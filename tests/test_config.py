@@ -177,6 +177,15 @@ def test_basemap_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
 
 
+def test_the_map_renderer_is_auto_webgl_or_light(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().map_renderer == "auto"
+    monkeypatch.setenv("GRIDCORE_MAP_RENDERER", " Light ")
+    assert load_settings().map_renderer == "light"
+    monkeypatch.setenv("GRIDCORE_MAP_RENDERER", "canvas")
+    with pytest.raises(ConfigError, match="GRIDCORE_MAP_RENDERER"):
+        load_settings()
+
+
 def test_get_settings_is_read_once_until_cleared(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRIDCORE_REFRESH_SECONDS", "10")
     assert get_settings().refresh_seconds == 10

@@ -81,6 +81,9 @@ class GridMap:
     legend: list[LegendEntry] = field(default_factory=list)
     # The codes of the grids drawn: a tap reported by the browser opens only one of these.
     codes: frozenset[str] = frozenset()
+    # The width and height (px) the view was fitted to, and the light map's SVG once made.
+    size: tuple[int, int] = (640, 560)
+    svg: str | None = None
 
 
 def _bin_labels(measure: str, lang: str, bins: tuple[float, ...] | None = None) -> list[str]:
@@ -389,7 +392,7 @@ def build_grid_map(
     view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
     deck = _deck(deck_layers, view, basemap_url)
     codes = frozenset(str(c) for c in grids["code"]) if "code" in grids.columns else frozenset()
-    return GridMap(deck=deck, legend=legend, codes=codes)
+    return GridMap(deck=deck, legend=legend, codes=codes, size=(width_px, height_px))
 
 
 def _label_layer(label_rows: list[dict[str, Any]], large_text: bool) -> pdk.Layer:
@@ -735,7 +738,7 @@ def build_zone_map(
     lng, lat, zoom = fit_view(lngs or [0.0], lats or [0.0], height_px=height_px)
     layers.append(_label_layer(place_labels(labels, zoom=zoom, center_lat=lat, size=13), False))
     view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
-    return GridMap(deck=_deck(layers, view, basemap_url), legend=legend)
+    return GridMap(deck=_deck(layers, view, basemap_url), legend=legend, size=(640, height_px))
 
 
 # --------------------------------------------------------------------------- depots by stock
@@ -815,4 +818,4 @@ def build_depot_map(
     ]
     lng, lat, zoom = fit_view(lngs, lats, height_px=height_px)
     view = pdk.ViewState(longitude=lng, latitude=lat, zoom=zoom, pitch=0, bearing=0)
-    return GridMap(deck=_deck(layers, view, basemap_url), legend=legend)
+    return GridMap(deck=_deck(layers, view, basemap_url), legend=legend, size=(640, height_px))

@@ -21,7 +21,7 @@ from gridcore.queries import testing as testing_queries
 from gridcore.queries.meeting import WHOLE_LIST
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
-from gridcore.ui import data, forms, session
+from gridcore.ui import data, forms, lightmap, session
 from gridcore.ui.maps import (
     GRID_LAYER_ID,
     MAP_COLUMNS,
@@ -142,6 +142,8 @@ def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -
     On a phone a vertical swipe over the map scrolls the page (two fingers zoom and move the
     map) unless the 'move map' switch is on; a tap opens the grid under the finger.
     """
+    if map_renderer() == "light":
+        return _show_light_map(gmap, key=key, height=height, selectable=selectable)
     phone = session.is_phone()
     movable = map_movable(key, session.language()) if key else not phone
     box = st.container(key=f"gcmap_{'move' if movable else 'still'}_{key or 'view'}")
@@ -168,6 +170,69 @@ def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -
     except (KeyError, TypeError, AttributeError):
         return None
     return str(objects[0]["code"]) if objects else None
+
+
+# Where this session's browser said whether its WebGL is software-rendered.
+SOFTWARE_WEBGL_KEY = "_gc_software_webgl"
+
+
+def map_renderer() -> str:
+    """'webgl' (deck.gl) or 'light' (SVG) for this session's maps.
+
+    With GRIDCORE_MAP_RENDERER=auto the browser is asked once whether its WebGL is drawn in
+    software; until it has answered the light map is shown (it is a full map, and draws in
+    milliseconds), then the answer holds for the session.
+    """
+    setting = get_settings().map_renderer
+    if setting != "auto":
+        return setting
+    software = st.session_state.get(SOFTWARE_WEBGL_KEY)
+    if software is None:
+        reported = _webgl_probe()(key="gc_webgl_probe", on_software_change=lambda: None).software
+        if reported is None:
+            return "light"
+        software = st.session_state[SOFTWARE_WEBGL_KEY] = bool(reported)
+    return "light" if software else "webgl"
+
+
+def _show_light_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -> str | None:
+    """The map as SVG (same colours, outlines, labels and legend); a click or tap on a grid
+    opens it."""
+    if gmap.svg is None:
+        width, fitted_height = gmap.size
+        gmap.svg = lightmap.svg_of(gmap.deck.to_json(), width=width, height=fitted_height)
+    shown_height = map_height(height)
+    tapped = _light_map()(
+        key=f"{key or 'view'}_light",
+        data={
+            "svg": gmap.svg,
+            "version": str(hash(gmap.svg)),
+            "height": shown_height,
+            "selectable": selectable,
+        },
+        height=shown_height,
+        on_tap_change=lambda: None,
+    ).tap
+    st.html(legend_html(gmap.legend))
+    if selectable and tapped and str(tapped) in gmap.codes:
+        return str(tapped)
+    return None
+
+
+@cache
+def _light_map() -> Any:
+    """The light-map component, registered once per process."""
+    return st.components.v2.component(
+        "gridcore_light_map", js=lightmap.LIGHT_MAP_JS, isolate_styles=False
+    )
+
+
+@cache
+def _webgl_probe() -> Any:
+    """The WebGL probe component, registered once per process."""
+    return st.components.v2.component(
+        "gridcore_webgl_probe", js=lightmap.WEBGL_PROBE_JS, isolate_styles=False
+    )
 
 
 # deck.gl opens what it picked under a hovering mouse; in a browser with a touch screen its own

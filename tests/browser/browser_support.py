@@ -87,6 +87,9 @@ def serve(database_url: str, *, log_name: str, **environment: str) -> Iterator[s
         DATABASE_URL=database_url,
         GRIDCORE_SECRET_KEY=SECRET,
         GRIDCORE_KIOSK_ROTATE_SECONDS=str(KIOSK_ROTATE_SECONDS),
+        # This Chromium's WebGL is software-rendered, where the app draws light SVG maps by
+        # itself: the tests of the WebGL map ask for it (test_field_usability: the light map).
+        GRIDCORE_MAP_RENDERER="webgl",
     )
     env.update(environment)
     command = [
