@@ -69,6 +69,9 @@ def app_on(url: str, **environment: str) -> Iterator[None]:
     st_config.set_option("client.showErrorDetails", "full")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DATABASE_URL", url)
+        # AppTest has no browser to say whether its WebGL is software: the WebGL map unless
+        # a test asks for the light one.
+        mp.setenv("GRIDCORE_MAP_RENDERER", "webgl")
         for name, value in environment.items():
             mp.setenv(name, value)
         get_settings.cache_clear()

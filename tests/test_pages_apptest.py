@@ -8,6 +8,7 @@ what their pages do.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from apptest_support import (
     app,
     data_elements,
     no_exception,
+    open_page,
     page_text,
     sign_in,
     signed_in,
@@ -372,3 +374,24 @@ def test_a_kiosk_showing_figures_stops_at_its_next_run_once_revoked(facts: Facts
     _assert_refused(at, "kiosk after its link was revoked")
     assert at.error[0].value == t("frame.kiosk_invalid", "zh")
     _assert_refused(app("en", kiosk="1", token=token).run(), "revoked kiosk token")
+
+
+def test_the_light_map_stands_in_for_the_webgl_map(
+    shared_tiny_app: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRIDCORE_MAP_RENDERER", "light")
+    get_settings.cache_clear()
+    try:
+        at = open_page("leader", "pages/grid_map.py", "zh")
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert not at.get("deck_gl_json_chart")
+    light = [c for c in at.get("bidi_component") if "gc-light-map" in c.proto.json]
+    assert len(light) == 1, "the grid map is drawn as the light map"
+    svg = json.loads(light[0].proto.json)["svg"]
+    # Every grid of the tiny world, each carrying its code for click-to-open, and the legend.
+    with Session(make_engine(shared_tiny_app)) as s:
+        codes = set(s.exec(select(Area.code).where(Area.level == AreaLevel.grid)).all())
+    assert set(re.findall(r'class="gc-grid" data-code="([^"]+)"', svg)) == codes
+    assert any("高风险" in h.proto.body for h in at.get("html"))
