@@ -60,21 +60,34 @@ def _color(layer: dict[str, Any], row: dict[str, Any], accessor: str, field: str
     return fixed if isinstance(fixed, list) else row.get(field)
 
 
+def _paint(layer: dict[str, Any], row: dict[str, Any], field: str, *, filled: bool = True) -> str:
+    """The fill and stroke attributes of one shape: per-row colours (`field` names the row's
+    fill, "line" its stroke, unless the layer fixes them)."""
+    fill, fill_opacity = _rgba(_color(layer, row, "getFillColor", field))
+    line, line_opacity = _rgba(_color(layer, row, "getLineColor", "line"), "rgb(255,255,255)")
+    if not filled:
+        fill, fill_opacity = "none", 0
+    return (
+        f' fill="{fill}" fill-opacity="{fill_opacity}"'
+        f' stroke="{line}" stroke-opacity="{line_opacity}"'
+    )
+
+
+def _title(row: dict[str, Any]) -> str:
+    """The hover text of a shape (its tooltip on the WebGL map)."""
+    return f"<title>{escape(str(row['tip']))}</title>" if row.get("tip") else ""
+
+
 def _polygons(layer: dict[str, Any], project: Any, *, grids: bool) -> list[str]:
     stroke_px = float(layer.get("lineWidthMinPixels", 1.5))
     out = []
     for row in layer.get("data", []):
-        fill, fill_opacity = _rgba(_color(layer, row, "getFillColor", "fill"))
-        line, line_opacity = _rgba(_color(layer, row, "getLineColor", "line"), "rgb(255,255,255)")
         code = escape(str(row.get("code", "")), quote=True)
-        tip = escape(str(row.get("tip", "")))
         kind = ' class="gc-grid"' if grids and code else ""
         outline = _path(row["polygon"], project, closed=True)
         out.append(
-            f'<path{kind} data-code="{code}" d="{outline}"'
-            f' fill="{fill}" fill-opacity="{fill_opacity}" stroke="{line}"'
-            f' stroke-opacity="{line_opacity}" stroke-width="{stroke_px}">'
-            f"<title>{tip}</title></path>"
+            f'<path{kind} data-code="{code}" d="{outline}"{_paint(layer, row, "fill")}'
+            f' stroke-width="{stroke_px}">{_title(row)}</path>'
         )
     return out
 
@@ -94,20 +107,15 @@ def _points(layer: dict[str, Any], project: Any) -> list[str]:
     radius = float(layer.get("radiusMinPixels", 4))
     filled = layer.get("filled", True) is not False
     line_width = float(layer.get("lineWidthMinPixels", 1))
-    fixed_fill = layer.get("getFillColor")
-    fixed_line = layer.get("getLineColor")
     out = []
     for row in layer.get("data", []):
         x, y = project(row["position"])
-        fill, fill_opacity = _rgba(fixed_fill if isinstance(fixed_fill, list) else row.get("color"))
-        line_source = fixed_line if isinstance(fixed_line, list) else row.get("color")
-        line, line_opacity = _rgba(line_source, "rgb(255,255,255)")
-        tip = f"<title>{escape(str(row['tip']))}</title>" if row.get("tip") else ""
+        # A point's one per-row colour ("color") fills it, or rings it when the layer is unfilled.
+        row = {**row, "line": row.get("color")}
         out.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius}"'
-            f' fill="{fill if filled else "none"}" fill-opacity="{fill_opacity if filled else 0}"'
-            f' stroke="{line}" stroke-opacity="{line_opacity}" stroke-width="{line_width}">'
-            f"{tip}</circle>"
+            f'{_paint(layer, row, "color", filled=filled)} stroke-width="{line_width}">'
+            f"{_title(row)}</circle>"
         )
     return out
 
