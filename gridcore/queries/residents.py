@@ -61,13 +61,15 @@ def search_condition(*, text: str, dialect: str) -> ColumnElement[bool] | None:
     phrases = [f"name : {_fts_string(text)}"]
     if phone is not None:
         phrases.append(f"phone : {_fts_string(phone)}")
-    candidates = select(_SEARCH_TABLE.c.rowid).where(
+    matched = select(_SEARCH_TABLE.c.rowid).where(
         literal_column(RESIDENT_SEARCH).match(" OR ".join(phrases))
     )
-    if suffix is not None:
-        candidates = candidates.union_all(
-            select(col(Resident.id)).where(col(Resident.id_suffix) == suffix)
-        )
+    # The ID suffix has an index of its own; the candidates are both lists together.
+    candidates = (
+        matched
+        if suffix is None
+        else matched.union_all(select(col(Resident.id)).where(col(Resident.id_suffix) == suffix))
+    )
     return and_(col(Resident.id).in_(candidates), or_(*conditions))
 
 
