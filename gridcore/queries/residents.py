@@ -6,7 +6,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, and_, column, false, func, literal_column, or_, select, table
+from sqlalchemy import (
+    Select,
+    and_,
+    column,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -39,16 +50,20 @@ def search_condition(*, text: str, dialect: str) -> ColumnElement[bool] | None:
     On SQLite a text of 3+ characters first narrows the residents through the FTS5 trigram
     table (the text quoted, never read as query syntax) and the same LIKE conditions then
     decide, so the answer is the LIKE search's own; a shorter one (a two-character Chinese
-    name) reads the residents as before. On PostgreSQL the LIKE conditions use the pg_trgm
-    indexes by themselves where the extension could be created.
+    name) reads the residents as before. On PostgreSQL the LIKE conditions of 3+ characters
+    use the pg_trgm indexes by themselves where the extension could be created.
     """
     text = text.strip()
     if not text:
         return None
     if "\x00" in text:
         return false()
-    name = col(Resident.name).contains(text, autoescape=True)
-    conditions: list[ColumnElement[bool]] = [name]
+    name: ColumnElement[str] = col(Resident.name)
+    if dialect == "postgresql" and len(text) < TRIGRAM:
+        # No trigram in the text: the GIN index would be read whole (as a plan that the
+        # driver prepared for longer texts would), so `name || ''` keeps the LIKE off it.
+        name = name.concat(literal(""))
+    conditions: list[ColumnElement[bool]] = [name.contains(text, autoescape=True)]
     digits = re.sub(r"[ -]", "", text)
     phone = digits if digits.isascii() and digits.isdigit() and len(digits) >= 4 else None
     if phone is not None:
