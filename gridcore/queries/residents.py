@@ -58,11 +58,13 @@ def search_condition(*, text: str, dialect: str) -> ColumnElement[bool] | None:
         return None
     if "\x00" in text:
         return false()
-    name: ColumnElement[str] = col(Resident.name)
-    if dialect == "postgresql" and len(text) < TRIGRAM:
-        # No trigram in the text: the GIN index would be read whole (as a plan that the
-        # driver prepared for longer texts would), so `name || ''` keeps the LIKE off it.
-        name = name.concat(literal(""))
+    # PostgreSQL, no trigram in the text: the GIN index would be read whole (as a plan that
+    # the driver prepared for longer texts would), so `name || ''` keeps the LIKE off it.
+    name = (
+        col(Resident.name).concat(literal(""))
+        if dialect == "postgresql" and len(text) < TRIGRAM
+        else col(Resident.name)
+    )
     conditions: list[ColumnElement[bool]] = [name.contains(text, autoescape=True)]
     digits = re.sub(r"[ -]", "", text)
     phone = digits if digits.isascii() and digits.isdigit() and len(digits) >= 4 else None
