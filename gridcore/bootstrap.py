@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 
 from gridcore import migrate
 from gridcore.demo import seed as seed_demo
-from gridcore.models import Area, User
+from gridcore.models import RESIDENT_SEARCH, Area, User
 
 # What ensure_database did.
 MIGRATED = "migrated"
@@ -45,6 +45,8 @@ def drop_everything(engine: Engine) -> None:
     """Drop every GridCore table and the migration record (the data is gone)."""
     SQLModel.metadata.drop_all(engine)
     with engine.begin() as connection:
+        # The resident search's FTS5 table (SQLite) is not on the metadata.
+        connection.execute(text(f"DROP TABLE IF EXISTS {RESIDENT_SEARCH}"))
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 

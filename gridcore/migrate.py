@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
+from gridcore.models import RESIDENT_SEARCH, RESIDENT_TRIGRAM_INDEXES
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -17,6 +19,17 @@ def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Whether autogenerate compares a database object with the models: not the resident
+    search's trigram table (and its FTS5 shadow tables) nor its indexes, which the models
+    cannot declare."""
+    if type_ == "table" and name is not None:
+        return name != RESIDENT_SEARCH and not name.startswith(f"{RESIDENT_SEARCH}_")
+    if type_ == "index":
+        return name not in RESIDENT_TRIGRAM_INDEXES
+    return True
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -317,6 +317,18 @@ class Resident(ResidentFields, table=True):
     building_id: int = Field(foreign_key="building.id", index=True)
 
 
+# The resident search's trigram index (migration 0017), which the metadata cannot declare: on
+# SQLite an FTS5 table over resident.name and resident.phone kept in step by triggers, on
+# PostgreSQL pg_trgm GIN indexes on the same columns (none when the extension is missing).
+RESIDENT_SEARCH = "resident_search"
+RESIDENT_SEARCH_TRIGGERS = (
+    "resident_search_insert",
+    "resident_search_update",
+    "resident_search_delete",
+)
+RESIDENT_TRIGRAM_INDEXES = ("ix_resident_name_trgm", "ix_resident_phone_trgm")
+
+
 class ResidentCreate(ResidentBase):
     """Input for registering a resident."""
 

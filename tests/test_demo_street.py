@@ -30,7 +30,7 @@ from gridcore.demo.population import populate
 from gridcore.demo.rounds import ROUND_DAYS
 from gridcore.demo.story import play
 from gridcore.demo.world import Ids, Rows
-from gridcore.models import TaskKind
+from gridcore.models import RESIDENT_SEARCH, TaskKind
 from gridcore.policy import DEFAULT_POLICY
 from gridcore.services.access import authenticate
 
@@ -229,6 +229,21 @@ def test_residents_look_like_a_register(world: Engine) -> None:
            WHERE r.grid_id != h.grid_id OR r.building_id != b.id OR b.grid_id != h.grid_id""",
     )
     assert wrong_grid == 0
+
+
+def test_the_bulk_build_fills_the_resident_search(world: Engine) -> None:
+    """The triggers keep the FTS5 trigram table whole through the builder's bulk inserts."""
+    with world.begin() as connection:
+        connection.exec_driver_sql(
+            f"INSERT INTO {RESIDENT_SEARCH} ({RESIDENT_SEARCH}, rank) VALUES ('integrity-check', 1)"
+        )
+    name = one(world, "SELECT name FROM resident WHERE length(name) = 3 LIMIT 1")
+    found = one(
+        world,
+        f"SELECT COUNT(*) FROM {RESIDENT_SEARCH} WHERE {RESIDENT_SEARCH} MATCH :q",
+        q=f'"{name}"',
+    )
+    assert found == one(world, "SELECT COUNT(*) FROM resident WHERE name LIKE :n", n=f"%{name}%")
 
 
 # --------------------------------------------------------------------------- the outbreak

@@ -8,20 +8,25 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, SQLModel
 
-import gridcore.models  # noqa: F401  (registers every table)
-from gridcore import migrate
+from gridcore import bootstrap, migrate
 from gridcore.db import make_engine
+from gridcore.models import RESIDENT_SEARCH, RESIDENT_SEARCH_TRIGGERS, RESIDENT_TRIGRAM_INDEXES
 
 pytestmark = pytest.mark.both_backends  # migrations: the dialect matters
 
 
 def _differences(connection: Connection) -> list:
     context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "compare_server_default": False}
+        connection,
+        opts={
+            "compare_type": True,
+            "compare_server_default": False,
+            "include_name": migrate.include_name,
+        },
     )
     return list(compare_metadata(context, SQLModel.metadata))
 
@@ -135,5 +140,73 @@ def test_names_of_an_older_database_become_its_chinese_names_too(tmp_path: Path)
             ("Hall", "Hall"),
         ]  # fmt: skip
         assert title == ("Deliver rice", None)
+    finally:
+        engine.dispose()
+
+
+def test_the_resident_search_index_is_in_place_at_head(session: Session) -> None:
+    """SQLite: the FTS5 table and the triggers that keep it current (a later migration that
+    rebuilds the resident table must make them again); PostgreSQL: the trigram indexes,
+    which a LIKE of the search can use, unless the server has no pg_trgm."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        found = connection.exec_driver_sql(
+            "SELECT type, name FROM sqlite_master WHERE tbl_name IN ('resident', ?)",
+            (RESIDENT_SEARCH,),
+        ).all()
+        assert {("table", RESIDENT_SEARCH)} | {
+            ("trigger", name) for name in RESIDENT_SEARCH_TRIGGERS
+        } <= set(map(tuple, found))
+        return
+    available = connection.exec_driver_sql(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
+    ).scalar()
+    if not available:
+        pytest.skip("this PostgreSQL server has no pg_trgm")
+    indexes = connection.exec_driver_sql(
+        "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND tablename = 'resident'"
+    ).scalars()
+    assert set(RESIDENT_TRIGRAM_INDEXES) <= set(indexes)
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan = connection.execute(
+        text("EXPLAIN SELECT id FROM resident WHERE name LIKE '%小明%' OR phone LIKE '%1234'")
+    ).scalars()
+    used = {word for line in plan for word in line.split() if word in RESIDENT_TRIGRAM_INDEXES}
+    assert used == set(RESIDENT_TRIGRAM_INDEXES)
+
+
+def test_upgrading_a_database_with_residents_fills_the_search(tmp_path: Path) -> None:
+    """Residents of a database of 0013 are found through the trigram table after the upgrade;
+    dropping everything (seed --replace) drops it too."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        migrate.upgrade(engine, "0013")
+        with engine.begin() as connection:
+            for sql in (
+                "INSERT INTO area (id, code, name, level, households)"
+                " VALUES (1, 'G1', 'G', 'grid', 1)",
+                "INSERT INTO building (id, code, name, grid_id, lng, lat)"
+                " VALUES (1, 'B1', 'B', 1, 121.4, 31.2)",
+                "INSERT INTO household (id, building_id, grid_id, unit) VALUES (1, 1, 1, '1-101')",
+                "INSERT INTO resident (id, household_id, name, phone, health_status, grid_id,"
+                " building_id) VALUES (1, 1, '王小明', '13800001234', 'at_home', 1, 1),"
+                " (2, 1, '李四', NULL, 'at_home', 1, 1)",
+            ):
+                connection.exec_driver_sql(sql)
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            found = connection.exec_driver_sql(
+                f"SELECT rowid FROM {RESIDENT_SEARCH} WHERE {RESIDENT_SEARCH} MATCH ?"
+                " ORDER BY rowid",
+                ('name : "小明" OR name : "李四" OR phone : "1234"',),
+            ).scalars()
+            assert list(found) == [1]  # a trigram needs three characters
+            connection.exec_driver_sql(
+                f"INSERT INTO {RESIDENT_SEARCH} ({RESIDENT_SEARCH}, rank)"
+                " VALUES ('integrity-check', 1)"
+            )
+        bootstrap.drop_everything(engine)
+        assert not inspect(engine).get_table_names()  # so a new upgrade can make it again
     finally:
         engine.dispose()

@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import gridcore.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from gridcore.migrate import include_name
 
 target_metadata = SQLModel.metadata
 
@@ -15,6 +16,7 @@ def run_migrations_online() -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -27,11 +27,11 @@ from gridcore.models import (
     Resident,
 )
 from gridcore.policy import Policy, load_policy
-from gridcore.queries._sql import Counter, by_grid, count_if, select_columns
+from gridcore.queries._sql import Counter, by_grid, count_if, dialect_name, select_columns
 from gridcore.queries.areas import parse_shape
 
 # The sampling desk's resident search (name, end of a phone, ID digits), shared.
-from gridcore.queries.testing import _search_condition as search_condition
+from gridcore.queries.residents import search_condition
 
 CASE_COLUMNS = [
     "case_id",
@@ -645,7 +645,7 @@ def find_residents(*, session: Session, text: str, actor: Actor, limit: int = 20
 
     A grid worker finds only residents of their own grids; a viewer finds nobody.
     """
-    condition = search_condition(text)
+    condition = search_condition(text=text, dialect=dialect_name(session))
     if condition is None or not actor.can_write:
         return pd.DataFrame([], columns=SEARCH_COLUMNS)
     stmt = (

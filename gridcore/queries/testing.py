@@ -20,7 +20,6 @@ gridcore.access. One meaning everywhere:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,7 +82,7 @@ from gridcore.queries._sql import (
     select_columns,
 )
 from gridcore.queries.areas import grid_rows, resident_counts
-from gridcore.queries.residents import vulnerabilities_in_grid
+from gridcore.queries.residents import search_condition, vulnerabilities_in_grid
 
 ROUND_COLUMNS: list[str] = [
     "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids", "name_zh",
@@ -132,7 +131,6 @@ PACE_HOURS = 3
 OPEN, CLOSED = "open", "closed"
 # The stored type of a sample's time, so that literal times compare as stored ones do.
 _SAMPLED_AT_TYPE = sa_inspect(TestRecord).columns["sampled_at"].type
-_ID_SUFFIX = re.compile(r"^[0-9]{3}[0-9Xx]$")
 
 
 # --------------------------------------------------------------------------- rounds
@@ -894,20 +892,6 @@ def roll_call(*, session: Session, round_id: int, grid_id: int, actor: Actor) ->
     return frame
 
 
-def _search_condition(text: str) -> ColumnElement[bool] | None:
-    """Name contains the text; or phone ends with it (4+ digits); or the ID suffix matches."""
-    text = text.strip()
-    if not text:
-        return None
-    conditions: list[ColumnElement[bool]] = [col(Resident.name).contains(text, autoescape=True)]
-    digits = re.sub(r"[ -]", "", text)
-    if digits.isascii() and digits.isdigit() and len(digits) >= 4:
-        conditions.append(col(Resident.phone).endswith(digits, autoescape=True))
-    if len(digits) >= 4 and _ID_SUFFIX.match(digits[-4:]):
-        conditions.append(col(Resident.id_suffix) == digits[-4:].upper())
-    return or_(*conditions)
-
-
 def find_residents(
     *, session: Session, round_id: int, text: str, actor: Actor, limit: int = 20
 ) -> pd.DataFrame:
@@ -916,7 +900,7 @@ def find_residents(
     Those not yet sampled first, then by name. Each row says whether the resident is
     exempt now and, if sampled in this round, the record and when.
     """
-    condition = _search_condition(text)
+    condition = search_condition(text=text, dialect=dialect_name(session))
     info = round_info(session=session, round_id=round_id)
     if condition is None or info is None:
         return pd.DataFrame([], columns=SEARCH_COLUMNS)
