@@ -7,14 +7,12 @@ from datetime import timedelta
 
 import streamlit as st
 
-from gridcore.config import get_settings
 from gridcore.i18n import display_name, fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import alerts, charts, data, forms, session, views
+from gridcore.ui import alerts, charts, data, forms, kiosk, session, views
 from gridcore.ui import testing as tv
 
-PANELS: tuple[str, ...] = ("headline", "alerts", "map", "testing", "trend")
 # The testing panel lists this many grids, most people missing first.
 GRIDS_BEHIND = 8
 
@@ -27,26 +25,48 @@ LINE_SHARE = 0.062
 
 def page() -> None:
     session.require_actor()
+    view = session.kiosk_view()
+    if view is None:  # withdrawn since app.py checked it: the next run shows the refusal
+        st.rerun()
+    assert view is not None
     lang = session.language()
     width, height = views.viewport_size()
-    _panel(lang, width, height)
+    # A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
+    # When it has ended, the whole app reruns; app.py then shows its message alone, and with
+    # no fragment on the page the panels stop (no more refreshes, no more queries).
+    session.live(run_every=view.interval)(_panel)(lang, width, height, view)
 
 
-# A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
-# When it has ended, the whole app reruns; app.py then shows its message alone, and with no
-# fragment on the page the panels stop (no more refreshes, no more queries).
-@session.live(run_every=get_settings().kiosk_rotate_seconds)
-def _panel(lang: str, width: int, height: int) -> None:
-    """One panel, sized to a window of `width` × `height` px (type scales with its height in
-    KIOSK_CSS)."""
-    rotate = get_settings().kiosk_rotate_seconds
+def _panel(lang: str, width: int, height: int, view: session.KioskView) -> None:
+    """One of the link's panels, sized to a window of `width` × `height` px (type scales with
+    its height in KIOSK_CSS)."""
     # The panel follows the clock, so every projector shows the same one and a reload keeps it.
-    name = PANELS[int(time.time() // rotate) % len(PANELS)]
+    slot = int(time.time() // view.interval)
+    name = view.panels[slot % len(view.panels)]
     body = int(height * BODY_SHARE)
     lines = max(3, int(BODY_SHARE / LINE_SHARE) - 2)
     head, clock = st.columns([4, 1], vertical_alignment="bottom")
     head.title(t("kiosk.title", lang, day=fmt_date(data.today(), lang)))
     clock.markdown(f"## {data.now():%H:%M}")
+    with data.read_times() as reads:
+        _body(name, lang, width=width, height=height, body=body, lines=lines)
+    as_of = min(reads) if reads else data.now()
+    coming = data.now() + timedelta(seconds=view.interval)
+    following = view.panels[(slot + 1) % len(view.panels)]
+    st.caption(
+        t(
+            "kiosk.footer",
+            lang,
+            as_of=f"{as_of:%H:%M}",
+            panel=t(f"kiosk.panel.{following}", lang),
+            time=f"{coming:%H:%M:%S}",
+            seconds=view.interval,
+        )
+    )
+
+
+def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: int) -> None:
+    """The panel `name` itself."""
     if name == "headline":
         views.headline_metrics(lang, columns=3)
     elif name == "alerts":
@@ -70,6 +90,12 @@ def _panel(lang: str, width: int, height: int) -> None:
             views.attention_list(lang, limit=lines - 1, shown=lines - 1, links=False)
     elif name == "testing":
         _testing(lang, rows=lines - 4)
+    elif name == "cases":
+        kiosk.cases_panel(lang, rows=lines - 5)
+    elif name == "supplies":
+        kiosk.supplies_panel(lang, rows=lines - 5)
+    elif name == "workforce":
+        kiosk.workforce_panel(lang, rows=lines - 5)
     else:
         today = data.today()
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
@@ -82,7 +108,6 @@ def _panel(lang: str, width: int, height: int) -> None:
             charts.quarantine_trend(trend, lang=lang, height=chart_height, large=True),
             key="k_quarantine",
         )
-    st.caption(t("kiosk.footer", lang, seconds=rotate))
 
 
 def _testing(lang: str, rows: int) -> None:
