@@ -53,9 +53,10 @@ def _panel(lang: str, width: int, height: int, view: session.KioskView) -> None:
     as_of = min(reads) if reads else data.now()
     coming = data.now() + timedelta(seconds=view.interval)
     following = view.panels[(slot + 1) % len(view.panels)]
+    # A link with one panel shows it again, refreshed; otherwise the next panel and when.
     st.caption(
         t(
-            "kiosk.footer",
+            "kiosk.footer" if len(view.panels) > 1 else "kiosk.footer_one",
             lang,
             as_of=f"{as_of:%H:%M}",
             panel=t(f"kiosk.panel.{following}", lang),
@@ -91,11 +92,11 @@ def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: in
     elif name == "testing":
         _testing(lang, rows=lines - 4)
     elif name == "cases":
-        kiosk.cases_panel(lang, rows=lines - 5)
+        kiosk.cases_panel(lang, rows=lines)
     elif name == "supplies":
-        kiosk.supplies_panel(lang, rows=lines - 5)
+        kiosk.supplies_panel(lang, rows=lines - 1)
     elif name == "workforce":
-        kiosk.workforce_panel(lang, rows=lines - 5)
+        kiosk.workforce_panel(lang, rows=lines - 1)
     else:
         today = data.today()
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)

@@ -306,7 +306,7 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
         assert t("alerts.title", lang) in [h.value for h in at.header]
     if panel in KIOSK_FIGURES:
         labels = [m.label for m in at.metric]
-        assert labels == [t(key, lang, days=2, score=10) for key in KIOSK_FIGURES[panel]]
+        assert labels == [t(key, lang, days=2) for key in KIOSK_FIGURES[panel]]
         assert all(re.fullmatch(r"[\d,]+", m.value) for m in at.metric), at.metric
     footer = t("kiosk.footer", lang, as_of="§", panel="§", time="§", seconds="§").split("§")[0]
     assert any(c.value.startswith(footer) for c in at.caption), "no 'as of' footer"
@@ -324,7 +324,7 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
 # The new panels' figures, by label key, in order.
 KIOSK_FIGURES = {
     "cases": (
-        "headline.new_cases", "headline.in_quarantine", "kiosk.grids_sealed",
+        "headline.new_cases", "kiosk.in_quarantine", "kiosk.grids_sealed",
         "kiosk.grids_controlled", "kiosk.grids_precaution",
     ),
     "supplies": ("kiosk.below_minimum", "kiosk.thin_cover", "kiosk.urgent_overdue"),

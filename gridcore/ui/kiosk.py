@@ -53,7 +53,7 @@ def cases_panel(lang: str, *, rows: int) -> None:
     figures(
         [
             (t("headline.new_cases", lang), fmt_int(head.new_cases.value)),
-            (t("headline.in_quarantine", lang), fmt_int(head.in_quarantine.value)),
+            (t("kiosk.in_quarantine", lang), fmt_int(head.in_quarantine.value)),
             *(
                 (t(f"kiosk.grids_{level}", lang), fmt_int(int(levels.get(level, 0))))
                 for level in zones.ZONE_SEVERITY
@@ -129,7 +129,9 @@ def supplies_panel(lang: str, *, rows: int) -> None:
                     f"{fmt_int(int(s))} / {fmt_int(int(m))}"
                     for s, m in zip(shown["stock"], shown["min_stock"], strict=True)
                 ],
-                t("kiosk.col_cover", lang): [sv.cover_text(v, lang) for v in shown["_cover"]],
+                t("kiosk.col_cover", lang): [
+                    sv.cover_text(v, lang) for v in shown["days_of_cover"]
+                ],
             }
         )
     )
@@ -146,7 +148,7 @@ def workforce_panel(lang: str, *, rows: int) -> None:
     figures(
         [
             (t("headline.understaffed_grids", lang), fmt_int(len(staffing))),
-            (t("kiosk.overloaded", lang, score=load.score), fmt_int(load.workers)),
+            (t("kiosk.overloaded", lang), fmt_int(load.workers)),
             (t("kiosk.overdue_tasks", lang), fmt_int(summary.overdue_tasks)),
             (t("kiosk.unassigned_tasks", lang), fmt_int(summary.unassigned_open_tasks)),
         ]
@@ -170,8 +172,10 @@ def workforce_panel(lang: str, *, rows: int) -> None:
                     }
                 )
             )
+            if len(staffing) > len(top):
+                st.caption(t("kiosk.more", lang, n=fmt_int(len(staffing) - len(top))))
     with right:
-        st.subheader(t("kiosk.overloaded_by_grid", lang))
+        st.subheader(t("kiosk.overloaded_by_grid", lang, score=load.score))
         if load.by_grid.empty:
             st.success(t("kiosk.none_overloaded", lang))
         else:
