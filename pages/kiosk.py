@@ -17,6 +17,9 @@ from gridcore.ui import testing as tv
 GRIDS_BEHIND = 8
 
 
+# The rotation slot this browser tab showed last.
+SLOT_KEY = "kiosk_slot"
+
 # Parts of the window's height (the rest: the title row, the footer and the gaps).
 BODY_SHARE = 0.72
 # One attention line, one table row: this share of the window's height each.
@@ -40,8 +43,16 @@ def page() -> None:
 def _panel(lang: str, width: int, height: int, view: session.KioskView) -> None:
     """One of the link's panels, sized to a window of `width` × `height` px (type scales with
     its height in KIOSK_CSS)."""
-    # The panel follows the clock, so every projector shows the same one and a reload keeps it.
-    slot = int(time.time() // view.interval)
+    # The panel follows the clock, so projectors show the same one and a reload keeps it. Each
+    # refresh shows the next panel though, none skipped or shown twice, when it runs a moment
+    # early or late or the browser was busy (a software-drawn map can hold it for seconds);
+    # the clock takes over again once the display is a whole rotation behind.
+    clock = int(time.time() // view.interval)
+    last = st.session_state.get(SLOT_KEY)
+    following = last + 1 if isinstance(last, int) else None
+    in_step = following is not None and -1 <= clock - following < len(view.panels)
+    slot = following if in_step and following is not None else clock
+    st.session_state[SLOT_KEY] = slot
     name = view.panels[slot % len(view.panels)]
     body = int(height * BODY_SHARE)
     lines = max(3, int(BODY_SHARE / LINE_SHARE) - 2)
