@@ -17,7 +17,7 @@ from gridcore.ui import testing as tv
 GRIDS_BEHIND = 8
 
 
-# The rotation slot this browser tab showed last.
+# The turn of the rotation this browser tab shows, and since when (time.time()).
 SLOT_KEY = "kiosk_slot"
 
 # Parts of the window's height (the rest: the title row, the footer and the gaps).
@@ -43,16 +43,7 @@ def page() -> None:
 def _panel(lang: str, width: int, height: int, view: session.KioskView) -> None:
     """One of the link's panels, sized to a window of `width` × `height` px (type scales with
     its height in KIOSK_CSS)."""
-    # The panel follows the clock, so projectors show the same one and a reload keeps it. Each
-    # refresh shows the next panel though, none skipped or shown twice, when it runs a moment
-    # early or late or the browser was busy (a software-drawn map can hold it for seconds);
-    # the clock takes over again once the display is a whole rotation behind.
-    clock = int(time.time() // view.interval)
-    last = st.session_state.get(SLOT_KEY)
-    following = last + 1 if isinstance(last, int) else None
-    in_step = following is not None and -1 <= clock - following < len(view.panels)
-    slot = following if in_step and following is not None else clock
-    st.session_state[SLOT_KEY] = slot
+    slot = _slot(view)
     name = view.panels[slot % len(view.panels)]
     body = int(height * BODY_SHARE)
     lines = max(3, int(BODY_SHARE / LINE_SHARE) - 2)
@@ -75,6 +66,30 @@ def _panel(lang: str, width: int, height: int, view: session.KioskView) -> None:
             seconds=view.interval,
         )
     )
+
+
+def _slot(view: session.KioskView) -> int:
+    """Which turn of the rotation to show now (the panel: turn modulo the number of panels).
+
+    The panel follows the clock, so projectors show the same one and a reload keeps it. Each
+    refresh shows the next panel though, none skipped, when refreshes run late or bunch up
+    after the browser was busy (a software-drawn map can hold it for seconds): one that comes
+    within half an interval of a new panel draws that panel again. The clock takes over once
+    the display is a whole rotation behind.
+    """
+    now = time.time()
+    clock = int(now // view.interval)
+    last = st.session_state.get(SLOT_KEY)
+    if not (isinstance(last, tuple) and len(last) == 2):
+        turn, since = clock, now
+    elif now - last[1] < view.interval / 2:
+        turn, since = last
+    elif -1 <= clock - (last[0] + 1) < len(view.panels):
+        turn, since = last[0] + 1, now
+    else:
+        turn, since = clock, now
+    st.session_state[SLOT_KEY] = (turn, since)
+    return int(turn)
 
 
 def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: int) -> None:
