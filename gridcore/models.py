@@ -416,6 +416,13 @@ class UserGrid(SQLModel, table=True):
 
 
 KIOSK_LABEL_MAX_LENGTH = 80
+# The kiosk's panels in their standard order (pages/kiosk.py draws them).
+KIOSK_PANELS: tuple[str, ...] = (
+    "headline", "alerts", "map", "testing", "trend", "cases", "supplies", "workforce",
+)  # fmt: skip
+# Seconds a link may keep each panel on screen: quicker than 3 s nobody reads a table;
+# slower than 10 minutes the meeting would not see the panels come round.
+KIOSK_INTERVAL_RANGE: tuple[int, int] = (3, 600)
 
 
 class KioskLink(SQLModel, table=True):
@@ -427,6 +434,11 @@ class KioskLink(SQLModel, table=True):
     expires_at: datetime
     created_by: str = Field(max_length=40)
     revoked: bool = False
+    # Seconds each panel stays; None: the deployment's kiosk_rotate_seconds setting.
+    interval_seconds: int | None = None
+    # The panels shown, comma-separated in the standard order; empty: every panel (and any
+    # panel added later).
+    panels: str = Field(default="", max_length=200)
 
 
 # --------------------------------------------------------------------------- epidemic

@@ -13,7 +13,7 @@ import streamlit as st
 from gridcore.access import Actor, PermissionDenied, offers_page
 from gridcore.config import get_settings
 from gridcore.i18n import enum_label, fmt_int, t
-from gridcore.models import UserRole
+from gridcore.models import KIOSK_INTERVAL_RANGE, KIOSK_PANELS, UserRole
 from gridcore.queries import access as access_queries
 from gridcore.queries import areas
 from gridcore.queries import audit as audit_queries
@@ -436,6 +436,19 @@ def _kiosk_form(lang: str, actor: Actor) -> None:
         )  # fmt: skip
         label = right.text_input(t("admin.f_label", lang), max_chars=80, key="adm_k_label")
         slots = {"hours": left.empty(), "label": right.empty()}
+        rotate = get_settings().kiosk_rotate_seconds
+        low, high = KIOSK_INTERVAL_RANGE
+        interval = left.number_input(
+            t("admin.f_interval", lang), min_value=low, max_value=high,
+            value=min(max(rotate, low), high), step=1,
+            help=t("admin.f_interval_help", lang, seconds=rotate), key="adm_k_interval",
+        )  # fmt: skip
+        panels = right.multiselect(
+            t("admin.f_panels", lang), list(KIOSK_PANELS), default=list(KIOSK_PANELS),
+            format_func=lambda p: t(f"kiosk.panel.{p}", lang),
+            help=t("admin.f_panels_help", lang), key="adm_k_panels",
+        )  # fmt: skip
+        slots["interval_seconds"], slots["panels"] = left.empty(), right.empty()
         base = st.text_input(
             t("admin.f_base_url", lang), value=av.base_url(_page_url()),
             help=t("admin.f_base_url_help", lang), key="adm_k_base",
@@ -451,7 +464,8 @@ def _kiosk_form(lang: str, actor: Actor) -> None:
             with data.session() as s:
                 link, signed = create_kiosk_link(
                     s, hours=float(hours), secret=get_settings().secret_key, actor=actor,
-                    label=label, client_token=token,
+                    label=label, interval_seconds=int(interval), panels=panels,
+                    client_token=token,
                 )  # fmt: skip
         except ValidationFailed as exc:
             _show_errors(lang, top, slots, exc, {})

@@ -7,17 +7,18 @@ from datetime import timedelta
 
 import streamlit as st
 
-from gridcore.config import get_settings
 from gridcore.i18n import display_name, fmt_date, t
 from gridcore.queries import overview
 from gridcore.queries import testing as testing_queries
-from gridcore.ui import alerts, charts, data, forms, session, views
+from gridcore.ui import alerts, charts, data, forms, kiosk, session, views
 from gridcore.ui import testing as tv
 
-PANELS: tuple[str, ...] = ("headline", "alerts", "map", "testing", "trend")
 # The testing panel lists this many grids, most people missing first.
 GRIDS_BEHIND = 8
 
+
+# The turn of the rotation this browser tab shows, and since when (time.time()).
+SLOT_KEY = "kiosk_slot"
 
 # Parts of the window's height (the rest: the title row, the footer and the gaps).
 BODY_SHARE = 0.72
@@ -27,26 +28,72 @@ LINE_SHARE = 0.062
 
 def page() -> None:
     session.require_actor()
+    view = session.kiosk_view()
+    if view is None:  # withdrawn since app.py checked it: the next run shows the refusal
+        st.rerun()
+    assert view is not None
     lang = session.language()
     width, height = views.viewport_size()
-    _panel(lang, width, height)
+    # A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
+    # When it has ended, the whole app reruns; app.py then shows its message alone, and with
+    # no fragment on the page the panels stop (no more refreshes, no more queries).
+    session.live(run_every=view.interval)(_panel)(lang, width, height, view)
 
 
-# A refresh runs only this fragment, not app.py: `live` checks the link again at each one.
-# When it has ended, the whole app reruns; app.py then shows its message alone, and with no
-# fragment on the page the panels stop (no more refreshes, no more queries).
-@session.live(run_every=get_settings().kiosk_rotate_seconds)
-def _panel(lang: str, width: int, height: int) -> None:
-    """One panel, sized to a window of `width` × `height` px (type scales with its height in
-    KIOSK_CSS)."""
-    rotate = get_settings().kiosk_rotate_seconds
-    # The panel follows the clock, so every projector shows the same one and a reload keeps it.
-    name = PANELS[int(time.time() // rotate) % len(PANELS)]
+def _panel(lang: str, width: int, height: int, view: session.KioskView) -> None:
+    """One of the link's panels, sized to a window of `width` × `height` px (type scales with
+    its height in KIOSK_CSS)."""
+    slot = _slot(view)
+    name = view.panels[slot % len(view.panels)]
     body = int(height * BODY_SHARE)
     lines = max(3, int(BODY_SHARE / LINE_SHARE) - 2)
     head, clock = st.columns([4, 1], vertical_alignment="bottom")
     head.title(t("kiosk.title", lang, day=fmt_date(data.today(), lang)))
     clock.markdown(f"## {data.now():%H:%M}")
+    with data.read_times() as reads:
+        _body(name, lang, width=width, height=height, body=body, lines=lines)
+    as_of = min(reads) if reads else data.now()
+    coming = data.now() + timedelta(seconds=view.interval)
+    following = view.panels[(slot + 1) % len(view.panels)]
+    # A link with one panel shows it again, refreshed; otherwise the next panel and when.
+    st.caption(
+        t(
+            "kiosk.footer" if len(view.panels) > 1 else "kiosk.footer_one",
+            lang,
+            as_of=f"{as_of:%H:%M}",
+            panel=t(f"kiosk.panel.{following}", lang),
+            time=f"{coming:%H:%M:%S}",
+            seconds=view.interval,
+        )
+    )
+
+
+def _slot(view: session.KioskView) -> int:
+    """Which turn of the rotation to show now (the panel: turn modulo the number of panels).
+
+    The panel follows the clock, so projectors show the same one and a reload keeps it. Each
+    refresh shows the next panel though, none skipped, when refreshes run late or bunch up
+    after the browser was busy (a software-drawn map can hold it for seconds): one that comes
+    within half an interval of a new panel draws that panel again. The clock takes over once
+    the display is a whole rotation behind.
+    """
+    now = time.time()
+    clock = int(now // view.interval)
+    last = st.session_state.get(SLOT_KEY)
+    if not (isinstance(last, tuple) and len(last) == 2):
+        turn, since = clock, now
+    elif now - last[1] < view.interval / 2:
+        turn, since = last
+    elif -1 <= clock - (last[0] + 1) < len(view.panels):
+        turn, since = last[0] + 1, now
+    else:
+        turn, since = clock, now
+    st.session_state[SLOT_KEY] = (turn, since)
+    return int(turn)
+
+
+def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: int) -> None:
+    """The panel `name` itself."""
     if name == "headline":
         views.headline_metrics(lang, columns=3)
     elif name == "alerts":
@@ -70,6 +117,12 @@ def _panel(lang: str, width: int, height: int) -> None:
             views.attention_list(lang, limit=lines - 1, shown=lines - 1, links=False)
     elif name == "testing":
         _testing(lang, rows=lines - 4)
+    elif name == "cases":
+        kiosk.cases_panel(lang, rows=lines)
+    elif name == "supplies":
+        kiosk.supplies_panel(lang, rows=lines - 1)
+    elif name == "workforce":
+        kiosk.workforce_panel(lang, rows=lines - 1)
     else:
         today = data.today()
         trend = data.cached(overview.daily_trend, start=today - timedelta(days=20), end=today)
@@ -82,7 +135,6 @@ def _panel(lang: str, width: int, height: int) -> None:
             charts.quarantine_trend(trend, lang=lang, height=chart_height, large=True),
             key="k_quarantine",
         )
-    st.caption(t("kiosk.footer", lang, seconds=rotate))
 
 
 def _testing(lang: str, rows: int) -> None:

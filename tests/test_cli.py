@@ -244,7 +244,16 @@ def test_kiosk_links_are_listed_and_revoked(database: tuple[str, Path, str]) -> 
     listing = run_cli("kiosk-link", "--list", url=url)
     assert listing.code == 0, listing
     header = [cell.strip() for cell in listing.out.splitlines()[0].split("|")]
-    assert header == ["id", "label", "created by", "created", "expires", "state"]
+    assert header == [
+        "id",
+        "label",
+        "created by",
+        "created",
+        "expires",
+        "state",
+        "seconds",
+        "panels",
+    ]
     link_id = next(
         line.split("|")[0].strip() for line in listing.out.splitlines() if "Hall projector" in line
     )
@@ -264,6 +273,30 @@ def test_kiosk_links_are_listed_and_revoked(database: tuple[str, Path, str]) -> 
     assert chinese.code == 0 and _table_row(chinese.out, link_id)[5] == "已收回"
 
 
+def test_kiosk_link_with_its_own_interval_and_panels(database: tuple[str, Path, str]) -> None:
+    url, path, _ = database
+    token = _token(run_cli("kiosk-link", "--hours", "2", "--interval", "7",
+                           "--panels", "supplies,cases", "--label", "Panels", url=url))  # fmt: skip
+    assert _verifies(url, token)
+    listing = run_cli("kiosk-link", "--list", url=url).out
+    link_id = next(line.split("|")[0].strip() for line in listing.splitlines() if "Panels" in line)
+    assert _table_row(listing, link_id)[6:] == ["7", "cases,supplies"]
+
+    def links() -> int:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("select count(*) from kiosklink").fetchone()[0])
+
+    before = links()
+    for args, words in (
+        (("--interval", "601"), ("interval_seconds", "601", "600")),
+        (("--interval", "2"), ("interval_seconds", "3 to 600")),
+        (("--panels", "cases,weather"), ("panels", "weather", "supplies")),
+        (("--panels", ""), ("panels", "at least one")),
+    ):
+        failed_cleanly(run_cli("kiosk-link", "--hours", "1", *args, url=url), *words)
+    assert links() == before, "a refused link was written"
+
+
 def test_kiosk_link_mistakes_are_one_line(database: tuple[str, Path, str]) -> None:
     url, _, _ = database
     failed_cleanly(run_cli("kiosk-link", "--revoke", "987654", url=url), "987654", "no kiosk link")
@@ -272,6 +305,7 @@ def test_kiosk_link_mistakes_are_one_line(database: tuple[str, Path, str]) -> No
     failed_cleanly(
         run_cli("kiosk-link", "--revoke", "1", "--base-url", "http://x", url=url), "--hours"
     )
+    failed_cleanly(run_cli("kiosk-link", "--list", "--interval", "5", url=url), "--interval")
     zh = run_cli("kiosk-link", "--revoke", "987654", url=url, GRIDCORE_LANGUAGE="zh")
     assert zh.code == 2 and "没有这个编号的大屏链接" in zh.err and len(zh.err.splitlines()) == 1
     with pytest.raises(SystemExit) as exit_:

@@ -172,6 +172,8 @@ def test_a_kiosk_link_is_made_shown_once_with_its_code_and_revoked(world: World)
     at = _open(world)
     at.number_input(key="adm_k_hours").set_value(6.0)
     at.text_input(key="adm_k_label").input("Command room")
+    at.number_input(key="adm_k_interval").set_value(8)
+    at.multiselect(key="adm_k_panels").set_value(["supplies", "cases"])
     _form_button(at, "admin.f_create_link").click().run()
     no_exception(at, "creating a kiosk link")
     assert world.count(KioskLink) == 1
@@ -181,7 +183,7 @@ def test_a_kiosk_link_is_made_shown_once_with_its_code_and_revoked(world: World)
     with Session(world.engine) as s:
         assert verify_kiosk_token(s, token=token, secret=APP_SECRET)
         link = s.exec(select(KioskLink)).one()
-    assert link.label == "Command room"
+    assert (link.label, link.interval_seconds, link.panels) == ("Command room", 8, "cases,supplies")
     # The QR code: GridCore's own SVG, shown as an image, encoding exactly that address.
     images = at.get("image")
     assert len(images) == 1
@@ -189,6 +191,8 @@ def test_a_kiosk_link_is_made_shown_once_with_its_code_and_revoked(world: World)
     assert svg == qr_svg(url)
     links = _table(at, "admin.col_expires")
     assert links[t("admin.col_state", "en")].tolist() == ["active"]
+    assert links[t("admin.col_interval", "en")].tolist() == [8]
+    assert links[t("admin.col_panels", "en")].tolist() == ["Cases & zones, Supplies"]
     assert token not in links.to_string()
     _form_button(at, "admin.revoke").click().run()
     no_exception(at, "revoking")

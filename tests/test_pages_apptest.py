@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,10 +32,10 @@ from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
 from gridcore.access import SYSTEM
-from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD
 from gridcore.i18n import catalogues, t
+from gridcore.models import KIOSK_PANELS as KIOSK_PANEL_NAMES
 from gridcore.models import Area, AreaLevel, Case, Contact, KioskLink, Resident, utcnow
 from gridcore.services.access import create_kiosk_link, revoke_kiosk_link
 
@@ -250,10 +249,12 @@ def test_a_viewer_sees_masked_names_on_the_grid_page(facts: Facts) -> None:
 # --------------------------------------------------------------------------- kiosk
 
 
-def _kiosk_token(facts: Facts, hours: float = 12) -> tuple[int, str]:
+def _kiosk_token(
+    facts: Facts, hours: float = 12, panels: list[str] | None = None
+) -> tuple[int, str]:
     with Session(facts.engine, expire_on_commit=False) as s:
         link, token = create_kiosk_link(
-            s, hours=hours, secret=APP_SECRET, actor=SYSTEM, label="test"
+            s, hours=hours, secret=APP_SECRET, actor=SYSTEM, label="test", panels=panels
         )
         assert link.id is not None
         return link.id, token
@@ -266,35 +267,30 @@ def _all_resident_names(facts: Facts) -> list[str]:
     return sorted(n for n in names if len(n) >= 2)
 
 
-# The kiosk rotates its panels by the clock; each panel and what it must show.
+# Each kiosk panel and what it must show (a link showing that panel alone shows it at once).
 KIOSK_PANELS = {
     "headline": "metric",
     "alerts": "html",
     "map": "deck_gl_json_chart",
     "testing": "table",
     "trend": "plotly_chart",
+    "cases": "table",
+    "supplies": "table",
+    "workforce": "table",
 }
 
 
-def _clock_on_panel(monkeypatch: pytest.MonkeyPatch, index: int) -> None:
-    """Shift the clock to the start of the kiosk's `index`-th panel (time still runs)."""
-    rotate = get_settings().kiosk_rotate_seconds
-    real = time.time
-    now = real()
-    cycle_start = (now // (rotate * len(KIOSK_PANELS))) * rotate * len(KIOSK_PANELS)
-    offset = cycle_start + rotate * (len(KIOSK_PANELS) + index) + 0.5 - now
-    monkeypatch.setattr(time, "time", lambda: real() + offset)
+def test_the_kiosk_tests_cover_every_panel() -> None:
+    assert tuple(KIOSK_PANELS) == KIOSK_PANEL_NAMES
 
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("panel", list(KIOSK_PANELS))
 def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
-    facts: Facts, monkeypatch: pytest.MonkeyPatch, panel: str, lang: str
+    facts: Facts, panel: str, lang: str
 ) -> None:
-    _, token = _kiosk_token(facts)
-    _clock_on_panel(monkeypatch, list(KIOSK_PANELS).index(panel))
+    _, token = _kiosk_token(facts, panels=[panel])
     at = app(lang, kiosk="1", token=token).run()
-    monkeypatch.undo()
     no_exception(at, f"kiosk {panel} panel in {lang}")
     assert len(at.sidebar.children) == 0, "the kiosk has no sidebar"
     errors = [e.value for e in at.error]
@@ -310,10 +306,35 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
         assert len(at.metric) >= 3, "the kiosk shows headline figures"
     if panel == "alerts":
         assert t("alerts.title", lang) in [h.value for h in at.header]
+    if panel in KIOSK_FIGURES:
+        labels = [m.label for m in at.metric]
+        assert labels == [t(key, lang, days=2) for key in KIOSK_FIGURES[panel]]
+        assert all(re.fullmatch(r"[\d,]+", m.value) for m in at.metric), at.metric
+    footer = t("kiosk.footer", lang, as_of="§", panel="§", time="§", seconds="§").split("§")[0]
+    assert any(c.value.startswith(footer) for c in at.caption), "no 'as of' footer"
     text = page_text(at)
     assert [n for n in _all_resident_names(facts) if n in text] == []
     assert [p for p in facts.phones if p in text] == []
     assert "signin_username" not in text
+    if lang == "zh" and panel in KIOSK_FIGURES:
+        shown = [m.label for m in at.metric] + [e.value for e in (*at.subheader, *at.caption)]
+        shown += [e.value for e in (*at.success, *at.info)]
+        shown += [at.table[i].value.to_string() for i in range(len(at.table))]
+        assert re.findall(r"[A-Za-z]+", "\n".join(shown)) == [], "English in the Chinese view"
+
+
+# The new panels' figures, by label key, in order.
+KIOSK_FIGURES = {
+    "cases": (
+        "headline.new_cases", "kiosk.in_quarantine", "kiosk.grids_sealed",
+        "kiosk.grids_controlled", "kiosk.grids_precaution",
+    ),
+    "supplies": ("kiosk.below_minimum", "kiosk.thin_cover", "kiosk.urgent_overdue"),
+    "workforce": (
+        "headline.understaffed_grids", "kiosk.overloaded", "kiosk.overdue_tasks",
+        "kiosk.unassigned_tasks",
+    ),
+}  # fmt: skip
 
 
 def _assert_refused(at: AppTest, what: str) -> None:

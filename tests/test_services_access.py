@@ -12,13 +12,15 @@ from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 from sqlmodel import Session
 
 from gridcore.access import SYSTEM, PermissionDenied
-from gridcore.models import KioskLink
+from gridcore.models import KIOSK_PANELS, KioskLink
+from gridcore.queries.access import link_panels
 from gridcore.services.access import (
     KIOSK_MAX_HOURS,
     KIOSK_SALT,
     create_kiosk_link,
     hash_password,
     revoke_kiosk_link,
+    verified_kiosk_link,
     verify_kiosk_token,
     verify_password,
 )
@@ -191,6 +193,47 @@ def test_bad_input_writes_nothing(session: Session, hours: float, label: str, fi
     with pytest.raises(ValidationFailed) as failed:
         create_kiosk_link(session, hours=hours, secret=SECRET, actor=ADMIN, label=label)
     assert list(failed.value.errors) == [field]
+    assert grown(before, session) == {}
+
+
+def test_a_link_keeps_its_own_interval_and_panels_in_the_standard_order(session: Session) -> None:
+    link, token = create_kiosk_link(
+        session, hours=2, secret=SECRET, actor=ADMIN, interval_seconds=3,
+        panels=["workforce", "headline", " cases"],
+    )  # fmt: skip
+    assert (link.interval_seconds, link.panels) == (3, "headline,cases,workforce")
+    assert json.loads(last_audit(session).changes)["panels"] == "headline,cases,workforce"
+    found = verified_kiosk_link(session, token=token, secret=SECRET)
+    assert found is not None and found.id == link.id
+    assert link_panels(found.panels) == ("headline", "cases", "workforce")
+    # Every panel chosen, or none given: every panel, including any added later.
+    every, _ = create_kiosk_link(
+        session, hours=2, secret=SECRET, actor=ADMIN, panels=list(reversed(KIOSK_PANELS))
+    )
+    plain, _ = create_kiosk_link(session, hours=2, secret=SECRET, actor=ADMIN)
+    assert (every.panels, plain.panels, plain.interval_seconds) == ("", "", None)
+    assert link_panels("") == KIOSK_PANELS
+
+
+@pytest.mark.parametrize(
+    ("interval", "panels", "message"),
+    [
+        (2, None, "services.error.kiosk_interval"),
+        (601, None, "services.error.kiosk_interval"),
+        (20, [], "services.error.kiosk_no_panels"),
+        (20, ["headline", "weather"], "services.error.kiosk_unknown_panel"),
+    ],
+)
+def test_a_bad_interval_or_panel_list_writes_nothing(
+    session: Session, interval: int, panels: list[str] | None, message: str
+) -> None:
+    before = table_counts(session)
+    with pytest.raises(ValidationFailed) as failed:
+        create_kiosk_link(
+            session, hours=1, secret=SECRET, actor=ADMIN, interval_seconds=interval,
+            panels=panels,
+        )  # fmt: skip
+    assert list(failed.value.errors.values()) == [message]
     assert grown(before, session) == {}
 
 

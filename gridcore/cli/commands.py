@@ -127,6 +127,8 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     what.add_argument("--list", action="store_true", help=t("cli.help.kiosk_list", lang))
     what.add_argument("--revoke", type=int, metavar="ID", help=t("cli.help.kiosk_revoke", lang))
     kiosk.add_argument("--label", help=t("cli.help.label", lang))
+    kiosk.add_argument("--interval", type=int, metavar="S", help=t("cli.help.interval", lang))
+    kiosk.add_argument("--panels", metavar="A,B,C", help=t("cli.help.panels", lang))
     kiosk.add_argument("--base-url", help=t("cli.help.base_url", lang))
     kiosk.set_defaults(handler=_kiosk_link)
     add_io_commands(commands, lang)
@@ -367,7 +369,8 @@ def _local_time(moment: datetime, settings: Settings) -> str:
 def _kiosk_link(args: argparse.Namespace, lang: str) -> None:
     """Create a link (--hours), list them (--list) or revoke one (--revoke ID)."""
     creating = args.hours is not None
-    if not creating and (args.label is not None or args.base_url is not None):
+    options = (args.label, args.base_url, args.interval, args.panels)
+    if not creating and any(option is not None for option in options):
         raise CliError(t("cli.error.kiosk_create_only", lang))
     settings, engine = _migrated_engine(lang)
     if args.list:
@@ -386,6 +389,8 @@ def _kiosk_link(args: argparse.Namespace, lang: str) -> None:
             secret=settings.secret_key,
             actor=SYSTEM,
             label=args.label or "",
+            interval_seconds=args.interval,
+            panels=args.panels.split(",") if args.panels is not None else None,
         )
     base_url = args.base_url or DEFAULT_BASE_URL
     print(f"{base_url.rstrip('/')}/?kiosk=1&token={token}")
@@ -405,6 +410,8 @@ def _kiosk_links_list(engine: Engine, settings: Settings, lang: str) -> None:
             _local_time(link.created_at, settings),
             _local_time(link.expires_at, settings),
             enum_label("kiosk_link_state", link.state, lang),
+            str(link.interval_seconds or settings.kiosk_rotate_seconds),
+            ",".join(link.panels),
         )
         for link in links
     ]

@@ -27,6 +27,8 @@ EN: dict[str, str] = {
     "cli.help.kiosk": "create, list or revoke the signed, read-only links that open the projector view",
     "cli.help.hours": "create a link that works for this many hours (from 0.1, i.e. 6 minutes, to 744, i.e. 31 days)",
     "cli.help.label": "with --hours: a note to recognise the link by, e.g. 'Command room'",
+    "cli.help.interval": "with --hours: seconds each panel stays on screen, 3 to 600 (default: the GRIDCORE_KIOSK_ROTATE_SECONDS setting)",
+    "cli.help.panels": "with --hours: the panels to show, comma-separated, from headline,alerts,map,testing,trend,cases,supplies,workforce (default: all)",
     "cli.help.base_url": "with --hours: the address of the app (default http://localhost:8501)",
     "cli.help.kiosk_list": "list the links: who made them, when they expire, whether they still work",
     "cli.help.kiosk_revoke": "revoke link ID: its display shows a message instead of figures at its next refresh",
@@ -52,7 +54,7 @@ EN: dict[str, str] = {
     "cli.done.policy_unchanged": "{setting} is already {value}; nothing changed.",
     "cli.done.policy_reset": "{setting} is back to its default, {value}.",
     "cli.kiosk.none": "No kiosk links yet.",
-    "cli.kiosk.columns": "id|label|created by|created|expires|state",
+    "cli.kiosk.columns": "id|label|created by|created|expires|state|seconds|panels",
     "cli.kiosk.no_label": "no label",
     "cli.policy.columns": "setting|value|default|changed by|changed at",
     "cli.users.none": "No accounts yet.",
@@ -88,7 +90,7 @@ EN: dict[str, str] = {
     ),
     "cli.error.pg_dump_failed": "pg_dump failed: {detail}",
     "cli.error.interrupted": "interrupted",
-    "cli.error.kiosk_create_only": "--label and --base-url go with --hours (when creating a link)",
+    "cli.error.kiosk_create_only": "--label, --base-url, --interval and --panels go with --hours (when creating a link)",
     "cli.error.policy_unknown_key": (
         "there is no policy setting {setting!r}; `python -m gridcore policy list` shows them all"
     ),
@@ -122,6 +124,8 @@ ZH: dict[str, str] = {
     "cli.help.kiosk": "生成、列出或收回打开投影大屏的带签名只读链接",
     "cli.help.hours": "生成有效期为若干小时的链接（0.1 小时即 6 分钟起，最多 744 小时，即 31 天）",
     "cli.help.label": "与 --hours 一起使用：便于识别链接的备注，例如“指挥室”",
+    "cli.help.interval": "与 --hours 一起使用：每屏停留秒数，3 至 600（默认取 GRIDCORE_KIOSK_ROTATE_SECONDS 设置）",
+    "cli.help.panels": "与 --hours 一起使用：要显示的面板，以逗号分隔，可选 headline,alerts,map,testing,trend,cases,supplies,workforce（默认全部）",
     "cli.help.base_url": "与 --hours 一起使用：应用的地址（默认 http://localhost:8501）",
     "cli.help.kiosk_list": "列出全部链接：由谁生成、何时过期、是否仍然有效",
     "cli.help.kiosk_revoke": "收回编号为 ID 的链接：其大屏在下次刷新时只显示提示、不再显示数据",
@@ -144,7 +148,7 @@ ZH: dict[str, str] = {
     "cli.done.policy_unchanged": "{setting} 已经是 {value}，未作修改。",
     "cli.done.policy_reset": "{setting} 已恢复为默认值 {value}。",
     "cli.kiosk.none": "尚无大屏链接。",
-    "cli.kiosk.columns": "编号|备注|生成人|生成时间|过期时间|状态",
+    "cli.kiosk.columns": "编号|备注|生成人|生成时间|过期时间|状态|每屏秒数|面板",
     "cli.kiosk.no_label": "无备注",
     "cli.policy.columns": "设置项|当前值|默认值|修改人|修改时间",
     "cli.users.none": "尚无账号。",
@@ -179,7 +183,7 @@ ZH: dict[str, str] = {
     ),
     "cli.error.pg_dump_failed": "pg_dump 执行失败：{detail}",
     "cli.error.interrupted": "已中断",
-    "cli.error.kiosk_create_only": "--label 和 --base-url 只能与 --hours 一起使用（生成链接时）",
+    "cli.error.kiosk_create_only": "--label、--base-url、--interval 和 --panels 只能与 --hours 一起使用（生成链接时）",
     "cli.error.policy_unknown_key": (
         "没有名为 {setting!r} 的防控策略设置；`python -m gridcore policy list` 可列出全部设置"
     ),

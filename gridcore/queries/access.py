@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from gridcore.models import Area, KioskLink, User, UserGrid, UserSession, utcnow
+from gridcore.models import KIOSK_PANELS, Area, KioskLink, User, UserGrid, UserSession, utcnow
 
 
 def list_users(*, session: Session) -> list[tuple[User, list[str]]]:
@@ -74,6 +74,15 @@ class KioskLinkRow:
     created_at: datetime
     expires_at: datetime
     state: KioskLinkState
+    # Seconds per panel (None: the deployment's setting) and the panels shown, in order.
+    interval_seconds: int | None = None
+    panels: tuple[str, ...] = KIOSK_PANELS
+
+
+def link_panels(stored: str) -> tuple[str, ...]:
+    """A link's panels in the standard order ('' as stored: every panel)."""
+    chosen = set(stored.split(",")) if stored else set(KIOSK_PANELS)
+    return tuple(p for p in KIOSK_PANELS if p in chosen) or KIOSK_PANELS
 
 
 def kiosk_link_state(link: KioskLink, now: datetime) -> KioskLinkState:
@@ -97,6 +106,8 @@ def kiosk_links(*, session: Session, now: datetime | None = None) -> list[KioskL
             created_at=link.created_at,
             expires_at=link.expires_at,
             state=kiosk_link_state(link, moment),
+            interval_seconds=link.interval_seconds,
+            panels=link_panels(link.panels),
         )
         for link in links
     ]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from gridcore.models import PolicySetting
-from gridcore.policy import DEFAULT_POLICY, POLICY_KEYS, load_policy
+from gridcore.policy import DEFAULT_POLICY, POLICY_KEYS, Policy, load_policy
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,11 @@ class PolicySettingRow:
     @property
     def is_default(self) -> bool:
         return self.changed_at is None
+
+
+def current_policy(*, session: Session) -> Policy:
+    """The policy in force (defaults where nothing is set)."""
+    return load_policy(session)
 
 
 def policy_settings(*, session: Session) -> list[PolicySettingRow]:

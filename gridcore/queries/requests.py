@@ -26,6 +26,7 @@ from gridcore.models import (
     Household,
     ResidentRequest,
     SupplyItem,
+    Urgency,
     Worker,
 )
 from gridcore.policy import Policy, load_policy
@@ -128,6 +129,15 @@ def request_counts(*, session: Session, at: datetime, policy: Policy) -> Counter
         .group_by(col(ResidentRequest.grid_id))
     )
     return by_grid(session.execute(stmt).all(), ["open_requests", "overdue_requests"])
+
+
+def overdue_urgent_count(*, session: Session, at: datetime) -> int:
+    """Urgent requests open at `at` and past their target time."""
+    _, overdue = request_open_and_overdue(at=at, policy=load_policy(session))
+    n = session.execute(
+        select(func.count()).where(overdue, col(ResidentRequest.urgency) == Urgency.urgent)
+    ).scalar_one()
+    return int(n or 0)
 
 
 # --------------------------------------------------------------------------- the requests page

@@ -327,6 +327,41 @@ def workforce_summary(*, session: Session, now: datetime, today: date) -> Workfo
     )
 
 
+OVERLOAD_COLUMNS = ["grid_id", "code", "name", "name_zh", "overloaded_workers", "overdue_tasks"]
+
+
+@dataclass(frozen=True)
+class Overload:
+    """Frontline workers whose workload score reaches the policy's alert_workload_score: how
+    many, and per grid they serve (a worker in two grids counts in each), most first. No names."""
+
+    workers: int
+    score: int
+    by_grid: pd.DataFrame  # OVERLOAD_COLUMNS
+
+
+def overloaded_workers(*, session: Session, now: datetime, today: date) -> Overload:
+    """The overloaded frontline workers, counted overall and per grid."""
+    score = load_policy(session).alert_workload_score
+    load = worker_workload(session=session, now=now, today=today, actor=SYSTEM)
+    heavy = load[load["frontline"] & (load["score"] >= score)]
+    served = worker_grids(session=session)
+    per_grid: dict[int, tuple[int, int]] = {}
+    for worker_id, overdue in zip(heavy["worker_id"], heavy["overdue_tasks"], strict=True):
+        for grid_id, _, _ in served.get(int(worker_id), []):
+            n, late = per_grid.get(grid_id, (0, 0))
+            per_grid[grid_id] = (n + 1, late + int(overdue))
+    rows = [
+        (g["grid_id"], g["code"], g["name"], g["name_zh"], *per_grid[g["grid_id"]])
+        for g in areas.grid_rows(session=session)
+        if g["grid_id"] in per_grid
+    ]
+    frame = pd.DataFrame(rows, columns=OVERLOAD_COLUMNS).sort_values(
+        ["overloaded_workers", "overdue_tasks", "code"], ascending=[False, False, True]
+    )
+    return Overload(workers=len(heavy), score=score, by_grid=frame.reset_index(drop=True))
+
+
 REASSIGNMENT_COLUMNS = [
     "task_id",
     "kind",

@@ -23,7 +23,9 @@ from sqlmodel import Session, col, select
 from gridcore.access import COMMAND_ROLES, Actor
 from gridcore.config import Settings, get_settings
 from gridcore.models import (
+    KIOSK_INTERVAL_RANGE,
     KIOSK_LABEL_MAX_LENGTH,
+    KIOSK_PANELS,
     Area,
     AreaLevel,
     KioskLink,
@@ -665,10 +667,14 @@ def create_kiosk_link(
     secret: str,
     actor: Actor,
     label: str = "",
+    interval_seconds: int | None = None,
+    panels: Sequence[str] | None = None,
     client_token: str | None = None,
 ) -> tuple[KioskLink, str]:
     """A read-only kiosk link valid for `hours`, and its signed token (administrators, leaders).
 
+    The link shows `panels` (None or every panel: all of them, including any added later),
+    each for `interval_seconds` (None: the deployment's setting), in the standard order.
     The token carries only the link's id; the row decides whether it still works. A form
     sent twice (the same `client_token`) makes one link.
     """
@@ -683,15 +689,49 @@ def create_kiosk_link(
         label = label.strip()
         if len(label) > KIOSK_LABEL_MAX_LENGTH:
             raise ValidationFailed({"label": "services.error.too_long"})
+        low, high = KIOSK_INTERVAL_RANGE
+        if interval_seconds is not None and not (low <= interval_seconds <= high):
+            raise ValidationFailed(
+                {"interval_seconds": "services.error.kiosk_interval"},
+                {"interval_seconds": interval_seconds},
+            )
+        chosen = _panel_list(panels)
         link = KioskLink(
             label=label,
             expires_at=utcnow() + timedelta(hours=hours),
             created_by=actor.username,
+            interval_seconds=interval_seconds,
+            panels=chosen,
         )
         session.add(link)
         session.flush()
-        op.record(link, {"expires_at": link.expires_at, "label": label})
+        op.record(
+            link,
+            {
+                "expires_at": link.expires_at,
+                "label": label,
+                "interval_seconds": interval_seconds,
+                "panels": chosen,
+            },
+        )
     return link, _serializer(secret).dumps(row_id(link))
+
+
+def _panel_list(panels: Sequence[str] | None) -> str:
+    """The panels as stored: comma-separated in the standard order, '' for every panel."""
+    if panels is None:
+        return ""
+    wanted = {p.strip() for p in panels}
+    if not wanted or "" in wanted:
+        raise ValidationFailed({"panels": "services.error.kiosk_no_panels"})
+    unknown = sorted(wanted - set(KIOSK_PANELS))
+    if unknown:
+        raise ValidationFailed(
+            {"panels": "services.error.kiosk_unknown_panel"}, {"panels": ",".join(unknown)}
+        )
+    if wanted == set(KIOSK_PANELS):
+        return ""
+    return ",".join(p for p in KIOSK_PANELS if p in wanted)
 
 
 def revoke_kiosk_link(session: Session, *, link_id: int, actor: Actor) -> KioskLink:
@@ -714,21 +754,31 @@ def revoke_kiosk_link(session: Session, *, link_id: int, actor: Actor) -> KioskL
     return link
 
 
-def verify_kiosk_token(
+def verified_kiosk_link(
     session: Session, *, token: str, secret: str, now: datetime | None = None
-) -> bool:
-    """Whether `token` is a genuine kiosk-link token whose link exists, unrevoked, unexpired.
+) -> KioskLink | None:
+    """The link of `token` when it is a genuine kiosk-link token whose link exists, unrevoked
+    and unexpired; else None.
 
     The signature proves the link id was issued with this key for this purpose; the row in the
     database is the authority on expiry and revocation, so it is read at every check.
     """
     if not token or len(token) > _TOKEN_MAX_LENGTH:
-        return False
+        return None
     try:
         link_id = _serializer(secret).loads(token)
     except BadData:
-        return False
+        return None
     if not isinstance(link_id, int) or isinstance(link_id, bool):
-        return False
+        return None
     link = session.get(KioskLink, link_id)
-    return link is not None and kiosk_link_state(link, now or utcnow()) == KioskLinkState.active
+    if link is None or kiosk_link_state(link, now or utcnow()) != KioskLinkState.active:
+        return None
+    return link
+
+
+def verify_kiosk_token(
+    session: Session, *, token: str, secret: str, now: datetime | None = None
+) -> bool:
+    """Whether `token` is a genuine kiosk-link token whose link still works (see above)."""
+    return verified_kiosk_link(session, token=token, secret=secret, now=now) is not None

@@ -14,6 +14,7 @@ import segno
 
 from gridcore.config import day_bounds_utc, get_settings
 from gridcore.i18n import enum_label, fmt_datetime, has_key, t
+from gridcore.models import KIOSK_PANELS
 from gridcore.queries.access import KioskLinkRow
 from gridcore.queries.policy import PolicySettingRow
 from gridcore.services.policy import POLICY_RANGES
@@ -131,8 +132,19 @@ def kiosk_table(links: list[KioskLinkRow], lang: str) -> pd.DataFrame:
             t("admin.col_state", lang): [
                 enum_label("kiosk_link_state", link.state, lang) for link in links
             ],
+            t("admin.col_interval", lang): [
+                link.interval_seconds or get_settings().kiosk_rotate_seconds for link in links
+            ],
+            t("admin.col_panels", lang): [panels_text(link.panels, lang) for link in links],
         }
     )
+
+
+def panels_text(panels: tuple[str, ...], lang: str) -> str:
+    """A link's panels in words, in order ('all' for every panel)."""
+    if panels == KIOSK_PANELS:
+        return t("admin.all_panels", lang)
+    return ("、" if lang == "zh" else ", ").join(t(f"kiosk.panel.{p}", lang) for p in panels)
 
 
 def base_url(page_url: str | None) -> str:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -76,12 +77,31 @@ def now() -> datetime:
     return local_now()
 
 
-def _call(url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _call(
+    url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]
+) -> tuple[datetime, Any]:
+    """When the result was read (local time), and the result."""
     import importlib
 
     fn = getattr(importlib.import_module(module), name)
     with Session(engine_for(url), expire_on_commit=False) as s:
-        return fn(session=s, **dict(kwargs))
+        return local_now(), fn(session=s, **dict(kwargs))
+
+
+# The moments the cached results used inside `read_times()` were read, or None outside it.
+_READS: ContextVar[list[datetime] | None] = ContextVar("gridcore_reads", default=None)
+
+
+@contextmanager
+def read_times() -> Iterator[list[datetime]]:
+    """Collects when each cached result used inside the block was read from the database, so
+    a screen can say how old its oldest figure is ('as of HH:MM')."""
+    reads: list[datetime] = []
+    token = _READS.set(reads)
+    try:
+        yield reads
+    finally:
+        _READS.reset(token)
 
 
 @cache
@@ -97,8 +117,10 @@ def cached(fn: Callable[..., T], **kwargs: Any) -> T:
     be plain data (DataFrames, dataclasses) since each caller gets a copy.
     """
     key = tuple(sorted(kwargs.items()))
-    result: T = _cached_call()(get_settings().database_url, fn.__module__, fn.__name__, key)
-    return result
+    read_at, result = _cached_call()(get_settings().database_url, fn.__module__, fn.__name__, key)
+    if (reads := _READS.get()) is not None:
+        reads.append(read_at)
+    return cast(T, result)
 
 
 def invalidate() -> None:

@@ -14,6 +14,7 @@ import functools
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -23,11 +24,13 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from gridcore.access import KIOSK, Actor
 from gridcore.config import get_settings
 from gridcore.i18n import LANGUAGES, normalise_language, t
+from gridcore.queries.access import link_panels
 from gridcore.services.access import (
     SignInRefused,
     check_session,
     session_for_cookie,
     sign_in,
+    verified_kiosk_link,
     verify_kiosk_token,
 )
 from gridcore.services.access import sign_out as end_account_sessions
@@ -199,6 +202,29 @@ def kiosk_authorised() -> bool:
         return False
     with data.session() as s:
         return verify_kiosk_token(s, token=token, secret=get_settings().secret_key)
+
+
+@dataclass(frozen=True)
+class KioskView:
+    """What a working kiosk link shows: its panels in order, each for `interval` seconds."""
+
+    panels: tuple[str, ...]
+    interval: int
+
+
+def kiosk_view() -> KioskView | None:
+    """The panels and interval of this URL's kiosk link, read now; None when it does not work."""
+    token = st.query_params.get("token", "")
+    if not token:
+        return None
+    with data.session() as s:
+        link = verified_kiosk_link(s, token=token, secret=get_settings().secret_key)
+        if link is None:
+            return None
+        return KioskView(
+            panels=link_panels(link.panels),
+            interval=link.interval_seconds or get_settings().kiosk_rotate_seconds,
+        )
 
 
 def show_kiosk_refusal(lang: str) -> None:
