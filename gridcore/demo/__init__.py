@@ -7,7 +7,6 @@ from datetime import date
 from sqlalchemy.engine import Engine
 
 from gridcore.demo.accounts import DEMO_PASSWORD
-from gridcore.services.counters import rebuild_counters
 
 __all__ = ["DEMO_PASSWORD", "SCALES", "analyze", "seed"]
 
@@ -33,9 +32,6 @@ def seed(
 
         build = street.build if scale == "street" else street.build_district
         counts = build(engine=engine, seed=seed, anchor=anchor)
-    # The builders write rows in bulk, past the services that keep the counters: count once.
-    with engine.begin() as connection:
-        rebuild_counters(connection)
     analyze(engine)
     return counts
 

@@ -1,8 +1,9 @@
 """The counters dashboards read instead of counting records, and their check against the records.
 
-Two tables hold them (gridcore.models): `roundgridcount` — a round's samples per grid by
-result, and those of residents exempt now — and `gridcount` — a grid's residents, those at
-home, households and active full-time workers. gridcore.services.counters keeps them in the
+Three tables hold them (gridcore.models): `roundgridcount` — a round's samples per grid by
+result, and those of residents exempt now —, `gridcount` — a grid's residents, those at
+home, households and active full-time workers — and `stockbalance`, stock per depot and
+item. gridcore.services.counters keeps them in the
 same transaction as every write of the records; `recount` here says what they should hold.
 The recounts are plain SQL shared with the migration that made the tables and with the
 rebuild after a bulk load, so all three agree on what a counter means.
@@ -49,10 +50,16 @@ RECOUNT: dict[str, str] = {
         "  WHERE g.grid_id = a.id AND w.employment = 'full_time' AND w.active)"
         " FROM area a WHERE a.level = 'grid'"
     ),
+    # Stock per depot and item: the ledger's sum (kept by gridcore.services.stock).
+    "stockbalance": (
+        "SELECT depot_id, item_id, SUM(quantity), COUNT(*) FROM stockmovement"
+        " GROUP BY depot_id, item_id"
+    ),
 }
 COUNTER_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "roundgridcount": (ROUND_GRID_KEYS, ROUND_GRID_COLUMNS),
     "gridcount": (GRID_KEYS, GRID_COLUMNS),
+    "stockbalance": (("depot_id", "item_id"), ("quantity", "movements")),
 }
 
 Figures = dict[tuple[int, ...], tuple[int, ...]]

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from gridcore.access import COMMAND_ROLES, Actor
 from gridcore.models import (
     Employment,
     GridCount,
@@ -43,7 +44,9 @@ from gridcore.queries.counters import (
     GRID_COLUMNS,
     RECOUNT,
     ROUND_GRID_COLUMNS,
+    counter_differences,
 )
+from gridcore.services.base import write
 
 _CHUNK = 900  # ids per IN (...) list, well below SQLite's limit on bound parameters
 _TABLES: dict[str, Table] = {
@@ -183,7 +186,8 @@ def _upsert(session: Session, table: str) -> Any:
 def add_to_counters(session: Session, change: Tally) -> None:
     """Add a tally's counts to the counters (in key order, so writers lock rows alike)."""
     session.flush()
-    for table, (keys, columns) in COUNTER_TABLES.items():
+    for table in _TABLES:
+        keys, columns = COUNTER_TABLES[table]
         rows = [
             {**dict(zip(keys, key, strict=True)), **{c: counts.get(c, 0) for c in columns}}
             for (name, key), counts in sorted(change.items())
@@ -257,15 +261,38 @@ def add_households(session: Session, per_grid: Mapping[int, int]) -> None:
 # --------------------------------------------------------------------------- rebuilding
 
 
-def rebuild_counters(connection: Connection | Session) -> None:
-    """Set every counter from the records (after a bulk load, or to repair them).
+# The rows a rebuild writes: the recounts, and a balance's time (its last movement's).
+_REBUILD: dict[str, tuple[str, str]] = {
+    **{table: ("", RECOUNT[table]) for table in ("roundgridcount", "gridcount")},
+    "stockbalance": (
+        ", updated_at",
+        "SELECT depot_id, item_id, SUM(quantity), COUNT(*), MAX(created_at) FROM stockmovement"
+        " GROUP BY depot_id, item_id",
+    ),
+}
 
-    The migration that made the counter tables runs this too: it names only their columns.
-    """
-    for table, (keys, columns) in COUNTER_TABLES.items():
+
+def rebuild_counters(
+    connection: Connection | Session, tables: Sequence[str] = tuple(COUNTER_TABLES)
+) -> None:
+    """Set the counters of `tables` (default: all) from the records: after a bulk load, or
+    to repair them. The migration that made the counter tables runs this too."""
+    for table in tables:
+        keys, columns = COUNTER_TABLES[table]
+        extra, recount = _REBUILD[table]
         connection.execute(text(f"DELETE FROM {table}"))
         names = ", ".join((*keys, *columns))
-        connection.execute(text(f"INSERT INTO {table} ({names}) {RECOUNT[table]}"))
+        connection.execute(text(f"INSERT INTO {table} ({names}{extra}) {recount}"))
+
+
+def repair_counters(*, session: Session, actor: Actor) -> int:
+    """Set every counter from the records (command roles); how many counters differed."""
+    with write(session, actor=actor, entity="counters", action="repair", roles=COMMAND_ROLES) as op:
+        differences = counter_differences(session=session)
+        if differences:
+            rebuild_counters(session)
+            op.record(None, {"differences": len(differences)})
+    return len(differences)
 
 
 __all__ = [
@@ -276,4 +303,5 @@ __all__ = [
     "count_out",
     "following",
     "rebuild_counters",
+    "repair_counters",
 ]

@@ -45,7 +45,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["grid_id"], ["area.id"]),
         sa.PrimaryKeyConstraint("grid_id"),
     )
-    rebuild_counters(op.get_bind())
+    rebuild_counters(op.get_bind(), tables=("roundgridcount", "gridcount"))
 
 
 def downgrade() -> None:
