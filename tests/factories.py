@@ -38,7 +38,6 @@ from gridcore.models import (
     ZoneOrder,
     utcnow,
 )
-from gridcore.queries.counters import COUNTER_TABLES
 from gridcore.services import counters
 from gridcore.services.base import REFUSED
 from gridcore.services.cases import create_case, create_contact
@@ -86,14 +85,18 @@ def counts(session: Session, *models: type[SQLModel]) -> dict[str, int]:
     return {m.__name__: count(session, m) for m in models}
 
 
+KEPT_PER_AREA = ("roundgridcount", "gridcount")
+
+
 def table_counts(session: Session) -> dict[str, int]:
     """Row counts of every table, by table name; the audit of refused writes is not counted
     (a refusal writes nothing but that entry, which tests/test_permissions.py checks), nor
-    are the counters (their rows follow the records; tests/test_counters.py checks them)."""
+    are the counters kept per round and grid and per grid (their rows follow the records;
+    tests/test_counters.py checks them)."""
     found = {
         table.name: int(session.execute(select(func.count()).select_from(table)).scalar_one())
         for table in SQLModel.metadata.sorted_tables
-        if table.name not in COUNTER_TABLES
+        if table.name not in KEPT_PER_AREA
     }
     found[AuditEntry.__tablename__] -= refused_count(session)  # type: ignore[index]
     return found

@@ -527,7 +527,7 @@ def _write(
     """Add the missing households, then insert and update residents; households added."""
     places = {(p.building_id, p.unit): p.grid_id for p in inserts}
     places.update({(p.building_id, p.unit): p.grid_id for p, s, _ in updates})
-    missing = [
+    missing: list[dict[str, Any]] = [
         {"building_id": b, "unit": u, "grid_id": g}
         for (b, u), g in places.items()
         if (b, u) not in lookups.households
