@@ -19,7 +19,9 @@ from gridcore.cli.common import CliError, table
 from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.i18n import fmt_int, t
+from gridcore.queries.areas import grid_rows
 from gridcore.queries.counters import CounterDifference, counter_differences
+from gridcore.queries.stock import item_list
 from gridcore.services.counters import repair_counters
 
 EXIT_DIFFERENCES = 1
@@ -36,22 +38,26 @@ def add_counters_command(commands: Any, lang: str) -> None:
     verify.set_defaults(handler=run_verify_counters)
 
 
-def _where(difference: CounterDifference, lang: str) -> str:
+def _where(difference: CounterDifference, names: dict[str, dict[int, str]], lang: str) -> str:
+    """Where a counter is: its round and grid, its grid, or its depot and item (by code)."""
+    key = difference.key
     if difference.table == "roundgridcount":
-        round_id, grid_id = difference.key
-        return t("cli.counters.round_grid", lang, round=round_id, grid=grid_id)
+        grid = names["grid"].get(key[1], str(key[1]))
+        return t("cli.counters.round_grid", lang, round=key[0], grid=grid)
     if difference.table == "stockbalance":
-        depot_id, item_id = difference.key
-        return t("cli.counters.depot_item", lang, depot=depot_id, item=item_id)
-    return t("cli.counters.grid", lang, grid=difference.key[0])
+        item = names["item"].get(key[1], str(key[1]))
+        return t("cli.counters.depot_item", lang, depot=key[0], item=item)
+    return t("cli.counters.grid", lang, grid=names["grid"].get(key[0], str(key[0])))
 
 
-def difference_table(differences: list[CounterDifference], lang: str) -> str:
+def difference_table(
+    differences: list[CounterDifference], names: dict[str, dict[int, str]], lang: str
+) -> str:
     """The differences as an aligned table: where, which figure, stored, counted."""
     header = [t(f"cli.counters.col_{c}", lang) for c in ("where", "figure", "stored", "counted")]
     rows = [
         [
-            _where(d, lang),
+            _where(d, names, lang),
             t(f"cli.counters.figure_{d.column}", lang),
             fmt_int(d.stored, lang),
             fmt_int(d.counted, lang),
@@ -59,6 +65,15 @@ def difference_table(differences: list[CounterDifference], lang: str) -> str:
         for d in differences
     ]
     return table(header, rows)
+
+
+def _codes(session: Session) -> dict[str, dict[int, str]]:
+    """Grid and item codes by id, to say where a counter is."""
+    items = item_list(session=session)
+    return {
+        "grid": {int(g["grid_id"]): str(g["code"]) for g in grid_rows(session=session)},
+        "item": dict(zip(items["item_id"].astype(int), items["code"].astype(str), strict=True)),
+    }
 
 
 def run_verify_counters(args: argparse.Namespace, lang: str) -> None:
@@ -72,7 +87,7 @@ def run_verify_counters(args: argparse.Namespace, lang: str) -> None:
             print(t("cli.counters.no_difference", lang))
             return
         print(t("cli.counters.differences", lang, count=fmt_int(len(differences), lang)))
-        print(difference_table(differences, lang))
+        print(difference_table(differences, _codes(session), lang))
         if not args.repair:
             raise SystemExit(EXIT_DIFFERENCES)
         repair_counters(session=session, actor=SYSTEM)
