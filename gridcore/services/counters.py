@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -83,29 +84,37 @@ def _minus(after: Tally, before: Tally) -> Tally:
 # --------------------------------------------------------------------------- tallies
 
 
-def _record_counts(columns: Sequence[str]) -> list[ColumnElement[int]]:
-    """The counts of a group of samples, for the named counter columns."""
-    result = col(TestRecord.result)
-    every = {
-        "sampled": func.count(),
-        "pending": count_if(result == TestResult.pending),
-        "negative": count_if(result == TestResult.negative),
-        "positive": count_if(result == TestResult.positive),
-        "invalid": count_if(result == TestResult.invalid),
-        "exempt": count_if(col(Resident.health_status) != HealthStatus.at_home),
-    }
-    return [every[name] for name in columns]
+# The counts of a group of samples, by counter column (built once: a write only picks them).
+_RECORD_COUNTS: dict[str, ColumnElement[int]] = {
+    "sampled": func.count(),
+    "pending": count_if(col(TestRecord.result) == TestResult.pending),
+    "negative": count_if(col(TestRecord.result) == TestResult.negative),
+    "positive": count_if(col(TestRecord.result) == TestResult.positive),
+    "invalid": count_if(col(TestRecord.result) == TestResult.invalid),
+    "exempt": count_if(col(Resident.health_status) != HealthStatus.at_home),
+}
+
+
+@cache
+def _records_statement(by: str, columns: tuple[str, ...]) -> Any:
+    """Samples (by id, or by resident) counted per round and grid: built once per shape."""
+    key = col(TestRecord.id) if by == "id" else col(TestRecord.resident_id)
+    return (
+        select(
+            col(TestRecord.round_id),
+            col(TestRecord.grid_id),
+            *(_RECORD_COUNTS[name] for name in columns),
+        )
+        .join(Resident, col(Resident.id) == col(TestRecord.resident_id))
+        .where(key.in_(bindparam("ids", expanding=True)))
+        .group_by(col(TestRecord.round_id), col(TestRecord.grid_id))
+    )
 
 
 def _tally_records(
-    session: Session, tally: Tally, where: ColumnElement[bool], columns: Sequence[str]
+    session: Session, tally: Tally, by: str, ids: list[int], columns: Sequence[str]
 ) -> None:
-    rows = session.execute(
-        select(col(TestRecord.round_id), col(TestRecord.grid_id), *_record_counts(columns))
-        .join(Resident, col(Resident.id) == col(TestRecord.resident_id))
-        .where(where)
-        .group_by(col(TestRecord.round_id), col(TestRecord.grid_id))
-    ).all()
+    rows = session.execute(_records_statement(by, tuple(columns)), {"ids": ids}).all()
     for r in rows:
         counts = dict(zip(columns, r[2:], strict=True))
         _add(tally, "roundgridcount", (int(r[0]), int(r[1])), counts)
@@ -151,10 +160,10 @@ def _tally(
     """What these records, residents (with their samples' exempt counts) and workers count."""
     tally: Tally = {}
     for chunk in _chunks(records):
-        _tally_records(session, tally, col(TestRecord.id).in_(chunk), record_columns)
+        _tally_records(session, tally, "id", chunk, record_columns)
     for chunk in _chunks(residents):
         _tally_residents(session, tally, chunk)
-        _tally_records(session, tally, col(TestRecord.resident_id).in_(chunk), ("exempt",))
+        _tally_records(session, tally, "resident", chunk, ("exempt",))
     for chunk in _chunks(workers):
         _tally_workers(session, tally, chunk)
     return tally
@@ -171,12 +180,12 @@ def _lock(session: Session, column: Any, ids: Sequence[int], *, read: bool = Fal
 # --------------------------------------------------------------------------- applying
 
 
-def _upsert(session: Session, table: str) -> Any:
+@cache
+def _upsert(dialect: str, table: str) -> Any:
     """INSERT … ON CONFLICT DO UPDATE that adds each row's counts to the counter's."""
     keys, columns = COUNTER_TABLES[table]
     target = _TABLES[table]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(target)
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(target)
     return stmt.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: target.c[name] + stmt.excluded[name] for name in columns},
@@ -194,7 +203,7 @@ def add_to_counters(session: Session, change: Tally) -> None:
             if name == table and any(counts.values())
         ]
         if rows:
-            session.execute(_upsert(session, table), rows)
+            session.execute(_upsert(session.get_bind().dialect.name, table), rows)
 
 
 def count_in(
