@@ -946,3 +946,35 @@ class AlertAcknowledgement(SQLModel, table=True):
     situation: str = Field(max_length=200)
     acknowledged_by: str = Field(max_length=40)
     acknowledged_at: datetime = Field(default_factory=utcnow)
+
+
+# --------------------------------------------------------------------------- counters
+
+
+class RoundGridCount(SQLModel, table=True):
+    """A round's samples in one grid, by result: the records' counts, kept with every write.
+
+    `exempt` counts the samples whose resident is exempt now (not at home; health status
+    keeps no history), so a resident's change of status moves it in every round they were
+    sampled in. gridcore.services.counters keeps these rows; `verify-counters` checks them.
+    """
+
+    round_id: int = Field(foreign_key="testround.id", primary_key=True)
+    grid_id: int = Field(foreign_key="area.id", primary_key=True)
+    sampled: int = 0
+    pending: int = 0
+    negative: int = 0
+    positive: int = 0
+    invalid: int = 0
+    exempt: int = 0
+
+
+class GridCount(SQLModel, table=True):
+    """A grid's residents, those at home, households and active full-time workers, kept
+    with every write (see RoundGridCount)."""
+
+    grid_id: int = Field(foreign_key="area.id", primary_key=True)
+    residents: int = 0
+    at_home: int = 0
+    households: int = 0
+    full_time_workers: int = 0

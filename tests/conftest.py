@@ -66,6 +66,7 @@ from tiny_world import TINY_ANCHOR, TinyWorld, build_tiny
 
 from gridcore import migrate
 from gridcore.db import make_engine
+from gridcore.queries.counters import counter_differences
 
 __all__ = ["PG_SERVER", "TINY_ANCHOR"]
 
@@ -381,11 +382,16 @@ def database(
     elif "world" in wanted:
         builder = request.getfixturevalue("world_builder")
     template = templates.get(backend, builder)
+    check = request.node.get_closest_marker("counters_unchecked") is None
     if backend == SQLITE or "engine" in wanted:
         engine, built, drop = templates.own_copy(template, tmp_path)
         session = Session(engine, expire_on_commit=False)
         try:
             yield Database(backend, session, attach(built, session), engine)
+            session.close()
+            if check:
+                with Session(engine) as committed:
+                    _counters_match(committed)
         finally:
             session.close()
             drop()
@@ -398,10 +404,21 @@ def database(
     )
     try:
         yield Database(backend, session, attach(template.world, session), None)
+        if check:
+            session.rollback()  # what the test left uncommitted (its commits are savepoints)
+            _counters_match(session)
     finally:
         session.close()
         outer.rollback()
         connection.close()
+
+
+def _counters_match(session: Session) -> None:
+    """Every write the test made kept the counters (mark `counters_unchecked` to skip this,
+    for a test that writes records behind the services on purpose)."""
+    differences = counter_differences(session=session)
+    if differences:
+        pytest.fail(f"the counters differ from the records after the test: {differences[:5]}")
 
 
 @pytest.fixture

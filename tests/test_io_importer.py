@@ -191,6 +191,7 @@ def test_a_write_that_fails_halfway_leaves_nothing(
 
 
 @pytest.mark.both_backends
+@pytest.mark.counters_unchecked  # the other desk's record is written behind the services
 def test_records_written_meanwhile_make_the_import_a_conflict(
     engine: Engine, session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,5 +1,6 @@
 """The command line: `python -m gridcore init | seed | users | policy | backup | kiosk-link`
-(and export, import: gridcore.cli.files; brief: gridcore.cli.brief).
+(and export, import: gridcore.cli.files; brief: gridcore.cli.brief; verify-counters:
+gridcore.cli.counters).
 
 Every command acts as the system actor. A failure prints one line to stderr and exits
 with status 2; set GRIDCORE_DEBUG=1 to see the traceback of an unexpected error.
@@ -28,6 +29,7 @@ from gridcore import bootstrap, migrate
 from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.cli.brief import add_brief_command
 from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language, table
+from gridcore.cli.counters import add_counters_command
 from gridcore.cli.files import add_io_commands
 from gridcore.config import ConfigError, Settings, get_settings, private_umask
 from gridcore.db import make_engine
@@ -133,6 +135,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     kiosk.set_defaults(handler=_kiosk_link)
     add_io_commands(commands, lang)
     add_brief_command(commands, lang)
+    add_counters_command(commands, lang)
     return parser
 
 

@@ -39,6 +39,7 @@ from gridcore.models import (
     ZoneLevel,
     ZoneOrder,
 )
+from gridcore.services.counters import rebuild_counters
 
 CITY = ("SH", "Shanghai", "上海市")
 DISTRICT = ("SH-XH", "Xuhui District", "徐汇区")
@@ -119,7 +120,8 @@ def _build(*, engine: Engine, seed: int, anchor: date | None, streets: int) -> d
             add_counts(counts, rows.write(connection))
     with engine.begin() as connection:
         reset_sequences(connection)
-        supplies.fill_balances(connection)
+        # The world is written past the services that keep the counters: count it once.
+        rebuild_counters(connection)
     with Session(engine, expire_on_commit=False) as session:
         create_demo_accounts(session, worker_grid_code=worker_grid)
         counts["user"] = len(session.exec(select(User.id)).all())

@@ -16,8 +16,6 @@ from datetime import datetime
 
 import numpy as np
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.engine import Connection
 
 from gridcore.demo.geometry import points_inside
 from gridcore.demo.population import GridPlan, People
@@ -27,7 +25,6 @@ from gridcore.models import (
     DepotLevel,
     DepotMinimum,
     MovementKind,
-    StockBalance,
     StockMovement,
     SupplyItem,
 )
@@ -339,21 +336,3 @@ def _simulate(
                 wanted = int(np_rng.poisson(expected))
                 quantity = min(wanted, depot.stock[n])
                 move(depot, n, MovementKind.issue, -quantity, clock.at(k, 11 + 7 * rng.random()))
-
-
-def fill_balances(connection: Connection) -> None:
-    """Every depot's balances set from the ledger (the seeds write the ledger in bulk)."""
-    ledger = StockMovement.__table__  # type: ignore[attr-defined]
-    connection.execute(delete(StockBalance))
-    connection.execute(
-        insert(StockBalance).from_select(
-            ["depot_id", "item_id", "quantity", "movements", "updated_at"],
-            select(
-                ledger.c.depot_id,
-                ledger.c.item_id,
-                func.sum(ledger.c.quantity),
-                func.count(),
-                func.max(ledger.c.created_at),
-            ).group_by(ledger.c.depot_id, ledger.c.item_id),
-        )
-    )

@@ -188,7 +188,6 @@ from sqlmodel import Session
 
 from gridcore.config import get_settings, local_today
 from gridcore.demo.accounts import create_demo_accounts
-from gridcore.demo.supplies import fill_balances
 from gridcore.models import (
     Area,
     AreaLevel,
@@ -237,6 +236,7 @@ from gridcore.models import (
     vulnerability_tags,
 )
 from gridcore.policy import encode
+from gridcore.services.counters import rebuild_counters
 
 WORKER_GRID = "T-C1-G1"  # the grid of the demo account "worker"
 NOW_TIME = time(12, 0)  # the story's "now": the anchor day at noon, local time
@@ -480,7 +480,9 @@ def build(*, engine: Engine, anchor: date | None) -> dict[str, int]:
                 updated_by="demo",
             )
         )
-        fill_balances(session.connection())
+        session.flush()
+        # The world is written past the services that keep the counters: count it once.
+        rebuild_counters(session.connection())
         session.commit()
         create_demo_accounts(session, worker_grid_code=WORKER_GRID)
     return {**world.counts, "users": 4}

@@ -73,6 +73,7 @@ from gridcore.models import (
     vulnerability_tags,
 )
 from gridcore.queries.residents import tags_by_resident
+from gridcore.services import counters
 from gridcore.services.checks import area_path, phone_ok
 from gridcore.services.residents import id_number_valid, mask_id_number
 
@@ -526,7 +527,7 @@ def _write(
     """Add the missing households, then insert and update residents; households added."""
     places = {(p.building_id, p.unit): p.grid_id for p in inserts}
     places.update({(p.building_id, p.unit): p.grid_id for p, s, _ in updates})
-    missing = [
+    missing: list[dict[str, Any]] = [
         {"building_id": b, "unit": u, "grid_id": g}
         for (b, u), g in places.items()
         if (b, u) not in lookups.households
@@ -542,6 +543,10 @@ def _write(
         for hid, bid, unit, gid in added:
             lookups.households[(bid, unit)] = (hid, gid)
         _count_households(session, missing)
+        per_grid: dict[int, int] = {}
+        for household in missing:
+            per_grid[household["grid_id"]] = per_grid.get(household["grid_id"], 0) + 1
+        counters.add_households(session, per_grid)
     new_tags: list[dict[str, Any]] = []
     if inserts:
         rows = [_defaults(p.values) for p in inserts]
@@ -557,8 +562,11 @@ def _write(
                 for p, values in zip(inserts, rows, strict=True)
             ],
         ).scalars()
+        added_residents: list[int] = []
         for resident_id, values in zip(added_ids, rows, strict=True):
+            added_residents.append(resident_id)
             new_tags += _tag_rows(resident_id, values["vulnerability"])
+        counters.count_in(session, residents=added_residents)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     retagged: list[int] = []
     for person, stored, changes in updates:
@@ -576,13 +584,16 @@ def _write(
         by_columns.setdefault(columns, []).append(
             {"resident_key": stored.id, **{f"new_{k}": v for k, v in values.items()}}
         )
-    for columns, batch in by_columns.items():
-        session.execute(
-            update(_RESIDENTS)
-            .where(_RESIDENTS.c.id == bindparam("resident_key"))
-            .values({name: bindparam(f"new_{name}") for name in columns}),
-            batch,
-        )
+    # The counters follow the residents' grids and statuses (and their samples' exemption).
+    moved = [values["resident_key"] for batch in by_columns.values() for values in batch]
+    with counters.following(session, residents=moved):
+        for columns, batch in by_columns.items():
+            session.execute(
+                update(_RESIDENTS)
+                .where(_RESIDENTS.c.id == bindparam("resident_key"))
+                .values({name: bindparam(f"new_{name}") for name in columns}),
+                batch,
+            )
     for chunk in range(0, len(retagged), CHUNK):
         session.execute(
             delete(_TAGS).where(_TAGS.c.resident_id.in_(retagged[chunk : chunk + CHUNK]))

@@ -82,6 +82,7 @@ from gridcore.models import (
     utcnow,
 )
 from gridcore.queries.testing import RoundInfo, RoundNotFound, round_infos, round_named
+from gridcore.services import counters
 from gridcore.services.checks import CLOCK_SKEW
 
 KIND = "test-results"
@@ -592,20 +593,28 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
     def write(
         self, *, session: Session, plan: Plan[_Sample, _Update], lookups: _Lookups
     ) -> Written:
-        """Bulk inserts, and updates of only the changed columns (Core executemany)."""
+        """Bulk inserts, and updates of only the changed columns (Core executemany).
+
+        The counters count the new records and follow the updated ones' results.
+        """
         if plan.creates:
-            session.execute(insert(_RECORDS), [_insert_values(s) for s in plan.creates])
+            added = session.execute(
+                insert(_RECORDS).returning(_RECORDS.c.id, sort_by_parameter_order=True),
+                [_insert_values(s) for s in plan.creates],
+            ).scalars()
+            counters.count_in(session, records=list(added))
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for values in plan.updates:
             columns = tuple(sorted(k.removeprefix("new_") for k in values if k != "record_id"))
             by_columns.setdefault(columns, []).append(values)
-        for columns, batch in by_columns.items():
-            session.execute(
-                update(_RECORDS)
-                .where(_RECORDS.c.id == bindparam("record_id"))
-                .values({name: bindparam(f"new_{name}") for name in columns}),
-                batch,
-            )
+        with counters.following(session, records=[v["record_id"] for v in plan.updates]):
+            for columns, batch in by_columns.items():
+                session.execute(
+                    update(_RECORDS)
+                    .where(_RECORDS.c.id == bindparam("record_id"))
+                    .values({name: bindparam(f"new_{name}") for name in columns}),
+                    batch,
+                )
         rounds = sorted(lookups.round_ids)
         return Written(
             entity_id=rounds[0] if len(rounds) == 1 else None, details={"rounds": rounds}

@@ -63,6 +63,7 @@ from gridcore.models import (
     WorkerGrid,
     WorkerRole,
 )
+from gridcore.services import counters
 from gridcore.services.checks import phone_ok
 
 KIND = "workers"
@@ -371,37 +372,48 @@ class WorkersImport(Importer[_Lookups, _Person, _Update]):
         self, *, session: Session, plan: Plan[_Person, _Update], lookups: _Lookups
     ) -> Written:
         """Insert new workers and their grids; update the others and replace changed grids."""
-        links: list[dict[str, int]] = []
-        if plan.creates:
-            defaults = {"phone": None, "service_group": None, "active": True}
-            ids = session.execute(
-                insert(_WORKERS).returning(_WORKERS.c.id, sort_by_parameter_order=True),
-                [{**defaults, **p.values} for p in plan.creates],
-            ).scalars()
-            for worker_id, person in zip(ids, plan.creates, strict=True):
-                links += [{"worker_id": worker_id, "grid_id": g} for g in sorted(person.grid_ids)]
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        regridded: list[int] = []
-        for person, stored, changes in plan.updates:
-            if person.grid_ids != stored.grid_ids:
-                regridded.append(stored.id)
-                links += [{"worker_id": stored.id, "grid_id": g} for g in sorted(person.grid_ids)]
-            if changes:
-                by_columns.setdefault(tuple(sorted(changes)), []).append(
-                    {"worker_key": stored.id, **{f"new_{k}": v for k, v in changes.items()}}
-                )
-        for columns, batch in by_columns.items():
-            session.execute(
-                update(_WORKERS)
-                .where(_WORKERS.c.id == bindparam("worker_key"))
-                .values({name: bindparam(f"new_{name}") for name in columns}),
-                batch,
+        # The counters follow the workers changed here, and count the new ones.
+        with counters.following(session, workers=[stored.id for _, stored, _ in plan.updates]):
+            links, new_ids = _write(session, plan)
+        counters.count_in(session, workers=new_ids)
+        return Written(details={"grid_links": links})
+
+
+def _write(session: Session, plan: Plan[_Person, _Update]) -> tuple[int, list[int]]:
+    """Insert new workers and their grids, update the others: (grid links written, new ids)."""
+    new_ids: list[int] = []
+    links: list[dict[str, int]] = []
+    if plan.creates:
+        defaults = {"phone": None, "service_group": None, "active": True}
+        ids = session.execute(
+            insert(_WORKERS).returning(_WORKERS.c.id, sort_by_parameter_order=True),
+            [{**defaults, **p.values} for p in plan.creates],
+        ).scalars()
+        for worker_id, person in zip(ids, plan.creates, strict=True):
+            new_ids.append(worker_id)
+            links += [{"worker_id": worker_id, "grid_id": g} for g in sorted(person.grid_ids)]
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    regridded: list[int] = []
+    for person, stored, changes in plan.updates:
+        if person.grid_ids != stored.grid_ids:
+            regridded.append(stored.id)
+            links += [{"worker_id": stored.id, "grid_id": g} for g in sorted(person.grid_ids)]
+        if changes:
+            by_columns.setdefault(tuple(sorted(changes)), []).append(
+                {"worker_key": stored.id, **{f"new_{k}": v for k, v in changes.items()}}
             )
-        for chunk in in_chunks(regridded):
-            session.execute(delete(_LINKS).where(_LINKS.c.worker_id.in_(chunk)))
-        if links:
-            session.execute(insert(_LINKS), links)
-        return Written(details={"grid_links": len(links)})
+    for columns, batch in by_columns.items():
+        session.execute(
+            update(_WORKERS)
+            .where(_WORKERS.c.id == bindparam("worker_key"))
+            .values({name: bindparam(f"new_{name}") for name in columns}),
+            batch,
+        )
+    for chunk in in_chunks(regridded):
+        session.execute(delete(_LINKS).where(_LINKS.c.worker_id.in_(chunk)))
+    if links:
+        session.execute(insert(_LINKS), links)
+    return len(links), new_ids
 
 
 def import_workers(

@@ -12,15 +12,14 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from gridcore.analytics.testing import EXPECTED_STATUS
 from gridcore.models import (
     Area,
     AreaLevel,
     Building,
-    Household,
     Resident,
 )
-from gridcore.queries._sql import count_if, select_columns
+from gridcore.queries._sql import select_columns
+from gridcore.queries.counters import grid_counts
 
 GRID_COLUMNS: list[str] = [
     "grid_id", "code", "name", "name_zh", "community_id", "community_code", "community_name",
@@ -64,23 +63,21 @@ def parse_shape(text: str | None) -> dict[str, Any] | None:
 
 
 def household_counts(*, session: Session, grid_id: int | None = None) -> dict[int, int]:
-    """Households per grid (only grids that have households)."""
-    stmt = select(Household.grid_id, func.count()).group_by(col(Household.grid_id))
-    if grid_id is not None:
-        stmt = stmt.where(Household.grid_id == grid_id)
-    return dict(session.exec(stmt).all())
+    """Households per grid (only grids that have households), from the grids' counters."""
+    return {
+        g: counts["households"]
+        for g, counts in grid_counts(session=session, grid_id=grid_id).items()
+        if counts["households"]
+    }
 
 
 def resident_counts(*, session: Session, grid_id: int | None = None) -> dict[int, tuple[int, int]]:
-    """Residents, and those at home (expected at a testing round), per grid."""
-    stmt = select(
-        Resident.grid_id,
-        func.count(),
-        count_if(col(Resident.health_status) == EXPECTED_STATUS),
-    ).group_by(col(Resident.grid_id))
-    if grid_id is not None:
-        stmt = stmt.where(Resident.grid_id == grid_id)
-    return {g: (n, at_home) for g, n, at_home in session.exec(stmt)}
+    """Residents, and those at home (expected at a testing round), per grid (the counters)."""
+    return {
+        g: (counts["residents"], counts["at_home"])
+        for g, counts in grid_counts(session=session, grid_id=grid_id).items()
+        if counts["residents"]
+    }
 
 
 def _grid_rows(session: Session, code: str | None = None) -> list[Any]:

@@ -24,14 +24,12 @@ from sqlmodel import Session, col
 from gridcore.models import (
     RESIDENT_SEARCH,
     Building,
-    HealthStatus,
-    Household,
     Resident,
     ResidentVulnerability,
     Vulnerability,
     ordered_tags,
 )
-from gridcore.queries._sql import count_if
+from gridcore.queries.counters import grid_counts
 
 _ID_SUFFIX = re.compile(r"^[0-9]{3}[0-9Xx]$")
 # The FTS5 trigram table of migration 0017 (SQLite): its rowid is the resident's id.
@@ -102,29 +100,22 @@ def grid_people(*, session: Session, grid_id: int) -> dict[str, Any]:
     Keys: residents, households, buildings, vulnerable (residents with any tag),
     vulnerable_by_tag (tag → residents), away (residents not at home, exempt from testing).
     """
-    row = session.execute(
-        select(
-            func.count(col(Resident.id)),
-            count_if(col(Resident.health_status) != HealthStatus.at_home),
-        ).where(col(Resident.grid_id) == grid_id)
-    ).one()
+    counted = grid_counts(session=session, grid_id=grid_id).get(grid_id, {})
+    residents, at_home = counted.get("residents", 0), counted.get("at_home", 0)
     tagged = _grid_tags(grid_id).subquery()
     per_tag = dict(session.execute(select(tagged.c.tag, func.count()).group_by(tagged.c.tag)).all())
     vulnerable = session.execute(
         select(func.count(func.distinct(tagged.c.resident_id)))
     ).scalar_one()
-    households = session.execute(
-        select(func.count(col(Household.id))).where(col(Household.grid_id) == grid_id)
-    ).scalar_one()
     buildings = session.execute(
         select(func.count(col(Building.id))).where(col(Building.grid_id) == grid_id)
     ).scalar_one()
     return {
-        "residents": int(row[0]),
-        "households": int(households),
+        "residents": residents,
+        "households": counted.get("households", 0),
         "buildings": int(buildings),
         "vulnerable": int(vulnerable),
-        "away": int(row[1]),
+        "away": residents - at_home,
         "vulnerable_by_tag": {tag.value: int(per_tag.get(tag.value, 0)) for tag in Vulnerability},
     }
 

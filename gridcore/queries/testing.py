@@ -20,7 +20,7 @@ gridcore.access. One meaning everywhere:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -82,6 +82,7 @@ from gridcore.queries._sql import (
     select_columns,
 )
 from gridcore.queries.areas import grid_rows, resident_counts
+from gridcore.queries.counters import grid_counts, round_grid_results
 from gridcore.queries.residents import search_condition, vulnerabilities_in_grid
 
 ROUND_COLUMNS: list[str] = [
@@ -296,78 +297,23 @@ def current_round_id(*, session: Session, now: datetime | None = None) -> int | 
 # --------------------------------------------------------------------------- progress
 
 
-_RESULTS: tuple[str, ...] = (
-    TestResult.positive,
-    TestResult.negative,
-    TestResult.pending,
-    TestResult.invalid,
-)
-
-
-def _result_counts(rows: Iterable[Any]) -> dict[int, tuple[int, int, int, int, int]]:
-    """(key, result, n) rows summed per key: samples, positives, negatives, pending, invalid."""
-    totals: dict[int, list[int]] = {}
-    for key, result, n in rows:
-        counts = totals.setdefault(int(key), [0, 0, 0, 0, 0])
-        counts[0] += int(n)
-        if result in _RESULTS:
-            counts[1 + _RESULTS.index(result)] += int(n)
-    return {key: (c[0], c[1], c[2], c[3], c[4]) for key, c in totals.items()}
-
-
-def _record_counts(session: Session, round_id: int) -> dict[int, tuple[int, int, int, int, int]]:
-    """Per grid: samples, positives, negatives, pending and invalid in the round."""
-    # Grouped in the order of the (round, grid, result) index, so no sort and no table reads.
-    rows = session.execute(
-        select(col(TestRecord.grid_id), col(TestRecord.result), func.count())
-        .where(col(TestRecord.round_id) == round_id)
-        .group_by(col(TestRecord.grid_id), col(TestRecord.result))
-    ).all()
-    return _result_counts(rows)
-
-
-def _at_home(session: Session, grid_ids: Sequence[int]) -> dict[int, int]:
-    """Residents at home (expected at a round) in each of the grids, by the grid-status index."""
-    rows = session.execute(
-        select(col(Resident.grid_id), func.count())
-        .where(
-            col(Resident.grid_id).in_(list(grid_ids)),
-            col(Resident.health_status) == EXPECTED_STATUS,
-        )
-        .group_by(col(Resident.grid_id))
-    ).all()
-    return {int(g): int(n) for g, n in rows}
-
-
-def _exempt_sampled(session: Session, round_id: int) -> dict[int, int]:
-    """Per grid: residents exempt now who were sampled in the round.
-
-    Exempt residents are few, so this starts from them and looks each one's sample up by
-    the (round, resident) key, rather than joining every sample of the round to its resident.
-    """
-    sampled = exists().where(
-        col(TestRecord.round_id) == round_id, col(TestRecord.resident_id) == col(Resident.id)
-    )
-    rows = session.execute(
-        select(col(Resident.grid_id), func.count())
-        .where(col(Resident.health_status) != EXPECTED_STATUS, sampled)
-        .group_by(col(Resident.grid_id))
-    ).all()
-    return {int(g): int(n) for g, n in rows}
+def _at_home(session: Session) -> dict[int, int]:
+    """Residents at home (expected at a round) per grid, from the grids' counters."""
+    return {g: counts["at_home"] for g, counts in grid_counts(session=session).items()}
 
 
 def _grid_progress(session: Session, info: RoundInfo) -> dict[int, Progress]:
-    """Progress of every grid in the round's scope."""
-    at_home = _at_home(session, info.grid_ids)
-    records = _record_counts(session, info.id)
-    exempt = _exempt_sampled(session, info.id)
+    """Progress of every grid in the round's scope, from the round's and grids' counters."""
+    at_home = _at_home(session)
+    counted = round_grid_results(session=session, round_id=info.id)
     figures: dict[int, Progress] = {}
     for grid_id in info.grid_ids:
-        sampled, positives, negatives, pending, invalid = records.get(grid_id, (0, 0, 0, 0, 0))
+        results, exempt = counted.get((info.id, grid_id), ((0, 0, 0, 0, 0), 0))
+        sampled, positives, negatives, pending, invalid = results
         figures[grid_id] = progress(
             expected=at_home.get(grid_id, 0),
             sampled=sampled,
-            sampled_exempt=exempt.get(grid_id, 0),
+            sampled_exempt=exempt,
             positives=positives,
             negatives=negatives,
             pending=pending,
@@ -691,11 +637,15 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
     ).all():
         expected[round_id] = expected.get(round_id, 0) + at_home.get(grid_id, (0, 0))[1]
 
+    sampled: dict[int, int] = {}
+    for (round_id, _grid), (results, _exempt) in round_grid_results(session=session).items():
+        sampled[round_id] = sampled.get(round_id, 0) + results[0]
+
     def totals(round_id: int, start_at: datetime) -> tuple[int, ...]:
-        """The round's samples, and those taken before each checkpoint."""
+        """The round's samples (its counters), and those taken before each checkpoint."""
         late = [_samples(round_id, since=start_at + timedelta(hours=h)) for h in CHECKPOINT_HOURS]
-        total, *after = session.execute(select(_samples(round_id), *late)).one()
-        return (int(total), *(int(total) - int(n) for n in after))
+        total, after = sampled.get(round_id, 0), session.execute(select(*late)).one()
+        return (total, *(total - int(n) for n in after))
 
     # Samples of now-exempt residents, all rounds at once: few rows, found by resident.
     limits = [
@@ -779,13 +729,11 @@ def _counts_only(expected: int, sampled: int, sampled_exempt: int) -> dict[str, 
 
 def positives_per_round(*, session: Session) -> pd.DataFrame:
     """Each round's samples by result and positives per 10,000 sampled (oldest first)."""
-    # Grouped in the order of the (round, grid, result) index, then summed per round.
-    per_grid = session.execute(
-        select(
-            col(TestRecord.round_id), col(TestRecord.grid_id), col(TestRecord.result), func.count()
-        ).group_by(col(TestRecord.round_id), col(TestRecord.grid_id), col(TestRecord.result))
-    ).all()
-    counts = _result_counts((r[0], r[2], r[3]) for r in per_grid)
+    # The rounds' counters per grid, summed per round.
+    counts: dict[int, tuple[int, ...]] = {}
+    for (round_id, _grid), (results, _exempt) in round_grid_results(session=session).items():
+        held = counts.get(round_id, (0,) * 5)
+        counts[round_id] = tuple(a + b for a, b in zip(held, results, strict=True))
     all_rounds = session.execute(
         select(
             col(TestRound.id), col(TestRound.name), col(TestRound.start_at), col(TestRound.name_zh)
@@ -1152,15 +1100,7 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
         if grid_id not in latest or (start_at, round_id) > latest[grid_id][:2]:
             ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
             latest[grid_id] = (start_at, round_id, name, ended, name_zh)
-    round_ids = {v[1] for v in latest.values()}
-    sampled = {
-        (r, g): n
-        for r, g, n in session.execute(
-            select_columns(TestRecord.round_id, TestRecord.grid_id, func.count())
-            .where(col(TestRecord.round_id).in_(round_ids))
-            .group_by(col(TestRecord.round_id), col(TestRecord.grid_id))
-        )
-    }
+    sampled = {key: results[0] for key, (results, _) in round_grid_results(session=session).items()}
     return by_grid(
         (
             (g, r, Named(name, name_zh), ended, sampled.get((r, g), 0))
@@ -1193,9 +1133,13 @@ def latest_round_coverage(
         .all()
     )
     expected = sum(at_home.get(grid_id, 0) for grid_id in round_grids)
-    sampled_stmt = select(func.count()).where(col(TestRecord.round_id) == round_id)
-    if sampled_before is not None:
-        sampled_stmt = sampled_stmt.where(col(TestRecord.sampled_at) < sampled_before)
-    sampled = int(session.execute(sampled_stmt).scalar_one())
+    if sampled_before is None:
+        counted = round_grid_results(session=session, round_id=round_id)
+        sampled = sum(results[0] for results, _ in counted.values())
+    else:
+        sampled_stmt = select(func.count()).where(
+            col(TestRecord.round_id) == round_id, col(TestRecord.sampled_at) < sampled_before
+        )
+        sampled = int(session.execute(sampled_stmt).scalar_one())
     name = Named(test_round.name, test_round.name_zh) if test_round else None
     return name, coverage(sampled=sampled, expected=expected)

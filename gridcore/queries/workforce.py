@@ -42,7 +42,8 @@ from gridcore.models import (
 from gridcore.policy import Policy, load_policy
 from gridcore.queries import areas
 from gridcore.queries import workforce as workforce_queries
-from gridcore.queries._sql import Counter, by_grid, count_if, select_columns
+from gridcore.queries._sql import Counter, count_if
+from gridcore.queries.counters import grid_counts
 
 WORKER_COLUMNS = [
     "worker_id",
@@ -102,14 +103,12 @@ def grid_workers(
 
 
 def fulltime_workers(*, session: Session) -> Counter:
-    """Per grid: active full-time workers assigned to it."""
-    stmt = (
-        select_columns(WorkerGrid.grid_id, func.count())
-        .join(Worker, col(Worker.id) == col(WorkerGrid.worker_id))
-        .where(Worker.employment == Employment.full_time, col(Worker.active).is_(True))
-        .group_by(col(WorkerGrid.grid_id))
-    )
-    return by_grid(session.execute(stmt).all(), ["full_time_workers"])
+    """Per grid: active full-time workers assigned to it (the grids' counters)."""
+    return {
+        g: {"full_time_workers": counts["full_time_workers"]}
+        for g, counts in grid_counts(session=session).items()
+        if counts["full_time_workers"]
+    }
 
 
 def understaffed_grid_count(session: Session, policy: Policy) -> int:

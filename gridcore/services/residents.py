@@ -24,6 +24,7 @@ from gridcore.models import (
     Vulnerability,
     ordered_tags,
 )
+from gridcore.services import counters
 from gridcore.services.base import ValidationFailed, plain, validated, write
 from gridcore.services.checks import (
     area_path,
@@ -94,6 +95,7 @@ def _find_or_add_household(
         .values(households=Area.households + 1)
     )
     session.flush()
+    counters.add_households(session, {building.grid_id: 1})
     return household, True
 
 
@@ -176,6 +178,7 @@ def register_resident(
         )
         session.add(resident)
         session.flush()
+        counters.count_in(session, residents=[row_id(resident)])
         set_vulnerabilities(session, resident_id=row_id(resident), tags=resident_in.vulnerability)
         changes: dict[str, Any] = {
             "household_id": household.id,
@@ -253,14 +256,15 @@ def update_resident(
         }
         if not diff:
             return resident
-        for name in diff:
-            if name == "vulnerability":
-                set_vulnerabilities(session, resident_id=resident_id, tags=new.vulnerability)
-            else:
-                setattr(resident, name, getattr(new, name))
-        resident.grid_id = household.grid_id
-        resident.building_id = household.building_id
-        session.add(resident)
+        with counters.following(session, residents=[resident_id]):
+            for name in diff:
+                if name == "vulnerability":
+                    set_vulnerabilities(session, resident_id=resident_id, tags=new.vulnerability)
+                else:
+                    setattr(resident, name, getattr(new, name))
+            resident.grid_id = household.grid_id
+            resident.building_id = household.building_id
+            session.add(resident)
         op.record(resident, diff)
     return resident
 

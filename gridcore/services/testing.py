@@ -38,6 +38,7 @@ from gridcore.models import (
 )
 from gridcore.policy import load_policy
 from gridcore.queries.testing import roll_call
+from gridcore.services import counters
 from gridcore.services.base import (
     ValidationFailed,
     Write,
@@ -324,6 +325,7 @@ def record_sample(
         except IntegrityError:
             # Another desk sampled the same resident a moment ago.
             raise ValidationFailed({"resident_id": "testing.error.already_sampled"}) from None
+        counters.count_in(session, records=[row_id(record)])
         op.record(
             record,
             {
@@ -372,6 +374,7 @@ def undo_sample(
             "method": record.method,
             "sampled_at": record.sampled_at,
         }
+        counters.count_out(session, records=[record_id])
         session.delete(record)
         op.record(record_id, changes)
     return True
@@ -457,10 +460,11 @@ def record_results_batch(
         changing = [r for r in records if r.result != target]
         if not changing:
             return 0
-        for record in changing:
-            record.result = target
-            record.result_at = when
-        session.add_all(changing)
+        with counters.following(session, records=[row_id(r) for r in changing]):
+            for record in changing:
+                record.result = target
+                record.result_at = when
+            session.add_all(changing)
         op.record(
             row_id(changing[0]) if len(changing) == 1 else None,
             {
@@ -496,9 +500,10 @@ def record_positive(
         if when < record.sampled_at:
             raise ValidationFailed({"result_at": "testing.error.result_before_sample"})
         old = record.result
-        record.result = TestResult.positive
-        record.result_at = when
-        session.add(record)
+        with counters.following(session, records=[record_id]):
+            record.result = TestResult.positive
+            record.result_at = when
+            session.add(record)
         op.record(record_id, {"result": changed(old, TestResult.positive), "result_at": when})
     return record
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from gridcore.access import COMMAND_ROLES, Actor, require_grid, require_role
 from gridcore.models import Employment, Worker, WorkerCreate, WorkerGrid
+from gridcore.services import counters
 from gridcore.services.base import ValidationFailed, validated, write
 from gridcore.services.checks import (
     changed,
@@ -75,6 +76,7 @@ def create_worker(
         session.flush()
         for grid_id in worker_in.grid_ids:
             session.add(WorkerGrid(worker_id=row_id(worker), grid_id=grid_id))
+        counters.count_in(session, workers=[row_id(worker)])
         op.record(
             worker,
             {
@@ -96,8 +98,9 @@ def set_worker_active(*, session: Session, worker_id: int, active: bool, actor: 
         _require_grids(actor, worker_grid_ids(session, row_id(worker)))
         if worker.active == active:
             return worker
-        worker.active = active
-        session.add(worker)
+        with counters.following(session, workers=[worker_id]):
+            worker.active = active
+            session.add(worker)
         op.record(worker, {"active": changed(not active, active)})
     return worker
 
@@ -147,12 +150,13 @@ def set_worker_grids(
             require_grid(actor, grid_id)
         if not added and not removed:
             return worker
-        for grid_id in removed:
-            link = session.get(WorkerGrid, (row_id(worker), grid_id))
-            if link is not None:
-                session.delete(link)
-        for grid_id in added:
-            session.add(WorkerGrid(worker_id=row_id(worker), grid_id=grid_id))
+        with counters.following(session, workers=[row_id(worker)]):
+            for grid_id in removed:
+                link = session.get(WorkerGrid, (row_id(worker), grid_id))
+                if link is not None:
+                    session.delete(link)
+            for grid_id in added:
+                session.add(WorkerGrid(worker_id=row_id(worker), grid_id=grid_id))
         op.record(
             worker,
             {"grid_ids": changed(sorted(old), sorted(grid_ids)), "added": added,

@@ -1,7 +1,7 @@
 """resident search through trigrams: an FTS5 trigram table on SQLite, pg_trgm indexes on PostgreSQL
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-02 16:00:00
 
 The sampling desk finds a resident by part of the name or the end of the phone. On SQLite
@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,53 @@
+"""counters per round and grid, and per grid, kept with the records
+
+Revision ID: 0016
+Revises: 0014
+Create Date: 2026-12-02 16:00:00
+
+Dashboards read a round's samples per grid by result (and those of residents exempt now),
+and a grid's residents, those at home, households and active full-time workers, from rows
+of their own, kept in the same transaction as every write of the records — so a page's
+cost follows the number of areas on screen, not the number of records. They are filled
+from the records here, by the same SQL as `verify-counters` checks them with.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from gridcore.services.counters import rebuild_counters
+
+revision: str = "0016"
+down_revision: str | Sequence[str] | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _count(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer(), nullable=False)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "roundgridcount",
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("grid_id", sa.Integer(), nullable=False),
+        *(_count(n) for n in ("sampled", "pending", "negative", "positive", "invalid", "exempt")),
+        sa.ForeignKeyConstraint(["round_id"], ["testround.id"]),
+        sa.ForeignKeyConstraint(["grid_id"], ["area.id"]),
+        sa.PrimaryKeyConstraint("round_id", "grid_id"),
+    )
+    op.create_table(
+        "gridcount",
+        sa.Column("grid_id", sa.Integer(), nullable=False),
+        *(_count(n) for n in ("residents", "at_home", "households", "full_time_workers")),
+        sa.ForeignKeyConstraint(["grid_id"], ["area.id"]),
+        sa.PrimaryKeyConstraint("grid_id"),
+    )
+    rebuild_counters(op.get_bind(), tables=("roundgridcount", "gridcount"))
+
+
+def downgrade() -> None:
+    op.drop_table("gridcount")
+    op.drop_table("roundgridcount")

@@ -1,0 +1,161 @@
+"""The counters dashboards read instead of counting records, and their check against the records.
+
+Three tables hold them (gridcore.models): `roundgridcount` — a round's samples per grid by
+result, and those of residents exempt now —, `gridcount` — a grid's residents, those at
+home, households and active full-time workers — and `stockbalance`, stock per depot and
+item. gridcore.services.counters keeps them in the
+same transaction as every write of the records; `recount` here says what they should hold.
+The recounts are plain SQL shared with the migration that made the tables and with the
+rebuild after a bulk load, so all three agree on what a counter means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import Connection
+from sqlmodel import Session, col
+
+from gridcore.models import GridCount, RoundGridCount
+
+ROUND_GRID_KEYS: tuple[str, ...] = ("round_id", "grid_id")
+ROUND_GRID_COLUMNS: tuple[str, ...] = (
+    "sampled", "pending", "negative", "positive", "invalid", "exempt",
+)  # fmt: skip
+GRID_KEYS: tuple[str, ...] = ("grid_id",)
+GRID_COLUMNS: tuple[str, ...] = ("residents", "at_home", "households", "full_time_workers")
+
+# What each counter table should hold, counted from the records (one row per key).
+RECOUNT: dict[str, str] = {
+    "roundgridcount": (
+        "SELECT t.round_id, t.grid_id, COUNT(*),"
+        " SUM(CASE WHEN t.result = 'pending' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.result = 'negative' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.result = 'positive' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.result = 'invalid' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.health_status <> 'at_home' THEN 1 ELSE 0 END)"
+        " FROM testrecord t JOIN resident r ON r.id = t.resident_id"
+        " GROUP BY t.round_id, t.grid_id"
+    ),
+    # Correlated counts per grid: each reads one index (grid and status, grid, grid).
+    "gridcount": (
+        "SELECT a.id,"
+        " (SELECT COUNT(*) FROM resident r WHERE r.grid_id = a.id),"
+        " (SELECT COUNT(*) FROM resident r WHERE r.grid_id = a.id"
+        "  AND r.health_status = 'at_home'),"
+        " (SELECT COUNT(*) FROM household h WHERE h.grid_id = a.id),"
+        " (SELECT COUNT(*) FROM workergrid g JOIN worker w ON w.id = g.worker_id"
+        "  WHERE g.grid_id = a.id AND w.employment = 'full_time' AND w.active)"
+        " FROM area a WHERE a.level = 'grid'"
+    ),
+    # Stock per depot and item: the ledger's sum (kept by gridcore.services.stock).
+    "stockbalance": (
+        "SELECT depot_id, item_id, SUM(quantity), COUNT(*) FROM stockmovement"
+        " GROUP BY depot_id, item_id"
+    ),
+}
+COUNTER_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "roundgridcount": (ROUND_GRID_KEYS, ROUND_GRID_COLUMNS),
+    "gridcount": (GRID_KEYS, GRID_COLUMNS),
+    "stockbalance": (("depot_id", "item_id"), ("quantity", "movements")),
+}
+
+Figures = dict[tuple[int, ...], tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class CounterDifference:
+    """One counter that does not match its records: where, what it holds, what it should."""
+
+    table: str
+    key: tuple[int, ...]
+    column: str
+    stored: int
+    counted: int
+
+
+def _figures(rows: Iterable[Iterable[object]], keys: int) -> Figures:
+    """{key: counts} from rows of (*key, *counts), rows of only zeros left out."""
+    found: Figures = {}
+    for row in rows:
+        values = tuple(int(v or 0) for v in row)  # type: ignore[call-overload]
+        if any(values[keys:]):
+            found[values[:keys]] = values[keys:]
+    return found
+
+
+def recount(connection: Connection | Session, table: str) -> Figures:
+    """What the counter `table` should hold, counted from the records."""
+    keys, _ = COUNTER_TABLES[table]
+    return _figures(connection.execute(text(RECOUNT[table])).all(), len(keys))
+
+
+def stored(connection: Connection | Session, table: str) -> Figures:
+    """What the counter `table` holds."""
+    keys, columns = COUNTER_TABLES[table]
+    names = ", ".join((*keys, *columns))
+    return _figures(connection.execute(text(f"SELECT {names} FROM {table}")).all(), len(keys))
+
+
+def counter_differences(*, session: Session) -> list[CounterDifference]:
+    """Every counter that differs from a count of its records (none when all is well)."""
+    found: list[CounterDifference] = []
+    for table, (_, columns) in COUNTER_TABLES.items():
+        have, want = stored(session, table), recount(session, table)
+        zero = (0,) * len(columns)
+        for key in sorted(have.keys() | want.keys()):
+            held, counted = have.get(key, zero), want.get(key, zero)
+            found += [
+                CounterDifference(table, key, name, h, c)
+                for name, h, c in zip(columns, held, counted, strict=True)
+                if h != c
+            ]
+    return found
+
+
+# --------------------------------------------------------------------------- reading
+
+
+# A round's grid: samples, positives, negatives, pending, invalid (as testing reads them).
+ResultCounts = tuple[int, int, int, int, int]
+
+
+def round_grid_results(
+    *, session: Session, round_id: int | None = None
+) -> dict[tuple[int, int], tuple[ResultCounts, int]]:
+    """(round, grid) → ((samples, positives, negatives, pending, invalid), exempt samples)."""
+    stmt = select(
+        col(RoundGridCount.round_id),
+        col(RoundGridCount.grid_id),
+        col(RoundGridCount.sampled),
+        col(RoundGridCount.positive),
+        col(RoundGridCount.negative),
+        col(RoundGridCount.pending),
+        col(RoundGridCount.invalid),
+        col(RoundGridCount.exempt),
+    )
+    if round_id is not None:
+        stmt = stmt.where(col(RoundGridCount.round_id) == round_id)
+    return {
+        (int(r[0]), int(r[1])): ((int(r[2]), int(r[3]), int(r[4]), int(r[5]), int(r[6])), int(r[7]))
+        for r in session.execute(stmt).all()
+    }
+
+
+def grid_counts(*, session: Session, grid_id: int | None = None) -> dict[int, Mapping[str, int]]:
+    """grid → residents, at_home, households, full_time_workers (grids with a counter row)."""
+    stmt = select(
+        col(GridCount.grid_id),
+        col(GridCount.residents),
+        col(GridCount.at_home),
+        col(GridCount.households),
+        col(GridCount.full_time_workers),
+    )
+    if grid_id is not None:
+        stmt = stmt.where(col(GridCount.grid_id) == grid_id)
+    return {
+        int(r[0]): dict(zip(GRID_COLUMNS, (int(v) for v in r[1:]), strict=True))
+        for r in session.execute(stmt).all()
+    }
