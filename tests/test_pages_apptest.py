@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from streamlit.testing.v1 import AppTest
 
 from gridcore.access import SYSTEM
+from gridcore.config import get_settings
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD
 from gridcore.i18n import catalogues, t
