@@ -204,6 +204,8 @@ def _search_is_whole(session: Session) -> None:
         )
 
 
+# No service deletes a resident: the test deletes the row itself, which the counters do not follow.
+@pytest.mark.counters_unchecked
 def test_the_index_follows_create_edit_and_delete(session: Session, world: SearchWorld) -> None:
     building = world.street.buildings[0][0]
     added = make_resident(session, building=building, unit="9-901", name="司马相如")
