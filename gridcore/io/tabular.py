@@ -402,7 +402,7 @@ def _duration_text(value: timedelta) -> str:
 
 # The encodings a CSV is read in, in the order tried.
 _ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
-_BLOCK = 1 << 20
+_BLOCK = 1 << 16
 
 
 def _binary(source: bytes | Path) -> IO[bytes]:
