@@ -334,6 +334,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             with suppress(RoundNotFound):
                 round_ids.add(round_named(ref=ref, rounds=all_rounds))
         self.round_ids |= round_ids
+        self.first_row.expect(self._keys(rows, all_rounds))
         residents: dict[int, tuple[int, str]] = {}
         stored: dict[tuple[int, int], _Stored] = {}
         for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
@@ -358,6 +359,23 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             residents=residents,
             stored=stored,
         )
+
+    def _keys(self, rows: Rows, all_rounds: dict[int, RoundInfo]) -> Iterator[int]:
+        """The (round, resident) keys the rows name, as `first_row` keeps them."""
+        found: dict[str, int | None] = {}
+        for ref, resident_id in zip(rows.column("round"), rows.column("resident_id"), strict=True):
+            if resident_id is None:
+                continue
+            if not ref:
+                round_id = self.round_id
+            elif ref in found:
+                round_id = found[ref]
+            else:
+                round_id = found[ref] = None
+                with suppress(RoundNotFound):
+                    round_id = found[ref] = round_named(ref=ref, rounds=all_rounds)
+            if round_id is not None:
+                yield (round_id << _ROUND_SHIFT) | resident_id
 
     def check(self, *, row: Row, lookups: _Lookups) -> _Sample | None:
         """The row's sample, or None after adding its problems."""
