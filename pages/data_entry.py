@@ -18,7 +18,7 @@ from gridcore.io.exchange import (
     export_file,
     export_file_name,
     import_table,
-    read_file,
+    open_file,
 )
 from gridcore.io.report import ImportConflict, ImportReport, describe, note_lines, summary
 from gridcore.io.tabular import FORMATS, MIME_TYPES, TableError, frame_bytes
@@ -190,7 +190,8 @@ def _run(
     run (text in the reader's language, the file's own words escaped)."""
     lang = session.language()
     try:
-        table = read_file(data=upload.getvalue(), name=upload.name)
+        # Read as it is checked: the upload's bytes are held, never a copy of every row.
+        table = open_file(source=upload.getvalue(), name=upload.name)
         with data.session() as s:
             report = import_table(
                 session=s,

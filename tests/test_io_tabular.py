@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
+import tracemalloc
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -20,9 +24,11 @@ from gridcore.io.tabular import (
     format_of,
     frame_bytes,
     normal_name,
+    open_table,
     read_table,
     unescape_cell,
     write_table,
+    write_table_to,
 )
 from gridcore.io.xlsx import read_rows, write_book
 
@@ -291,3 +297,46 @@ def test_a_csv_cell_past_the_csv_modules_own_limit_is_named_too_long() -> None:
     with pytest.raises(TableError) as caught:
         read_table(data=data, fmt="csv")
     assert caught.value.key == "io.error.cell_too_long"
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def _rows(count: int) -> Iterator[list[object]]:
+    return ([n, f"居民{n}", f"2026-03-20T10:{n % 60:02d}:00+08:00", "=1+1"] for n in range(count))
+
+
+def test_a_stream_reads_what_was_written_row_by_row(tmp_path: Path) -> None:
+    columns = ["id", "姓名", "sampled_at", "note"]
+    for fmt in ("csv", "xlsx"):
+        path = tmp_path / f"t.{fmt}"
+        with path.open("wb") as out:
+            assert write_table_to(out, columns=columns, rows=_rows(250), fmt=fmt) == 250
+        stream = open_table(source=path, fmt=fmt)
+        assert stream.columns == columns
+        chunks = list(stream.chunks(100))
+        assert [len(c) for c in chunks] == [100, 100, 50]
+        assert chunks[2][-1] == (251, ["249", "居民249", "2026-03-20T10:09:00+08:00", "=1+1"])
+        assert read_table(data=path.read_bytes(), fmt=fmt).rows == [r for c in chunks for r in c]
+
+
+def _peak(count: int) -> int:
+    """Peak traced bytes of reading a CSV file of `count` rows in chunks of 250."""
+    with tempfile.TemporaryFile() as out:
+        write_table_to(out, columns=["id", "name", "at", "note"], rows=_rows(count), fmt="csv")
+        out.seek(0)
+        data = out.read()
+    tracemalloc.start()  # the file's own bytes are the caller's
+    try:
+        rows = sum(len(chunk) for chunk in open_table(source=data, fmt="csv").chunks(250))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert rows == count
+    return peak
+
+
+def test_streamed_files_take_memory_flat_in_their_rows() -> None:
+    # Files past the 64 KB the reader decodes at once (tracemalloc makes each row slow).
+    small, large = _peak(2_000), _peak(6_000)
+    assert large < 1.5 * small

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,11 +23,14 @@ from sqlmodel import Session, col, select
 
 from gridcore.access import SYSTEM, PermissionDenied
 from gridcore.config import get_settings
+from gridcore.io import testing as test_results
 from gridcore.io.cells import local_text
+from gridcore.io.exchange import export_rows, export_to
 from gridcore.io.report import ImportReport, describe, summary
-from gridcore.io.tabular import Table, read_table, write_table
+from gridcore.io.tabular import FORMATS, Table, read_table, write_table
 from gridcore.io.testing import (
     COLUMNS,
+    KIND,
     export_test_results,
     import_test_results,
     resident_check,
@@ -283,14 +287,10 @@ def test_results_that_contradict_stored_ones_are_conflicts(session: Session, sce
 # --------------------------------------------------------------------------- every mistake
 
 
-def test_a_file_full_of_mistakes_gives_exactly_those_problems_and_writes_nothing(
-    session: Session, scene: Scene
-) -> None:
+def _mistakes(scene: Scene) -> list[dict[str, Any]]:
+    """Rows 2-23 of a file: one good row, then one mistake a row (p[22] has a stored sample)."""
     p = scene.people
-    # p[22] already has a sample, taken at 10:00 local time.
-    _import(session, _table([scene.row(p[22])]))
-    records_before, audit_before = count(session, TestRecord), count(session, AuditEntry)
-    rows = [
+    return [
         scene.row(p[0]),  # row 2: good
         scene.row(p[1], resident_id="99999"),  # 3
         scene.row(p[2], resident_check="0000"),  # 4
@@ -314,6 +314,16 @@ def test_a_file_full_of_mistakes_gives_exactly_those_problems_and_writes_nothing
         scene.row(p[17], site=""),  # 22: on site, but where?
         scene.row(p[18], round="Round B", method="door_to_door", site=""),  # 23: too late
     ]
+
+
+def test_a_file_full_of_mistakes_gives_exactly_those_problems_and_writes_nothing(
+    session: Session, scene: Scene
+) -> None:
+    p = scene.people
+    # p[22] already has a sample, taken at 10:00 local time.
+    _import(session, _table([scene.row(p[22])]))
+    records_before, audit_before = count(session, TestRecord), count(session, AuditEntry)
+    rows = _mistakes(scene)
     report = _import(session, _table(rows))
     assert _found(report) == [
         (3, "resident_id", "io.problem.unknown_resident"),
@@ -354,6 +364,76 @@ def test_a_file_full_of_mistakes_gives_exactly_those_problems_and_writes_nothing
         records_before,
         audit_before,
     )
+
+
+def test_a_file_read_in_chunks_gives_the_same_report_as_read_whole(
+    session: Session, scene: Scene
+) -> None:
+    p = scene.people
+    _import(session, _table([scene.row(p[22]), scene.row(p[21])]))  # stored samples
+    records_before, audit_before = count(session, TestRecord), count(session, AuditEntry)
+    rows = [
+        scene.row(p[19]),  # row 2: good
+        scene.row(p[21], result="negative", result_at="2026-03-20T12:00:00+08:00"),  # an update
+        scene.row(p[19], site=""),  # 4: a duplicate of row 2, written by then in small chunks
+        *_mistakes(scene),
+        scene.row(p[20]),  # 27: good
+    ]
+    whole = _import(session, _table(rows), chunk_rows=10_000)
+    assert (whole.created, whole.updated, whole.bad_rows) == (3, 1, 22)
+    assert _found(whole)[:2] == [
+        (4, "resident_id", "io.problem.duplicate"),
+        (4, "site", "io.problem.site_required"),
+    ]
+    for size in (2, 5):
+        chunked = _import(session, _table(rows), chunk_rows=size)
+        assert chunked == whole
+        assert (count(session, TestRecord), count(session, AuditEntry)) == (
+            records_before,
+            audit_before,
+        )
+    written = _import(session, _table(rows), chunk_rows=3, skip_bad_rows=True)
+    assert (written.problems, written.created, written.updated) == (whole.problems, 3, 1)
+    assert written.written
+    assert count(session, TestRecord) == records_before + 3
+
+
+def test_a_bad_row_in_the_last_chunk_writes_nothing_at_all(session: Session, scene: Scene) -> None:
+    records_before, audit_before = count(session, TestRecord), count(session, AuditEntry)
+    rows = [scene.row(person) for person in scene.people[:10]]
+    rows.append(scene.row(scene.people[10], result="maybe"))  # row 12, in the fourth chunk
+    report = _import(session, _table(rows), chunk_rows=3)
+    assert _found(report) == [(12, "result", "io.problem.bad_result")]
+    assert (report.rows, report.created, report.written) == (11, 10, False)
+    assert (count(session, TestRecord), count(session, AuditEntry)) == (
+        records_before,
+        audit_before,
+    )
+    good = _import(session, _table(rows[:10]), chunk_rows=3, source="good.csv")
+    assert (good.created, good.written) == (10, True)
+    entry = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert entry is not None and json.loads(entry.changes)["rows"] == 10
+    assert count(session, TestRecord) == records_before + 10
+
+
+def test_an_export_read_in_chunks_has_every_row(
+    session: Session, scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _import(session, _table([scene.row(person) for person in scene.people]))
+    columns, whole = export_rows(session=session, kind=KIND, actor=ADMIN)
+    assert len(whole) == len(scene.people)
+    monkeypatch.setattr(test_results, "CHUNK", 4)
+    for fmt in FORMATS:
+        with tempfile.TemporaryFile() as out:
+            written = export_to(out, session=session, kind=KIND, fmt=fmt, actor=ADMIN)
+            out.seek(0)
+            data = out.read()
+        assert written == len(whole)
+        if fmt == "csv":
+            assert data == write_table(columns=columns, rows=whole, fmt=fmt)
+        else:
+            expected = read_table(data=write_table(columns=columns, rows=whole, fmt=fmt), fmt=fmt)
+            assert read_table(data=data, fmt=fmt) == expected
 
 
 def test_the_problems_read_in_both_languages(session: Session, scene: Scene) -> None:

@@ -32,9 +32,9 @@ from gridcore.io.exchange import (
     HEADER_LANGUAGES,
     KINDS,
     exchange_of,
-    export_rows,
+    export_to,
     import_table,
-    read_file,
+    open_file,
 )
 from gridcore.io.report import (
     ImportConflict,
@@ -44,7 +44,15 @@ from gridcore.io.report import (
     problem_lines,
     summary,
 )
-from gridcore.io.tabular import LIMITS, Table, TableError, format_of, write_table
+from gridcore.io.tabular import (
+    FILE_LIMITS,
+    LIMITS,
+    Limits,
+    Table,
+    TableError,
+    TableStream,
+    format_of,
+)
 from gridcore.models import AreaLevel
 from gridcore.queries.testing import RoundNotFound, resolve_round
 
@@ -133,20 +141,30 @@ def run_export(args: argparse.Namespace, lang: str) -> None:
         raise _failure(t("cli.error.exists", lang, path=target))
     started = time.perf_counter()
     engine = _engine(lang)
+    temporary = target.with_name(f".{target.name}.part")
     with Session(engine) as session:
         round_id = _round_id(session, args.round, lang)
-        columns, rows = export_rows(
-            session=session, kind=args.kind, actor=SYSTEM, round_id=round_id, headers=args.headers
-        )
-    data = write_table(columns=columns, rows=rows, fmt=fmt)
-    temporary = target.with_name(f".{target.name}.part")
-    temporary.write_bytes(data)
+        try:
+            # Written as the rows are read, then put in place whole.
+            with temporary.open("wb") as out:
+                count = export_to(
+                    out,
+                    session=session,
+                    kind=args.kind,
+                    fmt=fmt,
+                    actor=SYSTEM,
+                    round_id=round_id,
+                    headers=args.headers,
+                )
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
     temporary.replace(target)
     print(
         t(
             "io.cli.exported",
             lang,
-            rows=fmt_int(len(rows)),
+            rows=fmt_int(count),
             path=target,
             seconds=time.perf_counter() - started,
         )
@@ -188,14 +206,25 @@ def _check_options(args: argparse.Namespace, lang: str) -> None:
 
 def _read_table(path_text: str, lang: str) -> Table:
     """The table in a file named on the command line (a failure when it cannot be read)."""
+    stream = _open_table(path_text, lang, limits=LIMITS)
+    try:
+        return stream.table()
+    except TableError as exc:
+        path = Path(path_text).expanduser()
+        raise _failure(f"{path}: {t(exc.key, lang, **exc.params)}") from None
+
+
+def _open_table(path_text: str, lang: str, *, limits: Limits | None = None) -> TableStream:
+    """The file named on the command line, its header read and its rows read as imported
+    (a failure when it cannot be read). A CSV may be as large as FILE_LIMITS allows."""
     path = Path(path_text).expanduser()
     fmt = _format(path, lang)
+    if limits is None:
+        limits = FILE_LIMITS if fmt == "csv" else LIMITS
     if not path.is_file():
         raise _failure(t("io.error.no_file", lang, path=path))
     try:
-        if path.stat().st_size > LIMITS.file_bytes:  # refused before it is read into memory
-            raise TableError("io.error.file_too_big", max_mb=LIMITS.file_bytes >> 20)
-        return read_file(data=path.read_bytes(), name=f"file.{fmt}")
+        return open_file(source=path, limits=limits)
     except TableError as exc:
         raise _failure(f"{path}: {t(exc.key, lang, **exc.params)}") from None
 
@@ -219,7 +248,7 @@ def run_import(args: argparse.Namespace, lang: str) -> None:
         _import_areas(args, lang)
         return
     started = time.perf_counter()
-    table = _read_table(args.path, lang)
+    table = _open_table(args.path, lang)
     geocodes = _read_table(args.geocodes, lang) if args.geocodes is not None else None
     source = Path(args.path).expanduser()
     engine = _engine(lang)
@@ -240,6 +269,8 @@ def run_import(args: argparse.Namespace, lang: str) -> None:
             )
         except ImportConflict as exc:
             raise _failure(t(str(exc), lang)) from None
+        except TableError as exc:  # found part way through a file read as it is imported
+            raise _failure(f"{source}: {t(exc.key, lang, **exc.params)}") from None
     _print_report(report, lang, time.perf_counter() - started, args.show)
 
 

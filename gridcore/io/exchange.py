@@ -7,9 +7,12 @@ tests read the registry, never a kind's module directly.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from datetime import date
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from sqlmodel import Session
 
@@ -20,7 +23,16 @@ from gridcore.io import testing as test_results
 from gridcore.io import workforce as workers
 from gridcore.io.importer import Column, Exchange
 from gridcore.io.report import ImportReport
-from gridcore.io.tabular import Table, format_of, read_table, write_table
+from gridcore.io.tabular import (
+    LIMITS,
+    Limits,
+    Table,
+    TableStream,
+    format_of,
+    open_table,
+    read_table,
+    write_table_to,
+)
 
 # The io modules whose EXCHANGE (or EXCHANGES, several kinds) is a kind of file, in the order
 # the CLI lists them.
@@ -78,18 +90,58 @@ def export_rows(
 ) -> tuple[list[str], list[list[Any]]]:
     """The header (in `headers`' language) and rows of an export of `kind` (options such as
     round_id where it takes them)."""
+    columns, rows = export_stream(
+        session=session, kind=kind, actor=actor, headers=headers, **options
+    )
+    return columns, list(rows)
+
+
+def export_stream(
+    *, session: Session, kind: str, actor: Actor, headers: str = "en", **options: Any
+) -> tuple[list[str], Iterator[list[Any]]]:
+    """`export_rows` with the rows as they are read (in chunks, where the kind reads them so):
+    iterate them while `session` is open."""
     spec = exchange_of(kind)
     columns, rows = spec.export(session=session, actor=actor, **_options(spec, options))
-    return header_names(kind, columns, headers), list(rows)
+    return header_names(kind, columns, headers), iter(rows)
+
+
+def export_to(
+    target: IO[bytes],
+    *,
+    session: Session,
+    kind: str,
+    fmt: str,
+    actor: Actor,
+    headers: str = "en",
+    **options: Any,
+) -> int:
+    """Write an export of `kind` to `target` (a seekable file for xlsx) as the rows are
+    read; the number of rows written."""
+    columns, rows = export_stream(
+        session=session, kind=kind, actor=actor, headers=headers, **options
+    )
+    return write_table_to(target, columns=columns, rows=rows, fmt=fmt)
+
+
+# An export held in memory up to this size, then in a temporary file.
+SPOOL_BYTES = 16 << 20
 
 
 def export_file(
     *, session: Session, kind: str, fmt: str, actor: Actor, headers: str = "en", **options: Any
 ) -> bytes:
     """An export of `kind` as the bytes of a CSV or Excel file, safe against formula injection,
-    its header in `headers`' language ('en' or 'zh')."""
-    columns, rows = export_rows(session=session, kind=kind, actor=actor, headers=headers, **options)
-    return write_table(columns=columns, rows=rows, fmt=fmt)
+    its header in `headers`' language ('en' or 'zh').
+
+    The file is written as the rows are read into a spooled temporary file; only the
+    finished file's bytes are held at the end (what a download sends)."""
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        export_to(
+            spool, session=session, kind=kind, fmt=fmt, actor=actor, headers=headers, **options
+        )
+        spool.seek(0)
+        return spool.read()
 
 
 def export_file_name(*, kind: str, fmt: str, day: date, round_id: int | None = None) -> str:
@@ -104,19 +156,31 @@ def read_file(*, data: bytes, name: str) -> Table:
     return read_table(data=data, fmt=format_of(name))
 
 
+def open_file(
+    *, source: bytes | Path, name: str | None = None, limits: Limits = LIMITS
+) -> TableStream:
+    """The table in a file (its bytes, or its path) to be read row by row as it is imported;
+    the format from `name`'s extension (the path's own name by default)."""
+    return open_table(source=source, fmt=format_of(name or str(source)), limits=limits)
+
+
 def import_table(
     *,
     session: Session,
     kind: str,
-    table: Table,
+    table: Table | TableStream,
     actor: Actor,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
     source: str = "",
     **options: Any,
 ) -> ImportReport:
-    """Check (and unless `dry_run`, write) a table of `kind`; see the kind's module for rules."""
+    """Check (and unless `dry_run`, write) a table of `kind`; see the kind's module for rules.
+
+    A stream is read chunk by chunk by a kind that streams, and whole by the others."""
     spec = exchange_of(kind)
+    if isinstance(table, TableStream) and not spec.streams:
+        table = table.table()
     return spec.load(
         session=session,
         table=table,

@@ -21,6 +21,13 @@ the column's Chinese name (轮次, 居民编号, 姓名 ...); columns the kind d
 listed in the report and not read. A dry run, or a file with any problem (unless
 `skip_bad_rows`), writes nothing; otherwise every row is written in one transaction through
 services.base.write, with one audit entry (action "import") holding the counts.
+
+A kind whose rows stand alone (`chunk_rows` set) is read, checked and written chunk by
+chunk inside that one transaction: its lookups are loaded per chunk, and only the report
+and the counts outlive a chunk, so memory stays flat however long the file. Once a row
+has a problem nothing more is written, the rest is only checked (for the report), and the
+transaction is rolled back at the end. A kind left whole (`chunk_rows` None) sees the
+whole file as one chunk, as before.
 """
 
 from __future__ import annotations
@@ -31,13 +38,14 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, ClassVar, Generic, TypeVar
 
+import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from gridcore.access import WRITER_ROLES, Actor, require_role
 from gridcore.io.cells import Invalid, Parser
 from gridcore.io.report import ImportConflict, ImportReport, Problem
-from gridcore.io.tabular import Table, normal_name
+from gridcore.io.tabular import Table, TableStream, normal_name
 from gridcore.models import UserRole
 from gridcore.services.base import write
 
@@ -79,6 +87,8 @@ class Exchange:
     load: Loader
     # Keyword options the kind accepts besides the common ones (e.g. "round_id").
     options: tuple[str, ...] = ()
+    # Whether `load` takes a TableStream and reads it chunk by chunk (else it gets a Table).
+    streams: bool = False
 
 
 def column_names(columns: Iterable[Column]) -> tuple[str, ...]:
@@ -352,6 +362,9 @@ class Importer(ABC, Generic[LookupsT, ItemT, UpdateT]):
     entity: ClassVar[str]  # what the audit entry names
     columns: ClassVar[tuple[Column, ...]]
     roles: ClassVar[tuple[UserRole, ...]] = WRITER_ROLES
+    # Rows per chunk when every row can be checked and written apart from the rest of the
+    # file (lookups per chunk, per-file state kept small); None reads the file whole.
+    chunk_rows: ClassVar[int | None] = None
 
     def __init__(self, *, actor: Actor) -> None:
         self.actor = actor
@@ -374,34 +387,158 @@ class Importer(ABC, Generic[LookupsT, ItemT, UpdateT]):
 
     @abstractmethod
     def write(self, *, session: Session, plan: Plan[ItemT, UpdateT], lookups: LookupsT) -> Written:
-        """Insert and update in bulk (the framework commits, audits and rolls back)."""
+        """Insert and update in bulk (the framework commits, audits and rolls back).
+
+        Called once per chunk; what the last call returns goes in the audit entry."""
+
+
+class FirstRows:
+    """The first row of each key (a whole number) seen so far in a file: a later row with
+    the same key is a duplicate.
+
+    Kept in sorted numpy arrays, 12 bytes a key, where a dict of tuples takes about 150:
+    a district's round is close to a million keys. New keys wait in a small dict and are
+    inserted in batches (np.insert: the arrays are copied once, never sorted again).
+    """
+
+    _BATCH = 4096
+
+    def __init__(self) -> None:
+        self._keys = np.empty(0, dtype=np.int64)
+        self._rows = np.empty(0, dtype=np.int32)  # a spreadsheet's row numbers
+        self._new: dict[int, int] = {}
+        # The keys of the coming rows looked up at once (`expect`), and those found.
+        self._expected: set[int] = set()
+        self._hits: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._new)
+
+    def expect(self, keys: Iterable[int]) -> None:
+        """Look up at once the keys the coming rows name (a chunk's): `setdefault` then
+        finds them without a search of its own."""
+        if len(self._new) >= self._BATCH:
+            self._merge()
+        wanted = np.unique(np.fromiter(keys, np.int64))
+        at = np.searchsorted(self._keys, wanted)
+        inside = at < len(self._keys)
+        found = np.zeros(len(wanted), dtype=bool)
+        found[inside] = self._keys[at[inside]] == wanted[inside]
+        self._hits = dict(zip(wanted[found].tolist(), self._rows[at[found]].tolist(), strict=True))
+        self._expected = set(wanted.tolist())
+
+    def setdefault(self, key: int, row: int) -> int:
+        """The first row of `key`: `row` when the key is new (it is then kept)."""
+        found = self._new.get(key)
+        if found is not None:
+            return found
+        if key in self._expected:
+            found = self._hits.get(key)
+            if found is not None:
+                return found
+        elif len(self._keys):
+            at = int(np.searchsorted(self._keys, key))
+            if at < len(self._keys) and self._keys[at] == key:
+                return int(self._rows[at])
+        self._new[key] = row
+        if len(self._new) >= self._BATCH and not self._expected:
+            self._merge()
+        return row
+
+    def _merge(self) -> None:
+        keys = np.fromiter(self._new, np.int64, len(self._new))
+        order = np.argsort(keys)
+        keys = keys[order]
+        rows = np.fromiter(self._new.values(), np.int32, len(self._new))[order]
+        at = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, at, keys)
+        self._rows = np.insert(self._rows, at, rows)
+        self._new = {}
+
+
+class _Refused(Exception):
+    """A problem was found after rows were written: the transaction is rolled back."""
 
 
 def run_import(
     *,
     session: Session,
     importer: Importer[LookupsT, ItemT, UpdateT],
-    table: Table,
+    table: Table | TableStream,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
     source: str = "",
+    chunk_rows: int | None = None,
 ) -> ImportReport:
     """Check every row of `table` and, unless a dry run or a problem stops it, write it all.
 
-    A role the importer does not allow is PermissionDenied before the file is looked at;
-    a write that collides with one made meanwhile is ImportConflict, with nothing written.
+    `chunk_rows` overrides the importer's own chunk size (tests). A role the importer does
+    not allow is PermissionDenied before the file is looked at; a write that collides with
+    one made meanwhile is ImportConflict, with nothing written; a file found past a limit
+    part way through (TableError) writes nothing either.
     """
     actor = importer.actor
     require_role(actor, *importer.roles)
-    report = ImportReport(kind=importer.kind, rows=len(table.rows), dry_run=dry_run)
+    stream = table if isinstance(table, TableStream) else TableStream.of(table)
+    report = ImportReport(kind=importer.kind, dry_run=dry_run)
     header = check_header(
-        header=table.columns, columns=importer.columns, required=importer.required()
+        header=stream.columns, columns=importer.columns, required=importer.required()
     )
     report.ignored_columns = header.ignored
     if header.problems:
         report.problems = header.problems
+        report.rows = sum(1 for _ in stream)
         return report
-    rows = Rows(table=table, header=header, columns=importer.columns)
+    size = chunk_rows or importer.chunk_rows
+    chunks = stream.chunks(size) if size else iter([list(stream)])
+    if dry_run:
+        for chunk in chunks:
+            _check_chunk(session, importer, header, chunk, report)
+        session.rollback()  # end the read transaction: nothing is written
+        return report
+    try:
+        with write(
+            session, actor=actor, entity=importer.entity, action="import", roles=importer.roles
+        ) as op:
+            written = Written()
+            for chunk in chunks:
+                plan, lookups = _check_chunk(session, importer, header, chunk, report)
+                if skip_bad_rows or not report.problems:
+                    written = importer.write(session=session, plan=plan, lookups=lookups)
+            if report.problems and not skip_bad_rows:
+                raise _Refused
+            op.record(
+                written.entity_id,
+                {
+                    "file": source,
+                    "rows": report.rows,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "unchanged": report.unchanged,
+                    "rows_with_problems": report.bad_rows,
+                    **written.details,
+                },
+            )
+    except _Refused:
+        return report  # write() has rolled back whatever the chunks before had written
+    except IntegrityError:
+        # write() has rolled everything back; the same rows were written meanwhile.
+        raise ImportConflict("io.error.changed_meanwhile") from None
+    # The rows were written past the ORM: forget any copies this session holds.
+    session.expire_all()
+    report.written = True
+    return report
+
+
+def _check_chunk(
+    session: Session,
+    importer: Importer[LookupsT, ItemT, UpdateT],
+    header: Header,
+    chunk: list[tuple[int, list[str]]],
+    report: ImportReport,
+) -> tuple[Plan[ItemT, UpdateT], LookupsT]:
+    """Check one chunk of rows: its plan and lookups; its problems and counts go in `report`."""
+    rows = Rows(table=Table(columns=[], rows=chunk), header=header, columns=importer.columns)
     lookups = importer.load(session=session, rows=rows)
     plan: Plan[ItemT, UpdateT] = Plan()
     for row in rows:
@@ -415,33 +552,9 @@ def run_import(
             plan.unchanged += 1
         elif not isinstance(merged, Merge):
             plan.updates.append(merged)
-    report.problems = rows.report()
-    report.created, report.updated = len(plan.creates), len(plan.updates)
-    report.unchanged = plan.unchanged
-    if dry_run or (report.problems and not skip_bad_rows):
-        session.rollback()  # end the read transaction: nothing is written
-        return report
-    try:
-        with write(
-            session, actor=actor, entity=importer.entity, action="import", roles=importer.roles
-        ) as op:
-            written = importer.write(session=session, plan=plan, lookups=lookups)
-            op.record(
-                written.entity_id,
-                {
-                    "file": source,
-                    "rows": report.rows,
-                    "created": report.created,
-                    "updated": report.updated,
-                    "unchanged": report.unchanged,
-                    "rows_with_problems": report.bad_rows,
-                    **written.details,
-                },
-            )
-    except IntegrityError:
-        # write() has rolled everything back; the same rows were written meanwhile.
-        raise ImportConflict("io.error.changed_meanwhile") from None
-    # The rows were written past the ORM: forget any copies this session holds.
-    session.expire_all()
-    report.written = True
-    return report
+    report.rows += len(chunk)
+    report.problems += rows.report()
+    report.created += len(plan.creates)
+    report.updated += len(plan.updates)
+    report.unchanged += plan.unchanged
+    return plan, lookups

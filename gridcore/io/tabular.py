@@ -14,17 +14,24 @@ read and written, and the limits on what is unpacked).
 
 Limits (`Limits`, checked while the rows are read, each refused with its own message): the
 file's size, the rows below the header, the columns, and the characters in one cell.
+
+Streaming. `open_table` reads the header at once and the data rows one by one as they are
+iterated (`TableStream`): a CSV through the csv module over a text stream (its encoding
+found by a first pass that decodes without keeping), a workbook through calamine's row
+iterator after the size checks. `write_table_to` writes rows to a file as they come.
+Memory stays flat in the number of rows (an uploaded file's own bytes aside).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 
@@ -33,8 +40,9 @@ from gridcore.io.xlsx import (
     XlsxError,
     XlsxTooLarge,
     XlsxTooManyRows,
-    read_rows,
+    iter_rows,
     write_book,
+    write_book_to,
 )
 
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -61,6 +69,10 @@ class Limits:
 
 
 LIMITS = Limits()
+# A CSV named on the command line is read as a stream, so it may be as large as a district's
+# round (952,329 test results are about 160 MB); a workbook keeps to MAX_ROWS still
+# (calamine holds its whole grid).
+FILE_LIMITS = Limits(file_bytes=1 << 30, rows=5_000_000)
 
 
 class TableError(Exception):
@@ -85,6 +97,42 @@ class Table:
         for i, name in enumerate(self.columns):
             positions.setdefault(normal_name(name), i)
         return positions
+
+
+class TableStream:
+    """A table read as it is iterated: the header at once, the data rows one pass only.
+
+    A limit (`Limits`) passed, or a cell the reader cannot take, raises TableError from the
+    iteration, wherever in the file it is.
+    """
+
+    def __init__(self, *, columns: list[str], rows: Iterable[tuple[int, list[str]]]) -> None:
+        self.columns = columns
+        self._rows = iter(rows)
+
+    @classmethod
+    def of(cls, table: Table) -> TableStream:
+        """A read table as a stream (its rows are not copied)."""
+        return cls(columns=table.columns, rows=table.rows)
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        return self._rows
+
+    def chunks(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """The rows in lists of at most `size`; one empty list for a file of no data rows."""
+        chunk: list[tuple[int, list[str]]] = []
+        empty = True
+        for row in self._rows:
+            chunk.append(row)
+            if len(chunk) == size:
+                yield chunk
+                chunk, empty = [], False
+        if chunk or empty:
+            yield chunk
+
+    def table(self) -> Table:
+        """Every remaining row, read into a Table."""
+        return Table(columns=self.columns, rows=list(self._rows))
 
 
 def normal_name(name: str) -> str:
@@ -132,6 +180,62 @@ def write_table(*, columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: s
     if fmt == "xlsx":
         return _write_xlsx(columns, rows)
     raise TableError("io.error.unknown_format", name=fmt)
+
+
+def write_table_to(
+    target: IO[bytes], *, columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: str
+) -> int:
+    """Write a CSV or Excel file to `target` as the rows come; the number of data rows.
+
+    A workbook needs `target` to be seekable (a file, or a spooled temporary file).
+    """
+    counted = _Counted(rows)
+    if fmt == "csv":
+        _write_csv_to(target, columns, counted)
+    elif fmt == "xlsx":
+        write_book_to(
+            target,
+            columns=[escape_cell(c) for c in columns],
+            rows=([escape_cell(v) for v in row] for row in counted),
+        )
+    else:
+        raise TableError("io.error.unknown_format", name=fmt)
+    return counted.count
+
+
+class _Counted:
+    """An iterable of rows that counts them as they pass."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
+# Rows written to the text stream at once.
+_WRITE_BATCH = 2000
+
+
+def _write_csv_to(target: IO[bytes], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=True)
+    try:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow([escape_cell(c) for c in columns])
+        for number, row in enumerate(rows, start=1):
+            writer.writerow([escape_cell(v) for v in row])
+            if number % _WRITE_BATCH == 0:
+                text.write(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
+        text.write(buffer.getvalue())
+        text.flush()
+    finally:
+        text.detach()  # the target stays open: it is the caller's
 
 
 def frame_bytes(*, frame: pd.DataFrame, fmt: str) -> bytes:
@@ -188,13 +292,23 @@ def read_table(*, data: bytes, fmt: str, limits: Limits = LIMITS) -> Table:
     (the header is row 1). Raises TableError when the file cannot be read or has no header,
     or goes past `limits`.
     """
-    if len(data) > limits.file_bytes:
+    return open_table(source=data, fmt=fmt, limits=limits).table()
+
+
+def open_table(*, source: bytes | Path, fmt: str, limits: Limits = LIMITS) -> TableStream:
+    """`read_table` as a stream: the header read (or TableError) now, the rows as iterated.
+
+    `source` is the file's bytes or its path; a CSV at a path is read from disk as it goes.
+    """
+    size = source.stat().st_size if isinstance(source, Path) else len(source)
+    if size > limits.file_bytes:
         raise TableError("io.error.file_too_big", max_mb=limits.file_bytes >> 20)
     if fmt == "csv":
-        records: Iterable[tuple[int, Sequence[Any]]] = enumerate(_csv_records(data), start=1)
+        records: Iterator[tuple[int, Sequence[Any]]] = enumerate(_csv_records(source), start=1)
     elif fmt == "xlsx":
+        data = source.read_bytes() if isinstance(source, Path) else source
         try:
-            records = read_rows(data)
+            records = iter_rows(data)
         except XlsxTooManyRows as exc:
             raise TableError("io.error.too_many_rows", max=exc.limit) from None
         except XlsxTooLarge:
@@ -203,9 +317,8 @@ def read_table(*, data: bytes, fmt: str, limits: Limits = LIMITS) -> Table:
             raise TableError("io.error.unreadable_excel") from None
     else:
         raise TableError("io.error.unknown_format", name=fmt)
-    iterator = iter(records)
     try:
-        _, header = next(iterator)
+        _, header = next(records)
     except StopIteration:
         raise TableError("io.error.empty_file") from None
     columns = [_text(v) for v in header]
@@ -214,9 +327,16 @@ def read_table(*, data: bytes, fmt: str, limits: Limits = LIMITS) -> Table:
     if not columns:
         raise TableError("io.error.no_header")
     _check_cells(1, columns, columns, limits)
+    return TableStream(columns=columns, rows=_data_rows(records, columns, limits))
+
+
+def _data_rows(
+    records: Iterator[tuple[int, Sequence[Any]]], columns: list[str], limits: Limits
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows below the header as text, each checked against `limits`."""
     width = len(columns)
-    table = Table(columns=columns)
-    for number, record in iterator:
+    count = 0
+    for number, record in records:
         if len(record) > limits.columns and any(_text(v).strip() for v in record[width:]):
             # Cells far right of the header are never read, but a row of thousands of them
             # is a file made to be too much (a workbook pads its rows with empty ones).
@@ -224,13 +344,13 @@ def read_table(*, data: bytes, fmt: str, limits: Limits = LIMITS) -> Table:
         cells = [_text(v) for v in record[:width]]
         if not any(c.strip() for c in cells):
             continue
-        if len(table.rows) >= limits.rows:
+        if count >= limits.rows:
             raise TableError("io.error.too_many_rows", max=limits.rows)
+        count += 1
         if max(map(len, cells)) > limits.cell_chars:
             _check_cells(number, cells, columns, limits)
         cells.extend([""] * (width - len(cells)))
-        table.rows.append((number, cells))
-    return table
+        yield number, cells
 
 
 def _check_cells(number: int, record: Sequence[Any], columns: list[str], limits: Limits) -> None:
@@ -280,25 +400,54 @@ def _duration_text(value: timedelta) -> str:
     return (start + value).isoformat(sep=" ")
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise TableError("io.error.encoding") from None
+# The encodings a CSV is read in, in the order tried.
+_ENCODINGS: tuple[str, ...] = ("utf-8-sig", "gb18030")
+_BLOCK = 1 << 16
 
 
-def _csv_records(data: bytes) -> Iterable[Sequence[Any]]:
-    text = _decode(data)
-    first_line = text.split("\n", 1)[0]
+def _binary(source: bytes | Path) -> IO[bytes]:
+    return source.open("rb") if isinstance(source, Path) else io.BytesIO(source)
+
+
+def _encoding(source: bytes | Path) -> tuple[str, str]:
+    """The first encoding that decodes the whole file, and the file's first line in it.
+
+    Each is tried by decoding block by block without keeping the text; TableError when
+    neither decodes it.
+    """
+    for encoding in _ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        first_line: str | None = None
+        head = ""
+        try:
+            with _binary(source) as stream:
+                while block := stream.read(_BLOCK):
+                    text = decoder.decode(block)
+                    if first_line is None:
+                        head += text
+                        if "\n" in head:
+                            first_line = head.split("\n", 1)[0]
+                            head = ""
+                text = decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding, first_line if first_line is not None else head + text
+    raise TableError("io.error.encoding")
+
+
+def _csv_records(source: bytes | Path) -> Iterator[Sequence[Any]]:
+    encoding, first_line = _encoding(source)
     # Excel writes ';' (some European locales) or tabs instead of commas.
     delimiter = ","
     if "," not in first_line:
         delimiter = next((d for d in (";", "\t") if d in first_line), ",")
-    return _csv_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return _csv_file_rows(source, encoding, delimiter)
+
+
+def _csv_file_rows(source: bytes | Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
+    """The file's records one by one, decoded as they are read."""
+    with io.TextIOWrapper(_binary(source), encoding=encoding, newline="") as text:
+        yield from _csv_rows(csv.reader(text, delimiter=delimiter))
 
 
 def _csv_rows(reader: Any) -> Iterator[list[str]]:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from gridcore.access import Actor, PermissionDenied
@@ -56,8 +56,10 @@ from gridcore.io.cells import (
     to_second,
 )
 from gridcore.io.importer import (
+    CHUNK,
     Column,
     Exchange,
+    FirstRows,
     Importer,
     Merge,
     Plan,
@@ -69,7 +71,7 @@ from gridcore.io.importer import (
     run_import,
 )
 from gridcore.io.report import ImportReport
-from gridcore.io.tabular import Table
+from gridcore.io.tabular import Table, TableStream
 from gridcore.models import (
     Area,
     AreaLevel,
@@ -168,6 +170,9 @@ def export_test_results(
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """The header and rows of a test-results file: every record the actor may see.
 
+    The rows are read from the database as they are iterated: iterate them while the
+    session is open.
+
     Administrators and leaders get every record, grid workers those of their grids;
     viewers none (the file carries names): PermissionDenied.
     """
@@ -202,10 +207,11 @@ def export_test_results(
     if actor.role == UserRole.grid_worker:
         query = query.where(_RECORDS.c.grid_id.in_(sorted(actor.grid_ids or ())))
     tz = get_settings().tz
-    rows = session.execute(query).all()
 
     def generate() -> Iterator[list[Any]]:
-        for r in rows:
+        # Read in chunks (a server-side cursor on PostgreSQL): a district's round is a
+        # million rows, never all held at once.
+        for r in session.execute(query.execution_options(yield_per=CHUNK)):
             yield [
                 labels[r.round_id],
                 r.resident_id,
@@ -296,6 +302,8 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
     kind = KIND
     entity = "test_record"
     columns = COLUMN_RULES
+    # Each row names one (round, resident): checked and written a chunk at a time.
+    chunk_rows = CHUNK
 
     def __init__(
         self, *, actor: Actor, round_id: int | None = None, now: datetime | None = None
@@ -306,7 +314,12 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         self.now = now or utcnow()
         self.tz = get_settings().tz
         # The first row of each (round, resident) (a second one is a duplicate).
-        self.first_row: dict[tuple[int, int], int] = {}
+        self.first_row = FirstRows()
+        # Loaded with the first chunk: rounds, grids and sites (an import writes none), and
+        # the first record id this import may write (records it wrote are not "stored").
+        self._fixed: _Fixed | None = None
+        # Every round the chunks so far named (the audit entry lists them).
+        self.round_ids: set[int] = set()
 
     def required(self) -> tuple[str, ...]:
         """The required columns, and the round's unless it is chosen for the whole file."""
@@ -315,22 +328,14 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
 
     def load(self, *, session: Session, rows: Rows) -> _Lookups:
         """Rounds, grids and sites, and the residents and stored records the rows name."""
-        all_rounds = round_infos(session=session)
+        fixed = self._fixed = self._fixed or _fixed_lookups(session)
+        all_rounds = fixed.rounds
         round_ids: set[int] = {self.round_id} if self.round_id is not None else set()
         for ref in set(rows.column("round")) - {None, ""}:
             with suppress(RoundNotFound):
                 round_ids.add(round_named(ref=ref, rounds=all_rounds))
-        grid_codes = _grid_codes(session)
-        site_rows = session.exec(
-            select(TestSite.id, TestSite.round_id, TestSite.name, TestSite.name_zh)  # type: ignore[call-overload]
-        ).all()
-        sites: dict[tuple[int, str], int] = {}
-        # A site is named in English or in Chinese; the lowest id wins, the English name first.
-        for site_id, site_round, _name, name_zh in sorted(site_rows, key=lambda r: -int(r[0])):
-            if name_zh and name_zh.strip():
-                sites[(int(site_round), name_zh.strip())] = int(site_id)
-        for site_id, site_round, name, _ in sorted(site_rows, key=lambda r: -int(r[0])):
-            sites[(int(site_round), name.strip())] = int(site_id)
+        self.round_ids |= round_ids
+        self.first_row.expect(self._keys(rows, all_rounds))
         residents: dict[int, tuple[int, str]] = {}
         stored: dict[tuple[int, int], _Stored] = {}
         for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
@@ -342,19 +347,36 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
             ).all():  # fmt: skip
                 residents[rid] = (grid_id, resident_check(suffix, phone))
             if round_ids:
-                stored.update(_stored_records(session, chunk, round_ids))
+                stored.update(_stored_records(session, chunk, round_ids, fixed.first_new_id))
         return _Lookups(
             rounds=all_rounds,
             round_ids=round_ids,
             round_refs={},
-            scope={(r.id, grid) for r in all_rounds.values() for grid in r.grid_ids},
-            grid_ids={code: i for i, code in grid_codes.items()},
-            grid_codes=grid_codes,
-            sites=sites,
-            site_names={i: name for (_, name), i in sites.items()},
+            scope=fixed.scope,
+            grid_ids=fixed.grid_ids,
+            grid_codes=fixed.grid_codes,
+            sites=fixed.sites,
+            site_names=fixed.site_names,
             residents=residents,
             stored=stored,
         )
+
+    def _keys(self, rows: Rows, all_rounds: dict[int, RoundInfo]) -> Iterator[int]:
+        """The (round, resident) keys the rows name, as `first_row` keeps them."""
+        found: dict[str, int | None] = {}
+        for ref, resident_id in zip(rows.column("round"), rows.column("resident_id"), strict=True):
+            if resident_id is None:
+                continue
+            if not ref:
+                round_id = self.round_id
+            elif ref in found:
+                round_id = found[ref]
+            else:
+                round_id = found[ref] = None
+                with suppress(RoundNotFound):
+                    round_id = found[ref] = round_named(ref=ref, rounds=all_rounds)
+            if round_id is not None:
+                yield (round_id << _ROUND_SHIFT) | resident_id
 
     def check(self, *, row: Row, lookups: _Lookups) -> _Sample | None:
         """The row's sample, or None after adding its problems."""
@@ -364,7 +386,9 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         duplicate_of = None
         if round_id is not None and resident is not None:
             stored = lookups.stored.get((round_id, resident[0]))
-            duplicate_of = self.first_row.setdefault((round_id, resident[0]), row.number)
+            duplicate_of = self.first_row.setdefault(
+                (round_id << _ROUND_SHIFT) | resident[0], row.number
+            )
         grid_id = self._grid(row, lookups, round_id, resident, stored)
         sampled_at = self._sampled_at(row, lookups, round_id)
         method: str | None = row["method"]
@@ -615,7 +639,7 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
                     .values({name: bindparam(f"new_{name}") for name in columns}),
                     batch,
                 )
-        rounds = sorted(lookups.round_ids)
+        rounds = sorted(self.round_ids)
         return Written(
             entity_id=rounds[0] if len(rounds) == 1 else None, details={"rounds": rounds}
         )
@@ -624,15 +648,19 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
 def import_test_results(
     *,
     session: Session,
-    table: Table,
+    table: Table | TableStream,
     actor: Actor,
     round_id: int | None = None,
     dry_run: bool = False,
     skip_bad_rows: bool = False,
     source: str = "",
     now: datetime | None = None,
+    chunk_rows: int | None = None,
 ) -> ImportReport:
     """Check every row of a test-results table and, unless told otherwise, write it.
+
+    The file is checked and written `chunk_rows` rows at a time (CHUNK unless given), in
+    one transaction: memory stays flat however many rows it has.
 
     `round_id` is the round of rows whose round cell is empty (a row naming another round
     is a problem). Nothing is written on a dry run, nor when any row has a problem — unless
@@ -647,13 +675,58 @@ def import_test_results(
         dry_run=dry_run,
         skip_bad_rows=skip_bad_rows,
         source=source,
+        chunk_rows=chunk_rows,
+    )
+
+
+# A (round, resident) as one whole number for FirstRows: resident ids stay below 2**40.
+_ROUND_SHIFT = 40
+
+
+@dataclass(frozen=True)
+class _Fixed:
+    """The lookups an import does not change, loaded once for all its chunks."""
+
+    rounds: dict[int, RoundInfo]
+    scope: set[tuple[int, int]]  # (round, grid) of the grids in each round
+    grid_ids: dict[str, int]
+    grid_codes: dict[int, str]
+    sites: dict[tuple[int, str], int]
+    site_names: dict[int, str]
+    first_new_id: int  # records from this id on were written by this import
+
+
+def _fixed_lookups(session: Session) -> _Fixed:
+    """Rounds, grids and sites, and the first record id an import may write."""
+    all_rounds = round_infos(session=session)
+    grid_codes = _grid_codes(session)
+    site_rows = session.exec(
+        select(TestSite.id, TestSite.round_id, TestSite.name, TestSite.name_zh)  # type: ignore[call-overload]
+    ).all()
+    sites: dict[tuple[int, str], int] = {}
+    # A site is named in English or in Chinese; the lowest id wins, the English name first.
+    for site_id, site_round, _name, name_zh in sorted(site_rows, key=lambda r: -int(r[0])):
+        if name_zh and name_zh.strip():
+            sites[(int(site_round), name_zh.strip())] = int(site_id)
+    for site_id, site_round, name, _ in sorted(site_rows, key=lambda r: -int(r[0])):
+        sites[(int(site_round), name.strip())] = int(site_id)
+    last_id = session.execute(select(func.max(_RECORDS.c.id))).scalar()
+    return _Fixed(
+        rounds=all_rounds,
+        scope={(r.id, grid) for r in all_rounds.values() for grid in r.grid_ids},
+        grid_ids={code: i for i, code in grid_codes.items()},
+        grid_codes=grid_codes,
+        sites=sites,
+        site_names={i: name for (_, name), i in sites.items()},
+        first_new_id=(last_id or 0) + 1,
     )
 
 
 def _stored_records(
-    session: Session, resident_ids: list[int], round_ids: set[int]
+    session: Session, resident_ids: list[int], round_ids: set[int], before_id: int
 ) -> Iterator[tuple[tuple[int, int], _Stored]]:
-    """((round, resident), record) of the stored records of these residents in these rounds."""
+    """((round, resident), record) of the stored records of these residents in these rounds
+    (those stored before the import: ids below `before_id`)."""
     for r in session.execute(
         select(
             _RECORDS.c.id,
@@ -667,7 +740,9 @@ def _stored_records(
             _RECORDS.c.result,
             _RECORDS.c.result_at,
         ).where(
-            _RECORDS.c.resident_id.in_(resident_ids), _RECORDS.c.round_id.in_(sorted(round_ids))
+            _RECORDS.c.resident_id.in_(resident_ids),
+            _RECORDS.c.round_id.in_(sorted(round_ids)),
+            _RECORDS.c.id < before_id,
         )
     ).all():
         yield (
@@ -705,4 +780,5 @@ EXCHANGE = Exchange(
     export=export_test_results,
     load=import_test_results,
     options=("round_id",),
+    streams=True,
 )

@@ -30,7 +30,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -393,11 +393,19 @@ def read_rows(data: bytes) -> list[tuple[int, list[Any]]]:
     timedelta (a duration format); empty cells are ''. Raises XlsxTooManyRows or
     XlsxTooLarge past the limits, XlsxError when the bytes are not a readable workbook.
     """
+    return list(iter_rows(data))
+
+
+def iter_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
+    """`read_rows` one row at a time: the checks run (and raise) before the first row, and
+    each row becomes Python values only when it is reached (calamine's own grid, 32 bytes
+    a cell, is held whole)."""
     try:
         kept = _check_sizes(data)
         sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
         start = sheet.start
-        values = sheet.to_python() if start is not None else []  # from `start` on
+        # iter_rows gives every row from the sheet's first, the columns from `start`'s on.
+        rows = sheet.iter_rows() if start is not None else iter(())
     except (zipfile.BadZipFile, KeyError, ValueError, IndexError, CalamineError) as exc:
         raise XlsxError(str(exc)) from None
     except ElementTree.ParseError as exc:
@@ -406,21 +414,26 @@ def read_rows(data: bytes) -> list[tuple[int, list[Any]]]:
         if type(exc).__name__ != "PanicException":
             raise
         raise XlsxError(str(exc)) from None
-    if start is None:
-        return []
-    if len(values) > MAX_ROWS + 1:  # the scan above already keeps to this
-        raise XlsxTooManyRows(MAX_ROWS)
-    first_row, first_column = start
-    for (row, column), text in kept.items():
-        cells = values[row - 1 - first_row] if 0 <= row - 1 - first_row < len(values) else []
-        if 0 <= column - 1 - first_column < len(cells):
-            cells[column - 1 - first_column] = text
+    return _sheet_rows(rows, start or (0, 0), kept)
+
+
+def _sheet_rows(
+    rows: Iterator[list[Any]], start: tuple[int, int], kept: dict[tuple[int, int], str]
+) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) of the rows that hold a value, the texts calamine drops put back."""
+    first_column = start[1]
     pad = [""] * first_column
-    return [
-        (first_row + offset + 1, pad + cells if pad else cells)
-        for offset, cells in enumerate(values)
-        if cells.count("") != len(cells)
-    ]
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (row, column), text in kept.items():
+        by_row.setdefault(row, []).append((column - 1 - first_column, text))
+    for number, cells in enumerate(rows, start=1):
+        if number > MAX_ROWS + 1:  # the scan already keeps to this
+            raise XlsxTooManyRows(MAX_ROWS)
+        for position, text in by_row.get(number, ()):
+            if 0 <= position < len(cells):
+                cells[position] = text
+        if cells.count("") != len(cells):
+            yield number, pad + cells if pad else cells
 
 
 # --------------------------------------------------------------------------- writing
@@ -495,14 +508,22 @@ def _xml_text(text: str) -> str:
 
 
 class _Strings:
-    """The shared string table of a workbook being written."""
+    """The shared string table of a workbook being written, up to `limit` texts.
 
-    def __init__(self) -> None:
+    Past the limit a new text is written in its cell (an inline string) rather than kept:
+    a large export's table would otherwise hold every distinct text (a time, a tube code)
+    in memory until the end.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
         self.index: dict[str, int] = {}
+        self.limit = limit
 
-    def ref(self, text: str) -> int:
+    def ref(self, text: str) -> int | None:
         found = self.index.get(text)
         if found is None:
+            if self.limit is not None and len(self.index) >= self.limit:
+                return None
             found = self.index[text] = len(self.index)
         return found
 
@@ -524,7 +545,52 @@ def _cell(ref: str, value: Any, style: str, strings: _Strings) -> str:
         return f'<c r="{ref}"{style} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float)):
         return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
-    return f'<c r="{ref}"{style} t="s"><v>{strings.ref(str(value))}</v></c>'
+    text = str(value)
+    found = strings.ref(text)
+    if found is None:
+        return (
+            f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">'
+            f"{_xml_text(text)}</t></is></c>"
+        )
+    return f'<c r="{ref}"{style} t="s"><v>{found}</v></c>'
+
+
+# Distinct texts a streamed workbook keeps in its shared string table (a few MB).
+STREAM_STRINGS = 100_000
+# Rows joined before they are written to the worksheet part.
+_ROW_BATCH = 2000
+
+
+def _sheet_start(columns: Sequence[str], letters: list[str], strings: _Strings) -> str:
+    return "".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            "</sheetView></sheetViews><sheetData>",
+            '<row r="1">',
+            *(_cell(f"{letters[i]}1", c, ' s="1"', strings) for i, c in enumerate(columns)),
+            "</row>",
+        ]
+    )
+
+
+def _row_xml(number: int, row: Sequence[Any], letters: list[str], strings: _Strings) -> str:
+    cells = "".join(
+        _cell(f"{letters[i]}{number}", v, "", strings) for i, v in enumerate(row[: len(letters)])
+    )
+    return f'<row r="{number}">{cells}</row>'
+
+
+_SHEET_END = "</sheetData></worksheet>"
+
+
+def _write_parts(book: zipfile.ZipFile, sheet_name: str) -> None:
+    book.writestr("[Content_Types].xml", _CONTENT_TYPES)
+    book.writestr("_rels/.rels", _ROOT_RELS)
+    book.writestr("xl/workbook.xml", _WORKBOOK.replace("{name}", _xml_text(sheet_name)))
+    book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
+    book.writestr("xl/styles.xml", _STYLES)
 
 
 def write_book(
@@ -542,29 +608,37 @@ def write_book(
     """
     strings = _Strings()
     letters = [_letters(i) for i in range(len(columns))]
-    parts = [
-        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        f'<worksheet xmlns="{_MAIN}"><sheetViews><sheetView workbookViewId="0">'
-        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-        "</sheetView></sheetViews><sheetData>",
-        '<row r="1">',
-        *(_cell(f"{letters[i]}1", c, ' s="1"', strings) for i, c in enumerate(columns)),
-        "</row>",
-    ]
-    for number, row in enumerate(rows, start=2):
-        cells = "".join(
-            _cell(f"{letters[i]}{number}", v, "", strings)
-            for i, v in enumerate(row[: len(letters)])
-        )
-        parts.append(f'<row r="{number}">{cells}</row>')
-    parts.append("</sheetData></worksheet>")
+    parts = [_sheet_start(columns, letters, strings)]
+    parts += (_row_xml(number, row, letters, strings) for number, row in enumerate(rows, start=2))
+    parts.append(_SHEET_END)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
-        book.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        book.writestr("_rels/.rels", _ROOT_RELS)
-        book.writestr("xl/workbook.xml", _WORKBOOK.replace("{name}", _xml_text(sheet_name)))
-        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        book.writestr("xl/styles.xml", _STYLES)
+        _write_parts(book, sheet_name)
         book.writestr("xl/sharedStrings.xml", strings.xml())
         book.writestr("xl/worksheets/sheet1.xml", "".join(parts).encode("utf-8"))
     return buffer.getvalue()
+
+
+def write_book_to(
+    target: IO[bytes],
+    *,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    sheet_name: str = "data",
+) -> None:
+    """`write_book` into a seekable file as the rows come: the worksheet is compressed as it
+    is written, and past STREAM_STRINGS distinct texts new ones are written inline."""
+    strings = _Strings(limit=STREAM_STRINGS)
+    letters = [_letters(i) for i in range(len(columns))]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+        _write_parts(book, sheet_name)
+        with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            batch = [_sheet_start(columns, letters, strings)]
+            for number, row in enumerate(rows, start=2):
+                batch.append(_row_xml(number, row, letters, strings))
+                if len(batch) >= _ROW_BATCH:
+                    sheet.write("".join(batch).encode("utf-8"))
+                    batch = []
+            batch.append(_SHEET_END)
+            sheet.write("".join(batch).encode("utf-8"))
+        book.writestr("xl/sharedStrings.xml", strings.xml())
