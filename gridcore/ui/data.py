@@ -34,8 +34,9 @@ def cache_ttl_seconds() -> int:
     """How long a query result is kept: a little longer than the refresh interval, so that a
     page's own refresh finds its figures computed once for every session on the server.
 
-    Every write made through the app forgets the cache at once (`invalidate`); only a write
-    from elsewhere (the command line, another server) shows up to this long after it.
+    A write made through this server forgets the cache at once (`invalidate`); a write made
+    elsewhere (another server, the command line) at the first run or refresh after it that
+    checks the data version (`check_data_version`).
     """
     refresh = get_settings().refresh_seconds
     return refresh + max(2, refresh // 6)
