@@ -343,7 +343,6 @@ def _audit_refusal(
         entity=entity,
         changes={"attempted": action, "reason": str(reason)},
     )
-    bump_data_version(session)
     session.commit()
 
 
