@@ -83,7 +83,12 @@ def now() -> datetime:
     return local_now()
 
 
-def _call(url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]) -> Any:
+def _call(
+    url: str, version: int | None, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]
+) -> Any:
+    """Run query `module.name`. `version` (the data version read before it) is only part of
+    the cache's key: a query that began before a write and ends after the cache was cleared
+    stores its result under the old version, where no later caller looks."""
     import importlib
 
     fn = getattr(importlib.import_module(module), name)
@@ -105,8 +110,9 @@ def cached(fn: Callable[..., T], **kwargs: Any) -> T:
     """
     url = get_settings().database_url
     check_data_version(url)
+    version = _SEEN[url].version
     key = tuple(sorted(kwargs.items()))
-    result: T = _cached_call()(url, fn.__module__, fn.__name__, key)
+    result: T = _cached_call()(url, version, fn.__module__, fn.__name__, key)
     return result
 
 
