@@ -48,12 +48,13 @@ run: $(RUN_STAMP) cjk-font
 	$(PY) -m streamlit run server.py --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false --browser.serverAddress localhost
 
-# Debian's Chromium (never a browser download) and a Chinese font for the screenshots.
+# Debian's Chromium (never a browser download), a Chinese font for the screenshots, and
+# nginx for the two-server test (tests/browser/test_multi_server.py; README: More than one server).
 browser-deps:
-	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x /usr/sbin/nginx ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
 		export DEBIAN_FRONTEND=noninteractive; \
-		$(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei \
-		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei; }; \
+		$(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei nginx \
+		|| { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-wqy-zenhei nginx; }; \
 	fi
 
 # A Chinese font for the briefing's PDF (README: Briefing); without one it is made in English.

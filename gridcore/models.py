@@ -784,6 +784,19 @@ class AuditEntry(SQLModel, table=True):
     changes: str = Field(default="{}", sa_column=Column(Text, nullable=False))
 
 
+class DataVersion(SQLModel, table=True):
+    """One row (id 1) whose number every committed write raises, in the write's transaction.
+
+    Each app server reads it at most once a second and forgets its cached query results when
+    it has changed: a write made through any server (or the command line) is on every
+    server's screens at their next refresh.
+    """
+
+    __tablename__ = "data_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0)
+
+
 class ReplayKey(SQLModel, table=True):
     """A form submission already written: the client token it carried and the row it wrote.
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from gridcore.access import PermissionDenied
 from gridcore.models import AuditEntry, Employment, ReplayKey, Worker, WorkerRole
+from gridcore.queries.data_version import data_version
 from gridcore.services.base import ValidationFailed, write
 
 
@@ -132,3 +133,22 @@ def test_a_write_inside_another_is_committed_or_rolled_back_with_it(session: Ses
         op.record(outer)
         _add_worker(session, name="乙")
     assert grown(before, session) == {"worker": 2, "auditentry": 2}
+
+
+def _data_version(session: Session) -> int | None:
+    return data_version(session=session)
+
+
+def test_every_committed_write_raises_the_data_version(session: Session) -> None:
+    """Other app servers on the database learn of a write from this number (ui/data.py)."""
+    start = _data_version(session)
+    assert start is not None
+    _add_worker(session, name="王芳", token="form-0002")
+    assert _data_version(session) == start + 1
+    _add_worker(session, name="王芳", token="form-0002")  # replayed: nothing written
+    with pytest.raises(ValidationFailed):
+        _add_worker(session, name="")
+    assert _data_version(session) == start + 1
+    with pytest.raises(PermissionDenied), write(session, actor=VIEWER, entity="worker"):
+        pass  # a refusal is audited, but changes no figure a page shows
+    assert _data_version(session) == start + 1

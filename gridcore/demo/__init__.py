@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from gridcore.demo.accounts import DEMO_PASSWORD
+from gridcore.services.base import bump_data_version
 
 __all__ = ["DEMO_PASSWORD", "SCALES", "analyze", "seed"]
 
@@ -32,6 +34,10 @@ def seed(
 
         build = street.build if scale == "street" else street.build_district
         counts = build(engine=engine, seed=seed, anchor=anchor)
+    with Session(engine) as session:
+        # Servers already running on this database forget what they cached of the old world.
+        bump_data_version(session)
+        session.commit()
     analyze(engine)
     return counts
 

@@ -28,11 +28,12 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from gridcore.access import WRITER_ROLES, Actor, PermissionDenied, require_role
-from gridcore.models import WHOLE_MAX, WHOLE_MIN, AuditEntry, ReplayKey, UserRole
+from gridcore.models import WHOLE_MAX, WHOLE_MIN, AuditEntry, DataVersion, ReplayKey, UserRole
 
 
 class ValidationFailed(Exception):
@@ -315,6 +316,8 @@ def write(
         yield op
         op._finish()
         if not outer:
+            if op.replayed_id is None:
+                bump_data_version(session)
             session.commit()
     except PermissionDenied as exc:
         if not outer:
@@ -341,6 +344,17 @@ def _audit_refusal(
         changes={"attempted": action, "reason": str(reason)},
     )
     session.commit()
+
+
+def bump_data_version(session: Session) -> None:
+    """Raise the data version in the transaction about to commit (see models.DataVersion).
+
+    The last statement before the commit, so that the row's lock is held for the shortest
+    time: concurrent writes queue on it only for their commit.
+    """
+    session.execute(
+        update(DataVersion).where(col(DataVersion.id) == 1).values(version=DataVersion.version + 1)
+    )
 
 
 # --------------------------------------------------------------------------- a busy database

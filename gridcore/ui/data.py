@@ -1,11 +1,16 @@
 """Cached access to the database for pages: the engine, and query results with a short TTL.
 
-Results are cached for less than the refresh interval, so what one user saves is on
-every other user's screen at the next refresh; a write in this process clears them at once.
+A write in this process clears the cached results at once. A write made anywhere else (another
+app server on the same database, the command line) raises the data version
+(models.DataVersion); every page run and refresh that reads through `cached` looks at it, at
+most once every VERSION_CHECK_SECONDS per process, and clears the cache when it has changed.
+So what one user saves is on every server's screens at their next refresh.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,6 +24,7 @@ from sqlmodel import Session
 
 from gridcore.config import get_settings, local_now, local_today
 from gridcore.db import make_engine
+from gridcore.queries.data_version import data_version
 
 T = TypeVar("T")
 # Seconds: three attempts of a one-tap write stay within the half minute a tap waited before.
@@ -29,8 +35,9 @@ def cache_ttl_seconds() -> int:
     """How long a query result is kept: a little longer than the refresh interval, so that a
     page's own refresh finds its figures computed once for every session on the server.
 
-    Every write made through the app forgets the cache at once (`invalidate`); only a write
-    from elsewhere (the command line, another server) shows up to this long after it.
+    A write made through this server forgets the cache at once (`invalidate`); a write made
+    elsewhere (another server, the command line) at the first run or refresh after it that
+    checks the data version (`check_data_version`).
     """
     refresh = get_settings().refresh_seconds
     return refresh + max(2, refresh // 6)
@@ -78,9 +85,13 @@ def now() -> datetime:
 
 
 def _call(
-    url: str, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]
+    url: str, version: int | None, module: str, name: str, kwargs: tuple[tuple[str, Any], ...]
 ) -> tuple[datetime, Any]:
-    """When the result was read (local time), and the result."""
+    """When the result was read (local time), and the result of query `module.name`.
+
+    `version` (the data version read before it) is only part of the cache's key: a query
+    that began before a write and ends after the cache was cleared stores its result under
+    the old version, where no later caller looks."""
     import importlib
 
     fn = getattr(importlib.import_module(module), name)
@@ -116,8 +127,11 @@ def cached(fn: Callable[..., T], **kwargs: Any) -> T:
     Arguments must be hashable plain values (dates, ints, strings, an Actor); results must
     be plain data (DataFrames, dataclasses) since each caller gets a copy.
     """
+    url = get_settings().database_url
+    check_data_version(url)
+    version = _SEEN[url].version
     key = tuple(sorted(kwargs.items()))
-    read_at, result = _cached_call()(get_settings().database_url, fn.__module__, fn.__name__, key)
+    read_at, result = _cached_call()(url, version, fn.__module__, fn.__name__, key)
     if (reads := _READS.get()) is not None:
         reads.append(read_at)
     return cast(T, result)
@@ -126,3 +140,42 @@ def cached(fn: Callable[..., T], **kwargs: Any) -> T:
 def invalidate() -> None:
     """Forget every cached result (call after a write)."""
     _cached_call().clear()  # type: ignore[attr-defined]
+
+
+# Seconds a process trusts the data version it last read: a refresh of any session reads it
+# at most this often, so a hundred screens refreshing cost one read a second, not a hundred.
+VERSION_CHECK_SECONDS = 1.0
+
+
+class _SeenVersion:
+    """The data version this process last read from one database, and when."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.read_at = -float("inf")
+
+
+_SEEN: dict[str, _SeenVersion] = {}
+_SEEN_LOCK = threading.Lock()
+
+
+def check_data_version(url: str) -> bool:
+    """Clear the cache when another writer has raised the data version; True when cleared.
+
+    The version is read before any result of this run is computed, so a result cached under
+    a version reflects at least that version's data: a later write raises the number and the
+    next check (after VERSION_CHECK_SECONDS at most) clears it.
+    """
+    moment = time.monotonic()
+    with _SEEN_LOCK:
+        seen = _SEEN.setdefault(url, _SeenVersion())
+        if moment - seen.read_at < VERSION_CHECK_SECONDS:
+            return False
+        seen.read_at = moment
+        with Session(engine_for(url)) as s:
+            version = data_version(session=s)
+        if version == seen.version:
+            return False
+        seen.version = version
+    invalidate()
+    return True

@@ -74,14 +74,11 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout:
     raise RuntimeError(f"the app was not healthy after {timeout:.0f} s:\n{log.read_text()}")
 
 
-@contextmanager
-def serve(database_url: str, *, log_name: str, **environment: str) -> Iterator[str]:
-    """Run `streamlit run server.py` (app.py and the session-cookie routes) on a free loopback
-    port; yield its base URL."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
+def start_server(
+    database_url: str, *, port: int, log: Path, **environment: str
+) -> subprocess.Popen[bytes]:
+    """Start `streamlit run server.py` on loopback `port` (not waiting for it: wait_healthy)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = ARTIFACTS / log_name
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -101,17 +98,32 @@ def serve(database_url: str, *, log_name: str, **environment: str) -> Iterator[s
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """End a process this test started: asked first, killed when it does not end."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=15)
+
+
+@contextmanager
+def serve(database_url: str, *, log_name: str, **environment: str) -> Iterator[str]:
+    """Run `streamlit run server.py` (app.py and the session-cookie routes) on a free loopback
+    port; yield its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = ARTIFACTS / log_name
+    process = start_server(database_url, port=port, log=log, **environment)
     try:
         wait_healthy(base_url, process, log, timeout=90)
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop(process)
 
 
 WAIT_FOR_IDLE = """() => {
