@@ -274,7 +274,8 @@ def test_a_write_through_one_server_is_on_the_other_at_its_next_refresh(
         assert page_b.locator(f".{key}").count() == 1  # B lists the same resident
 
         page_a.locator(f".{key} button").click()
-        page_a.locator(f".{key}").wait_for(state="detached")  # written, and A shows it
+        # Written, and A shows it: the button is gone, the old one kept while A redraws too.
+        page_a.wait_for_function("key => !document.querySelector('.' + key)", arg=key)
         written, before = time.monotonic(), len(asked)
         # Gone from B before B asks for its second refresh after the write: the first one
         # (or one already under way) showed it. A cache forgotten only when its results aged
