@@ -5,7 +5,8 @@ measurement, run by hand:
 
     .venv/bin/python tests/soak/kiosk_soak.py --minutes 30 --port 8821
 
-It seeds the demo street into a SQLite file under /tmp (once; kept for the next run), starts
+It seeds the demo street into a SQLite file under /tmp (once; kept for the next run, and
+migrated at each), starts
 `streamlit run server.py` with the shortest kiosk rotation the settings allow, makes a kiosk
 link with `python -m gridcore kiosk-link`, opens it in Chromium at 1280×720 and, every
 `--sample-seconds`, records:
@@ -99,6 +100,15 @@ PANEL_ON_SCREEN = """() => {
   if (q('[data-testid="stMetricValue"]')) return q('h2') ? 'testing' : 'headline';
   return null;
 }"""
+
+# What the live document holds (CDP's Nodes also counts nodes detached but still referenced).
+DOCUMENT_COUNTS = """() => ({
+  live: document.getElementsByTagName('*').length,
+  styles: document.getElementsByTagName('style').length,
+  canvases: document.getElementsByTagName('canvas').length,
+  svgs: document.getElementsByTagName('svg').length,
+  stale: document.querySelectorAll('[data-stale="true"]').length,
+})"""
 
 METRICS = ("JSHeapUsedSize", "JSHeapTotalSize", "Nodes", "JSEventListeners", "Documents", "Frames")
 
@@ -197,8 +207,7 @@ def chromium_pss_mb() -> float:
 
 
 def seed(database: Path) -> None:
-    if database.exists():
-        return
+    """The demo street in `database`: seeded once, brought up to the current schema after."""
     database.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{database}", GRIDCORE_SECRET_KEY=SECRET)
     command = [sys.executable, "-m", "gridcore", "init", "--demo", "street"]
@@ -284,13 +293,19 @@ def sample(
     cdp.send("HeapProfiler.collectGarbage")
     after_gc = page_metrics(cdp)
     timers = page.evaluate("() => window.__soakTimers ? window.__soakTimers() : null") or {}
+    document = page.evaluate(DOCUMENT_COUNTS)
     server = rss_mb(server_pid) + sum(rss_mb(p) for p in descendants(server_pid))
     return {
         "minute": round((time.monotonic() - started) / 60, 2),
         "heap_mb": round(before_gc.get("JSHeapUsedSize", 0) / 2**20, 2),
         "heap_after_gc_mb": round(after_gc.get("JSHeapUsedSize", 0) / 2**20, 2),
         "heap_total_mb": round(after_gc.get("JSHeapTotalSize", 0) / 2**20, 2),
+        "panel": panels.current,
         "nodes": int(after_gc.get("Nodes", 0)),
+        "dom_live": document["live"],
+        "styles": document["styles"],
+        "canvases": document["canvases"],
+        "stale": document["stale"],
         "listeners": int(after_gc.get("JSEventListeners", 0)),
         "documents": int(after_gc.get("Documents", 0)),
         "frames": int(after_gc.get("Frames", 0)),
@@ -315,7 +330,10 @@ COLUMNS = (
     ("minute", "min", 6),
     ("heap_mb", "heap", 7),
     ("heap_after_gc_mb", "heap-gc", 8),
+    ("panel", "panel", 8),
     ("nodes", "nodes", 6),
+    ("dom_live", "live", 5),
+    ("styles", "css", 4),
     ("listeners", "listen", 7),
     ("documents", "docs", 5),
     ("frames", "frm", 4),
@@ -344,6 +362,8 @@ GROWTH_SHARE = 0.10
 GROWTH_FLOOR = {
     "heap_after_gc_mb": 2.0,
     "nodes": 200,
+    "dom_live": 100,
+    "styles": 5,
     "listeners": 50,
     "documents": 1,
     "frames": 1,
