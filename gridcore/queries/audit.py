@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from gridcore.access import Actor
 from gridcore.models import Area, AreaLevel, AuditEntry, UserRole
+from gridcore.queries._sql import select_columns
 
 AUDIT_COLUMNS = [
     "audit_id", "at", "username", "action", "entity", "entity_id", "changes",
@@ -167,8 +168,8 @@ def area_choices(*, session: Session) -> pd.DataFrame:
     """The streets, communities and grids the log can be read by, each street followed by its
     communities and each community by its grids (in code order)."""
     rows = session.execute(
-        select(col(Area.id), col(Area.code), col(Area.name), col(Area.name_zh),
-               col(Area.level), col(Area.parent_id))
+        select_columns(col(Area.id), col(Area.code), col(Area.name), col(Area.name_zh),
+                       col(Area.level), col(Area.parent_id))
         .where(col(Area.level).in_(AREA_LEVELS))
     ).all()  # fmt: skip
     children: dict[int | None, list[Any]] = {}

@@ -87,7 +87,8 @@ def area_of(
         row = session.get(model, int(row)) if model is not None and _whole(row) else None
     area = _row_area(session, row) if row is not None else None
     if area is None and changes:
-        area = next((int(v) for k in _CHANGE_KEYS if _whole(v := changes.get(k))), None)
+        named: list[Any] = [v for key in _CHANGE_KEYS if _whole(v := changes.get(key))]
+        area = int(named[0]) if named else None
     return area
 
 
