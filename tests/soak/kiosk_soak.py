@@ -96,8 +96,9 @@ PANEL_ON_SCREEN = """() => {
   if (q('.main-svg')) return 'trend';
   if (q('[data-testid="stTable"]')) return 'testing';
   if (q('.gc-alerts')) return 'alerts';
-  // The testing panel without a round open shows its message and no table.
-  if (q('[data-testid="stMetricValue"]')) return q('h2') ? 'testing' : 'headline';
+  if (q('[data-testid="stMetricValue"]')) return 'headline';
+  // The alerts panel with none standing, the testing panel with no round: a message.
+  if (q('[data-testid="stAlertContainer"]')) return 'message';
   return null;
 }"""
 
