@@ -11,9 +11,12 @@ request descriptions and the free-text reasons of zone orders are never read int
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -558,8 +561,70 @@ def _rings(shape: dict[str, Any] | None) -> list[list[list[float]]]:
     return []
 
 
+class ChartCache:
+    """Charts already drawn, by what they show: the same figures in the same language (and
+    font) give the same PNG, drawn once. Bounded: the least recently used goes first.
+
+    A briefing is made on a click, and between two clicks the figures seldom change; drawing
+    a chart with matplotlib is most of a briefing's time.
+    """
+
+    def __init__(self, max_entries: int = 16) -> None:
+        self.max_entries = max_entries
+        self._images: OrderedDict[str, bytes | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def image(self, inputs: Any, draw: Callable[[], bytes | None]) -> bytes | None:
+        """The chart of `inputs` (anything whose repr says all it shows), drawn if new."""
+        key = hashlib.sha256(repr(inputs).encode("utf-8")).hexdigest()
+        with self._lock:
+            if key in self._images:
+                self._images.move_to_end(key)
+                return self._images[key]
+        image = draw()  # outside the lock: two first clicks at once may both draw
+        with self._lock:
+            self._images[key] = image
+            self._images.move_to_end(key)
+            while len(self._images) > self.max_entries:
+                self._images.popitem(last=False)
+        return image
+
+    def clear(self) -> None:
+        with self._lock:
+            self._images.clear()
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+
+# Two charts per briefing, in two languages: a few days of figures.
+CHARTS = ChartCache(max_entries=16)
+
+
 def risk_map_png(frame: pd.DataFrame, *, lang: str, font: Path | None) -> bytes | None:
-    """The grids drawn from their shapes, filled with their risk colour; None without shapes."""
+    """The grids drawn from their shapes, filled with their risk colour; None without shapes.
+
+    Drawn once for the same grids, levels, language and font (CHARTS)."""
+    drawn = [(ring, str(r.risk_level)) for r in _rows(frame) for ring in _rings(r.shape)]
+    if not drawn:
+        return None
+    labels = (
+        [(str(r.code), _rings(r.shape)[:1]) for r in _rows(frame) if _rings(r.shape)]
+        if len(frame) <= 12  # a few grids: their codes fit inside them
+        else []
+    )
+    inputs = ("risk_map", lang, str(font), drawn, labels)
+    return CHARTS.image(inputs, lambda: _draw_risk_map(drawn, labels, lang=lang, font=font))
+
+
+def _draw_risk_map(
+    drawn: list[tuple[list[list[float]], str]],
+    labels: list[tuple[str, list[list[list[float]]]]],
+    *,
+    lang: str,
+    font: Path | None,
+) -> bytes:
+    """Draw the risk map with matplotlib (see risk_map_png)."""
     import math
 
     import matplotlib
@@ -568,9 +633,6 @@ def risk_map_png(frame: pd.DataFrame, *, lang: str, font: Path | None) -> bytes 
     from matplotlib import pyplot as plt
     from matplotlib.patches import Patch, Polygon
 
-    drawn = [(ring, str(r.risk_level)) for r in _rows(frame) for ring in _rings(r.shape)]
-    if not drawn:
-        return None
     with quiet("matplotlib.font_manager"), plt.rc_context(_figure_font(font)):
         figure, axes = plt.subplots(figsize=(7.0, 4.6))
         for ring, level in drawn:
@@ -581,14 +643,11 @@ def risk_map_png(frame: pd.DataFrame, *, lang: str, font: Path | None) -> bytes 
         axes.autoscale_view()
         lat = sum(point[1] for ring, _ in drawn for point in ring) / sum(len(r) for r, _ in drawn)
         axes.set_aspect(1 / max(0.2, math.cos(math.radians(lat))))
-        if len(frame) <= 12:  # a few grids: their codes fit inside them
-            for r in _rows(frame):
-                rings = _rings(r.shape)
-                if rings:
-                    xs = [p[0] for p in rings[0]]
-                    ys = [p[1] for p in rings[0]]
-                    axes.text(sum(xs) / len(xs), sum(ys) / len(ys), str(r.code),
-                              ha="center", va="center", fontsize=8, color="white")  # fmt: skip
+        for code, rings in labels:
+            xs = [p[0] for p in rings[0]]
+            ys = [p[1] for p in rings[0]]
+            axes.text(sum(xs) / len(xs), sum(ys) / len(ys), code,
+                      ha="center", va="center", fontsize=8, color="white")  # fmt: skip
         axes.set_axis_off()
         axes.legend(
             handles=[Patch(color=RISK_HEX[level], label=t(f"risk.{level}", lang))
@@ -601,7 +660,22 @@ def risk_map_png(frame: pd.DataFrame, *, lang: str, font: Path | None) -> bytes 
 
 
 def curve_png(trend: pd.DataFrame, *, lang: str, font: Path | None) -> bytes:
-    """New cases a day (community cases darker), as the overview's trend."""
+    """New cases a day (community cases darker), as the overview's trend.
+
+    Drawn once for the same days, counts, language and font (CHARTS)."""
+    days = list(trend["day"])
+    inside = [int(n) for n in trend["new_cases"] - trend["outside_quarantine"]]
+    outside = [int(n) for n in trend["outside_quarantine"]]
+    inputs = ("curve", lang, str(font), days, inside, outside)
+    image = CHARTS.image(inputs, lambda: _draw_curve(days, inside, outside, lang=lang, font=font))
+    assert image is not None
+    return image
+
+
+def _draw_curve(
+    days: list[date], inside: list[int], outside: list[int], *, lang: str, font: Path | None
+) -> bytes:
+    """Draw the epidemic curve with matplotlib (see curve_png)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -610,9 +684,6 @@ def curve_png(trend: pd.DataFrame, *, lang: str, font: Path | None) -> bytes:
 
     from gridcore.i18n import fmt_short_date
 
-    days = list(trend["day"])
-    inside = (trend["new_cases"] - trend["outside_quarantine"]).tolist()
-    outside = trend["outside_quarantine"].tolist()
     with quiet("matplotlib.font_manager"), plt.rc_context(_figure_font(font)):
         figure, axes = plt.subplots(figsize=(7.0, 2.8))
         xs = list(range(len(days)))

@@ -782,6 +782,10 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(max_length=40)
     entity_id: str | None = Field(default=None, max_length=40)
     changes: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    # The grid (or the most specific area) the written row belongs to; none for an account,
+    # a kiosk link, a policy setting (gridcore.services.audit). No foreign key: the log
+    # outlives what it describes.
+    area_id: int | None = Field(default=None, index=True)
 
 
 class DataVersion(SQLModel, table=True):

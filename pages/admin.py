@@ -30,7 +30,7 @@ from gridcore.services.access import (
 from gridcore.services.base import ValidationFailed
 from gridcore.services.policy import set_policy_values
 from gridcore.ui import admin as av
-from gridcore.ui import data, forms, session
+from gridcore.ui import data, forms, session, views
 
 URL_PATH = "admin"  # as app.py declares the page
 FLASH = "adm_flash"
@@ -548,6 +548,12 @@ def _audit(lang: str, actor: Actor) -> None:
         format_func=lambda v: anyone if v is None else av.code_label("audit_entity", v, lang),
         key="adm_a_entity",
     )  # fmt: skip
+    places = {int(r.area_id): r for r in views.table_rows(data.cached(audit_queries.area_choices))}
+    area_id = st.selectbox(
+        t("admin.f_area", lang), [None, *places],
+        format_func=lambda v: anyone if v is None else av.audit_area_label(places[v], lang),
+        key="adm_a_area",
+    )  # fmt: skip
     c4, c5, c6, c7 = st.columns(4)
     start = c4.date_input(t("admin.f_from", lang), value=None, key="adm_a_from")
     end = c5.date_input(t("admin.f_to", lang), value=None, key="adm_a_to")
@@ -557,7 +563,7 @@ def _audit(lang: str, actor: Actor) -> None:
     low, high = av.day_range_utc(start, end)
     found = data.cached(
         audit_queries.audit_page, actor=actor, username=who, action=action, entity=entity,
-        start=low, end=high, limit=size, offset=(number - 1) * size,
+        area_id=area_id, start=low, end=high, limit=size, offset=(number - 1) * size,
     )  # fmt: skip
     pages = max(1, -(-found.total // size))
     first = (number - 1) * size + 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import run_cli
@@ -18,9 +19,11 @@ from sqlmodel import Session, select
 from tiny_world import TinyWorld
 
 from gridcore import briefing
+from gridcore.config import local_now
 from gridcore.i18n import fmt_date, t
 from gridcore.io import briefing as briefing_io
 from gridcore.models import Contact, Resident, Worker
+from tests.factories import make_case, make_street_with_grids
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -105,3 +108,38 @@ def test_the_command_refuses_an_unknown_language(tiny_url: str, tmp_path: Path) 
     assert run.code == 2
     assert "unknown language 'fr'" in run.err and "--lang zh" in run.err
     assert not out.exists()
+
+
+def test_a_second_briefing_with_the_same_figures_draws_no_chart_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charts are kept by what they show: the same figures and language give the same
+    PNG without drawing it again; a new case (a changed figure) draws the curve again."""
+    drawn: list[str] = []
+
+    def drawing(kind: str) -> Any:
+        def draw(*args: Any, **kwargs: Any) -> bytes:
+            drawn.append(kind)
+            return f"{kind}-{len(drawn)}".encode()
+
+        return draw
+
+    monkeypatch.setattr(briefing, "CHARTS", briefing.ChartCache(max_entries=3))
+    monkeypatch.setattr(briefing, "_draw_risk_map", drawing("map"))
+    monkeypatch.setattr(briefing, "_draw_curve", drawing("curve"))
+    world = make_street_with_grids(session)
+    make_case(session, grid=world.grids[0])
+    now = local_now()
+
+    def images() -> list[bytes | None]:
+        made = briefing.make_briefing(session=session, lang="en", now=now, font=None)
+        return [section.image for section in made.sections if section.key in ("map", "curve")]
+
+    first = images()
+    assert sorted(drawn) == ["curve", "map"]
+    assert images() == first and len(drawn) == 2  # the same figures: nothing drawn
+    make_case(session, grid=world.grids[1], found_via="community")
+    changed = images()
+    assert "curve" in drawn[2:] and changed[1] != first[1]
+    # Bounded: three charts kept at most, the least recently used dropped first.
+    assert len(briefing.CHARTS) == 3

@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
+from gridcore.i18n import t
+from gridcore.io.tabular import frame_bytes
 from gridcore.models import AuditEntry
 from gridcore.queries.audit import audit_choices, audit_page
-from tests.factories import ADMIN, VIEWER
+from gridcore.ui.admin import audit_table
+from tests.factories import ADMIN, VIEWER, make_street_with_grids
 
 T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
@@ -50,3 +53,34 @@ def test_choices_are_the_distinct_values_in_the_log(session: Session) -> None:
     assert choices.usernames == ("ann", "ben")
     assert choices.actions == ("create", "update")
     assert choices.entities == ("case", "task")
+
+
+def test_an_area_holds_the_entries_of_its_grids_and_the_export_names_it(session: Session) -> None:
+    """Two streets: a community's filter keeps its own grids' entries (and its own), not the
+    other street's; every entry's area is exported by its name in the reader's language."""
+    here = make_street_with_grids(session, prefix="T")
+    there = make_street_with_grids(session, prefix="U", grids=1)
+    areas = [*here.grids, here.community, there.grids[0], None]
+    for n, area in enumerate(areas):
+        session.add(AuditEntry(username="ann", action="update", entity="case", entity_id=str(n),
+                               area_id=None if area is None else area.id, at=T0))  # fmt: skip
+    session.commit()
+
+    def ids(area_id: int) -> list[str]:
+        found = audit_page(session=session, actor=ADMIN, area_id=area_id)
+        assert found.total == len(found.entries)
+        return found.entries["entity_id"].tolist()
+
+    assert ids(here.community.id) == ["2", "1", "0"]
+    assert ids(here.street.id) == ["2", "1", "0"]
+    assert ids(here.grids[1].id) == ["1"]
+    assert ids(there.community.id) == ["3"]
+
+    entries = audit_page(session=session, actor=ADMIN).entries
+    for lang, names in (("en", ["", "Grid 1", "Community 1", "Grid 2", "Grid 1"]),
+                        ("zh", ["", "第1网格", "一社区", "第2网格", "第1网格"])):  # fmt: skip
+        table = audit_table(entries, lang)
+        assert table[t("admin.col_area", lang)].tolist() == names
+        exported = frame_bytes(frame=table, fmt="csv").decode("utf-8-sig")
+        assert t("admin.col_area", lang) in exported.splitlines()[0]
+        assert names[1] in exported

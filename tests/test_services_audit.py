@@ -7,21 +7,32 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from gridcore.i18n import catalogues, t
-from gridcore.models import ResidentCreate
+from gridcore.models import AuditEntry, ResidentCreate
 from gridcore.queries.audit import AUDIT_COLUMNS, recent_audit
 from gridcore.services.base import ValidationFailed, error_keys
 from gridcore.services.cases import create_case, update_case_status
+from gridcore.services.policy import set_policy_values
+from gridcore.services.residents import update_resident
+from gridcore.services.testing import undo_sample
 from tests.factories import (
     ADMIN,
     LEADER,
     VIEWER,
     days_ago,
     grid_worker,
+    last_audit,
     make_case,
+    make_depot,
+    make_item,
+    make_resident,
+    make_round,
     make_street_with_grids,
+    make_test_record,
+    make_worker,
+    receive,
 )
 
 SERVICES = Path(__file__).resolve().parent.parent / "gridcore" / "services"
@@ -104,3 +115,45 @@ def test_a_page_shows_the_message_in_the_users_language() -> None:
     assert t(failed.errors["reported_date"], "zh") == "日期不能晚于今天。"
     # A message pydantic wrote itself has no key and comes back as it is.
     assert t("Input should be a valid list", "zh") == "Input should be a valid list"
+
+
+def _area_of_last(session: Session, entity: str) -> int | None:
+    return session.exec(
+        select(AuditEntry.area_id)
+        .where(AuditEntry.entity == entity)
+        .order_by(col(AuditEntry.id).desc())
+    ).first()
+
+
+def test_every_entry_carries_the_area_of_the_row_it_wrote(session: Session) -> None:
+    """A resident's edit, a case, a stock movement, a sample undone (its row gone) and a worker
+    of two grids: each entry names the grid, the depot's area or the grids' community."""
+    world = make_street_with_grids(session)
+    g1, g2 = world.grids
+    resident = make_resident(session, building=world.buildings[1][0])
+    assert _area_of_last(session, "resident") == g2.id
+    update_resident(session=session, resident_id=resident.id, changes={"name": "李四"},
+                    actor=ADMIN)  # fmt: skip
+    edit = last_audit(session)
+    assert (edit.action, edit.area_id) == ("update", g2.id)
+
+    make_case(session, grid=g1)
+    assert _area_of_last(session, "case") == g1.id
+
+    # A movement belongs to its depot's area: here the community's depot.
+    depot = make_depot(session, area=world.community, name="Community depot", level="community")
+    receive(session, depot=depot, item=make_item(session), quantity=40)
+    assert _area_of_last(session, "stock_movement") == world.community.id
+
+    # An undone sample names its record by id once the record is gone: its grid still shows.
+    test_round = make_round(session, grids=[g1, g2])
+    record = make_test_record(session, test_round=test_round, resident=resident,
+                              result="pending")  # fmt: skip
+    assert undo_sample(session=session, record_id=record.id, actor=ADMIN)
+    assert _area_of_last(session, "test_record") == g2.id
+
+    make_worker(session, grids=[g1, g2])
+    assert _area_of_last(session, "worker") == world.community.id
+    # Rows of no area: a policy setting.
+    set_policy_values(session=session, values={"alert_cover_days": 3}, actor=ADMIN)
+    assert _area_of_last(session, "policy") is None

@@ -34,6 +34,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from gridcore.access import WRITER_ROLES, Actor, PermissionDenied, require_role
 from gridcore.models import WHOLE_MAX, WHOLE_MIN, AuditEntry, DataVersion, ReplayKey, UserRole
+from gridcore.services.audit import area_of
 
 
 class ValidationFailed(Exception):
@@ -54,6 +55,7 @@ def audit(
     entity: str,
     entity_id: Any = None,
     changes: dict[str, Any] | None = None,
+    area_id: int | None = None,
 ) -> AuditEntry:
     """Add an audit entry to the session (committed with the write it describes)."""
     entry = AuditEntry(
@@ -61,6 +63,7 @@ def audit(
         action=action,
         entity=entity,
         entity_id=None if entity_id is None else str(entity_id),
+        area_id=area_id,
         changes=json.dumps({k: plain(v) for k, v in (changes or {}).items()}, ensure_ascii=False),
     )
     session.add(entry)
@@ -184,6 +187,7 @@ class _Entry:
     entity: str
     row: Any
     changes: dict[str, Any]
+    area_id: int | None = None
 
 
 @dataclass
@@ -212,12 +216,17 @@ class Write:
         *,
         entity: str | None = None,
         action: str | None = None,
+        area_id: int | None = None,
     ) -> None:
-        """Audit a change of `row` (a table row, or its id) once the block has written it."""
+        """Audit a change of `row` (a table row, or its id) once the block has written it.
+
+        The entry's area is the row's (its grid, its depot's area, …: services.audit), or
+        `area_id` for an entry that stands for several rows or none.
+        """
         if self.replayed_id is not None:
             raise RuntimeError("a replayed write must return the earlier result, not write")
         self._entries.append(
-            _Entry(action or self.action, entity or self.entity, row, dict(changes or {}))
+            _Entry(action or self.action, entity or self.entity, row, dict(changes or {}), area_id)
         )
 
     def _claim(self) -> None:
@@ -264,6 +273,13 @@ class Write:
                 entity=entry.entity,
                 entity_id=entity_id,
                 changes=entry.changes,
+                area_id=(
+                    entry.area_id
+                    if entry.area_id is not None
+                    else area_of(
+                        self.session, entry.entity, entry.row, entry.changes, action=entry.action
+                    )
+                ),
             )
         if self._key is not None:
             self._key.entity_id = None if not ids or ids[0] is None else str(ids[0])

@@ -33,6 +33,7 @@ from gridcore.models import (
 )
 from gridcore.policy import load_policy
 from gridcore.queries._sql import select_columns
+from gridcore.services.audit import common_area
 from gridcore.services.base import (
     ValidationFailed,
     Write,
@@ -265,6 +266,7 @@ def record_tasks(op: Write, tasks: Iterable[Task], **details: Any) -> None:
             "task_ids": [row_id(task) for task in made],
             "assigned_worker_ids": [task.assigned_worker_id for task in made],
         },
+        area_id=common_area(op.session, [task.grid_id for task in made]),
     )
 
 

@@ -39,6 +39,7 @@ from gridcore.models import (
 from gridcore.policy import load_policy
 from gridcore.queries.testing import roll_call
 from gridcore.services import counters
+from gridcore.services.audit import common_area
 from gridcore.services.base import (
     ValidationFailed,
     Write,
@@ -473,6 +474,7 @@ def record_results_batch(
                 "record_ids": [row_id(r) for r in changing],
                 "tube_code": tube,
             },
+            area_id=common_area(session, [r.grid_id for r in changing]),
         )
     return len(changing)
 

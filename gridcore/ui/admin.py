@@ -13,7 +13,7 @@ import pandas as pd
 import segno
 
 from gridcore.config import day_bounds_utc, get_settings
-from gridcore.i18n import enum_label, fmt_datetime, has_key, t
+from gridcore.i18n import display_name, enum_label, fmt_datetime, has_key, t
 from gridcore.models import KIOSK_PANELS
 from gridcore.queries.access import KioskLinkRow
 from gridcore.queries.policy import PolicySettingRow
@@ -176,8 +176,13 @@ def code_label(prefix: str, code: str, lang: str) -> str:
     return t(key, lang) if has_key(key) else code
 
 
+def audit_area_label(row: Any, lang: str) -> str:
+    """An area of the audit filter: its level and name in `lang` ("Community · Maple Garden")."""
+    return f"{enum_label('level', row.level, lang)} · {display_name(row, lang)}"
+
+
 def audit_table(entries: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Audit entries with headers in `lang`; changes as JSON text."""
+    """Audit entries with headers in `lang`; the area's name in `lang`; changes as JSON text."""
     return pd.DataFrame(
         {
             t("admin.col_entry", lang): entries["audit_id"],
@@ -190,6 +195,10 @@ def audit_table(entries: pd.DataFrame, lang: str) -> pd.DataFrame:
                 code_label("audit_entity", e, lang) for e in entries["entity"]
             ],
             t("admin.col_subject_id", lang): entries["entity_id"].fillna(""),
+            t("admin.col_area", lang): [
+                display_name(row, lang, "area_name")
+                for row in entries[["area_name", "area_name_zh"]].to_dict("records")
+            ],
             t("admin.col_changes", lang): [
                 json.dumps(c, ensure_ascii=False) if c else "" for c in entries["changes"]
             ],

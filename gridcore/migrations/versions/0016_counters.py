@@ -1,7 +1,7 @@
 """counters per round and grid, and per grid, kept with the records
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02 16:00:00
 
 Dashboards read a round's samples per grid by result (and those of residents exempt now),
@@ -19,7 +19,7 @@ from alembic import op
 from gridcore.services.counters import rebuild_counters
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
