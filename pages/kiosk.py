@@ -111,7 +111,9 @@ def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: in
                 large_text=True,
                 width=int(width * 0.55),
             )
-            views.show_map(gmap, key=None, height=body, selectable=False)
+            # Always the light map: deck.gl keeps every WebGL map taken off the screen in
+            # memory (visgl/deck.gl#10355), and a kiosk shows its map panel all day long.
+            views.show_map(gmap, key=None, height=body, selectable=False, light=True)
         with right:
             st.header(t("overview.attention", lang))
             views.attention_list(lang, limit=lines - 1, shown=lines - 1, links=False)

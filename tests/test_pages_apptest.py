@@ -272,7 +272,7 @@ def _all_resident_names(facts: Facts) -> list[str]:
 KIOSK_PANELS = {
     "headline": "metric",
     "alerts": "html",
-    "map": "deck_gl_json_chart",
+    "map": "bidi_component",  # the light map (and the window-size probe)
     "testing": "table",
     "trend": "plotly_chart",
     "cases": "table",
@@ -303,6 +303,10 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
     else:
         assert errors == []
     assert len(at.get(KIOSK_PANELS[panel])) > 0, f"the {panel} panel shows no {KIOSK_PANELS[panel]}"
+    if panel == "map":
+        # Always the light map on a kiosk, whatever GRIDCORE_MAP_RENDERER says.
+        assert not at.get("deck_gl_json_chart")
+        assert any("gc-light-map" in c.proto.json for c in at.get("bidi_component"))
     if panel == "headline":
         assert len(at.metric) >= 3, "the kiosk shows headline figures"
     if panel == "alerts":

@@ -136,13 +136,16 @@ def _shared_maps() -> Any:
     )
 
 
-def show_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -> str | None:
+def show_map(
+    gmap: GridMap, *, key: str | None, height: int, selectable: bool, light: bool = False
+) -> str | None:
     """Draw a grid map and its legend; return the code of a grid the user clicked or tapped.
 
     On a phone a vertical swipe over the map scrolls the page (two fingers zoom and move the
-    map) unless the 'move map' switch is on; a tap opens the grid under the finger.
+    map) unless the 'move map' switch is on; a tap opens the grid under the finger. `light`
+    draws the light map whatever the browser (see map_renderer).
     """
-    if map_renderer() == "light":
+    if light or map_renderer() == "light":
         return _show_light_map(gmap, key=key, height=height, selectable=selectable)
     phone = session.is_phone()
     movable = map_movable(key, session.language()) if key else not phone

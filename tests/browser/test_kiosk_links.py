@@ -41,7 +41,7 @@ from .browser_support import (
 pytestmark = pytest.mark.browser
 
 FIGURES = (
-    '[data-testid="stMetricValue"], [data-testid="stDeckGlJsonChart"], .main-svg, '
+    '[data-testid="stMetricValue"], [data-testid="stDeckGlJsonChart"], .gc-light-map, .main-svg, '
     '[data-testid="stTable"], [data-testid="stDataFrame"]'
 )
 ALERT = '[data-testid="stAlertContainer"]'

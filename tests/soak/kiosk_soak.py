@@ -92,7 +92,7 @@ TIMER_COUNTER = """
 PANEL_ON_SCREEN = """() => {
   const q = s => document.querySelector(s);
   if (q('[data-testid="stApp"]')?.getAttribute('data-test-script-state') === 'running') return null;
-  if (q('[data-testid="stDeckGlJsonChart"]')) return 'map';
+  if (q('[data-testid="stDeckGlJsonChart"], .gc-light-map')) return 'map';
   if (q('.main-svg')) return 'trend';
   if (q('[data-testid="stTable"]')) return 'testing';
   if (q('.gc-alerts')) return 'alerts';
@@ -425,7 +425,8 @@ def main() -> int:
             cdp.send("Performance.enable")
             page.goto(url)
             page.locator(
-                '[data-testid="stMetricValue"], [data-testid="stDeckGlJsonChart"], .main-svg, '
+                '[data-testid="stMetricValue"], [data-testid="stDeckGlJsonChart"], '
+                ".gc-light-map, .main-svg, "
                 '[data-testid="stTable"], .gc-alerts'
             ).first.wait_for(state="visible")
             started = time.monotonic()
