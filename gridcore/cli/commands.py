@@ -1,5 +1,5 @@
 """The command line: `python -m gridcore init | seed | users | policy | backup | kiosk-link`
-(and export, import: gridcore.cli.files; brief: gridcore.cli.brief).
+(and export, import: gridcore.cli.files; brief: gridcore.cli.brief; bench: gridcore.cli.bench).
 
 Every command acts as the system actor. A failure prints one line to stderr and exits
 with status 2; set GRIDCORE_DEBUG=1 to see the traceback of an unexpected error.
@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from gridcore import bootstrap, migrate
 from gridcore.access import SYSTEM, PermissionDenied
+from gridcore.cli.bench import add_bench_command
 from gridcore.cli.brief import add_brief_command
 from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language, table
 from gridcore.cli.files import add_io_commands
@@ -131,6 +132,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     kiosk.set_defaults(handler=_kiosk_link)
     add_io_commands(commands, lang)
     add_brief_command(commands, lang)
+    add_bench_command(commands, lang)
     return parser
 
 

@@ -1,0 +1,158 @@
+"""`python -m gridcore bench --scale street|district [--database-url URL] [--json FILE]
+[--quick]`: the benchmark harness (gridcore.bench) on the command line.
+
+The database is the configured one unless --database-url names another; an empty one is
+seeded with the demo world of --scale first, one with data is measured as it is (the
+output says which). Prints the tables; --json writes every figure. Exit 0 when done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gridcore.cli.common import CliError, table
+from gridcore.config import get_settings
+from gridcore.i18n import fmt_int, t
+
+BENCH_SCALES = ("street", "district")
+
+
+def add_bench_command(commands: Any, lang: str) -> None:
+    """Add the `bench` command to the command line's subparsers."""
+    bench = commands.add_parser(
+        "bench", help=t("cli.help.bench", lang), description=t("cli.help.bench", lang)
+    )
+    bench.add_argument(
+        "--scale", choices=BENCH_SCALES, required=True, help=t("cli.help.bench_scale", lang)
+    )
+    bench.add_argument("--database-url", metavar="URL", help=t("cli.help.bench_database_url", lang))
+    bench.add_argument("--json", metavar="FILE", help=t("cli.help.bench_json", lang))
+    bench.add_argument("--quick", action="store_true", help=t("cli.help.bench_quick", lang))
+    bench.set_defaults(handler=run_bench)
+
+
+def run_bench(args: argparse.Namespace, lang: str) -> None:
+    """Run every part of the benchmark and report it."""
+    from gridcore import bench
+
+    target = Path(args.json).expanduser().resolve() if args.json else None
+    if target is not None and not target.parent.is_dir():
+        raise CliError(t("cli.error.no_folder", lang, path=target.parent))
+    url = args.database_url or get_settings().database_url
+    log_dir = target.parent if target is not None else Path.cwd()
+
+    def say(key: str, **params: Any) -> None:
+        print(t(key, lang, **params), file=sys.stderr, flush=True)
+
+    plan = bench.Plan(scale=args.scale, database_url=url, quick=args.quick, log_dir=log_dir)
+    results = bench.run(plan, say=say)
+    print("\n".join(lines(results, lang)))
+    if target is not None:
+        target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        print(t("cli.bench.json_written", lang, path=target))
+
+
+# --------------------------------------------------------------------------- the tables
+
+
+def _s(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def _mb(value: float) -> str:
+    return f"{value:.0f}"
+
+
+def lines(results: dict[str, Any], lang: str) -> list[str]:
+    """Every section of `results` as text."""
+    m, db = results["machine"], results["database"]
+    out = [
+        t(
+            "cli.bench.machine",
+            lang,
+            cpus=m["cpu_count"],
+            model=m["cpu_model"],
+            memory=fmt_int(m["memory_mb"], lang),
+            start=" ".join(map(str, results["load_average_start"])),
+            end=" ".join(map(str, results.get("load_average_end", []))),
+        ),  # fmt: skip
+        t(
+            "cli.bench.database",
+            lang,
+            kind=db["kind"],
+            size=fmt_int(round(db["size_mb"]), lang),
+            residents=fmt_int(db["rows"]["residents"], lang),
+            records=fmt_int(db["rows"]["test_records"], lang),
+            rounds=db["rows"]["test_rounds"],
+        ),  # fmt: skip
+        "",
+        t("cli.bench.section.pages", lang),
+        table(
+            [t(f"cli.bench.col.{c}", lang) for c in ("page", "cold", "warm", "expired")],
+            [
+                [page, _s(f["cold_s"]), _s(f["warm_s"]), _s(f["cache_expired_s"])]
+                for page, f in results["pages"].items()
+            ],
+        ),
+        "",
+        t("cli.bench.section.queries", lang),
+        table(
+            [t(f"cli.bench.col.{c}", lang) for c in ("query", "ours", "baseline", "ratio")],
+            [
+                [name, _s(f["median_s"]), _s(f["baseline_median_s"]), f"{f['ratio']:.1f}×"]
+                for name, f in results["queries"].items()
+            ],
+        ),
+        "",
+        t("cli.bench.section.imports", lang),
+        table(
+            [
+                t(f"cli.bench.col.{c}", lang)
+                for c in ("kind", "rows", "rows_per_s", "memory_tenth", "memory_whole")
+            ],  # fmt: skip
+            [
+                [
+                    kind,
+                    fmt_int(f["rows"], lang),
+                    fmt_int(round(f["rows_per_s"]), lang),
+                    _mb(f["tenth"]["rss_growth_mb"]),
+                    _mb(f["rss_growth_mb"]),
+                ]  # fmt: skip
+                for kind, f in results["imports"].items()
+            ],
+        ),
+        "",
+        t("cli.bench.section.desk_writes", lang),
+    ]
+    d = results["desk_writes"]
+    out.append(
+        table(
+            [
+                t(f"cli.bench.col.{c}", lang)
+                for c in ("writers", "writes_per_s", "committed", "busy", "lost", "doubled")
+            ],  # fmt: skip
+            [
+                [
+                    str(d["writers"]),
+                    fmt_int(round(d["writes_per_s"]), lang),
+                    fmt_int(d["committed"], lang),
+                    str(d["busy"]),
+                    str(d["lost"]),
+                    str(d["doubled"]),
+                ]
+            ],  # fmt: skip
+        )
+    )
+    out += ["", t("cli.bench.section.server_memory", lang)]
+    memory = results["server_memory"]
+    if "skipped" in memory:
+        out.append(t("cli.bench.skipped", lang, reason=memory["skipped"]))
+    else:
+        rows = [["0", _mb(memory["idle_mb"])]]
+        rows += [[n, _mb(f["rss_mb"])] for n, f in memory["sessions"].items()]
+        out.append(table([t("cli.bench.col.sessions", lang), t("cli.bench.col.rss", lang)], rows))
+    return out
