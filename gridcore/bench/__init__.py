@@ -123,9 +123,15 @@ def _quiet(key: str, **params: Any) -> None:
 
 
 def _part(results: dict[str, Any], name: str, call: Callable[[], Any], say: Say) -> None:
+    """Run one part; a part that fails is reported as such and the others still run."""
     say("cli.bench.measuring", part=name)
     started = time.perf_counter()
-    results[name] = call()
+    try:
+        results[name] = call()
+    except Exception as exc:  # noqa: BLE001 - one failed part must not lose the others' figures
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        say("cli.bench.failed", part=name, error=results[name]["error"])
+        return
     say("cli.bench.measured", part=name, seconds=f"{time.perf_counter() - started:.1f}")
 
 

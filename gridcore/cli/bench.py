@@ -67,8 +67,71 @@ def _mb(value: float) -> str:
     return f"{value:.0f}"
 
 
+def _header(lang: str, *columns: str) -> list[str]:
+    return [t(f"cli.bench.col.{c}", lang) for c in columns]
+
+
+def _pages(figures: dict[str, Any], lang: str) -> str:
+    rows = [
+        [page, _s(f["cold_s"]), _s(f["warm_s"]), _s(f["cache_expired_s"])]
+        for page, f in figures.items()
+    ]
+    return table(_header(lang, "page", "cold", "warm", "expired"), rows)
+
+
+def _queries(figures: dict[str, Any], lang: str) -> str:
+    rows = [
+        [name, _s(f["median_s"]), _s(f["baseline_median_s"]), f"{f['ratio']:.1f}×"]
+        for name, f in figures.items()
+    ]
+    return table(_header(lang, "query", "ours", "baseline", "ratio"), rows)
+
+
+def _imports(figures: dict[str, Any], lang: str) -> str:
+    rows = [
+        [
+            kind,
+            fmt_int(f["rows"], lang),
+            fmt_int(round(f["rows_per_s"]), lang),
+            _mb(f["tenth"]["rss_growth_mb"]),
+            _mb(f["rss_growth_mb"]),
+        ]
+        for kind, f in figures.items()
+    ]
+    columns = ("kind", "rows", "rows_per_s", "memory_tenth", "memory_whole")
+    return table(_header(lang, *columns), rows)
+
+
+def _desk_writes(d: dict[str, Any], lang: str) -> str:
+    row = [
+        str(d["writers"]),
+        fmt_int(round(d["writes_per_s"]), lang),
+        fmt_int(d["committed"], lang),
+        str(d["busy"]),
+        str(d["lost"]),
+        str(d["doubled"]),
+    ]
+    columns = ("writers", "writes_per_s", "committed", "busy", "lost", "doubled")
+    return table(_header(lang, *columns), [row])
+
+
+def _server_memory(memory: dict[str, Any], lang: str) -> str:
+    rows = [["0", _mb(memory["idle_mb"])]]
+    rows += [[n, _mb(f["rss_mb"])] for n, f in memory["sessions"].items()]
+    return table(_header(lang, "sessions", "rss"), rows)
+
+
+SECTION_TABLES = {
+    "pages": _pages,
+    "queries": _queries,
+    "imports": _imports,
+    "desk_writes": _desk_writes,
+    "server_memory": _server_memory,
+}
+
+
 def lines(results: dict[str, Any], lang: str) -> list[str]:
-    """Every section of `results` as text."""
+    """Every section of `results` as text; a part not measured says why."""
     m, db = results["machine"], results["database"]
     out = [
         t(
@@ -79,7 +142,7 @@ def lines(results: dict[str, Any], lang: str) -> list[str]:
             memory=fmt_int(m["memory_mb"], lang),
             start=" ".join(map(str, results["load_average_start"])),
             end=" ".join(map(str, results.get("load_average_end", []))),
-        ),  # fmt: skip
+        ),
         t(
             "cli.bench.database",
             lang,
@@ -88,71 +151,11 @@ def lines(results: dict[str, Any], lang: str) -> list[str]:
             residents=fmt_int(db["rows"]["residents"], lang),
             records=fmt_int(db["rows"]["test_records"], lang),
             rounds=db["rows"]["test_rounds"],
-        ),  # fmt: skip
-        "",
-        t("cli.bench.section.pages", lang),
-        table(
-            [t(f"cli.bench.col.{c}", lang) for c in ("page", "cold", "warm", "expired")],
-            [
-                [page, _s(f["cold_s"]), _s(f["warm_s"]), _s(f["cache_expired_s"])]
-                for page, f in results["pages"].items()
-            ],
         ),
-        "",
-        t("cli.bench.section.queries", lang),
-        table(
-            [t(f"cli.bench.col.{c}", lang) for c in ("query", "ours", "baseline", "ratio")],
-            [
-                [name, _s(f["median_s"]), _s(f["baseline_median_s"]), f"{f['ratio']:.1f}×"]
-                for name, f in results["queries"].items()
-            ],
-        ),
-        "",
-        t("cli.bench.section.imports", lang),
-        table(
-            [
-                t(f"cli.bench.col.{c}", lang)
-                for c in ("kind", "rows", "rows_per_s", "memory_tenth", "memory_whole")
-            ],  # fmt: skip
-            [
-                [
-                    kind,
-                    fmt_int(f["rows"], lang),
-                    fmt_int(round(f["rows_per_s"]), lang),
-                    _mb(f["tenth"]["rss_growth_mb"]),
-                    _mb(f["rss_growth_mb"]),
-                ]  # fmt: skip
-                for kind, f in results["imports"].items()
-            ],
-        ),
-        "",
-        t("cli.bench.section.desk_writes", lang),
     ]
-    d = results["desk_writes"]
-    out.append(
-        table(
-            [
-                t(f"cli.bench.col.{c}", lang)
-                for c in ("writers", "writes_per_s", "committed", "busy", "lost", "doubled")
-            ],  # fmt: skip
-            [
-                [
-                    str(d["writers"]),
-                    fmt_int(round(d["writes_per_s"]), lang),
-                    fmt_int(d["committed"], lang),
-                    str(d["busy"]),
-                    str(d["lost"]),
-                    str(d["doubled"]),
-                ]
-            ],  # fmt: skip
-        )
-    )
-    out += ["", t("cli.bench.section.server_memory", lang)]
-    memory = results["server_memory"]
-    if "skipped" in memory:
-        out.append(t("cli.bench.skipped", lang, reason=memory["skipped"]))
-    else:
-        rows = [["0", _mb(memory["idle_mb"])]]
-        rows += [[n, _mb(f["rss_mb"])] for n, f in memory["sessions"].items()]
-        out.append(table([t("cli.bench.col.sessions", lang), t("cli.bench.col.rss", lang)], rows))
+    for name, render in SECTION_TABLES.items():
+        out += ["", t(f"cli.bench.section.{name}", lang)]
+        figures = results.get(name, {})
+        reason = figures.get("skipped") or figures.get("error")
+        out.append(t("cli.bench.skipped", lang, reason=reason) if reason else render(figures, lang))
     return out
