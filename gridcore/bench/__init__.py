@@ -122,7 +122,13 @@ def _quiet(key: str, **params: Any) -> None:
     pass
 
 
-def _part(results: dict[str, Any], name: str, call: Callable[[], Any], say: Say) -> None:
+def _part(
+    results: dict[str, Any],
+    name: str,
+    call: Callable[[], Any],
+    say: Say,
+    done: Callable[[dict[str, Any]], None],
+) -> None:
     """Run one part; a part that fails is reported as such and the others still run."""
     say("cli.bench.measuring", part=name)
     started = time.perf_counter()
@@ -131,12 +137,19 @@ def _part(results: dict[str, Any], name: str, call: Callable[[], Any], say: Say)
     except Exception as exc:  # noqa: BLE001 - one failed part must not lose the others' figures
         results[name] = {"error": f"{type(exc).__name__}: {exc}"}
         say("cli.bench.failed", part=name, error=results[name]["error"])
-        return
-    say("cli.bench.measured", part=name, seconds=f"{time.perf_counter() - started:.1f}")
+    else:
+        say("cli.bench.measured", part=name, seconds=f"{time.perf_counter() - started:.1f}")
+    done(results)
 
 
-def run(plan: Plan, *, say: Say = _quiet) -> dict[str, Any]:
-    """Every figure of one run, as the JSON holds it."""
+def run(
+    plan: Plan,
+    *,
+    say: Say = _quiet,
+    done: Callable[[dict[str, Any]], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Every figure of one run, as the JSON holds it; `done(figures so far)` after each part
+    (a long run that is stopped keeps what it measured)."""
     from gridcore.bench import imports, pages, queries, server, writes
 
     results: dict[str, Any] = {
@@ -145,6 +158,7 @@ def run(plan: Plan, *, say: Say = _quiet) -> dict[str, Any]:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_start": machine.load_average(),
         "machine": machine.machine(),
+        "commit": machine.commit(),
     }
     engine = make_engine(plan.database_url)
     results["prepared"] = prepare(engine, plan.scale)
@@ -154,8 +168,8 @@ def run(plan: Plan, *, say: Say = _quiet) -> dict[str, Any]:
     else:
         say("cli.bench.used")
     results["database"] = machine.database(engine)
-    _part(results, "pages", lambda: pages.measure(plan.database_url, reps=plan.reps), say)
-    _part(results, "queries", lambda: queries.measure(engine, reps=plan.reps), say)
+    _part(results, "pages", lambda: pages.measure(plan.database_url, reps=plan.reps), say, done)
+    _part(results, "queries", lambda: queries.measure(engine, reps=plan.reps), say, done)
     if plan.sessions:
         log = plan.log_dir / "gridcore-bench-server.log"
         _part(
@@ -165,6 +179,7 @@ def run(plan: Plan, *, say: Say = _quiet) -> dict[str, Any]:
                 plan.database_url, ports=plan.ports, sessions=plan.sessions, log=log
             ),
             say,
+            done,
         )
     else:
         results["server_memory"] = {"skipped": "quick"}
@@ -178,12 +193,14 @@ def run(plan: Plan, *, say: Say = _quiet) -> dict[str, Any]:
                     copy, test_results=plan.test_results, stock_movements=plan.stock_movements
                 ),
                 say,
+                done,
             )
             _part(
                 results,
                 "desk_writes",
                 lambda: writes.measure(copy, writers=plan.desk_writers, writes=plan.desk_writes),
                 say,
+                done,
             )
         finally:
             copy.dispose()

@@ -48,11 +48,15 @@ def run_bench(args: argparse.Namespace, lang: str) -> None:
     def say(key: str, **params: Any) -> None:
         print(t(key, lang, **params), file=sys.stderr, flush=True)
 
+    def write(results: dict[str, Any]) -> None:
+        if target is not None:
+            target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
     plan = bench.Plan(scale=args.scale, database_url=url, quick=args.quick, log_dir=log_dir)
-    results = bench.run(plan, say=say)
+    results = bench.run(plan, say=say, done=write)
     print("\n".join(lines(results, lang)))
     if target is not None:
-        target.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        write(results)
         print(t("cli.bench.json_written", lang, path=target))
 
 
