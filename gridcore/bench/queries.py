@@ -74,7 +74,8 @@ def _days(series: pd.Series) -> pd.Series:
 
 
 def _moments(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series, utc=True, format="mixed")
+    # SQLite returns ISO 8601 text (with or without microseconds), PostgreSQL datetimes.
+    return pd.to_datetime(series, utc=True, format="ISO8601")
 
 
 def _cases(connection: Connection) -> pd.DataFrame:
@@ -98,13 +99,14 @@ def _residents(connection: Connection) -> pd.DataFrame:
     return _read(connection, "SELECT id, grid_id, health_status FROM resident")
 
 
-def _records(connection: Connection) -> pd.DataFrame:
+def _records(connection: Connection, *columns: str) -> pd.DataFrame:
+    """Every test record: round, resident and grid, and `columns` (sampled_at parsed)."""
     frame = _read(
         connection,
-        "SELECT round_id, resident_id, grid_id, site_id, method, sampled_at, result"
-        " FROM testrecord",
+        f"SELECT {', '.join(('round_id', 'resident_id', 'grid_id', *columns))} FROM testrecord",
     )
-    frame["sampled_at"] = _moments(frame["sampled_at"])
+    if "sampled_at" in columns:
+        frame["sampled_at"] = _moments(frame["sampled_at"])
     return frame
 
 
@@ -184,7 +186,7 @@ def base_grid_progress(connection: Connection, ctx: Context) -> pd.DataFrame:
 def base_coverage_over_rounds(connection: Connection, ctx: Context) -> pd.DataFrame:
     rounds = _read(connection, "SELECT id, start_at FROM testround")
     rounds["start_at"] = _moments(rounds["start_at"])
-    records = _records(connection).merge(rounds, left_on="round_id", right_on="id")
+    records = _records(connection, "sampled_at").merge(rounds, left_on="round_id", right_on="id")
     residents = _residents(connection)
     expected = int((residents["health_status"] == "at_home").sum())
     after = records["sampled_at"] - records["start_at"]
@@ -197,7 +199,7 @@ def base_coverage_over_rounds(connection: Connection, ctx: Context) -> pd.DataFr
 
 
 def base_hourly_throughput(connection: Connection, ctx: Context) -> pd.DataFrame:
-    records = _records(connection)
+    records = _records(connection, "site_id", "method", "sampled_at")
     records = records[records["round_id"] == ctx.round_id]
     sites = _read(connection, "SELECT id, name FROM testsite")
     records = records.merge(sites, left_on="site_id", right_on="id", how="left")
