@@ -22,9 +22,20 @@ def _product_files() -> list[Path]:
     return files
 
 
+# The benchmark harness runs the whole app as a server does (and empties its caches), so it
+# stands at the edge beside app.py; it imports Streamlit only inside its functions, so that
+# importing gridcore still loads none (test_importing_the_core_loads_no_streamlit).
+HARNESS = "gridcore/bench/"
+
+
 def _streamlit_allowed(path: Path) -> bool:
     rel = path.relative_to(ROOT).as_posix()
-    return rel == "app.py" or rel.startswith("pages/") or rel.startswith("gridcore/ui/")
+    return (
+        rel == "app.py"
+        or rel.startswith("pages/")
+        or rel.startswith("gridcore/ui/")
+        or rel.startswith(HARNESS)
+    )
 
 
 def _imported_modules(tree: ast.AST) -> list[str]:
@@ -63,7 +74,7 @@ def test_the_core_does_not_depend_on_the_ui() -> None:
     offenders = [
         f"{path.relative_to(ROOT)} imports {name}"
         for path in GRIDCORE.rglob("*.py")
-        if not path.relative_to(ROOT).as_posix().startswith("gridcore/ui/")
+        if not path.relative_to(ROOT).as_posix().startswith(("gridcore/ui/", HARNESS))
         for name in _imported_modules(_parse(path))
         if name == "gridcore.ui" or name.startswith("gridcore.ui.")
     ]

@@ -20,12 +20,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from tiny_world import TinyWorld
 
 from gridcore.access import SYSTEM, Actor
+from gridcore.bench.writes import url_for_processes
 from gridcore.db import make_engine
 from gridcore.models import (
     Depot,
@@ -56,17 +57,6 @@ TABLE_OF = {
     "request": ResidentRequest,
     "task": Task,
 }
-
-
-def _url_of(engine: Engine) -> str:
-    """A URL a new process can open: PostgreSQL's schema goes into the connection options."""
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name != "postgresql":
-        return url
-    with engine.connect() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-    separator = "&" if "?" in url else "?"
-    return f"{url}{separator}options=-csearch_path%3D{schema}"
 
 
 def _writer(url: str, number: int, plan: dict[str, Any]) -> dict[str, Any]:
@@ -210,7 +200,7 @@ def test_concurrent_writers_lose_nothing_and_double_nothing(
     depot, item = plan["depot"], plan["item"]
     opening = stock.stock_level(session=session, depot_id=depot, item_id=item)
     before = _rows(session)
-    url = _url_of(engine)
+    url = url_for_processes(engine)
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(WRITERS) as pool:
         results = pool.starmap(_writer, [(url, w, plan) for w in range(WRITERS)])

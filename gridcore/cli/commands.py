@@ -1,6 +1,6 @@
 """The command line: `python -m gridcore init | seed | users | policy | backup | kiosk-link`
 (and export, import: gridcore.cli.files; brief: gridcore.cli.brief; verify-counters:
-gridcore.cli.counters).
+gridcore.cli.counters; bench: gridcore.cli.bench).
 
 Every command acts as the system actor. A failure prints one line to stderr and exits
 with status 2; set GRIDCORE_DEBUG=1 to see the traceback of an unexpected error.
@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from gridcore import bootstrap, migrate
 from gridcore.access import SYSTEM, PermissionDenied
+from gridcore.cli.bench import add_bench_command
 from gridcore.cli.brief import add_brief_command
 from gridcore.cli.common import EXIT_FAILURE, CliError, cli_language, table
 from gridcore.cli.counters import add_counters_command
@@ -136,6 +137,7 @@ def build_parser(lang: str) -> argparse.ArgumentParser:
     add_io_commands(commands, lang)
     add_brief_command(commands, lang)
     add_counters_command(commands, lang)
+    add_bench_command(commands, lang)
     return parser
 
 
