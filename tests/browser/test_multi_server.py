@@ -21,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from gridcore import migrate
+from gridcore.config import local_today
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD, seed
 from gridcore.models import Area, User, UserGrid
@@ -168,7 +170,9 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
     processes: list[subprocess.Popen[bytes]] = []
     try:
         migrate.upgrade(engine)
-        seed(engine=engine, scale="tiny")
+        # The story ends yesterday: its current round began then, whatever the hour now (on
+        # today's story a run after local midnight comes before the round's start).
+        seed(engine=engine, scale="tiny", anchor=local_today() - timedelta(days=1))
         port_a, port_b, proxy_port = _ports()
         environment = {"GRIDCORE_REFRESH_SECONDS": str(REFRESH_SECONDS)}
         servers = (f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}")
