@@ -2,11 +2,11 @@
 and a tap on a grid opens its detail page. (At a desk a click on a map opens a grid through the
 same code: tests/browser/test_testing_pages.py clicks the testing page's map.)
 
-Where the browser's WebGL is drawn in software (no GPU, as on a command room's virtual desktop
-and in this Chromium) the maps are light SVG maps by themselves, and a click opens a grid too.
+The light map (a browser without a GPU) is checked in tests/browser/test_multi_server.py, whose
+servers leave the choice of map to the browser.
 
 Screenshots (tests/artifacts/screenshots): field-map-zh-390x844.png, field-map-scrolled-zh-
-390x844.png, field-grid-zh-390x844.png, light-map-zh-1920x1080.png.
+390x844.png, field-grid-zh-390x844.png.
 """
 
 from __future__ import annotations
@@ -15,19 +15,14 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
-from sqlalchemy.engine import Engine
 
 from gridcore.demo import DEMO_PASSWORD
 
 from .browser_support import (
-    DESKTOP,
     PHONE,
     RENDER_TIMEOUT_MS,
     SCREENSHOTS,
-    SECRET,
     Driver,
-    StreetApp,
-    serve,
     settle,
 )
 
@@ -138,33 +133,3 @@ def test_on_a_phone_a_swipe_scrolls_past_the_map_and_a_tap_opens_a_grid(
     _touch(page, phone, [(moved["x"] + moved["width"] / 2, moved["y"] + moved["height"] / 2)])
     _lands_on_a_grid(driver, page, errors)
     page.screenshot(path=SCREENSHOTS / "field-grid-zh-390x844.png")
-
-
-def test_without_a_gpu_the_map_is_drawn_light_and_a_click_opens_a_grid(
-    driver: Driver, street_database: tuple[str, Engine]
-) -> None:
-    url, engine = street_database
-    with serve(url, log_name="streamlit-light-map.log", GRIDCORE_MAP_RENDERER="auto") as base:
-        light = Driver(
-            browser=driver.browser, app=StreetApp(base_url=base, engine=engine, secret=SECRET)
-        )
-        context = light.new_context(DESKTOP, lang="zh")
-        try:
-            page = context.new_page()
-            errors = _errors(page)
-            light.sign_in(page, lang="zh")
-            page.goto(f"{base}/map?lang=zh")
-            grids = page.locator(".gc-light-map .gc-grid")
-            grids.first.wait_for(state="visible")
-            light.wait_for_render(page)
-            # The street's every grid, coloured as the WebGL map colours them, and no canvas.
-            assert grids.count() >= 50
-            fills = set(grids.evaluate_all("els => els.map(e => e.getAttribute('fill'))"))
-            assert "rgb(198,40,40)" in fills  # RISK_HEX["high"]: the demo has high-risk grids
-            assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
-            assert page.locator(".gc-light-map text").count() >= 50
-            page.screenshot(path=SCREENSHOTS / "light-map-zh-1920x1080.png")
-            grids.nth(3).click()
-            _lands_on_a_grid(light, page, errors)
-        finally:
-            context.close()

@@ -35,7 +35,7 @@ from gridcore import migrate
 from gridcore.config import local_today
 from gridcore.db import make_engine
 from gridcore.demo import DEMO_PASSWORD, seed
-from gridcore.models import Area, User, UserGrid
+from gridcore.models import Area, AreaLevel, User, UserGrid
 from gridcore.queries import testing as tq
 
 from .browser_support import (
@@ -174,7 +174,12 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
         # today's story a run after local midnight comes before the round's start).
         seed(engine=engine, scale="tiny", anchor=local_today() - timedelta(days=1))
         port_a, port_b, proxy_port = _ports()
-        environment = {"GRIDCORE_REFRESH_SECONDS": str(REFRESH_SECONDS)}
+        # The map as a browser without a GPU gets it by itself (this Chromium draws WebGL in
+        # software): the light map, checked below.
+        environment = {
+            "GRIDCORE_REFRESH_SECONDS": str(REFRESH_SECONDS),
+            "GRIDCORE_MAP_RENDERER": "auto",
+        }
         servers = (f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}")
         logs = [ARTIFACTS / f"streamlit-multi-server-{n}.log" for n in "ab"]
         for port, log in zip((port_a, port_b), logs, strict=True):
@@ -301,3 +306,41 @@ def test_a_write_through_one_server_is_on_the_other_at_its_next_refresh(
         for key_of, server in zip(district.route_keys, district.servers, strict=True):
             upstreams = {fields[1] for fields in lines if fields[0] == key_of}
             assert upstreams == {server.removeprefix("http://")}, upstreams
+
+
+def test_without_a_gpu_the_map_is_drawn_light_and_a_click_opens_a_grid(
+    browser: Browser, district: District
+) -> None:
+    """Where the browser draws WebGL in software the app draws its maps as SVG by itself, in
+    the same colours, and a click on a grid opens it."""
+    with Session(district.engine) as s:
+        codes = set(s.exec(select(Area.code).where(Area.level == AreaLevel.grid)).all())
+    context = _context(browser, district, 0)
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(district.entrances[0])
+        _wait_for_render(page)
+        page.locator(".st-key-signin_username input").fill("leader")
+        page.locator(".st-key-signin_password input").fill(DEMO_PASSWORD)
+        page.locator('[data-testid="stFormSubmitButton"] button').click()
+        page.locator('[data-testid="stSidebarNavLink"]').first.wait_for(state="attached")
+        _wait_for_cookie(page, context)
+        page.goto(f"{district.entrances[0]}/map")
+        grids = page.locator(".gc-light-map .gc-grid")
+        grids.first.wait_for(state="visible")
+        _wait_for_render(page)
+        drawn = grids.evaluate_all("els => els.map(e => e.dataset.code)")
+        assert set(drawn) == codes, drawn
+        assert page.locator('[data-testid="stDeckGlJsonChart"]').count() == 0
+        fills = grids.evaluate_all("els => els.map(e => e.getAttribute('fill'))")
+        assert all(fill.startswith("rgb(") for fill in fills), fills
+        page.screenshot(path=SCREENSHOTS / "light-map-en-1920x1080.png")
+        grids.first.click()
+        page.wait_for_url("**/grid?grid=*", timeout=RENDER_TIMEOUT_MS)
+        _wait_for_render(page)
+        assert page.url.split("grid=")[-1] == drawn[0]
+        assert page.locator(EXCEPTION).count() == 0 and errors == []
+    finally:
+        context.close()
