@@ -26,13 +26,14 @@ from gridcore.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
+# Headless Debian Chromium as GridCore's browser checks run it (the tests, the kiosk soak).
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
-    # Maps are drawn by the browser alone; without WebGL this machine's CPU is left to the
-    # server, whose memory is what is measured.
-    "--disable-3d-apis",
 ]  # fmt: skip
+# Maps are drawn by the browser alone; without WebGL this machine's CPU is left to the
+# server, whose memory is what is measured.
+BENCH_CHROMIUM_ARGS = [*CHROMIUM_ARGS, "--disable-3d-apis"]
 # The app's pages in turn, by their address (app.py's PAGES).
 PATHS = ("overview", "map", "grid", "cases", "testing", "desk", "roll-call", "zones",
          "supplies", "data", "requests", "my-tasks", "workforce")  # fmt: skip
@@ -59,11 +60,19 @@ def free_port(ports: range) -> int:
     raise RuntimeError(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
-def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+def wait_healthy(
+    base_url: str,
+    process: subprocess.Popen[bytes],
+    log: Path | None = None,
+    timeout: float = 90,
+) -> None:
+    """Wait until the app at `base_url` answers its health check (its log, if any, in the
+    error when it stops or does not answer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server stopped (exit {process.returncode})")
+            said = f":\n{log.read_text()}" if log else ""
+            raise RuntimeError(f"the server stopped (exit {process.returncode}){said}")
         try:
             with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
                 if response.read().decode().strip() == "ok":
@@ -71,7 +80,8 @@ def _wait_healthy(base_url: str, process: subprocess.Popen[bytes], timeout: floa
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"the server was not healthy after {timeout:.0f} s")
+    said = f":\n{log.read_text()}" if log else ""
+    raise RuntimeError(f"the server was not healthy after {timeout:.0f} s{said}")
 
 
 @contextmanager
@@ -88,7 +98,7 @@ def serving(database_url: str, port: int, log: Path) -> Iterator[tuple[str, int]
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         base_url = f"http://127.0.0.1:{port}"
-        _wait_healthy(base_url, process, timeout=120)
+        wait_healthy(base_url, process, timeout=120)
         yield base_url, process.pid
     finally:
         process.terminate()
@@ -122,7 +132,9 @@ def measure(
     with serving(database_url, port, log) as (base_url, pid), sync_playwright() as p:
         figures["port"] = port
         figures["idle_mb"] = rss_mb(pid)
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=BENCH_CHROMIUM_ARGS
+        )
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             context.set_default_timeout(RENDER_TIMEOUT_MS)

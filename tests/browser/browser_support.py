@@ -7,7 +7,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,21 +15,16 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy.engine import Engine
 
+# Chromium and its flags, and the health wait, are the product's own (the benchmark and the
+# kiosk soak drive the same browser and server).
+from gridcore.bench.server import CHROMIUM as CHROMIUM
+from gridcore.bench.server import CHROMIUM_ARGS as CHROMIUM_ARGS
+from gridcore.bench.server import wait_healthy as wait_healthy
 from gridcore.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SECRET = "browser-test-kiosk-secret"
 # The shortest rotation the settings allow, so a test sees every kiosk panel quickly.
 KIOSK_ROTATE_SECONDS = 5
@@ -57,21 +51,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app stopped (exit {process.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the app was not healthy after {timeout:.0f} s:\n{log.read_text()}")
 
 
 def start_server(

@@ -44,17 +44,9 @@ from typing import Any
 
 from playwright.sync_api import CDPSession, Page, WebSocket, sync_playwright
 
+from gridcore.bench.server import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SECRET = "kiosk-soak-secret"
 VIEWPORT = {"width": 1280, "height": 720}
 # The shortest the settings allow (GRIDCORE_KIOSK_ROTATE_SECONDS, at least 5).
