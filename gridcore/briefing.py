@@ -101,8 +101,23 @@ class Briefing:
 # --------------------------------------------------------------------------- fonts
 
 
+# The font found once (fc-list takes a subprocess; a font found stays found). None is not
+# kept: a font installed while the server runs is found at the next briefing.
+_FOUND_FONT: list[Path] = []
+
+
 def cjk_font() -> Path | None:
     """A TrueType font with Chinese characters (fontconfig's first), or None."""
+    if _FOUND_FONT and _FOUND_FONT[0].is_file():
+        return _FOUND_FONT[0]
+    _FOUND_FONT.clear()
+    found = _look_for_cjk_font()
+    if found is not None:
+        _FOUND_FONT.append(found)
+    return found
+
+
+def _look_for_cjk_font() -> Path | None:
     import subprocess
 
     try:
