@@ -145,5 +145,8 @@ def page_text(at: AppTest) -> str:
 
 
 def data_elements(at: AppTest) -> list[str]:
-    """The kinds of data element on the page."""
-    return [kind for kind in DATA_ELEMENTS if len(at.get(kind)) > 0]
+    """The kinds of data element on the page (the light map counts as a map)."""
+    kinds = [kind for kind in DATA_ELEMENTS if len(at.get(kind)) > 0]
+    if any("gc-light-map" in c.proto.json for c in at.get("bidi_component")):
+        kinds.append("light_map")
+    return kinds
