@@ -37,6 +37,7 @@ BENCH_CHROMIUM_ARGS = [*CHROMIUM_ARGS, "--disable-3d-apis"]
 # The app's pages in turn, by their address (app.py's PAGES).
 PATHS = ("overview", "map", "grid", "cases", "testing", "desk", "roll-call", "zones",
          "supplies", "data", "requests", "my-tasks", "workforce")  # fmt: skip
+# Streamlit has drawn the page and is idle (as Streamlit's own end-to-end suite waits).
 IDLE = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     return !!app
@@ -84,18 +85,24 @@ def wait_healthy(
     raise RuntimeError(f"the server was not healthy after {timeout:.0f} s{said}")
 
 
-@contextmanager
-def serving(database_url: str, port: int, log: Path) -> Iterator[tuple[str, int]]:
-    """`streamlit run server.py` on 127.0.0.1:`port`; its base URL and process id."""
-    env = dict(os.environ, DATABASE_URL=database_url)
-    command = [
+def server_command(port: int) -> list[str]:
+    """`streamlit run server.py` on loopback `port`, headless, watching no files."""
+    return [
         sys.executable, "-m", "streamlit", "run", "server.py",
         "--server.port", str(port), "--server.address", "127.0.0.1",
         "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
+
+
+@contextmanager
+def serving(database_url: str, port: int, log: Path) -> Iterator[tuple[str, int]]:
+    """`streamlit run server.py` on 127.0.0.1:`port`; its base URL and process id."""
+    env = dict(os.environ, DATABASE_URL=database_url)
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            server_command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         base_url = f"http://127.0.0.1:{port}"
         wait_healthy(base_url, process, timeout=120)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Engine
 # kiosk soak drive the same browser and server).
 from gridcore.bench.server import CHROMIUM as CHROMIUM
 from gridcore.bench.server import CHROMIUM_ARGS as CHROMIUM_ARGS
+from gridcore.bench.server import IDLE, server_command
 from gridcore.bench.server import wait_healthy as wait_healthy
 from gridcore.demo import DEMO_PASSWORD
 
@@ -64,20 +64,14 @@ def start_server(
         GRIDCORE_SECRET_KEY=SECRET,
         GRIDCORE_KIOSK_ROTATE_SECONDS=str(KIOSK_ROTATE_SECONDS),
         # This Chromium's WebGL is software-rendered, where the app draws light SVG maps by
-        # itself: the tests of the WebGL map ask for it (test_field_usability: the light map).
+        # itself: the tests of the WebGL map ask for it (test_multi_server: the light map).
         GRIDCORE_MAP_RENDERER="webgl",
     )
     env.update(environment)
-    command = [
-        sys.executable, "-m", "streamlit", "run", "server.py",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
     with log.open("wb") as out:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            server_command(port), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -105,14 +99,7 @@ def serve(database_url: str, *, log_name: str, **environment: str) -> Iterator[s
         stop(process)
 
 
-WAIT_FOR_IDLE = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return !!app
-        && app.getAttribute('data-test-connection-state') === 'CONNECTED'
-        && app.getAttribute('data-test-script-state') === 'notRunning'
-        && !document.querySelector('[data-testid="stSkeleton"]')
-        && !document.querySelector('[data-stale="true"]');
-}"""
+WAIT_FOR_IDLE = IDLE
 
 
 # Resolves once the page has drawn frames without a pause for QUIET_S: the main thread is free

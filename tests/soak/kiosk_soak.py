@@ -44,7 +44,7 @@ from typing import Any
 
 from playwright.sync_api import CDPSession, Page, WebSocket, sync_playwright
 
-from gridcore.bench.server import CHROMIUM, CHROMIUM_ARGS
+from gridcore.bench.server import CHROMIUM, CHROMIUM_ARGS, server_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "kiosk-soak-secret"
@@ -215,14 +215,7 @@ def start_server(database: Path, port: int, log: Path) -> subprocess.Popen[bytes
         GRIDCORE_KIOSK_ROTATE_SECONDS=str(ROTATE_SECONDS),
         GRIDCORE_REFRESH_SECONDS=str(REFRESH_SECONDS),
     )
-    command = [
-        sys.executable, "-m", "streamlit", "run", "server.py",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = server_command(port)
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
