@@ -68,22 +68,15 @@ def commit() -> str:
     """The commit of the code measured (with "+changes" when the work tree differs), or ""."""
     root = Path(__file__).resolve().parents[2]
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        head, dirty = (
+            subprocess.run(
+                ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+            ).stdout.strip()
+            for args in (
+                ("rev-parse", "--short", "HEAD"),
+                ("status", "--porcelain", "--untracked-files=no"),
+            )
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return f"{head}+changes" if dirty else head
