@@ -8,7 +8,6 @@ zero, and every positive sample belongs to a case.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 import shutil
@@ -19,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from shapely.geometry import Point, shape
-from sqlalchemy import text
+from demo_support import ANCHOR, check_tiling, one, rows, shapes
+from shapely.geometry import Point
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -36,8 +35,6 @@ from gridcore.services.access import authenticate
 
 pytestmark = pytest.mark.demo
 
-ANCHOR = date(2026, 3, 21)
-
 
 @pytest.fixture(scope="session")
 def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Engine]:
@@ -49,24 +46,6 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
     assert counts["resident"] > 0
     yield engine
     engine.dispose()
-
-
-def rows(engine: Engine, sql: str, **params: object) -> list[tuple]:
-    with engine.connect() as connection:
-        return [tuple(r) for r in connection.execute(text(sql), params)]
-
-
-def one(engine: Engine, sql: str, **params: object) -> object:
-    return rows(engine, sql, **params)[0][0]
-
-
-def shapes(engine: Engine, level: str) -> dict[int, tuple[str, int | None, object]]:
-    return {
-        area_id: (code, parent, shape(json.loads(geometry)))
-        for area_id, code, parent, geometry in rows(
-            engine, "SELECT id, code, parent_id, shape FROM area WHERE level = :level", level=level
-        )
-    }
 
 
 # --------------------------------------------------------------------------- sizes
@@ -151,23 +130,12 @@ def test_demo_names_read_like_the_street(world: Engine) -> None:
 # --------------------------------------------------------------------------- the map
 
 
-def _check_tiling(parents: dict, children: dict) -> None:
-    for parent_id, (code, _, parent_shape) in parents.items():
-        kids = [s for _, p, s in children.values() if p == parent_id]
-        assert kids, code
-        assert parent_shape.is_valid and all(k.is_valid for k in kids)
-        assert shapely.unary_union(kids).symmetric_difference(parent_shape).area < 1e-9, code
-        for i, a in enumerate(kids):
-            for b in kids[i + 1 :]:
-                assert a.intersection(b).area < 1e-12, code
-
-
 def test_grids_tile_communities_and_communities_tile_the_street(world: Engine) -> None:
     street_shapes = shapes(world, "street")
     communities = shapes(world, "community")
     grids = shapes(world, "grid")
-    _check_tiling(communities, grids)
-    _check_tiling(street_shapes, communities)
+    check_tiling(communities, grids)
+    check_tiling(street_shapes, communities)
     ((_, _, whole),) = street_shapes.values()
     # A street in Xuhui, Shanghai (WGS-84), a few square kilometres.
     assert 121.40 < whole.centroid.x < 121.46 and 31.15 < whole.centroid.y < 31.20
@@ -618,33 +586,3 @@ def test_a_second_build_with_the_same_seed_is_identical(
     ):
         assert _table_digest(again, table) == _table_digest(world, table), table
     again.dispose()
-
-
-@pytest.mark.slow
-def test_a_small_district_tiles_and_each_street_tells_its_story(
-    tmp_path: Path, sqlite_template: Path
-) -> None:
-    path = tmp_path / "district.db"
-    shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
-    counts = street.build_district(engine=engine, seed=3, anchor=ANCHOR, streets=2)
-    assert 90_000 <= counts["resident"] <= 110_000
-    _check_tiling(shapes(engine, "district"), shapes(engine, "street"))
-    _check_tiling(shapes(engine, "street"), shapes(engine, "community"))
-    codes = [
-        c for (c,) in rows(engine, "SELECT code FROM area WHERE level = 'street' ORDER BY code")
-    ]
-    assert codes == ["SH-XH-TL", "SH-XH-XJH"]
-    per_street = rows(
-        engine,
-        """SELECT s.code, COUNT(k.id) FROM area s JOIN area c ON c.parent_id = s.id
-           JOIN area g ON g.parent_id = c.id LEFT JOIN case_record k ON k.grid_id = g.id
-           WHERE s.level = 'street' GROUP BY s.code""",
-    )
-    assert all(n > 0 for _, n in per_street)
-    # Rounds are the district's: one set, every grid of both streets in each.
-    assert one(engine, "SELECT COUNT(*) FROM testround") == len(ROUND_DAYS)
-    assert one(engine, "SELECT COUNT(DISTINCT grid_id) FROM testroundarea") == one(
-        engine, "SELECT COUNT(*) FROM area WHERE level = 'grid'"
-    )
-    engine.dispose()

@@ -63,9 +63,10 @@ def start_server(
         DATABASE_URL=database_url,
         GRIDCORE_SECRET_KEY=SECRET,
         GRIDCORE_KIOSK_ROTATE_SECONDS=str(KIOSK_ROTATE_SECONDS),
-        # This Chromium's WebGL is software-rendered, where the app draws light SVG maps by
-        # itself: the tests of the WebGL map ask for it (test_multi_server: the light map).
-        GRIDCORE_MAP_RENDERER="webgl",
+        # As deployed: each browser says whether its WebGL is drawn in software (this
+        # Chromium's is, and gets the light SVG maps); a test of the WebGL map opens its
+        # browser profile with `webgl=True` (GPU_STAND_IN).
+        GRIDCORE_MAP_RENDERER="auto",
     )
     env.update(environment)
     with log.open("wb") as out:
@@ -126,6 +127,26 @@ def settle(page: Page) -> float:
     return max(0.0, time.perf_counter() - start - QUIET_S)
 
 
+# A drawn map, whichever the browser got: deck.gl's WebGL canvas or the light SVG map's shapes.
+MAP_DRAWN = '[data-testid="stDeckGlJsonChart"] canvas, .gc-light-map path'
+MAP_ELEMENT = '[data-testid="stDeckGlJsonChart"], .gc-light-map'
+
+# A browser profile that stands for one with a graphics card: WebGL still draws in software
+# here, but the renderer's name the app asks for (gridcore/ui/lightmap.py: WEBGL_PROBE_JS)
+# is a GPU's, so the app sends its deck.gl maps.
+GPU_STAND_IN = """(() => {
+    const RENDERER = 0x1F01, UNMASKED_RENDERER = 0x9246;
+    for (const type of [self.WebGLRenderingContext, self.WebGL2RenderingContext]) {
+        if (!type) continue;
+        const getParameter = type.prototype.getParameter;
+        type.prototype.getParameter = function (name) {
+            if (name === RENDERER || name === UNMASKED_RENDERER) return "ANGLE (test GPU)";
+            return getParameter.call(this, name);
+        };
+    }
+})();"""
+
+
 @dataclass(frozen=True)
 class Driver:
     """What a browser test does with the app: profiles, waiting for renders, signing in."""
@@ -137,8 +158,13 @@ class Driver:
     def base_url(self) -> str:
         return self.app.base_url
 
-    def new_context(self, viewport: dict[str, int], lang: str = "en") -> BrowserContext:
-        """A fresh browser profile at `viewport` (a phone size gets touch and a phone's scale)."""
+    def new_context(
+        self, viewport: dict[str, int], lang: str = "en", *, webgl: bool = False
+    ) -> BrowserContext:
+        """A fresh browser profile at `viewport` (a phone size gets touch and a phone's scale).
+
+        Its maps are the light SVG ones this GPU-less Chromium gets; `webgl=True` stands in
+        for a browser with a GPU, which gets deck.gl's WebGL maps."""
         phone = viewport["width"] < 600
         context = self.browser.new_context(
             viewport=viewport,
@@ -149,6 +175,8 @@ class Driver:
             timezone_id="Asia/Shanghai",
         )
         context.set_default_timeout(RENDER_TIMEOUT_MS)
+        if webgl:
+            context.add_init_script(GPU_STAND_IN)
         return context
 
     def wait_for_render(self, page: Page, timeout_ms: int = RENDER_TIMEOUT_MS) -> None:

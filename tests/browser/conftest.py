@@ -31,16 +31,35 @@ from .browser_support import (
 )
 
 
+def _built_street(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo street, built once per run: the first test process to need it builds it into
+    the run's shared folder, the others wait for it and copy it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    built = shared / "street-built.db"
+    with open(shared / "street-built.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            building = shared / "street-building.db"
+            engine = make_engine(f"sqlite:///{building}")
+            migrate.upgrade(engine)
+            seed(engine=engine, scale="street")
+            with engine.begin() as connection:  # everything into the file that is copied
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            engine.dispose()
+            building.rename(built)
+    return built
+
+
 @pytest.fixture(scope="session")
 def street_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Engine]]:
-    """A migrated SQLite file with the demo street (about 50,000 residents)."""
+    """A migrated SQLite file with the demo street (about 50,000 residents), this process's own."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     path = tmp_path_factory.mktemp("street") / "gridcore.db"
+    shutil.copy(_built_street(tmp_path_factory), path)
     url = f"sqlite:///{path}"
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    seed(engine=engine, scale="street")
     yield url, engine
     engine.dispose()
 

@@ -19,6 +19,7 @@ from playwright.sync_api import BrowserContext, Page
 from gridcore.demo import DEMO_PASSWORD
 
 from .browser_support import (
+    GPU_STAND_IN,
     PHONE,
     RENDER_TIMEOUT_MS,
     SCREENSHOTS,
@@ -60,6 +61,7 @@ def phone(driver: Driver) -> Iterator[BrowserContext]:
         timezone_id="Asia/Shanghai",
     )
     context.set_default_timeout(RENDER_TIMEOUT_MS)
+    context.add_init_script(GPU_STAND_IN)  # the WebGL map's touch handling is tested here
     yield context
     context.close()
 

@@ -1,7 +1,7 @@
 """A projector whose kiosk link ends (revoked or expired) shows a message at its next refresh.
 
 A panel refresh reruns only the kiosk's fragment, never app.py, so this is what AppTest
-cannot show: the app runs on the tiny world, rotating every KIOSK_ROTATE_SECONDS, and the
+cannot show: the app runs on the tiny world, rotating every LINK_SECONDS, and the
 link ends while Chromium is showing figures.
 """
 
@@ -30,7 +30,6 @@ from .browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     DESKTOP,
-    KIOSK_ROTATE_SECONDS,
     SCREENSHOTS,
     SECRET,
     Driver,
@@ -46,8 +45,10 @@ FIGURES = (
 )
 ALERT = '[data-testid="stAlertContainer"]'
 EXCEPTION = '[data-testid="stException"]'
+# The links turn their panels at the shortest interval a link may have.
+LINK_SECONDS = 3
 # "Within about two refreshes": two rotations, plus time for a run on a busy shared machine.
-ENDS_WITHIN_S = 2 * KIOSK_ROTATE_SECONDS + 8
+ENDS_WITHIN_S = 2 * LINK_SECONDS + 8
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ def _new_link(app: StreetApp, hours: float, lifetime_s: float | None = None) -> 
     """A link of `hours`; with `lifetime_s`, one that ends sooner than any link may be made."""
     with Session(app.engine, expire_on_commit=False) as s:
         link, token = create_kiosk_link(
-            s, hours=hours, secret=app.secret, actor=SYSTEM, label="browser test"
-        )
+            s, hours=hours, secret=app.secret, actor=SYSTEM, label="browser test",
+            interval_seconds=LINK_SECONDS,
+        )  # fmt: skip
         if lifetime_s is not None:
             link.expires_at = utcnow() + timedelta(seconds=lifetime_s)
             s.add(link)
@@ -156,7 +158,7 @@ def test_a_projector_stops_showing_figures_when_its_link_ends(
 
         # One refresh with the link still working: the page asks for it, figures stay.
         asked = len(revoked.requests)
-        revoked.page.wait_for_timeout(KIOSK_ROTATE_SECONDS * 1000 + 1000)
+        revoked.page.wait_for_timeout(LINK_SECONDS * 1000 + 1000)
         assert len(revoked.requests) > asked, "no refresh seen: the counter would prove nothing"
         revoked.page.locator(FIGURES).first.wait_for(state="visible")
         _revoke_on_the_command_line(tiny_app.url, revoked_id, monkeypatch, capsys)
@@ -179,7 +181,7 @@ def test_a_projector_stops_showing_figures_when_its_link_ends(
         # The panels have stopped: a whole rotation and more brings no refresh and no figures.
         revoked.page.wait_for_timeout(1000)
         asked_now = [len(p.requests) for p in projectors]
-        revoked.page.wait_for_timeout(KIOSK_ROTATE_SECONDS * 1000 + 2000)
+        revoked.page.wait_for_timeout(LINK_SECONDS * 1000 + 2000)
         for p, asked in zip(projectors, asked_now, strict=True):
             assert len(p.requests) == asked, f"{p.how}: the page still asks for refreshes"
             assert p.page.locator(FIGURES).count() == 0

@@ -18,6 +18,8 @@ from gridcore.models import StockMovement
 
 from .browser_support import (
     DESKTOP,
+    MAP_DRAWN,
+    MAP_ELEMENT,
     PHONE,
     RENDER_TIMEOUT_MS,
     SCREENSHOTS,
@@ -57,7 +59,7 @@ def _open(driver: Driver, page: Page, lang: str) -> None:
     page.locator(".st-key-signin_password input").fill(DEMO_PASSWORD)
     page.locator('[data-testid="stFormSubmitButton"] button').click()
     page.locator('[data-testid="stMain"] h1', has_text=t("page.supplies", lang)).wait_for()
-    page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
+    page.locator(MAP_DRAWN).first.wait_for()
     page.locator('[data-testid="stMetricValue"]').first.wait_for()
     driver.wait_for_render(page)
     settle(page)
@@ -101,7 +103,7 @@ def test_a_receipt_at_a_desktop_in_english_then_on_a_phone(driver: Driver) -> No
         _open(driver, page, "en")
         assert page.locator(EXCEPTION).count() == 0
         _shot(page, "supplies-en-1920x1080.png")
-        _shot(page, "supplies-map-en-1920x1080.png", '[data-testid="stDeckGlJsonChart"]')
+        _shot(page, "supplies-map-en-1920x1080.png", MAP_ELEMENT)
         _shot(page, "supplies-forms-en-1920x1080.png", ".st-key-sp_receipt_qty")
         before = _movements(driver)
         page.locator(".st-key-sp_receipt_qty input").fill("40")
@@ -124,7 +126,7 @@ def test_a_suggested_transfer_on_a_phone_in_chinese_then_at_a_desktop(driver: Dr
         assert page.locator(EXCEPTION).count() == 0
         assert _sideways(page) <= 2
         _shot(page, "supplies-zh-390x844.png")
-        _shot(page, "supplies-map-zh-390x844.png", '[data-testid="stDeckGlJsonChart"]')
+        _shot(page, "supplies-map-zh-390x844.png", MAP_ELEMENT)
         button = page.locator(".st-key-sp_move_0 button")
         button.scroll_into_view_if_needed()
         _shot(page, "supplies-suggestions-zh-390x844.png")

@@ -21,6 +21,7 @@ from gridcore.models import Area, TestRecord, User, UserGrid
 from gridcore.queries import testing as tq
 
 from .browser_support import (
+    MAP_DRAWN,
     PHONE,
     SCREENSHOTS,
     Driver,
@@ -172,7 +173,7 @@ def test_the_testing_page_on_a_phone(driver: Driver, lang: str) -> None:
     try:
         page = context.new_page()
         _sign_in_at(driver, page, f"/testing?lang={lang}", username="leader")
-        page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
+        page.locator(MAP_DRAWN).first.wait_for()
         page.locator(".main-svg").first.wait_for()
         page.locator('[data-testid="stMetricValue"]').first.wait_for()
         page.wait_for_timeout(500)
@@ -202,7 +203,7 @@ def test_no_sampled_button_is_shown_to_a_viewer(driver: Driver) -> None:
 
 
 def test_clicking_a_grid_on_the_map_opens_its_roll_call(driver: Driver) -> None:
-    context = driver.new_context({"width": 1920, "height": 1080})
+    context = driver.new_context({"width": 1920, "height": 1080}, webgl=True)
     try:
         page = context.new_page()
         _sign_in_at(driver, page, "/testing", username="leader")

@@ -18,7 +18,7 @@ from gridcore.demo import DEMO_PASSWORD
 from gridcore.i18n import t
 from gridcore.models import Task, Worker, WorkerGrid
 
-from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver
+from .browser_support import DESKTOP, MAP_DRAWN, PHONE, SCREENSHOTS, Driver
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def _open(driver: Driver, page: Page, lang: str) -> None:
     page.locator(".st-key-signin_password input").fill(DEMO_PASSWORD)
     page.locator('[data-testid="stFormSubmitButton"] button').click()
     page.locator('[data-testid="stMain"] h1', has_text=t("page.workforce", lang)).wait_for()
-    page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
+    page.locator(MAP_DRAWN).first.wait_for()
     page.locator(".main-svg").first.wait_for()
     driver.wait_for_render(page)
     assert page.locator(EXCEPTION).count() == 0

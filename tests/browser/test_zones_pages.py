@@ -22,7 +22,7 @@ from gridcore.i18n import t
 from gridcore.models import Area, AreaLevel, CaseAddress, ZoneOrder
 from gridcore.queries import zones as zq
 
-from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver
+from .browser_support import DESKTOP, MAP_DRAWN, PHONE, SCREENSHOTS, Driver
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +82,7 @@ def _open(driver: Driver, page: Page, lang: str) -> None:
     page.locator(".st-key-signin_password input").fill(DEMO_PASSWORD)
     page.locator('[data-testid="stFormSubmitButton"] button').click()
     page.locator('[data-testid="stMain"] h1', has_text=t("page.zones", lang)).wait_for()
-    page.locator('[data-testid="stDeckGlJsonChart"] canvas').first.wait_for()
+    page.locator(MAP_DRAWN).first.wait_for()
     driver.wait_for_render(page)
 
 
