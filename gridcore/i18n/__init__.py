@@ -14,8 +14,9 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -89,9 +90,16 @@ def _unknown(value: Any) -> bool:
     return value is None or value != value  # None or NaN (pandas NA compares unknown)
 
 
-def _number(value: float, digits: int, lang: str) -> str:
+@lru_cache(maxsize=16)
+def _number_format(digits: int, lang: str) -> tuple[NumberPattern, Locale]:
+    """The parsed pattern and locale of a number (a dashboard formats thousands per run)."""
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return str(format_decimal(value, pattern, locale=_LOCALES[normalise_language(lang)]))
+    return parse_pattern(pattern), Locale.parse(_LOCALES[normalise_language(lang)])
+
+
+def _number(value: float, digits: int, lang: str) -> str:
+    pattern, locale = _number_format(digits, lang)
+    return str(pattern.apply(value, locale))
 
 
 def _day(value: date, kind: str, lang: str) -> str:

@@ -194,10 +194,16 @@ def needs_attention(
     a grid depot below minimum stock. A grid of normal risk with a decision due is 'low'.
     Order: what to do first (analytics.overview.attention_order).
     """
+    rows = grid_indicator_rows(session=session, today=today, now=now)
+    return _attention(session, rows, now=now)[:limit]
+
+
+def _attention(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> list[Attention]:
+    """needs_attention's whole list, from the grid rows already read."""
     shortages = grid_depot_shortages(session, now)
     facts: list[AttentionFacts] = []
     found: dict[str, Attention] = {}
-    for row in grid_indicator_rows(session=session, today=today, now=now):
+    for row in rows:
         due: list[Reason] = []
         if row["stepdown_days_left"] == 0:
             due.append(
@@ -227,7 +233,7 @@ def needs_attention(
             severity=severity,
             reasons=[*row["risk_reasons"], *due],
         )
-    return [found[f.code] for f in attention_order(facts)[:limit]]
+    return [found[f.code] for f in attention_order(facts)]
 
 
 METRIC_COLUMNS: list[str] = [
@@ -348,7 +354,24 @@ def _derive(row: dict[str, Any], *, today: date, policy: Policy) -> dict[str, An
 
 def grid_metrics(*, session: Session, today: date, now: datetime) -> pd.DataFrame:
     """One row per grid with today's figures, its risk level and the reasons for it."""
+    return _metrics_frame(grid_indicator_rows(session=session, today=today, now=now))
+
+
+@dataclass(frozen=True)
+class GridOverview:
+    """grid_metrics and the whole needs_attention list, read together: a dashboard showing
+    both reads the grids' figures once."""
+
+    metrics: pd.DataFrame
+    attention: list[Attention]
+
+
+def grid_overview(*, session: Session, today: date, now: datetime) -> GridOverview:
     rows = grid_indicator_rows(session=session, today=today, now=now)
+    return GridOverview(metrics=_metrics_frame(rows), attention=_attention(session, rows, now=now))
+
+
+def _metrics_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     frame["latest_round_id"] = frame["latest_round_id"].astype("Int64")
     return frame

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import IntegrityError
 
@@ -16,8 +17,11 @@ from gridcore.services.base import WriteBusy, retrying
 from gridcore.ui import data, forms
 from gridcore.ui.theme import RISK_HEX
 
-# Alerts shown one per line with their button; the rest wait in an expander.
+# Alerts shown one per line with their button; the next ones wait in an expander, LISTED in
+# all (a district has more than a thousand standing: a page of them helps nobody, and each
+# line is a row of widgets to draw). Every alert is in the download.
 SHOWN = 6
+LISTED = 50
 
 
 def standing() -> list[AlertRow]:
@@ -119,15 +123,53 @@ def alert_panel(lang: str, actor: Actor) -> None:
         _line(row, lang, actor)
     if len(pending) > SHOWN:
         with st.expander(t("alerts.more", lang, n=fmt_int(len(pending) - SHOWN, lang))):
-            for row in pending[SHOWN:]:
+            for row in pending[SHOWN:LISTED]:
                 _line(row, lang, actor)
+            _not_listed(len(pending) - LISTED, lang)
     if seen:
         with st.expander(t("alerts.acknowledged_list", lang, n=fmt_int(len(seen), lang))):
             st.html(
                 '<ul class="gc-attention">'
-                + "".join(f"<li>{_line_html(r, lang)}</li>" for r in seen)
+                + "".join(f"<li>{_line_html(r, lang)}</li>" for r in seen[:LISTED])
                 + "</ul>"
             )
+            _not_listed(len(seen) - LISTED, lang)
+    if len(pending) > LISTED or len(seen) > LISTED:
+        forms.download_buttons(
+            lambda: export_frame(rows, lang), name="alerts", lang=lang, key="alerts_dl"
+        )
+
+
+def _not_listed(n: int, lang: str) -> None:
+    """Says how many more alerts the download holds."""
+    if n > 0:
+        st.caption(t("alerts.not_listed", lang, n=fmt_int(n, lang)))
+
+
+def export_frame(rows: list[AlertRow], lang: str) -> pd.DataFrame:
+    """Every standing alert as a download, most urgent first: severity, area, what, and who
+    acknowledged it when."""
+    tz = get_settings().tz
+    return pd.DataFrame(
+        {
+            t("alerts.col_severity", lang): [
+                t(f"alerts.severity.{r.alert.severity}", lang) for r in rows
+            ],
+            t("alerts.col_area", lang): [place_name(r.alert, lang) for r in rows],
+            t("alerts.col_alert", lang): [message(r.alert, lang) for r in rows],
+            t("alerts.col_acknowledged", lang): [
+                t(
+                    "alerts.acknowledged_by",
+                    lang,
+                    user=r.acknowledged_by,
+                    time=fmt_datetime(r.acknowledged_at.astimezone(tz), lang),
+                )
+                if r.acknowledged and r.acknowledged_at is not None
+                else ""
+                for r in rows
+            ],
+        }
+    )
 
 
 def kiosk_alerts(lang: str, *, limit: int = 6) -> None:

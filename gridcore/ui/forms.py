@@ -24,8 +24,13 @@ from gridcore.io.tabular import MIME_TYPES, frame_bytes
 from gridcore.ui import data
 
 
-def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> None:
-    """CSV and Excel downloads of `frame`, safe against spreadsheet formula injection."""
+def download_buttons(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame], *, name: str, lang: str, key: str
+) -> None:
+    """CSV and Excel downloads of `frame`, safe against spreadsheet formula injection.
+
+    `frame` may be a function making it, called only when a button is clicked (a long list
+    that the page itself does not show)."""
     left, right = st.columns(2)
     for column, fmt, label in (
         (left, "csv", "tpage.rc_export_csv"),
@@ -34,13 +39,21 @@ def download_buttons(frame: pd.DataFrame, *, name: str, lang: str, key: str) -> 
         column.download_button(
             t(label, lang),
             # Built only when clicked: a live page reruns often and most reruns download nothing.
-            data=partial(frame_bytes, frame=frame, fmt=fmt),
+            data=(
+                partial(_made_bytes, frame, fmt)
+                if callable(frame)
+                else partial(frame_bytes, frame=frame, fmt=fmt)
+            ),
             file_name=f"{name}.{fmt}",
             mime=MIME_TYPES[fmt],
             key=f"{key}_{fmt}",
             width="stretch",
             on_click="ignore",
         )
+
+
+def _made_bytes(make: Callable[[], pd.DataFrame], fmt: str) -> bytes:
+    return frame_bytes(frame=make(), fmt=fmt)
 
 
 def briefing_buttons(*, lang: str, key: str) -> None:

@@ -21,6 +21,7 @@ from gridcore.queries import overview, policy, requests, workforce, zones
 from gridcore.queries import stock as stock_queries
 from gridcore.ui import data
 from gridcore.ui import stock as sv
+from gridcore.ui.views import grid_overview
 from gridcore.ui.zones import level_text
 
 # Shortage levels a supplies panel lists (an item under its minimum, or out).
@@ -60,7 +61,7 @@ def cases_panel(lang: str, *, rows: int) -> None:
             ),
         ]
     )
-    metrics = data.cached(overview.grid_metrics, today=today, now=now)
+    metrics = grid_overview().metrics
     st.subheader(t("kiosk.cases_top", lang))
     if metrics.empty:
         st.info(t("kiosk.no_grids", lang))

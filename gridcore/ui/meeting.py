@@ -14,7 +14,7 @@ from gridcore.queries.meeting import WHOLE_LIST, MeetingMark
 from gridcore.services.base import WriteBusy, retrying
 from gridcore.services.meeting import mark_meeting_held
 from gridcore.ui import data, forms
-from gridcore.ui.views import risk_badge
+from gridcore.ui.views import grid_overview, risk_badge
 
 _MARKED = "_meeting_marked"
 _FORM = "meeting_mark"
@@ -101,8 +101,7 @@ def attention_since(lang: str, mark: MeetingMark | None) -> None:
     """The attention list against the mark: grids new on it, worse, and resolved."""
     if mark is None:
         return
-    today, now = data.today(), data.now().replace(second=0, microsecond=0)
-    items = data.cached(overview.needs_attention, today=today, now=now, limit=WHOLE_LIST)
+    items = grid_overview().attention[:WHOLE_LIST]
     moved = attention_changes(mark.attention, meeting_queries.attention_states(items))
     st.markdown(f"**{t('meeting.attention_title', lang)}**")
     if moved.empty:

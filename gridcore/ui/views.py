@@ -18,7 +18,6 @@ from gridcore.i18n import display_name, enum_label, fmt_datetime, fmt_int, fmt_p
 from gridcore.models import AreaLevel, CaseKind, FoundVia
 from gridcore.queries import areas, overview
 from gridcore.queries import testing as testing_queries
-from gridcore.queries.meeting import WHOLE_LIST
 from gridcore.services.base import ValidationFailed
 from gridcore.services.cases import create_case
 from gridcore.ui import data, forms, lightmap, session
@@ -46,10 +45,16 @@ def area_label(row: Any, lang: str) -> str:
     return display_name(row, lang)
 
 
+def grid_overview() -> overview.GridOverview:
+    """Every grid's figures and the whole attention list, as of this minute: one cached read
+    shared by the maps, the attention list, the meeting's comparison and the kiosk."""
+    today, now = data.today(), data.now().replace(second=0, microsecond=0)
+    return data.cached(overview.grid_overview, today=today, now=now)
+
+
 def map_frame(lang: str) -> pd.DataFrame:
     """Grid metrics joined with grid shapes and a localised label, for the maps."""
-    today, now = data.today(), data.now().replace(second=0, microsecond=0)
-    frame = data.cached(overview.grid_metrics, today=today, now=now)
+    frame = grid_overview().metrics
     shapes = data.cached(areas.area_shapes, level=AreaLevel.grid)
     merged = frame.merge(shapes[["code", "shape"]], on="code", how="left")
     merged["label"] = [area_label(r, lang) for r in merged.itertuples(index=False)]
@@ -498,9 +503,7 @@ def attention_list(
     """The 'needs attention' list, what to do first at the top: each grid's severity, every
     reason, a link to the grid and to the pages that act on it; grids after the first
     `shown` in an expander. Without `links` (the kiosk) only the first `shown` grids."""
-    today, now = data.today(), data.now().replace(second=0, microsecond=0)
-    # The whole list, shared in the cache with the comparison against the last meeting.
-    items = data.cached(overview.needs_attention, today=today, now=now, limit=WHOLE_LIST)[:limit]
+    items = grid_overview().attention[:limit]
     if not items:
         st.success(t("attention.all_clear", lang))
         return
