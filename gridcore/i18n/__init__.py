@@ -103,8 +103,15 @@ def _number(value: float, digits: int, lang: str) -> str:
 
 
 def _day(value: date, kind: str, lang: str) -> str:
-    code = normalise_language(lang)
-    return str(format_date(value, _DATE_PATTERNS[kind][code], locale=_LOCALES[code]))
+    # A moment's day (Babel formats a datetime's date alone): tables repeat the same few
+    # hundred days thousands of times, each formatted once.
+    day = date(value.year, value.month, value.day)
+    return _formatted_day(day, kind, normalise_language(lang))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_day(day: date, kind: str, code: str) -> str:
+    return str(format_date(day, _DATE_PATTERNS[kind][code], locale=_LOCALES[code]))
 
 
 def fmt_int(value: float | int | None, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -154,6 +154,10 @@ EN: dict[str, str] = {
     "cpage.follow_title": "Follow up a contact",
     "cpage.no_contacts_in_scope": "No contact in quarantine in your grids.",
     "cpage.f_contact": "Contact",
+    "cpage.follow_up_cut": (
+        "The list offers the {shown} most urgent of {n} contacts: choose an area above for"
+        " the others."
+    ),
     "cpage.state_due": "test due today",
     "cpage.state_missed": "{n} missed",
     "cpage.state_ends": "ends today",
@@ -308,6 +312,7 @@ ZH: dict[str, str] = {
     "cpage.follow_title": "密接跟踪",
     "cpage.no_contacts_in_scope": "您负责的网格中没有隔离中的人员。",
     "cpage.f_contact": "密接人员",
+    "cpage.follow_up_cut": "列表中为{n}名密接人员中最紧急的{shown}名，其余人员请在上方选择区域查看。",
     "cpage.state_due": "今日应检",
     "cpage.state_missed": "漏检{n}次",
     "cpage.state_ends": "今日解除",

@@ -859,6 +859,11 @@ def _contact_state(row: dict[str, Any], lang: str) -> str:
     return ("，" if lang == "zh" else ", ").join(state)
 
 
+# Contacts offered in the follow-up form's list, the most urgent first: a district's board
+# holds tens of thousands, which no list can offer; an area filter narrows the board.
+FOLLOW_UP_CHOICES = 500
+
+
 def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
     """Record a contact's test on a due day; end or extend their quarantine."""
     mine = board[[actor.may_write_grid(None if pd.isna(g) else int(g)) for g in board["grid_id"]]]
@@ -871,8 +876,21 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
     # Those needing something today first: a test due or missed, a release.
     urgent = mine["test_due_today"] | (mine["missed_tests"] > 0) | mine["ends_today"]
     ordered = pd.concat([mine[urgent], mine[~urgent]])
-    options = {int(r.contact_id): _contact_label(r, lang) for r in views.table_rows(ordered)}
     chosen = st.session_state.pop("cs_fu_next", None)
+    offered = ordered.head(FOLLOW_UP_CHOICES)
+    if chosen is not None and chosen not in set(offered["contact_id"]):
+        # The contact just added, or picked from the board, is offered even past the cut.
+        offered = pd.concat([offered, ordered[ordered["contact_id"] == chosen]])
+    options = {int(r.contact_id): _contact_label(r, lang) for r in views.table_rows(offered)}
+    if len(ordered) > FOLLOW_UP_CHOICES:
+        st.caption(
+            t(
+                "cpage.follow_up_cut",
+                lang,
+                shown=fmt_int(FOLLOW_UP_CHOICES, lang),
+                n=fmt_int(len(ordered), lang),
+            )
+        )
     if chosen in options:
         st.session_state["cs_fu_contact"] = chosen
     if st.session_state.get("cs_fu_contact") not in options:
@@ -885,7 +903,7 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
             key="cs_fu_contact",
         )
     )
-    row = next(r for r in records(mine) if int(r["contact_id"]) == contact_id)
+    (row,) = records(mine[mine["contact_id"] == contact_id])
     today = data.today()
     tested = set(row["tested_days"])
     due_days = [d for d in row["test_days"] if d <= today and d not in tested]

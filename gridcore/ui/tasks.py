@@ -78,6 +78,12 @@ def _minute() -> datetime:
     return data.now().replace(second=0, microsecond=0)
 
 
+# Task cards drawn per list (to do, done today): a grid worker has a few dozen tasks a day,
+# while "everyone" across a district is thousands, which no one scrolls through on a phone.
+# The most urgent come first; the download holds every task of the list.
+CARDS = 50
+
+
 def my_tasks(lang: str, actor: Actor, worker_id: int | None) -> None:
     """Today's and overdue open tasks, then those finished today; one tap each."""
     frame = data.cached(
@@ -103,14 +109,24 @@ def my_tasks(lang: str, actor: Actor, worker_id: int | None) -> None:
     if open_rows.empty:
         st.success(t("mt.all_done", lang))
     now = datetime.now(UTC)
-    for row in views.table_rows(open_rows):
+    for row in views.table_rows(open_rows.head(CARDS)):
         _task_card(lang, actor, row, now)
+    _not_shown(len(open_rows) - CARDS, lang)
     if not done_rows.empty:
         st.subheader(t("mt.done_today", lang))
-        for row in views.table_rows(done_rows):
+        for row in views.table_rows(done_rows.head(CARDS)):
             _task_card(lang, actor, row, now)
+        _not_shown(len(done_rows) - CARDS, lang)
     st.divider()
-    forms.download_buttons(export_frame(frame, lang), name="my-tasks", lang=lang, key="mt_dl")
+    forms.download_buttons(
+        lambda: export_frame(frame, lang), name="my-tasks", lang=lang, key="mt_dl"
+    )
+
+
+def _not_shown(n: int, lang: str) -> None:
+    """Says how many more tasks the list holds than its cards show."""
+    if n > 0:
+        st.caption(t("mt.not_shown", lang, n=fmt_int(n, lang)))
 
 
 def _can_undo(row: Any, now: datetime) -> bool:
