@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
@@ -108,26 +108,26 @@ def grid_map(
         "highlight_code": highlight_code,
         "show_labels": show_labels,
     }
-    # Every session looking at the same figures shares one map, built once.
     content = (
+        "grids",
         frame_fingerprint(frame, (*MAP_COLUMNS, measure)),
         layers_fingerprint(layers),
         tuple(sorted(options.items())),
     )
-    shared: GridMap = _shared_maps()(content, _grids=frame, _layers=layers, _options=options)
+    return shared_map(content, lambda: build_grid_map(grids=frame, layers=layers, **options))
+
+
+def shared_map(content: tuple[Any, ...], build: Callable[[], GridMap]) -> GridMap:
+    """The map of `content` (its kind, and digests of what it shows), built by `build` once
+    and shared by every session looking at the same figures."""
+    shared: GridMap = _shared_maps()(content, _build=build)
     return shared
 
 
-def _build_shared_map(
-    content: tuple[Any, ...],
-    *,
-    _grids: pd.DataFrame,
-    _layers: MapLayers | None,
-    _options: dict[str, Any],
-) -> GridMap:
-    """A map for every session to share (`content` is its key; the arguments named with a
-    leading underscore are not hashed): its deck's JSON is made once."""
-    gmap = build_grid_map(grids=_grids, layers=_layers, **_options)
+def _build_shared_map(content: tuple[Any, ...], *, _build: Callable[[], GridMap]) -> GridMap:
+    """A map for every session to share (`content` is its key; `_build` is not hashed): its
+    deck's JSON is made once."""
+    gmap = _build()
     if isinstance(gmap.deck, CompactDeck):
         gmap.deck.freeze()
     return gmap

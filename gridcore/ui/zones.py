@@ -17,8 +17,8 @@ from gridcore.policy import Policy
 from gridcore.queries import areas
 from gridcore.ui import data, forms
 from gridcore.ui.forms import cell_text
-from gridcore.ui.maps import GridMap, build_zone_map
-from gridcore.ui.views import table_rows
+from gridcore.ui.maps import GridMap, build_zone_map, frame_fingerprint
+from gridcore.ui.views import shared_map, table_rows
 
 AS_OF_PARAM = "as_of"
 # On a phone the five headline figures go two to a row instead of five stacked screens.
@@ -284,11 +284,25 @@ def zone_map(
     settings = get_settings()
     shown = places.head(MAX_MAP_PLACES).copy()
     shown["tip"] = [place_tip(r, lang) for r in table_rows(shown)]
-    return build_zone_map(
-        areas=areas_frame,
-        zones=zones,
-        places=shown,
-        lang=lang,
-        basemap_url=settings.basemap_url,
-        basemap_datum=settings.basemap_datum,
+    options = {
+        "lang": lang,
+        "basemap_url": settings.basemap_url,
+        "basemap_datum": settings.basemap_datum,
+    }
+    # Built once per content (a district's zone outlines are dashed in Python) and shared.
+    content = (
+        "zones",
+        *(frame_fingerprint(frame) for frame in (areas_frame, zones, shown)),
+        tuple(sorted(options.items())),
+    )
+    return shared_map(
+        content,
+        lambda: build_zone_map(
+            areas=areas_frame,
+            zones=zones,
+            places=shown,
+            lang=lang,
+            basemap_url=settings.basemap_url,
+            basemap_datum=settings.basemap_datum,
+        ),
     )
