@@ -188,3 +188,18 @@ def test_a_named_pair_of_columns_a_frame_and_a_text_parameter_use_the_same_fallb
     assert t("tpage.round_open", "zh", name=depot) == "一号网格物资点 · 进行中"
     assert t("tpage.round_open", "en", name=depot) == "Grid 1-1 depot · open"
     assert t("tpage.round_open", "zh", name=Named("Round 3")) == "Round 3 · 进行中"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_numbers_read_as_the_locale_writes_them(lang: str) -> None:
+    """The quick path for numbers gives what Babel's locale pattern gives, signs, zeros and
+    halves included."""
+    values = [0, -0.0, 0.05, -0.04, 0.5, 1.5, 2.5, 12.25, 999.95, -1234.5, 1234567.891, 1e20]
+    values += [v * 7919.37 for v in range(-500, 500)]
+    for digits in (0, 1, 2):
+        pattern, locale = i18n._number_format(digits, lang)
+        for value in values:
+            shown = round(value, digits)
+            assert i18n._number(shown, digits, lang) == pattern.apply(shown, locale), value
+    assert i18n.fmt_int(1234567, lang) == "1,234,567"
+    assert i18n.fmt_num(-1234.56, lang) == "-1,234.6"

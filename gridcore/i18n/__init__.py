@@ -99,7 +99,20 @@ def _number_format(digits: int, lang: str) -> tuple[NumberPattern, Locale]:
 
 def _number(value: float, digits: int, lang: str) -> str:
     pattern, locale = _number_format(digits, lang)
+    if _PLAIN_DIGITS.get(locale.language, False):
+        # Grouped by 3 with "," and "." as in Python's own format (tests/test_i18n.py holds
+        # the two to the same output); tables format tens of thousands of numbers per run.
+        return f"{value:,.{digits}f}"
     return str(pattern.apply(value, locale))
+
+
+# Languages whose numbers read as Python formats them: 1,234.5.
+_PLAIN_DIGITS = {
+    code.split("_")[0]: Locale.parse(code).number_symbols["latn"]["group"] == ","
+    and Locale.parse(code).number_symbols["latn"]["decimal"] == "."
+    and Locale.parse(code).decimal_formats[None].grouping == (3, 3)
+    for code in _LOCALES.values()
+}
 
 
 def _day(value: date, kind: str, lang: str) -> str:
