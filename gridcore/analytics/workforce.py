@@ -371,6 +371,12 @@ def suggest_postings(
         if needed[key] > len(present.get(key, []))
     ]
     short.sort(key=lambda item: (-item[1], item[0][0], item[0][1]))
+    # Grids with more volunteers of a group than they need, by group (a district has
+    # thousands of short grids: each looks only at these).
+    spare_grids: dict[str, dict[int, list[int]]] = {}
+    for (other, other_group), ids in present.items():
+        if len(ids) > needed.get((other, other_group), 0):
+            spare_grids.setdefault(other_group, {})[other] = ids
     moved: set[int] = set()
     postings: list[Posting] = []
     for (grid_id, group), shortfall in short:
@@ -380,10 +386,13 @@ def suggest_postings(
         if spare:
             volunteer_id = spare[0]
         else:
-            found = _spare_volunteer(grid_id, group, present, needed, community_of, moved)
+            spares = spare_grids.get(group, {})
+            found = _spare_volunteer(grid_id, spares, community_of, moved)
             if found is not None:
                 volunteer_id, from_grid = found
                 present[(from_grid, group)].remove(volunteer_id)
+                if len(present[(from_grid, group)]) <= needed.get((from_grid, group), 0):
+                    del spares[from_grid]
         if volunteer_id is not None:
             moved.add(volunteer_id)
         postings.append(
@@ -403,20 +412,16 @@ def suggest_postings(
 
 def _spare_volunteer(
     grid_id: int,
-    group: str,
-    present: Mapping[tuple[int, str], list[int]],
-    needed: Mapping[tuple[int, str], int],
+    spares: Mapping[int, list[int]],
     community_of: Mapping[int, int | None],
     moved: set[int],
 ) -> tuple[int, int] | None:
-    """(volunteer, their grid) of `group` from a grid with more than it needs; or None."""
+    """(volunteer, their grid) from `spares` (the grids with more volunteers of the group
+    than they need, and those volunteers); or None."""
     community = community_of.get(grid_id)
     candidates: list[tuple[int, int, int]] = []
-    for (other, other_group), ids in present.items():
-        if other_group != group or other == grid_id:
-            continue
-        spare = len(ids) - needed.get((other, group), 0)
-        if spare <= 0:
+    for other, ids in spares.items():
+        if other == grid_id:
             continue
         near = 0 if community is not None and community_of.get(other) == community else 1
         candidates += [(near, w, other) for w in ids if w not in moved]
