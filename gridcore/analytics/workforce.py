@@ -202,6 +202,16 @@ def suggest_reassignments(
     """
     scores = {w.worker_id: w.score for w in workers}
     grids = {w.worker_id: w.grid_ids for w in workers}
+    # Who serves each grid, and each grid's neighbours: a district has thousands of workers,
+    # and a task looks only at those of its grid and its neighbours.
+    serving: dict[int, set[int]] = {}
+    for worker_id, grid_ids in grids.items():
+        for grid_id in grid_ids:
+            serving.setdefault(grid_id, set()).add(worker_id)
+    grids_of: dict[int | None, list[int]] = {}
+    for grid_id, community in community_of.items():
+        grids_of.setdefault(community, []).append(grid_id)
+    near = Nearby(serving=serving, grids_of=grids_of, community_of=community_of)
     pending: dict[int, list[OpenTask]] = {}
     far = datetime.max.replace(tzinfo=UTC)
     for task in sorted(
@@ -217,7 +227,7 @@ def suggest_reassignments(
         if not givers:
             break
         giver = min(givers, key=lambda w: (-scores[w], w))
-        found = _first_movable(giver, pending[giver], scores, grids, community_of, target)
+        found = _first_movable(giver, pending[giver], scores, grids, near, target)
         if found is None:
             stuck.add(giver)
             continue
@@ -228,6 +238,7 @@ def suggest_reassignments(
         scores[taker] += weight
         if adds_grid:
             grids[taker] = grids[taker] | {task.grid_id}
+            serving.setdefault(task.grid_id, set()).add(taker)
         moves.append(
             Reassignment(
                 task_id=task.task_id,
@@ -242,25 +253,41 @@ def suggest_reassignments(
     return moves
 
 
+@dataclass(frozen=True)
+class Nearby:
+    """Who serves each grid (kept up to date as tasks move) and the grids of each community."""
+
+    serving: dict[int, set[int]]
+    grids_of: Mapping[int | None, list[int]]
+    community_of: Mapping[int, int | None]
+
+    def takers(self, grid_id: int) -> set[int]:
+        """The workers serving `grid_id` or another grid of its community (a grid without one
+        has no neighbours)."""
+        found = set(self.serving.get(grid_id, ()))
+        community = self.community_of.get(grid_id)
+        if community is not None:
+            for other in self.grids_of.get(community, ()):
+                found |= self.serving.get(other, set())
+        return found
+
+
 def _first_movable(
     giver: int,
     tasks: Sequence[OpenTask],
     scores: Mapping[int, int],
     grids: Mapping[int, frozenset[int]],
-    community_of: Mapping[int, int | None],
+    near: Nearby,
     target: float,
 ) -> tuple[OpenTask, int, bool] | None:
     """The giver's first task (in order) that someone may take: (task, taker, adds grid)."""
     for task in tasks:
         weight = task_weight(overdue=task.overdue)
-        neighbours = _neighbours(task.grid_id, community_of)
         best: tuple[tuple[int, int, int], int, bool] | None = None
-        for taker, taker_grids in grids.items():
+        for taker in near.takers(task.grid_id):
             if taker == giver:
                 continue
-            same = task.grid_id in taker_grids
-            if not same and not (taker_grids & neighbours):
-                continue
+            same = task.grid_id in grids[taker]
             after = scores[taker] + weight
             if after > math.ceil(target) or after > scores[giver] - weight:
                 continue
@@ -276,14 +303,6 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=UTC)
-
-
-def _neighbours(grid_id: int, community_of: Mapping[int, int | None]) -> frozenset[int]:
-    """The other grids of `grid_id`'s community (a grid without one has no neighbours)."""
-    community = community_of.get(grid_id)
-    if community is None:
-        return frozenset()
-    return frozenset(g for g, c in community_of.items() if c == community and g != grid_id)
 
 
 # --------------------------------------------------------------------------- volunteer postings
