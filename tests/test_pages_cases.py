@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 from gridcore.db import make_engine
 from gridcore.i18n import catalog_cases, t
 from gridcore.models import Area, Case, Contact, ContactTest, Resident
+from gridcore.ui import cases as cases_ui
 
 LANGS = ("en", "zh")
 
@@ -184,3 +185,27 @@ def test_a_positive_contact_test_offers_the_case_form_for_that_resident(world: W
     assert any(
         f"resident={contact.resident_id}" in q and "found=quarantine" in q for q in queries
     ), queries
+
+
+def test_the_follow_up_list_is_cut_to_the_most_urgent_and_keeps_the_one_shown(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past FOLLOW_UP_CHOICES the list says so; a contact past the cut that the form shows
+    (just added, or chosen before) stays offered at the next run."""
+    monkeypatch.setattr(cases_ui, "FOLLOW_UP_CHOICES", 1)
+    at = open_page("leader", "pages/cases.py")
+    listed = at.selectbox(key="cs_fu_contact")
+    assert len(listed.options) == 1
+    said = t("cpage.follow_up_cut", "en", shown="1", n="§").split("§")[0]
+    assert any(c.value.startswith(said) for c in at.caption), [c.value for c in at.caption]
+    with Session(world.engine) as s:
+        held = s.exec(select(Contact.id).where(Contact.status == "in_quarantine")).all()
+    first = int(listed.value)
+    other = next(c for c in held if c != first)
+    at.session_state["cs_fu_next"] = other
+    at.run()
+    assert at.selectbox(key="cs_fu_contact").value == other
+    at.run()  # the next run: no longer just added, still the form's
+    listed = at.selectbox(key="cs_fu_contact")
+    assert listed.value == other and len(listed.options) == 2
+    no_exception(at, "cases, follow-up past the cut")

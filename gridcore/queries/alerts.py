@@ -184,27 +184,28 @@ def missed_contact_tests(
     ):
         tested.setdefault(int(contact_id), set()).add(day)
     missed: dict[int, list[int]] = {}
-    for contact_id, grid_id, kind, place, start, end in session.execute(
+    # The protocol's test days, once per kind of contact and quarantine: a district's tens of
+    # thousands of contacts share a few hundred.
+    protocol: dict[tuple[str, date, date], tuple[date, ...]] = {}
+    for contact_id, grid_id, kind, start, end in session.execute(
         select_columns(
             col(Contact.id),
             col(Contact.grid_id),
             col(Contact.contact_type),
-            col(Contact.quarantine_place),
             col(Contact.start_date),
             col(Contact.planned_end_date),
         ).where(held, col(Contact.start_date) < today)
     ):
-        plan = case_analytics.quarantine_schedule(
-            contact_type=str(kind),
-            place=str(place),
-            start_date=start,
-            planned_end_date=end,
-            tested_days=tested.get(int(contact_id), set()),
-            today=today,
-            policy=policy,
-        )
-        if plan.overdue:
-            missed.setdefault(int(grid_id), []).append(len(plan.overdue))
+        key = (str(kind), start, end)
+        if key not in protocol:
+            protocol[key] = case_analytics.quarantine_test_days(
+                contact_type=key[0], start_date=start, planned_end_date=end, policy=policy
+            )
+        done = tested.get(int(contact_id), set())
+        # Missed: the test days before today without a test (quarantine_schedule's overdue).
+        overdue = sum(1 for day in protocol[key] if day < today and day not in done)
+        if overdue:
+            missed.setdefault(int(grid_id), []).append(overdue)
     return [
         rules.ContactsMissed(place=places[g], missed=tuple(m))
         for g, m in sorted(missed.items())

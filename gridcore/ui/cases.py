@@ -878,9 +878,11 @@ def follow_up_section(lang: str, actor: Actor, board: pd.DataFrame) -> None:
     ordered = pd.concat([mine[urgent], mine[~urgent]])
     chosen = st.session_state.pop("cs_fu_next", None)
     offered = ordered.head(FOLLOW_UP_CHOICES)
-    if chosen is not None and chosen not in set(offered["contact_id"]):
-        # The contact just added, or picked from the board, is offered even past the cut.
-        offered = pd.concat([offered, ordered[ordered["contact_id"] == chosen]])
+    # The contact just added, and the one the form shows, stay offered past the cut.
+    keep = {c for c in (chosen, st.session_state.get("cs_fu_contact")) if c is not None}
+    past_cut = ordered["contact_id"].isin(keep) & ~ordered["contact_id"].isin(offered["contact_id"])
+    if past_cut.any():
+        offered = pd.concat([offered, ordered[past_cut]])
     options = {int(r.contact_id): _contact_label(r, lang) for r in views.table_rows(offered)}
     if len(ordered) > FOLLOW_UP_CHOICES:
         st.caption(
