@@ -118,7 +118,7 @@ def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: in
             st.header(t("overview.attention", lang))
             views.attention_list(lang, limit=lines - 1, shown=lines - 1, links=False)
     elif name == "testing":
-        _testing(lang, rows=lines - 4)
+        _testing(lang, rows=lines - 4, width=width, height=height)
     elif name == "cases":
         kiosk.cases_panel(lang, rows=lines)
     elif name == "supplies":
@@ -139,7 +139,7 @@ def _body(name: str, lang: str, *, width: int, height: int, body: int, lines: in
         )
 
 
-def _testing(lang: str, rows: int) -> None:
+def _testing(lang: str, rows: int, *, width: int, height: int) -> None:
     """The current round: will it finish in time, its figures, the grids most behind."""
     now = tv.minute_now()
     round_id = data.cached(testing_queries.current_round_id, now=now)
@@ -154,6 +154,8 @@ def _testing(lang: str, rows: int) -> None:
     st.header(forms.markdown_text(display_name(summary.round, lang)))
     kind, message = tv.forecast_message(summary, lang, now)
     getattr(st, kind)(message)
+    # A forecast of two lines (a late round says what to do) leaves a table row less.
+    rows -= kiosk.text_lines(message, width=width, height=height) - 1
     tv.round_headline(summary, lang, only=tv.KIOSK_FIGURES)
     progress = data.cached(testing_queries.grid_progress, round_id=round_id, now=now)
     if not progress.empty:

@@ -11,6 +11,7 @@ import pydeck as pdk
 import pytest
 
 from gridcore.ui import charts
+from gridcore.ui.kiosk import text_lines
 from gridcore.ui.maps import (
     GRID_LAYER_ID,
     MAP_COLUMNS,
@@ -299,3 +300,17 @@ def test_every_chart_ticks_at_round_values() -> None:
     rounds = pd.DataFrame({"round_name": ["R1", "R2"], "coverage": [0.643, 0.9]})
     coverage = charts.testing_by_round(rounds, lang="en")
     assert (coverage.layout.yaxis.dtick, coverage.layout.yaxis.ticksuffix) == (20, "%")
+
+
+def test_a_kiosk_message_takes_the_lines_its_length_asks_for() -> None:
+    """The testing panel's forecast, late (the longest): two lines on a 1280×720 projector,
+    one on a wider window; a Chinese character is as wide as two Latin ones."""
+    late = (
+        "Late: at the recent pace the round finishes at 4 Dec 09:21, 51 min after the "
+        "deadline (4 Dec 08:30). Send more samplers or door-to-door teams to the grids behind."
+    )
+    assert text_lines(late, width=1280, height=720) == 2
+    assert text_lines(late, width=2560, height=720) == 1
+    assert text_lines("On track.", width=1280, height=720) == 1
+    assert text_lines("测" * 60, width=1280, height=720) == 2
+    assert text_lines("测" * 50, width=1280, height=720) == 1

@@ -8,6 +8,7 @@ height); `rows` is how many table rows fit under the figures.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -26,6 +27,20 @@ from gridcore.ui.zones import level_text
 
 # Shortage levels a supplies panel lists (an item under its minimum, or out).
 _SHORT = ("out", "short")
+
+# The kiosk's type scales with the window's height: a character of a message is about this
+# share of the height wide (a Chinese one twice as wide); measured at 1280×720, where a line
+# of the testing panel's forecast holds about 118 characters.
+CHAR_SHARE = 0.0143
+# The page's side margins, in px.
+SIDE_MARGINS_PX = 64
+
+
+def text_lines(text: str, *, width: int, height: int) -> int:
+    """How many lines `text` takes across a kiosk window of `width` × `height` px."""
+    units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    per_line = max(1, int((width - SIDE_MARGINS_PX) / (CHAR_SHARE * height)))
+    return max(1, math.ceil(units / per_line))
 
 
 def minute_now() -> datetime:
