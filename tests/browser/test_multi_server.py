@@ -115,9 +115,13 @@ def _start_nginx(folder: Path, servers: list[int], port: int) -> subprocess.Pope
 
 
 def _upstream_of(proxy: str, access_log: Path, cookie: str | None) -> tuple[str, str | None]:
-    """Which server the proxy sends a request with routing `cookie` to, and the cookie it sets."""
-    logged = _lines(access_log)
-    request = urllib.request.Request(f"{proxy}/_stcore/health")
+    """Which server the proxy sends a request with routing `cookie` to, and the cookie it sets.
+
+    The request is told apart in the access log by an address of its own: the line of an
+    earlier request (the health wait's) can be written after this one was sent."""
+    _PROBES.append(len(_PROBES))
+    uri = f"/_stcore/health?probe={os.getpid()}-{_PROBES[-1]}"
+    request = urllib.request.Request(f"{proxy}{uri}")
     if cookie is not None:
         request.add_header("Cookie", f"{ROUTE_COOKIE}={cookie}")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -125,10 +129,15 @@ def _upstream_of(proxy: str, access_log: Path, cookie: str | None) -> tuple[str,
             (c for c in response.headers.get_all("Set-Cookie") or [] if c.startswith(ROUTE_COOKIE)),
             None,
         )
-    deadline = time.monotonic() + 2
-    while len(lines := _lines(access_log)) == len(logged) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 10
+    while not (mine := [f for f in _lines(access_log) if f[-1] == uri]):
+        assert time.monotonic() < deadline, f"{uri} is not in nginx's access log"
         time.sleep(0.01)  # nginx logs a request just after answering it
-    return lines[-1][1], set_cookie
+    return mine[0][1], set_cookie
+
+
+# The probes sent so far (each has an address of its own).
+_PROBES: list[int] = []
 
 
 def _lines(access_log: Path) -> list[list[str]]:
