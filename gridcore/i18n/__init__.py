@@ -106,12 +106,15 @@ def _number(value: float, digits: int, lang: str) -> str:
     return str(pattern.apply(value, locale))
 
 
-# Languages whose numbers read as Python formats them: 1,234.5.
+def _plain_digits(locale: Locale) -> bool:
+    """Whether the locale's numbers read as Python formats them: 1,234.5."""
+    symbols = locale.number_symbols["latn"]
+    grouping = locale.decimal_formats[None].grouping
+    return bool(symbols["group"] == "," and symbols["decimal"] == "." and grouping == (3, 3))
+
+
 _PLAIN_DIGITS = {
-    code.split("_")[0]: Locale.parse(code).number_symbols["latn"]["group"] == ","
-    and Locale.parse(code).number_symbols["latn"]["decimal"] == "."
-    and Locale.parse(code).decimal_formats[None].grouping == (3, 3)
-    for code in _LOCALES.values()
+    locale.language: _plain_digits(locale) for locale in map(Locale.parse, _LOCALES.values())
 }
 
 

@@ -66,11 +66,18 @@ def _line_html(row: AlertRow, lang: str) -> str:
         f"{severity_badge(alert.severity, lang)} <b>{forms.html_text(place_name(alert, lang))}</b>"
         f" — {forms.html_text(message(alert, lang))}"
     )
-    if row.acknowledged and row.acknowledged_at is not None:
-        when = fmt_datetime(row.acknowledged_at.astimezone(get_settings().tz), lang)
-        who = t("alerts.acknowledged_by", lang, user=row.acknowledged_by, time=when)
+    who = _acknowledged(row, lang)
+    if who:
         text += f' <span class="gc-acked">· {forms.html_text(who)}</span>'
     return text
+
+
+def _acknowledged(row: AlertRow, lang: str) -> str:
+    """Who acknowledged the alert and when ('' while nobody has)."""
+    if not row.acknowledged or row.acknowledged_at is None:
+        return ""
+    when = fmt_datetime(row.acknowledged_at.astimezone(get_settings().tz), lang)
+    return t("alerts.acknowledged_by", lang, user=row.acknowledged_by, time=when)
 
 
 def _line(row: AlertRow, lang: str, actor: Actor) -> None:
@@ -125,7 +132,7 @@ def alert_panel(lang: str, actor: Actor) -> None:
         with st.expander(t("alerts.more", lang, n=fmt_int(len(pending) - SHOWN, lang))):
             for row in pending[SHOWN:LISTED]:
                 _line(row, lang, actor)
-            _not_listed(len(pending) - LISTED, lang)
+            forms.more_caption("alerts.not_listed", len(pending) - LISTED, lang)
     if seen:
         with st.expander(t("alerts.acknowledged_list", lang, n=fmt_int(len(seen), lang))):
             st.html(
@@ -133,23 +140,16 @@ def alert_panel(lang: str, actor: Actor) -> None:
                 + "".join(f"<li>{_line_html(r, lang)}</li>" for r in seen[:LISTED])
                 + "</ul>"
             )
-            _not_listed(len(seen) - LISTED, lang)
+            forms.more_caption("alerts.not_listed", len(seen) - LISTED, lang)
     if len(pending) > LISTED or len(seen) > LISTED:
         forms.download_buttons(
             lambda: export_frame(rows, lang), name="alerts", lang=lang, key="alerts_dl"
         )
 
 
-def _not_listed(n: int, lang: str) -> None:
-    """Says how many more alerts the download holds."""
-    if n > 0:
-        st.caption(t("alerts.not_listed", lang, n=fmt_int(n, lang)))
-
-
 def export_frame(rows: list[AlertRow], lang: str) -> pd.DataFrame:
     """Every standing alert as a download, most urgent first: severity, area, what, and who
     acknowledged it when."""
-    tz = get_settings().tz
     return pd.DataFrame(
         {
             t("alerts.col_severity", lang): [
@@ -157,17 +157,7 @@ def export_frame(rows: list[AlertRow], lang: str) -> pd.DataFrame:
             ],
             t("alerts.col_area", lang): [place_name(r.alert, lang) for r in rows],
             t("alerts.col_alert", lang): [message(r.alert, lang) for r in rows],
-            t("alerts.col_acknowledged", lang): [
-                t(
-                    "alerts.acknowledged_by",
-                    lang,
-                    user=r.acknowledged_by,
-                    time=fmt_datetime(r.acknowledged_at.astimezone(tz), lang),
-                )
-                if r.acknowledged and r.acknowledged_at is not None
-                else ""
-                for r in rows
-            ],
+            t("alerts.col_acknowledged", lang): [_acknowledged(r, lang) for r in rows],
         }
     )
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gridcore.i18n import t
+from gridcore.i18n import fmt_int, t
 from gridcore.io.briefing import MIME_TYPES as BRIEFING_MIME_TYPES
 from gridcore.io.briefing import briefing_bytes
 from gridcore.io.briefing import file_name as briefing_file_name
@@ -50,6 +50,13 @@ def download_buttons(
             width="stretch",
             on_click="ignore",
         )
+
+
+def more_caption(key: str, n: int, lang: str) -> None:
+    """The catalogue text `key` saying that `n` more items than the page shows are left out
+    (nothing when none are)."""
+    if n > 0:
+        st.caption(t(key, lang, n=fmt_int(n, lang)))
 
 
 def _made_bytes(make: Callable[[], pd.DataFrame], fmt: str) -> bytes:

@@ -111,22 +111,16 @@ def my_tasks(lang: str, actor: Actor, worker_id: int | None) -> None:
     now = datetime.now(UTC)
     for row in views.table_rows(open_rows.head(CARDS)):
         _task_card(lang, actor, row, now)
-    _not_shown(len(open_rows) - CARDS, lang)
+    forms.more_caption("mt.not_shown", len(open_rows) - CARDS, lang)
     if not done_rows.empty:
         st.subheader(t("mt.done_today", lang))
         for row in views.table_rows(done_rows.head(CARDS)):
             _task_card(lang, actor, row, now)
-        _not_shown(len(done_rows) - CARDS, lang)
+        forms.more_caption("mt.not_shown", len(done_rows) - CARDS, lang)
     st.divider()
     forms.download_buttons(
         lambda: export_frame(frame, lang), name="my-tasks", lang=lang, key="mt_dl"
     )
-
-
-def _not_shown(n: int, lang: str) -> None:
-    """Says how many more tasks the list holds than its cards show."""
-    if n > 0:
-        st.caption(t("mt.not_shown", lang, n=fmt_int(n, lang)))
 
 
 def _can_undo(row: Any, now: datetime) -> bool:

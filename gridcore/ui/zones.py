@@ -284,16 +284,13 @@ def zone_map(
     settings = get_settings()
     shown = places.head(MAX_MAP_PLACES).copy()
     shown["tip"] = [place_tip(r, lang) for r in table_rows(shown)]
-    options = {
-        "lang": lang,
-        "basemap_url": settings.basemap_url,
-        "basemap_datum": settings.basemap_datum,
-    }
     # Built once per content (a district's zone outlines are dashed in Python) and shared.
     content = (
         "zones",
         *(frame_fingerprint(frame) for frame in (areas_frame, zones, shown)),
-        tuple(sorted(options.items())),
+        lang,
+        settings.basemap_url,
+        settings.basemap_datum,
     )
     return shared_map(
         content,
