@@ -40,6 +40,7 @@ from gridcore.policy import Policy, load_policy
 from gridcore.queries import areas, cases, requests, stock
 from gridcore.queries import testing as testing_queries
 from gridcore.queries._sql import count_if, select_columns
+from gridcore.queries.shared import shared
 from gridcore.queries.workforce import worker_grids
 
 
@@ -137,7 +138,7 @@ def round_behind(
 
 def stock_positions(*, session: Session, now: datetime) -> list[rules.StockPosition]:
     """Every depot and item with stock, minimum and the last 7 days' issues."""
-    levels = stock.stock_levels(session=session)
+    levels = shared(stock.stock_levels, session=session)
     issued = stock.issued_since(
         session=session, since=now - timedelta(days=CONSUMPTION_DAYS), until=now
     )

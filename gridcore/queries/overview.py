@@ -41,6 +41,7 @@ from gridcore.queries import testing as testing_queries
 from gridcore.queries._sql import count_if, select_columns
 from gridcore.queries.cases import case_counts, contact_counts, quarantine_per_day
 from gridcore.queries.requests import request_counts
+from gridcore.queries.shared import shared
 from gridcore.queries.stock import grid_depot_shortages
 from gridcore.queries.tasks import task_counts
 from gridcore.queries.testing import latest_round_coverage, latest_round_per_grid
@@ -167,7 +168,8 @@ def headline(*, session: Session, today: date, now: datetime) -> Headline:
             count_if(overdue_before),
         )
     ).one()  # fmt: skip
-    stock_now, stock_before = stock.stock_levels_at(session=session, moments=[now, midnight])
+    stock_now = shared(stock.stock_levels, session=session)
+    stock_before = stock.stock_levels(session=session, at=midnight)
     return Headline(
         new_cases=Figure(case_row[0], case_row[1]),
         new_cases_outside_quarantine=Figure(case_row[2], case_row[3]),
@@ -273,7 +275,7 @@ def grid_indicator_rows(*, session: Session, today: date, now: datetime) -> list
         request_counts(session=session, at=now, policy=policy),
         task_counts(session=session, now=now),
         fulltime_workers(session=session),
-        latest_round_per_grid(session=session, now=now),
+        shared(latest_round_per_grid, session=session, now=now),
         grid_zone_orders(session=session, today=today),
     ]
     defaults: dict[str, Any] = {

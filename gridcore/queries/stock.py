@@ -37,6 +37,7 @@ from gridcore.models import (
     SupplyItem,
 )
 from gridcore.queries._sql import count_if, select_columns
+from gridcore.queries.shared import shared
 
 DEPOT_COLUMNS: list[str] = [
     "depot_id", "name", "level", "area_id", "lng", "lat", "items_below_min", "name_zh",
@@ -129,7 +130,7 @@ def items_below_min(stock: pd.DataFrame) -> dict[int, int]:
 
 def depots(*, session: Session) -> pd.DataFrame:
     """Every depot with the number of items below their minimum stock."""
-    short = items_below_min(stock_levels(session=session))
+    short = items_below_min(shared(stock_levels, session=session))
     rows = [
         (d.id, d.name, d.level, d.area_id, d.lng, d.lat, short.get(d.id or 0, 0), d.name_zh)
         for d in session.exec(select(Depot).order_by(col(Depot.id)))
@@ -192,7 +193,7 @@ def grid_stock(*, session: Session, grid_id: int) -> pd.DataFrame:
 
 def grid_depot_shortages(session: Session, now: datetime) -> dict[int, list[tuple[Named, int]]]:
     """Per grid: (depot name, items below minimum) of its grid-level depots that are short."""
-    short = items_below_min(stock_levels(session=session, at=now))
+    short = items_below_min(shared(stock_levels, session=session))
     grid_depots = session.exec(
         select(Depot.id, Depot.name, Depot.name_zh, Depot.area_id)
         .where(Depot.level == DepotLevel.grid)
@@ -304,7 +305,7 @@ def issued_since(
 
 def supply_picture(*, session: Session, now: datetime) -> SupplyPicture:
     """Stock, the week's use and cover per depot and item; suggested transfers; purchases."""
-    levels = stock_levels(session=session)
+    levels = shared(stock_levels, session=session)
     issued = issued_since(session=session, since=now - timedelta(days=CONSUMPTION_DAYS), until=now)
     positions = [
         Position(

@@ -84,6 +84,7 @@ from gridcore.queries._sql import (
 from gridcore.queries.areas import grid_rows, resident_counts
 from gridcore.queries.counters import grid_counts, round_grid_results
 from gridcore.queries.residents import search_condition, vulnerabilities_in_grid
+from gridcore.queries.shared import shared
 
 ROUND_COLUMNS: list[str] = [
     "round_id", "name", "start_at", "deadline_at", "closed_at", "status", "grids", "name_zh",
@@ -638,7 +639,8 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
         expected[round_id] = expected.get(round_id, 0) + at_home.get(grid_id, (0, 0))[1]
 
     sampled: dict[int, int] = {}
-    for (round_id, _grid), (results, _exempt) in round_grid_results(session=session).items():
+    counted = shared(round_grid_results, session=session)
+    for (round_id, _grid), (results, _exempt) in counted.items():
         sampled[round_id] = sampled.get(round_id, 0) + results[0]
 
     def totals(round_id: int, start_at: datetime) -> tuple[int, ...]:
@@ -731,7 +733,8 @@ def positives_per_round(*, session: Session) -> pd.DataFrame:
     """Each round's samples by result and positives per 10,000 sampled (oldest first)."""
     # The rounds' counters per grid, summed per round.
     counts: dict[int, tuple[int, ...]] = {}
-    for (round_id, _grid), (results, _exempt) in round_grid_results(session=session).items():
+    counted = shared(round_grid_results, session=session)
+    for (round_id, _grid), (results, _exempt) in counted.items():
         held = counts.get(round_id, (0,) * 5)
         counts[round_id] = tuple(a + b for a, b in zip(held, results, strict=True))
     all_rounds = session.execute(
@@ -1100,7 +1103,8 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
         if grid_id not in latest or (start_at, round_id) > latest[grid_id][:2]:
             ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
             latest[grid_id] = (start_at, round_id, name, ended, name_zh)
-    sampled = {key: results[0] for key, (results, _) in round_grid_results(session=session).items()}
+    counted = shared(round_grid_results, session=session)
+    sampled = {key: results[0] for key, (results, _) in counted.items()}
     return by_grid(
         (
             (g, r, Named(name, name_zh), ended, sampled.get((r, g), 0))

@@ -44,6 +44,7 @@ from gridcore.queries import areas
 from gridcore.queries import workforce as workforce_queries
 from gridcore.queries._sql import Counter, count_if
 from gridcore.queries.counters import grid_counts
+from gridcore.queries.shared import shared
 
 WORKER_COLUMNS = [
     "worker_id",
@@ -302,7 +303,7 @@ class WorkforceSummary:
 
 def workforce_summary(*, session: Session, now: datetime, today: date) -> WorkforceSummary:
     """Counts of workers and tasks, understaffed grids, and the frontline imbalance."""
-    load = worker_workload(session=session, now=now, today=today, actor=SYSTEM)
+    load = shared(worker_workload, session=session, now=now, today=today, actor=SYSTEM)
     frontline = load[load["frontline"]]
     open_task = col(Task.status).in_(OPEN_TASK_STATUSES)
     n_open, n_overdue, n_unassigned = session.execute(
@@ -342,7 +343,7 @@ class Overload:
 def overloaded_workers(*, session: Session, now: datetime, today: date) -> Overload:
     """The overloaded frontline workers, counted overall and per grid."""
     score = load_policy(session).alert_workload_score
-    load = worker_workload(session=session, now=now, today=today, actor=SYSTEM)
+    load = shared(worker_workload, session=session, now=now, today=today, actor=SYSTEM)
     heavy = load[load["frontline"] & (load["score"] >= score)]
     served = worker_grids(session=session)
     per_grid: dict[int, tuple[int, int]] = {}
@@ -384,7 +385,7 @@ def suggested_reassignments(*, session: Session, now: datetime, today: date) -> 
     The balance is the frontline's mean workload score; the rules are analytics'
     suggest_reassignments. Only the open tasks of workers above the balance are read.
     """
-    load = worker_workload(session=session, now=now, today=today, actor=SYSTEM)
+    load = shared(worker_workload, session=session, now=now, today=today, actor=SYSTEM)
     frontline = load[load["frontline"]]
     if frontline.empty:
         return pd.DataFrame(columns=REASSIGNMENT_COLUMNS)

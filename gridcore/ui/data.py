@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from gridcore.config import get_settings, local_now, local_today
 from gridcore.db import make_engine
+from gridcore.queries import shared
 from gridcore.queries.data_version import data_version
 
 T = TypeVar("T")
@@ -95,7 +96,9 @@ def _call(
     import importlib
 
     fn = getattr(importlib.import_module(module), name)
-    with Session(engine_for(url), expire_on_commit=False) as s:
+    # The reads it shares with other queries (current stock, workloads, …) come through the
+    # same cache: one read per page, and per server, until the data changes.
+    with Session(engine_for(url), expire_on_commit=False) as s, shared.reading_through(cached):
         return local_now(), fn(session=s, **dict(kwargs))
 
 
