@@ -233,7 +233,7 @@ def worker_loads(
         )
         .group_by(col(Task.assigned_worker_id))
     ).all()
-    grids = worker_grids(session=session)
+    grids = shared(worker_grids, session=session)
     return [
         rules.WorkerLoad(
             worker_id=int(worker_id),

@@ -201,7 +201,7 @@ def worker_workload(*, session: Session, now: datetime, today: date, actor: Acto
         .outerjoin(load, load.c.worker_id == col(Worker.id))
         .where(col(Worker.active).is_(True))
     ).all()
-    grids = worker_grids(session=session)
+    grids = shared(worker_grids, session=session)
     records = []
     for worker_id, name, phone, role, employment, group, n_open, n_overdue, n_done in rows:
         served = grids.get(int(worker_id), [])
@@ -345,7 +345,7 @@ def overloaded_workers(*, session: Session, now: datetime, today: date) -> Overl
     score = load_policy(session).alert_workload_score
     load = shared(worker_workload, session=session, now=now, today=today, actor=SYSTEM)
     heavy = load[load["frontline"] & (load["score"] >= score)]
-    served = worker_grids(session=session)
+    served = shared(worker_grids, session=session)
     per_grid: dict[int, tuple[int, int]] = {}
     for worker_id, overdue in zip(heavy["worker_id"], heavy["overdue_tasks"], strict=True):
         for grid_id, _, _ in served.get(int(worker_id), []):
@@ -390,7 +390,7 @@ def suggested_reassignments(*, session: Session, now: datetime, today: date) -> 
     if frontline.empty:
         return pd.DataFrame(columns=REASSIGNMENT_COLUMNS)
     target = workforce.imbalance([int(s) for s in frontline["score"]]).target
-    grids = worker_grids(session=session)
+    grids = shared(worker_grids, session=session)
     workers = [
         workforce.LoadedWorker(
             worker_id=int(w),
@@ -546,7 +546,7 @@ def volunteer_postings(*, session: Session) -> pd.DataFrame:
             col(Worker.service_group).is_not(None),
         )
     ).all()
-    grids = worker_grids(session=session)
+    grids = shared(worker_grids, session=session)
     volunteers = [
         workforce.Volunteer(
             worker_id=int(w),
@@ -596,7 +596,7 @@ def worker_choices(*, session: Session) -> pd.DataFrame:
             col(Worker.active),
         ).order_by(col(Worker.name), col(Worker.id))
     ).all()  # fmt: skip
-    grids = worker_grids(session=session)
+    grids = shared(worker_grids, session=session)
     return pd.DataFrame(
         [
             (
