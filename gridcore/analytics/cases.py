@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 import pandas as pd
 
@@ -252,6 +253,8 @@ class QuarantineSchedule:
         return self.days_left == 0
 
 
+# Contacts share their dates: a district board schedules 20,000 contacts on a few hundred.
+@lru_cache(maxsize=4096)
 def quarantine_test_days(
     *, contact_type: str, start_date: date, planned_end_date: date, policy: Policy
 ) -> tuple[date, ...]:

@@ -397,11 +397,30 @@ def incidence_map(lang: str, f: Filters, *, height: int) -> None:
 
 
 def _labels(series: pd.Series, prefix: str, lang: str) -> pd.Series:
-    return series.map(lambda v: enum_label(prefix, v, lang) if isinstance(v, str) and v else "—")
+    return _each_once(
+        series, lambda v: enum_label(prefix, v, lang) if isinstance(v, str) and v else "—"
+    )
 
 
 def _days(series: pd.Series, lang: str) -> pd.Series:
-    return series.map(lambda d: fmt_date(d, lang) if isinstance(d, date) else "—")
+    return _each_once(series, lambda d: fmt_date(d, lang) if isinstance(d, date) else "—")
+
+
+def _each_once(series: pd.Series, show: Callable[[Any], str]) -> pd.Series:
+    """`series` with each value shown by `show`, called once per distinct value (a board of
+    20,000 contacts holds a few hundred dates)."""
+    shown: dict[Any, str] = {}
+
+    def one(value: Any) -> str:
+        try:
+            return shown[value]
+        except KeyError:
+            shown[value] = text = show(value)
+            return text
+        except TypeError:  # not hashable
+            return show(value)
+
+    return series.map(one)
 
 
 def active_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
