@@ -314,3 +314,39 @@ def test_a_kiosk_message_takes_the_lines_its_length_asks_for() -> None:
     assert text_lines("On track.", width=1280, height=720) == 1
     assert text_lines("测" * 60, width=1280, height=720) == 2
     assert text_lines("测" * 50, width=1280, height=720) == 1
+
+
+def _workload(scores: list[int]) -> pd.DataFrame:
+    from gridcore.queries.workforce import WORKLOAD_COLUMNS
+
+    rows = [
+        (i, f"W{i}", "", "grid_worker", "full_time", None, "G1", s, 0, 0, s, True)
+        for i, s in enumerate(scores, start=1)
+    ]
+    return pd.DataFrame(rows, columns=WORKLOAD_COLUMNS)
+
+
+@pytest.mark.parametrize("workers", [5, 3_000])
+def test_the_workload_chart_colours_only_the_bars_above_the_rounded_up_balance(workers) -> None:
+    from gridcore.ui.theme import SERIES_HEX
+    from gridcore.ui.workforce import workload_chart
+
+    scores = [9, 6, 5, 2, 1] * (workers // 5)
+    figure = workload_chart(_workload(scores), target=4.2, lang="en")
+    bar = json.loads(figure.to_json())["data"][0]
+    scale = dict((stop, colour) for stop, colour in bar["marker"]["colorscale"])
+    shown = [scale[v] for v in _plain(bar["marker"]["color"])]
+    over, calm = SEQUENTIAL_HEX[3], SERIES_HEX["neutral"]
+    assert shown == [over if s > 5 else calm for s in scores]
+    assert _plain(bar["y"]) == scores
+
+
+def _plain(values) -> list:
+    """A plotly JSON array as a list (plotly writes large numeric arrays in binary form)."""
+    if isinstance(values, dict):
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
