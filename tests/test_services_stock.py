@@ -384,8 +384,10 @@ def test_the_ledger_is_only_ever_appended_to(
     )
     assert public == [
         "add_to_balance",
+        "add_to_balances",
         "count_stock",
         "lock_balance",
+        "lock_balances",
         "record_stock_movement",
         "stock_level",
         "transfer_stock",
@@ -564,3 +566,24 @@ def test_two_writers_on_one_depot_and_item_lose_no_update(
     _receipts(engine, depot, item, writers=2, each=15)
     balances, ledger = _balances_and_ledger(session)
     assert balances == ledger == {(depot.id, item.id): 30}
+
+
+@pytest.mark.both_backends  # multi-row insert, tuple IN and FOR UPDATE on both databases
+@pytest.mark.counters_unchecked  # the balances move here without the ledger lines an import adds
+def test_balances_locked_and_moved_together_are_those_locked_and_moved_one_by_one(
+    session: Session, world: World, item: SupplyItem
+) -> None:
+    depots = [make_depot(session, area=world.grids[i % 2], name=f"Depot {i}") for i in range(4)]
+    receive(session, depot=depots[0], item=item, quantity=40)
+    receive(session, depot=depots[2], item=item, quantity=7)
+    pairs = [(int(d.id or 0), int(item.id or 0)) for d in depots]
+    # Pairs with and without a balance row, given unordered and twice.
+    held = stock_service.lock_balances(session, [pairs[3], *pairs, pairs[0]])
+    assert held == {pairs[0]: 40, pairs[1]: 0, pairs[2]: 7, pairs[3]: 0}
+    stock_service.add_to_balances(session, {pairs[0]: (-15, 2), pairs[1]: (9, 1)})
+    session.commit()
+    rows = {
+        (b.depot_id, b.item_id): (b.quantity, b.movements)
+        for b in session.exec(select(StockBalance)).all()
+    }
+    assert rows == {pairs[0]: (25, 3), pairs[1]: (9, 1), pairs[2]: (7, 1), pairs[3]: (0, 0)}

@@ -77,7 +77,7 @@ from gridcore.models import (
     utcnow,
 )
 from gridcore.services.checks import CLOCK_SKEW
-from gridcore.services.stock import NOTE_MAX, add_to_balance, lock_balance
+from gridcore.services.stock import NOTE_MAX, add_to_balances, lock_balances
 
 KIND = "stock-movements"
 
@@ -497,9 +497,10 @@ class StockMovementsImport(Importer[_Lookups, _Movement, None]):
 
     def write(self, *, session: Session, plan: Plan[_Movement, None], lookups: _Lookups) -> Written:
         """Lock the balances, check the stock again, append the movements, move the balances."""
-        for depot_id, item_id in sorted(lookups.changes):
-            stock = lock_balance(session, depot_id, item_id)
-            for change in lookups.changes[(depot_id, item_id)]:
+        held = lock_balances(session, lookups.changes)
+        for pair in sorted(lookups.changes):
+            stock = held[pair]
+            for change in lookups.changes[pair]:
                 stock += change
                 if stock < 0:  # another write took the stock since the file was checked
                     raise ImportConflict("io.error.changed_meanwhile")
@@ -523,8 +524,8 @@ class StockMovementsImport(Importer[_Lookups, _Movement, None]):
                 })  # fmt: skip
         if values:
             session.execute(insert(_LEDGER), values)
-        for (depot_id, item_id), changes in lookups.changes.items():
-            add_to_balance(session, depot_id, item_id, sum(changes), movements=len(changes))
+        moved = {pair: (sum(changes), len(changes)) for pair, changes in lookups.changes.items()}
+        add_to_balances(session, moved)
         return Written(details={"movements": len(values)})
 
 

@@ -14,11 +14,11 @@ lock), so two issues cannot both spend the same last units and no update is lost
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, select
@@ -89,6 +89,71 @@ def add_to_balance(
             movements=_BALANCES.c.movements + movements,
             updated_at=utcnow(),
         )
+    )
+
+
+# Pairs per statement when many balances are locked or moved at once (an import): two bound
+# parameters each, well below SQLite's limit.
+_PAIRS_PER_STATEMENT = 900
+
+
+def lock_balances(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """`lock_balance` for many (depot, item) pairs at once: their stock, each row locked.
+
+    Missing balance rows are made in one statement, and the rows are locked in (depot, item)
+    order, a few hundred per statement — the order every writer locks them in.
+    """
+    wanted = sorted(set(pairs))
+    dialect = session.connection().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stock: dict[tuple[int, int], int] = {}
+    for start in range(0, len(wanted), _PAIRS_PER_STATEMENT):
+        chunk = wanted[start : start + _PAIRS_PER_STATEMENT]
+        moment = utcnow()
+        session.execute(
+            insert(_BALANCES)
+            .values(
+                [
+                    {"depot_id": d, "item_id": i, "quantity": 0, "movements": 0,
+                     "updated_at": moment}
+                    for d, i in chunk
+                ]
+            )
+            .on_conflict_do_nothing()
+        )  # fmt: skip
+        rows = session.execute(
+            select(_BALANCES.c.depot_id, _BALANCES.c.item_id, _BALANCES.c.quantity)
+            .where(tuple_(_BALANCES.c.depot_id, _BALANCES.c.item_id).in_(chunk))
+            .order_by(_BALANCES.c.depot_id, _BALANCES.c.item_id)
+            .with_for_update()
+        ).all()
+        stock.update({(int(d), int(i)): int(q) for d, i, q in rows})
+    return stock
+
+
+# One statement for every balance an import moves (executemany with these parameters).
+_ADD_TO_BALANCES = (
+    update(_BALANCES)
+    .where(_BALANCES.c.depot_id == bindparam("b_depot"), _BALANCES.c.item_id == bindparam("b_item"))
+    .values(
+        quantity=_BALANCES.c.quantity + bindparam("b_change"),
+        movements=_BALANCES.c.movements + bindparam("b_movements"),
+        updated_at=bindparam("b_at"),
+    )
+)
+
+
+def add_to_balances(session: Session, changes: Mapping[tuple[int, int], tuple[int, int]]) -> None:
+    """`add_to_balance` for many locked pairs: (depot, item) → (signed change, movements)."""
+    if not changes:
+        return
+    moment = utcnow()
+    session.connection().execute(
+        _ADD_TO_BALANCES,
+        [
+            {"b_depot": d, "b_item": i, "b_change": change, "b_movements": n, "b_at": moment}
+            for (d, i), (change, n) in sorted(changes.items())
+        ],
     )
 
 
