@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from sqlmodel import Session
 
-from gridcore.access import KIOSK, SYSTEM
+from gridcore.access import KIOSK, SYSTEM, Actor
+from gridcore.models import UserRole
 from gridcore.queries.requests import request_board, resolution_times
 from gridcore.queries.tasks import task_list
 from tests.tiny_world import TinyWorld
@@ -41,6 +42,24 @@ def test_a_viewer_sees_no_household_nor_description(tiny: TinyWorld, tiny_sessio
     board = request_board(session=tiny_session, now=tiny.now, actor=KIOSK)
     assert set(board["household"]) == {"***"}
     assert set(board["description"]) == {"***"}
+
+
+def test_a_grid_worker_sees_households_and_descriptions_of_their_own_grids_only(
+    tiny: TinyWorld, tiny_session: Session
+) -> None:
+    worker = Actor(
+        username="wang", role=UserRole.grid_worker, user_id=4,
+        grid_ids=frozenset({tiny.gid("T-C1-G1"), tiny.gid("T-C2-G1")}),
+    )  # fmt: skip
+    everything = request_board(session=tiny_session, now=tiny.now, actor=SYSTEM)
+    board = request_board(session=tiny_session, now=tiny.now, actor=worker)
+    assert list(board["request_id"]) == list(everything["request_id"])  # same rows, same order
+    own = board["grid_id"].isin(worker.grid_ids)
+    assert sorted(set(board.loc[own, "grid_code"])) == ["T-C1-G1", "T-C2-G1"]
+    for column in ("household", "household_zh", "description"):
+        assert list(board.loc[own, column]) == list(everything.loc[own, column])
+        assert set(board.loc[~own, column]) == {"***"}, column
+    assert (~own).sum() == 3  # R05, R06 (G2) and R11 (G4)
 
 
 def test_time_to_resolve_counts_done_requests(tiny: TinyWorld, tiny_session: Session) -> None:
