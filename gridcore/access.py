@@ -151,3 +151,24 @@ def mask_personal(
         else:
             frame[column] = frame[column].map(_MASKS[kind], na_action="ignore")
     return frame
+
+
+def mask_personal_per_grid(
+    frame: pd.DataFrame, *, actor: Actor, columns: Mapping[str, str], grid_column: str = "grid_id"
+) -> pd.DataFrame:
+    """`frame` (rows of many grids, in `grid_column`) as `actor` may see each row's grid.
+
+    The rows of the grids `actor` may not see are masked together by `mask_personal` (its
+    answer is the same for each of them); the other rows, and the order, stay as they are.
+    """
+    if frame.empty:
+        return frame
+    grids = frame[grid_column]
+    hidden = [int(g) for g in grids.dropna().unique() if not actor.sees_personal_data_of(int(g))]
+    if not hidden:
+        return frame
+    rows = grids.isin(hidden)
+    masked = mask_personal(frame.loc[rows].copy(), actor=actor, grid_id=hidden[0], columns=columns)
+    names = list(columns)
+    frame.loc[rows, names] = masked[names]
+    return frame

@@ -81,3 +81,19 @@ def test_a_grids_task_list_puts_the_overdue_first(tiny: TinyWorld, tiny_session:
     shorter = task_list(session=tiny_session, now=tiny.now, actor=SYSTEM, grid_ids=(g1,),
                         due_before=tiny.now + timedelta(hours=5))  # fmt: skip
     assert list(shorter["kind"]) == ["epidemiological_survey"]
+
+
+def test_task_titles_outside_a_grid_workers_grids_are_masked_in_place(
+    tiny: TinyWorld, tiny_session: Session
+) -> None:
+    g1 = tiny.gid("T-C1-G1")
+    worker = Actor(username="wang", role=UserRole.grid_worker, user_id=4, grid_ids=frozenset({g1}))
+    everything = task_list(session=tiny_session, now=tiny.now, actor=SYSTEM)
+    tasks = task_list(session=tiny_session, now=tiny.now, actor=worker)
+    assert list(tasks["task_id"]) == list(everything["task_id"])  # same rows, same order
+    own = tasks["grid_id"] == g1
+    assert own.any() and (~own).any()
+    for column in ("title", "title_zh"):
+        assert list(tasks.loc[own, column]) == list(everything.loc[own, column])
+        assert "***" not in set(tasks.loc[own, column])
+        assert set(tasks.loc[~own, column]) == {"***"}, column

@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
-from gridcore.access import TEXT, Actor, mask_personal
+from gridcore.access import TEXT, Actor, mask_personal, mask_personal_per_grid
 from gridcore.analytics.requests import (
     hours_to_resolve,
     likely_duplicates,
@@ -253,27 +253,11 @@ def request_board(
     return _masked_by_grid(frame, actor)
 
 
-_PERSONAL_COLUMNS = {"household": TEXT, "household_zh": TEXT, "description": TEXT}
-
-
 def _masked_by_grid(frame: pd.DataFrame, actor: Actor) -> pd.DataFrame:
-    """Each grid's rows as `actor` may see them (household and description are personal).
-
-    The rows of the grids `actor` may not see are masked together, in one call of the one
-    masking function (a district board holds 1,000 grids; a leader sees them all).
-    """
-    if frame.empty:
-        return frame
-    hidden = [int(g) for g in frame["grid_id"].unique() if not actor.sees_personal_data_of(int(g))]
-    if not hidden:
-        return frame
-    rows = frame["grid_id"].isin(hidden)
-    masked = mask_personal(
-        frame.loc[rows].copy(), actor=actor, grid_id=hidden[0], columns=_PERSONAL_COLUMNS
+    """Each grid's rows as `actor` may see them (household and description are personal)."""
+    return mask_personal_per_grid(
+        frame, actor=actor, columns={"household": TEXT, "household_zh": TEXT, "description": TEXT}
     )
-    columns = list(_PERSONAL_COLUMNS)
-    frame.loc[rows, columns] = masked[columns]
-    return frame
 
 
 def _household_history(session: Session, household_ids: set[Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from gridcore.access import TEXT, Actor, mask_personal
+from gridcore.access import TEXT, Actor, mask_personal, mask_personal_per_grid
 from gridcore.models import (
     OPEN_TASK_STATUSES,
     Area,
@@ -146,16 +146,7 @@ def task_list(
     frame = pd.DataFrame(records, columns=MY_TASK_COLUMNS)
     for column in ("due_at", "started_at", "done_at", "status_changed_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    if frame.empty:
-        return frame
-    parts = [
-        mask_personal(
-            part.copy(), actor=actor, grid_id=int(str(g)), columns={"title": TEXT, "title_zh": TEXT}
-        )
-        for g, part in frame.groupby("grid_id", sort=False)
-    ]
-    merged = pd.concat(parts)
-    return merged.loc[frame.index].reset_index(drop=True)
+    return mask_personal_per_grid(frame, actor=actor, columns={"title": TEXT, "title_zh": TEXT})
 
 
 def account_worker(*, session: Session, user_id: int | None) -> int | None:
