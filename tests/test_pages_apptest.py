@@ -304,9 +304,11 @@ def test_kiosk_panels_show_figures_without_sidebar_or_personal_data(
         assert errors == []
     assert len(at.get(KIOSK_PANELS[panel])) > 0, f"the {panel} panel shows no {KIOSK_PANELS[panel]}"
     if panel == "map":
-        # Always the light map on a kiosk, whatever GRIDCORE_MAP_RENDERER says.
+        # Always the light map on a kiosk, whatever GRIDCORE_MAP_RENDERER says, keeping the
+        # height the panel was laid out with (a page's light map fits its box to the street).
         assert not at.get("deck_gl_json_chart")
-        assert any("gc-light-map" in c.proto.json for c in at.get("bidi_component"))
+        light = [c for c in at.get("bidi_component") if "gc-light-map" in c.proto.json]
+        assert len(light) == 1 and json.loads(light[0].proto.json)["fit"] is False
     if panel == "headline":
         assert len(at.metric) >= 3, "the kiosk shows headline figures"
     if panel == "alerts":
@@ -416,6 +418,7 @@ def test_the_light_map_stands_in_for_the_webgl_map(
     light = [c for c in at.get("bidi_component") if "gc-light-map" in c.proto.json]
     assert len(light) == 1, "the grid map is drawn as the light map"
     svg = json.loads(light[0].proto.json)["svg"]
+    assert json.loads(light[0].proto.json)["fit"] is True, "a page's map fits its box to the street"
     # Every grid of the tiny world, each carrying its code for click-to-open, and the legend.
     with Session(make_engine(shared_tiny_app)) as s:
         codes = set(s.exec(select(Area.code).where(Area.level == AreaLevel.grid)).all())

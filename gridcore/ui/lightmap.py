@@ -5,6 +5,7 @@ holds the page for seconds while the first frame is drawn.
 `svg_of` reads the deck's own JSON (its view, grid polygons, zone outlines, points and labels),
 so the colours, outlines and labels are exactly the WebGL map's; the legend is drawn beside it
 by views.show_map as for the deck. Grids carry their code (`data-code`) for click-to-open.
+The SVG's view box is what is drawn, so the picture fills its box edge to edge.
 """
 
 from __future__ import annotations
@@ -14,10 +15,35 @@ import math
 from html import escape
 from typing import Any
 
-from gridcore.ui.maps import GRID_LAYER_ID
+from gridcore.ui.maps import GRID_LAYER_ID, label_box
 
 # deck.gl's world is 512 px wide at zoom 0 (Web Mercator).
 WORLD_PX = 512.0
+# Room left around the drawn shapes, as a share of the larger side (and at least MARGIN_PX).
+MARGIN = 0.03
+MARGIN_PX = 6.0
+
+
+class _Extent:
+    """The box (SVG user units) that the shapes drawn so far cover."""
+
+    def __init__(self) -> None:
+        self.left = self.top = math.inf
+        self.right = self.bottom = -math.inf
+
+    def add(self, x: float, y: float, *, dx: float = 0.0, dy: float = 0.0) -> None:
+        """Take in the point (x, y) and `dx`, `dy` either side of it."""
+        self.left, self.right = min(self.left, x - dx), max(self.right, x + dx)
+        self.top, self.bottom = min(self.top, y - dy), max(self.bottom, y + dy)
+
+    def view_box(self, width: int, height: int) -> str:
+        """The covered box with a margin; the whole `width` × `height` when nothing is drawn."""
+        if self.left > self.right:
+            return f"0 0 {width} {height}"
+        margin = max(MARGIN_PX, MARGIN * max(self.right - self.left, self.bottom - self.top))
+        left, top = self.left - margin, self.top - margin
+        w, h = self.right - left + margin, self.bottom - top + margin
+        return f"{left:.1f} {top:.1f} {w:.1f} {h:.1f}"
 
 
 def _projector(view: dict[str, Any], width: int, height: int) -> Any:
@@ -46,10 +72,13 @@ def _rgba(color: Any, fallback: str = "rgb(0,0,0)") -> tuple[str, float]:
     return f"rgb({int(color[0])},{int(color[1])},{int(color[2])})", round(alpha, 3)
 
 
-def _path(points: list[list[float]], project: Any, *, closed: bool) -> str:
+def _path(
+    points: list[list[float]], project: Any, extent: _Extent, *, closed: bool, stroke_px: float
+) -> str:
     pieces = []
     for i, point in enumerate(points):
         x, y = project(point)
+        extent.add(x, y, dx=stroke_px / 2, dy=stroke_px / 2)
         pieces.append(f"{'M' if i == 0 else 'L'}{x:.1f} {y:.1f}")
     return "".join(pieces) + ("Z" if closed else "")
 
@@ -78,13 +107,13 @@ def _title(row: dict[str, Any]) -> str:
     return f"<title>{escape(str(row['tip']))}</title>" if row.get("tip") else ""
 
 
-def _polygons(layer: dict[str, Any], project: Any, *, grids: bool) -> list[str]:
+def _polygons(layer: dict[str, Any], project: Any, extent: _Extent, *, grids: bool) -> list[str]:
     stroke_px = float(layer.get("lineWidthMinPixels", 1.5))
     out = []
     for row in layer.get("data", []):
         code = escape(str(row.get("code", "")), quote=True)
         kind = ' class="gc-grid"' if grids and code else ""
-        outline = _path(row["polygon"], project, closed=True)
+        outline = _path(row["polygon"], project, extent, closed=True, stroke_px=stroke_px)
         out.append(
             f'<path{kind} data-code="{code}" d="{outline}"{_paint(layer, row, "fill")}'
             f' stroke-width="{stroke_px}">{_title(row)}</path>'
@@ -92,24 +121,26 @@ def _polygons(layer: dict[str, Any], project: Any, *, grids: bool) -> list[str]:
     return out
 
 
-def _lines(layer: dict[str, Any], project: Any) -> list[str]:
+def _lines(layer: dict[str, Any], project: Any, extent: _Extent) -> list[str]:
     out = []
     for row in layer.get("data", []):
         color, opacity = _rgba(row.get("color"))
+        line = _path(row["path"], project, extent, closed=False, stroke_px=4)
         out.append(
-            f'<path d="{_path(row["path"], project, closed=False)}" fill="none" stroke="{color}"'
+            f'<path d="{line}" fill="none" stroke="{color}"'
             f' stroke-opacity="{opacity}" stroke-width="4"/>'
         )
     return out
 
 
-def _points(layer: dict[str, Any], project: Any) -> list[str]:
+def _points(layer: dict[str, Any], project: Any, extent: _Extent) -> list[str]:
     radius = float(layer.get("radiusMinPixels", 4))
     filled = layer.get("filled", True) is not False
     line_width = float(layer.get("lineWidthMinPixels", 1))
     out = []
     for row in layer.get("data", []):
         x, y = project(row["position"])
+        extent.add(x, y, dx=radius + line_width / 2, dy=radius + line_width / 2)
         # A point's one per-row colour ("color") fills it, or rings it when the layer is unfilled.
         row = {**row, "line": row.get("color")}
         out.append(
@@ -120,38 +151,43 @@ def _points(layer: dict[str, Any], project: Any) -> list[str]:
     return out
 
 
-def _labels(layer: dict[str, Any], project: Any) -> list[str]:
+def _labels(layer: dict[str, Any], project: Any, extent: _Extent) -> list[str]:
     size = float(layer.get("getSize", 13)) if not isinstance(layer.get("getSize"), str) else 13.0
     out = []
     for row in layer.get("data", []):
         x, y = project(row["position"])
+        w, h = label_box(str(row["text"]), int(size))
+        extent.add(x, y, dx=w / 2, dy=h / 2)
         text = escape(str(row["text"]))
         out.append(f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:.0f}">{text}</text>')
     return out
 
 
 def svg_of(deck_json: str, *, width: int, height: int) -> str:
-    """The deck `deck_json` (a CompactDeck's JSON) as one SVG, `width` × `height` user units
-    (the size the deck's view was fitted to), scaling to its box."""
+    """The deck `deck_json` (a CompactDeck's JSON) as one SVG, drawn at the scale of the deck's
+    view fitted to `width` × `height` px, its view box cut to what is drawn (with a margin),
+    scaling to its box."""
     deck = json.loads(deck_json)
     view = deck.get("initialViewState", {})
     project = _projector(view, width, height)
+    extent = _Extent()
     body: list[str] = []
     for layer in deck.get("layers", []):
         kind, layer_id = layer.get("@@type"), layer.get("id")
         if kind == "PolygonLayer":
-            body += _polygons(layer, project, grids=layer_id == GRID_LAYER_ID)
+            body += _polygons(layer, project, extent, grids=layer_id == GRID_LAYER_ID)
         elif kind == "PathLayer":
-            body += _lines(layer, project)
+            body += _lines(layer, project, extent)
         elif kind == "ScatterplotLayer":
-            body += _points(layer, project)
+            body += _points(layer, project, extent)
         elif kind == "TextLayer":
-            body += _labels(layer, project)
+            body += _labels(layer, project, extent)
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" class="gc-light-map"'
-        f' viewBox="0 0 {width} {height}" preserveAspectRatio="xMidYMid meet"'
+        f' viewBox="{extent.view_box(width, height)}" preserveAspectRatio="xMidYMid meet"'
         ' width="100%" height="100%" role="img">'
-        "<style>.gc-light-map text{fill:#1b1b1b;font-weight:600;text-anchor:middle;"
+        "<style>.gc-light-map{display:block}"
+        ".gc-light-map text{fill:#1b1b1b;font-weight:600;text-anchor:middle;"
         "dominant-baseline:central;paint-order:stroke;stroke:#fff;stroke-width:3px;"
         "font-family:'Noto Sans CJK SC','WenQuanYi Zen Hei','Microsoft YaHei',sans-serif;"
         "pointer-events:none}.gc-light-map .gc-grid:hover{fill-opacity:1}</style>"
@@ -161,7 +197,10 @@ def svg_of(deck_json: str, *, width: int, height: int) -> str:
 
 
 # Draws the SVG made by svg_of into the page and reports the code of a clicked (or tapped)
-# grid; the SVG is GridCore's own (every text in it escaped), never user markup.
+# grid; the SVG is GridCore's own (every text in it escaped), never user markup. With `fit`
+# the box is as tall as the map is at the box's width, up to `height` px (a street wider than
+# the box's shape leaves no empty band above and below it); otherwise the box is `height` px
+# and the map is centred in it.
 LIGHT_MAP_JS = r"""
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
@@ -171,11 +210,21 @@ export default function (component) {
     box.className = "gc-light-box";
     parentElement.appendChild(box);
   }
-  box.style.height = `${data.height}px`;
-  box.style.width = "100%";
   if (box.dataset.version !== data.version) {
     box.innerHTML = data.svg;
     box.dataset.version = data.version;
+  }
+  box.style.width = "100%";
+  const svg = box.querySelector("svg");
+  const view = svg && svg.viewBox.baseVal;
+  if (data.fit && view && view.width > 0 && view.height > 0) {
+    box.style.height = "auto";
+    box.style.aspectRatio = `${view.width} / ${view.height}`;
+    box.style.maxHeight = `${data.height}px`;
+  } else {
+    box.style.height = `${data.height}px`;
+    box.style.aspectRatio = "";
+    box.style.maxHeight = "";
   }
   const selectable = Boolean(data.selectable);
   for (const grid of box.querySelectorAll(".gc-grid")) {

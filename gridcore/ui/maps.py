@@ -271,7 +271,8 @@ def short_label(text: str) -> str:
 _CHAR_W = {"wide": 1.0, "narrow": 0.6}
 
 
-def _label_box(text: str, size: int) -> tuple[float, float]:
+def label_box(text: str, size: int) -> tuple[float, float]:
+    """A label's width and height in screen pixels at `size` (with a little room around it)."""
     width = sum(size * (_CHAR_W["narrow"] if ord(c) < 0x2E80 else _CHAR_W["wide"]) for c in text)
     return width + 8, size + 4
 
@@ -293,7 +294,7 @@ def place_labels(
         for candidate in candidates:
             x = candidate["position"][0] * scale
             y = -candidate["position"][1] * lat_scale
-            w, h = _label_box(candidate[field_name], size)
+            w, h = label_box(candidate[field_name], size)
             box = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
             if not any(_overlap(box, other) for other in boxes):
                 boxes.append(box)

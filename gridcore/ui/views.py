@@ -205,20 +205,27 @@ def map_renderer() -> str:
 
 def _show_light_map(gmap: GridMap, *, key: str | None, height: int, selectable: bool) -> str | None:
     """The map as SVG (same colours, outlines, labels and legend); a click or tap on a grid
-    opens it."""
+    opens it.
+
+    On a page the map is as tall as it is at the column's width, up to `height` (the WebGL
+    map's box, where a street wider than the box leaves empty bands above and below it); a
+    kiosk panel is laid out to fit the projector's screen, so there it keeps `height`.
+    """
     if gmap.svg is None:
         width, fitted_height = gmap.size
         gmap.svg = lightmap.svg_of(gmap.deck.to_json(), width=width, height=fitted_height)
     shown_height = map_height(height)
+    fit = not session.is_kiosk()
     tapped = _light_map()(
         key=f"{key or 'view'}_light",
         data={
             "svg": gmap.svg,
             "version": str(hash(gmap.svg)),
             "height": shown_height,
+            "fit": fit,
             "selectable": selectable,
         },
-        height=shown_height,
+        height="content" if fit else shown_height,
         on_tap_change=lambda: None,
     ).tap
     st.html(legend_html(gmap.legend))

@@ -144,7 +144,11 @@ def _map_problems(page: Page, *, webgl: bool) -> list[str]:
         return ["no deck.gl canvas" if webgl else "no light map"]
     box = canvas.first.bounding_box()
     viewport = page.viewport_size or {"width": 0, "height": 0}
-    if box is None or box["width"] < 0.8 * min(viewport["width"], 1000) or box["height"] < 300:
+    # A light map is as tall as the street is at the column's width (a wide street on a phone
+    # is about 250 px); a WebGL map's box keeps the page's height whatever it shows.
+    least_height = 300 if webgl else 200
+    least_width = 0.8 * min(viewport["width"], 1000)
+    if box is None or box["width"] < least_width or box["height"] < least_height:
         return [f"the map is too small: {box}"]
     if not webgl:
         fills = page.locator(".gc-light-map .gc-grid").evaluate_all(
