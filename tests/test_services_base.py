@@ -158,6 +158,17 @@ def test_a_write_that_takes_its_token_late_must_take_it(session: Session) -> Non
     assert grown(before, session) == {}
 
 
+def test_a_token_that_names_no_row_lets_a_late_write_through_as_an_early_one(
+    session: Session,
+) -> None:
+    for token, add in (("form-late-4", _add_worker), ("form-late-5", _add_worker_late)):
+        with write(session, actor=LEADER, entity="worker", client_token=token):
+            pass  # a write that wrote nothing: its token names no row
+        before = table_counts(session)
+        add(session, name="王芳", token=token)
+        assert grown(before, session) == {"worker": 1, "auditentry": 1}
+
+
 def test_a_write_inside_another_is_committed_or_rolled_back_with_it(session: Session) -> None:
     before = table_counts(session)
     with (

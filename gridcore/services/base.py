@@ -239,6 +239,7 @@ class Write:
     replayed_id: str | None = None
     _key: int | None = None  # the id of the replay key this write holds
     _key_points_at: str | None = None  # the row the key names already
+    _held: bool = False  # another submission holds the client token (see _look_up)
     _claim_late: bool = False
     _entries: list[_Entry] = field(default_factory=list)
 
@@ -275,8 +276,12 @@ class Write:
         is rolled back and `replayed` gives that submission's row."""
         if not self._claim_late:
             raise RuntimeError("the client token was taken when the write began")
-        if self.client_token is not None and self.replayed_id is None and self._key is None:
+        if self.client_token is not None and not self._held and self._key is None:
             self._take(first_id)
+            if self._held and self.replayed_id is None:
+                # Taken meanwhile by a write that named no row: nothing to give back, and
+                # this write's rows are rolled back.
+                raise RuntimeError("the client token was taken meanwhile by another write")
 
     def conflicted(self) -> None:
         """After a unique key refused a row of this write: roll back, and learn whether the
@@ -322,6 +327,7 @@ class Write:
         )
         if found is None:
             return False
+        self._held = True
         self.replayed_id = found.entity_id
         return True
 
@@ -329,7 +335,7 @@ class Write:
         """Flush the rows, then add one audit entry each and point the token at the first."""
         if self.replayed_id is not None:
             return
-        if self._claim_late and self.client_token is not None and self._key is None:
+        if self._claim_late and self.client_token is not None and not self._held and not self._key:
             raise RuntimeError("a write opened with claim_late must claim its token to write")
         self.session.flush()
         ids = [_id_of(entry.row) for entry in self._entries]
