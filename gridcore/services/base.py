@@ -64,24 +64,12 @@ def audit(
     entity_id: Any = None,
     changes: dict[str, Any] | None = None,
     area_id: int | None = None,
-) -> AuditEntry:
-    """Add an audit entry to the session (committed with the write it describes)."""
-    entry = AuditEntry(**_audit_values(actor, action, entity, entity_id, changes, area_id))
-    session.add(entry)
-    return entry
-
-
-def _audit_values(
-    actor: Actor,
-    action: str,
-    entity: str,
-    entity_id: Any,
-    changes: Mapping[str, Any] | None,
-    area_id: int | None,
-) -> dict[str, Any]:
-    """The columns of an audit entry (but its id and time)."""
+) -> None:
+    """Write an audit entry in the session's transaction (committed with the write it
+    describes)."""
     text = json.dumps({k: plain(v) for k, v in (changes or {}).items()}, ensure_ascii=False)
-    return {
+    entry = {
+        "at": utcnow(),
         "username": actor.username,
         "action": action,
         "entity": entity,
@@ -89,6 +77,11 @@ def _audit_values(
         "area_id": area_id,
         "changes": text,
     }
+    session.connection().execute(_ADD_AUDIT, entry)
+
+
+_AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_ADD_AUDIT = insert(_AUDIT)  # built once, as the write path's other statements
 
 
 # The audit action of a write refused for want of a role or a grid.
@@ -212,7 +205,6 @@ class _Entry:
 
 
 _REPLAY_KEYS: Table = ReplayKey.__table__  # type: ignore[attr-defined]
-_AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 # The statements of every write, built once (a write only binds its values).
 _STORED_KEY = select(_REPLAY_KEYS.c.id, _REPLAY_KEYS.c.entity_id).where(
     _REPLAY_KEYS.c.username == bindparam("username"),
@@ -224,7 +216,6 @@ _POINT_KEY = (
     .where(_REPLAY_KEYS.c.id == bindparam("key_id"))
     .values(entity_id=bindparam("entity_id"))
 )
-_ADD_AUDIT = insert(_AUDIT)
 
 
 @dataclass
@@ -339,30 +330,25 @@ class Write:
             raise RuntimeError("a write opened with claim_late must claim its token to write")
         self.session.flush()
         ids = [_id_of(entry.row) for entry in self._entries]
-        entries = [
-            {
-                **_audit_values(
-                    self.actor,
-                    entry.action,
-                    entry.entity,
-                    entity_id,
-                    entry.changes,
+        for entry, entity_id in zip(self._entries, ids, strict=True):
+            audit(
+                self.session,
+                actor=self.actor,
+                action=entry.action,
+                entity=entry.entity,
+                entity_id=entity_id,
+                changes=entry.changes,
+                area_id=(
                     entry.area_id
                     if entry.area_id is not None
                     else area_of(
                         self.session, entry.entity, entry.row, entry.changes, action=entry.action
-                    ),
+                    )
                 ),
-                "at": utcnow(),
-            }
-            for entry, entity_id in zip(self._entries, ids, strict=True)
-        ]
-        connection = self.session.connection()
-        if entries:
-            connection.execute(_ADD_AUDIT, entries)
+            )
         first = None if not ids or ids[0] is None else str(ids[0])
         if self._key is not None and first != self._key_points_at:
-            connection.execute(_POINT_KEY, {"key_id": self._key, "entity_id": first})
+            self.session.connection().execute(_POINT_KEY, {"key_id": self._key, "entity_id": first})
 
 
 _DEPTH = "gridcore.write_depth"  # session.info: how many writes are open on the session
