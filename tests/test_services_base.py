@@ -115,6 +115,60 @@ def test_the_same_form_sent_twice_at_once_writes_once(engine: Engine, session: S
     assert grown(before, session) == {"worker": 1, "auditentry": 1, "replaykey": 1}
 
 
+def _add_worker_late(session: Session, *, name: str, token: str, claim: bool = True) -> Worker:
+    """The same write with the token taken after the checks, as the row is written."""
+    with write(
+        session, actor=LEADER, entity="worker", action="create", client_token=token, claim_late=True
+    ) as op:
+        if (earlier := op.replayed(Worker)) is not None:
+            return earlier
+        if not name:
+            raise ValidationFailed({"name": "services.error.required"})
+        worker = Worker(name=name, role=WorkerRole.grid_member, employment=Employment.full_time)
+        session.add(worker)
+        if claim:
+            op.claim()
+        op.record(worker, {"name": name})
+    return worker
+
+
+def test_a_token_taken_late_is_looked_up_first_and_points_at_the_row(session: Session) -> None:
+    before = table_counts(session)
+    with pytest.raises(ValidationFailed):
+        _add_worker_late(session, name="", token="form-late-1")
+    assert grown(before, session) == {}
+    first = _add_worker_late(session, name="王芳", token="form-late-1")
+    again = _add_worker_late(session, name="王芳", token="form-late-1")
+    assert again.id == first.id
+    assert grown(before, session) == {"worker": 1, "auditentry": 1, "replaykey": 1}
+    key = session.exec(select(ReplayKey)).one()
+    assert (key.client_token, key.entity_id) == ("form-late-1", str(first.id))
+
+
+def test_a_write_that_takes_its_token_late_must_take_it(session: Session) -> None:
+    before = table_counts(session)
+    with pytest.raises(RuntimeError, match="claim"):
+        _add_worker_late(session, name="王芳", token="form-late-2", claim=False)
+    assert grown(before, session) == {}
+    with (
+        pytest.raises(RuntimeError, match="taken when the write began"),
+        write(session, actor=LEADER, entity="worker", client_token="form-late-3") as op,
+    ):
+        op.claim()
+    assert grown(before, session) == {}
+
+
+def test_a_token_that_names_no_row_lets_a_late_write_through_as_an_early_one(
+    session: Session,
+) -> None:
+    for token, add in (("form-late-4", _add_worker), ("form-late-5", _add_worker_late)):
+        with write(session, actor=LEADER, entity="worker", client_token=token):
+            pass  # a write that wrote nothing: its token names no row
+        before = table_counts(session)
+        add(session, name="王芳", token=token)
+        assert grown(before, session) == {"worker": 1, "auditentry": 1}
+
+
 def test_a_write_inside_another_is_committed_or_rolled_back_with_it(session: Session) -> None:
     before = table_counts(session)
     with (

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from gridcore.access import PermissionDenied
-from gridcore.models import AuditEntry, Task, TestRecord, TestRoundArea, TestSite, Worker
+from gridcore.models import (
+    AuditEntry,
+    ReplayKey,
+    Task,
+    TestRecord,
+    TestRoundArea,
+    TestSite,
+    Worker,
+)
 from gridcore.queries.testing import roll_call
 from gridcore.services.base import ValidationFailed
 from gridcore.services.policy import set_policy_value
@@ -361,6 +373,90 @@ def test_sampling_follows_the_grid_scope(session: Session, world: TestingWorld) 
         _sample(session, world, actor=VIEWER)
     assert grown(before, session) == {}
     assert _sample(session, world, actor=LEADER).id is not None
+
+
+# --------------------------------------------------------------------------- two desks at once
+# A tap reads what it checks before it writes anything (on SQLite the write lock is then held
+# for the writing only): another desk may write between its checks and its row. Here the
+# other desk's tap is written and committed, through a connection of its own, just before
+# this tap writes its row.
+
+
+@contextmanager
+def _written_first(engine: Engine, other_tap: Callable[[], object]) -> Iterator[None]:
+    """Within the block: `other_tap()` runs once, just before a sample's row is written."""
+    ran: list[bool] = []
+
+    def before_a_row(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not ran and statement.lstrip().upper().startswith("INSERT INTO TESTRECORD"):
+            ran.append(True)
+            other_tap()
+
+    event.listen(engine, "before_cursor_execute", before_a_row)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before_a_row)
+    assert ran, "no sample was written"
+
+
+def _other_desk(engine: Engine, world: TestingWorld, name: str, token: str) -> Callable[[], int]:
+    """A tap for `name` at another desk (another session), with the same user's `token`."""
+
+    def tap() -> int:
+        with Session(engine, expire_on_commit=False) as own:
+            return _sample(own, world, name, client_token=token).id or 0
+
+    return tap
+
+
+@pytest.mark.both_backends  # the unique keys decide: SQLite's write lock, PostgreSQL's index
+def test_a_tap_sent_twice_at_once_is_written_once(
+    engine: Engine, session: Session, world: TestingWorld
+) -> None:
+    before = table_counts(session)
+    firsts: list[int] = []
+    other = _other_desk(engine, world, "乙二", "desk-race-0001")
+    with _written_first(engine, lambda: firsts.append(other())):
+        again = _sample(session, world, client_token="desk-race-0001")
+    assert firsts and again.id == firsts[0]
+    assert grown(before, session) == {"testrecord": 1, "auditentry": 1, "replaykey": 1}
+    key = session.exec(select(ReplayKey).where(ReplayKey.client_token == "desk-race-0001")).one()
+    assert key.entity_id == str(again.id)
+
+
+@pytest.mark.both_backends
+def test_a_resident_sampled_at_another_desk_meanwhile_is_refused(
+    engine: Engine, session: Session, world: TestingWorld
+) -> None:
+    before = table_counts(session)
+    other = _other_desk(engine, world, "乙二", "desk-race-0002")
+    with _written_first(engine, other), pytest.raises(ValidationFailed) as refused:
+        _sample(session, world, client_token="desk-race-0003")
+    assert refused.value.errors == {"resident_id": "testing.error.already_sampled"}
+    # The other desk's sample, its audit entry and its token; nothing of this tap.
+    assert grown(before, session) == {"testrecord": 1, "auditentry": 1, "replaykey": 1}
+    tokens = session.exec(select(ReplayKey.client_token)).all()
+    assert "desk-race-0003" not in tokens
+    # The token was not used up: the same tap for someone else is written.
+    assert _sample(session, world, "丙一", client_token="desk-race-0003").id is not None
+
+
+@pytest.mark.both_backends
+def test_a_token_taken_meanwhile_returns_what_it_wrote_and_writes_nothing(
+    engine: Engine, session: Session, world: TestingWorld
+) -> None:
+    """The same token sent for another resident (as a resent form would be) while this tap
+    wrote: the tap's row is rolled back and the token's row returned, as when the token is
+    found before the tap."""
+    before = table_counts(session)
+    firsts: list[int] = []
+    other = _other_desk(engine, world, "丙一", "desk-race-0004")
+    with _written_first(engine, lambda: firsts.append(other())):
+        again = _sample(session, world, "乙二", client_token="desk-race-0004")
+    assert firsts and again.id == firsts[0]
+    assert grown(before, session) == {"testrecord": 1, "auditentry": 1, "replaykey": 1}
+    assert _sample(session, world, "乙二").id is not None
 
 
 # --------------------------------------------------------------------------- results

@@ -28,12 +28,20 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Session, SQLModel
 
 from gridcore.access import WRITER_ROLES, Actor, PermissionDenied, require_role
-from gridcore.models import WHOLE_MAX, WHOLE_MIN, AuditEntry, DataVersion, ReplayKey, UserRole
+from gridcore.models import (
+    WHOLE_MAX,
+    WHOLE_MIN,
+    AuditEntry,
+    DataVersion,
+    ReplayKey,
+    UserRole,
+    utcnow,
+)
 from gridcore.services.audit import area_of
 
 
@@ -56,18 +64,24 @@ def audit(
     entity_id: Any = None,
     changes: dict[str, Any] | None = None,
     area_id: int | None = None,
-) -> AuditEntry:
-    """Add an audit entry to the session (committed with the write it describes)."""
-    entry = AuditEntry(
-        username=actor.username,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        area_id=area_id,
-        changes=json.dumps({k: plain(v) for k, v in (changes or {}).items()}, ensure_ascii=False),
-    )
-    session.add(entry)
-    return entry
+) -> None:
+    """Write an audit entry in the session's transaction (committed with the write it
+    describes)."""
+    text = json.dumps({k: plain(v) for k, v in (changes or {}).items()}, ensure_ascii=False)
+    entry = {
+        "at": utcnow(),
+        "username": actor.username,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "area_id": area_id,
+        "changes": text,
+    }
+    session.connection().execute(_ADD_AUDIT, entry)
+
+
+_AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_ADD_AUDIT = insert(_AUDIT)  # built once, as the write path's other statements
 
 
 # The audit action of a write refused for want of a role or a grid.
@@ -190,6 +204,20 @@ class _Entry:
     area_id: int | None = None
 
 
+_REPLAY_KEYS: Table = ReplayKey.__table__  # type: ignore[attr-defined]
+# The statements of every write, built once (a write only binds its values).
+_STORED_KEY = select(_REPLAY_KEYS.c.id, _REPLAY_KEYS.c.entity_id).where(
+    _REPLAY_KEYS.c.username == bindparam("username"),
+    _REPLAY_KEYS.c.client_token == bindparam("client_token"),
+)
+_TAKE_KEY = insert(_REPLAY_KEYS)
+_POINT_KEY = (
+    update(_REPLAY_KEYS)
+    .where(_REPLAY_KEYS.c.id == bindparam("key_id"))
+    .values(entity_id=bindparam("entity_id"))
+)
+
+
 @dataclass
 class Write:
     """One write in progress: the earlier result of a replayed form, and what to audit."""
@@ -200,7 +228,10 @@ class Write:
     action: str
     client_token: str | None = None
     replayed_id: str | None = None
-    _key: ReplayKey | None = None
+    _key: int | None = None  # the id of the replay key this write holds
+    _key_points_at: str | None = None  # the row the key names already
+    _held: bool = False  # another submission holds the client token (see _look_up)
+    _claim_late: bool = False
     _entries: list[_Entry] = field(default_factory=list)
 
     def replayed(self, model: type[M]) -> M | None:
@@ -229,40 +260,74 @@ class Write:
             _Entry(action or self.action, entity or self.entity, row, dict(changes or {}), area_id)
         )
 
+    def claim(self, first_id: Any = None) -> None:
+        """Take the client token now, in a write opened with `claim_late`: after the checks,
+        as it writes, pointing at the write's first row when that is written (`first_id`).
+        When another submission of the same form took it since the write began, the write
+        is rolled back and `replayed` gives that submission's row."""
+        if not self._claim_late:
+            raise RuntimeError("the client token was taken when the write began")
+        if self.client_token is not None and not self._held and self._key is None:
+            self._take(first_id)
+            if self._held and self.replayed_id is None:
+                # Taken meanwhile by a write that named no row: nothing to give back, and
+                # this write's rows are rolled back.
+                raise RuntimeError("the client token was taken meanwhile by another write")
+
+    def conflicted(self) -> None:
+        """After a unique key refused a row of this write: roll back, and learn whether the
+        same form, sent twice at once, wrote it first (`replayed` then gives its row)."""
+        self.session.rollback()
+        if self.client_token is not None:
+            self._look_up()
+
     def _claim(self) -> None:
         """Take the client token; when a submission already holds it, remember what it wrote."""
-        found = self._stored_key()
-        if found is not None:
-            self.replayed_id = found.entity_id
-            return
-        key = ReplayKey(
-            username=self.actor.username, client_token=self.client_token or "", entity=self.entity
-        )
-        self.session.add(key)
+        if not self._look_up():
+            self._take(None)
+
+    def _take(self, first_id: Any) -> None:
+        """Store the client token (nobody held it a moment ago)."""
+        self._key_points_at = None if first_id is None else str(first_id)
+        values = {
+            "username": self.actor.username,
+            "client_token": self.client_token or "",
+            "entity": self.entity,
+            "entity_id": self._key_points_at,
+            "at": utcnow(),
+        }
         try:
-            self.session.flush()
+            taken = self.session.connection().execute(_TAKE_KEY, values)
         except IntegrityError:
             # The same form, sent twice at once: the other submission has committed it.
             self.session.rollback()
-            found = self._stored_key()
-            if found is None:
+            if not self._look_up():
                 raise
-            self.replayed_id = found.entity_id
             return
-        self._key = key
+        self._key = inserted_id(taken)
 
-    def _stored_key(self) -> ReplayKey | None:
-        return self.session.exec(
-            select(ReplayKey).where(
-                ReplayKey.username == self.actor.username,
-                ReplayKey.client_token == self.client_token,
+    def _look_up(self) -> bool:
+        """Whether a submission already holds the client token (then `replayed_id` is its row)."""
+        found = (
+            self.session.connection()
+            .execute(
+                _STORED_KEY,
+                {"username": self.actor.username, "client_token": self.client_token},
             )
-        ).first()
+            .first()
+        )
+        if found is None:
+            return False
+        self._held = True
+        self.replayed_id = found.entity_id
+        return True
 
     def _finish(self) -> None:
         """Flush the rows, then add one audit entry each and point the token at the first."""
         if self.replayed_id is not None:
             return
+        if self._claim_late and self.client_token is not None and not self._held and not self._key:
+            raise RuntimeError("a write opened with claim_late must claim its token to write")
         self.session.flush()
         ids = [_id_of(entry.row) for entry in self._entries]
         for entry, entity_id in zip(self._entries, ids, strict=True):
@@ -281,9 +346,9 @@ class Write:
                     )
                 ),
             )
-        if self._key is not None:
-            self._key.entity_id = None if not ids or ids[0] is None else str(ids[0])
-            self.session.add(self._key)
+        first = None if not ids or ids[0] is None else str(ids[0])
+        if self._key is not None and first != self._key_points_at:
+            self.session.connection().execute(_POINT_KEY, {"key_id": self._key, "entity_id": first})
 
 
 _DEPTH = "gridcore.write_depth"  # session.info: how many writes are open on the session
@@ -303,11 +368,18 @@ def write(
     action: str = "update",
     roles: tuple[UserRole, ...] = WRITER_ROLES,
     client_token: str | None = None,
+    claim_late: bool = False,
 ) -> Iterator[Write]:
     """The one write path (see the module's docstring): one transaction, committed at the end.
 
     The role is checked before any input is looked at; a client token (from a form) makes a
     second submission of the same form return the first one's row (`Write.replayed`).
+    The token is taken as the write begins; with `claim_late` it is only looked up then,
+    and the block takes it with `Write.claim()` once its checks are done, as it writes (on
+    SQLite a transaction's first write takes the database's write lock: the lock is then
+    held for the writing only). A block that writes its row before it claims the token
+    calls `Write.conflicted()` when a unique key refuses the row: the same form, sent
+    twice at once, is then told from another form that wrote the same thing.
     A refusal (PermissionDenied) writes nothing of the write, and is itself audited: one
     entry with action "refused", committed on its own.
     """
@@ -323,12 +395,20 @@ def write(
         raise
     check_client_token(client_token)
     op = Write(
-        session=session, actor=actor, entity=entity, action=action, client_token=client_token
+        session=session,
+        actor=actor,
+        entity=entity,
+        action=action,
+        client_token=client_token,
+        _claim_late=claim_late,
     )
     session.info[_DEPTH] = outer + 1
     try:
         if client_token is not None:
-            op._claim()
+            if claim_late:
+                op._look_up()
+            else:
+                op._claim()
         yield op
         op._finish()
         if not outer:
@@ -366,11 +446,15 @@ def bump_data_version(session: Session) -> None:
     """Raise the data version in the transaction about to commit (see models.DataVersion).
 
     The last statement before the commit, so that the row's lock is held for the shortest
-    time: concurrent writes queue on it only for their commit.
+    time: concurrent writes queue on it only for their commit. The rows still pending in
+    the session are written first, for the same reason.
     """
-    session.execute(
-        update(DataVersion).where(col(DataVersion.id) == 1).values(version=DataVersion.version + 1)
-    )
+    session.flush()
+    session.connection().execute(_BUMP)
+
+
+_VERSIONS: Table = DataVersion.__table__  # type: ignore[attr-defined]
+_BUMP = update(_VERSIONS).where(_VERSIONS.c.id == 1).values(version=_VERSIONS.c.version + 1)
 
 
 # --------------------------------------------------------------------------- a busy database
@@ -435,6 +519,14 @@ def retrying(
                 on_retry(attempt)
             time.sleep(pause * 2 ** (attempt - 1))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row that an INSERT statement (run on the connection) wrote."""
+    key = result.inserted_primary_key
+    if key is None or key[0] is None:
+        raise RuntimeError("the insert gave no primary key")
+    return int(key[0])
 
 
 def plain(value: Any) -> Any:

@@ -45,6 +45,7 @@ from gridcore.queries.counters import (
     GRID_COLUMNS,
     RECOUNT,
     ROUND_GRID_COLUMNS,
+    ROUND_GRID_KEYS,
     counter_differences,
 )
 from gridcore.services.base import write
@@ -206,6 +207,37 @@ def add_to_counters(session: Session, change: Tally) -> None:
             session.execute(_upsert(session.get_bind().dialect.name, table), rows)
 
 
+@cache
+def _count_samples_in(dialect: str) -> Any:
+    """New samples (by id) counted per round and grid and added to the counters, in one
+    INSERT … SELECT … ON CONFLICT DO UPDATE (in key order, as add_to_counters does)."""
+    target = _TABLES["roundgridcount"]
+    tally = _records_statement("id", ROUND_GRID_COLUMNS).order_by(
+        col(TestRecord.round_id), col(TestRecord.grid_id)
+    )
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(target).from_select(
+        [*ROUND_GRID_KEYS, *ROUND_GRID_COLUMNS], tally
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=list(ROUND_GRID_KEYS),
+        set_={name: target.c[name] + stmt.excluded[name] for name in ROUND_GRID_COLUMNS},
+    )
+
+
+# The residents of these samples, locked for reading (PostgreSQL; see the module's docstring).
+_LOCK_SAMPLED_RESIDENTS = (
+    select(col(Resident.id))
+    .where(
+        col(Resident.id).in_(
+            select(col(TestRecord.resident_id)).where(
+                col(TestRecord.id).in_(bindparam("ids", expanding=True))
+            )
+        )
+    )
+    .with_for_update(read=True)
+)
+
+
 def count_in(
     session: Session,
     *,
@@ -215,6 +247,15 @@ def count_in(
 ) -> None:
     """Count rows just added (flushed): new samples, residents, workers' assignments."""
     session.flush()
+    chunks = list(_chunks(records))
+    if len(chunks) == 1 and not residents and not workers:
+        # A few samples (a desk's tap): locked, tallied and added by two statements.
+        connection = session.connection()
+        dialect = connection.dialect.name
+        if dialect == "postgresql":
+            connection.execute(_LOCK_SAMPLED_RESIDENTS, {"ids": chunks[0]}).all()
+        connection.execute(_count_samples_in(dialect), {"ids": chunks[0]})
+        return
     if records:
         _lock(session, col(Resident.id), _record_residents(session, records), read=True)
     add_to_counters(session, _tally(session, records=records, residents=residents, workers=workers))

@@ -14,7 +14,10 @@ from functools import partial
 from typing import Any
 
 from pydantic import field_validator
+from sqlalchemy import Integer, Table, bindparam, exists, insert
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from gridcore.access import COMMAND_ROLES, SYSTEM, Actor, require_grid
@@ -44,13 +47,13 @@ from gridcore.services.base import (
     ValidationFailed,
     Write,
     choice,
+    inserted_id,
     validated,
     write,
 )
 from gridcore.services.checks import (
     as_utc,
     changed,
-    get_row,
     row_id,
     time_in_future,
 )
@@ -241,25 +244,45 @@ def _in_round(session: Session, round_id: int, grid_id: int) -> bool:
     return found is not None
 
 
-def _already_sampled(session: Session, round_id: int, resident_id: int) -> bool:
-    found = session.execute(
-        select(col(TestRecord.id)).where(
-            col(TestRecord.round_id) == round_id, col(TestRecord.resident_id) == resident_id
-        )
-    ).first()
-    return found is not None
+# What a tap must know before it writes, read in one statement: the round (its start, and
+# when it closed; no start: no round), the resident (grid, status, household; no grid: no
+# resident), whether the resident's grid is in the round, whether the resident has a sample
+# in it already, and the round of the site (none: no site).
+def _scalar(column: Any, *where: Any) -> Any:
+    return select(column).where(*where).scalar_subquery()
+
+
+_ROUND = bindparam("round_id", type_=Integer)
+_RESIDENT = bindparam("resident_id", type_=Integer)
+_SITE = bindparam("site_id", type_=Integer)
+_RESIDENT_GRID = _scalar(col(Resident.grid_id), col(Resident.id) == _RESIDENT)
+_TAP_FACTS = select_columns(
+    _scalar(col(TestRound.start_at), col(TestRound.id) == _ROUND).label("start_at"),
+    _scalar(col(TestRound.closed_at), col(TestRound.id) == _ROUND).label("closed_at"),
+    _RESIDENT_GRID.label("grid_id"),
+    _scalar(col(Resident.health_status), col(Resident.id) == _RESIDENT).label("health_status"),
+    _scalar(col(Resident.household_id), col(Resident.id) == _RESIDENT).label("household_id"),
+    exists()
+    .where(col(TestRoundArea.round_id) == _ROUND, col(TestRoundArea.grid_id) == _RESIDENT_GRID)
+    .label("in_round"),
+    exists()
+    .where(col(TestRecord.round_id) == _ROUND, col(TestRecord.resident_id) == _RESIDENT)
+    .label("sampled"),
+    _scalar(col(TestSite.round_id), col(TestSite.id) == _SITE).label("site_round_id"),
+)
+_RECORDS: Table = TestRecord.__table__  # type: ignore[attr-defined]
+_ADD_RECORD = insert(_RECORDS)
 
 
 def _site_errors(
-    session: Session, round_id: int, site_id: int | None, door_to_door: bool
+    site_id: int | None, site_round_id: int | None, round_id: int, door_to_door: bool
 ) -> dict[str, str]:
-    """Exactly one of a site of this round or door to door."""
+    """Exactly one of a site of this round (`site_round_id`: the site's round) or door to door."""
     if door_to_door and site_id is not None:
         return {"site_id": "testing.error.site_and_door"}
     if not door_to_door and site_id is None:
         return {"site_id": "testing.error.site_required"}
-    site = get_row(session, TestSite, site_id)
-    if site_id is not None and (site is None or site.round_id != round_id):
+    if site_id is not None and site_round_id != round_id:
         return {"site_id": "testing.error.site_not_in_round"}
     return {}
 
@@ -282,28 +305,52 @@ def record_sample(
 
     An exempt resident (not at home) is sampled only with `allow_exempt`; a second
     sample in the same round is refused; the record's grid is the resident's.
+
+    The sampling desk's one tap, made to keep up with many desks at once: every check
+    reads before the first write (on SQLite the write lock is then held only while the
+    rows are written), and the rows are written by statements built once. The unique
+    keys (one sample per round and resident, one client token per user) still decide
+    between two desks that tap at the same moment.
     """
     with write(
-        session, actor=actor, entity="test_record", action="create", client_token=client_token
+        session,
+        actor=actor,
+        entity="test_record",
+        action="create",
+        client_token=client_token,
+        claim_late=True,
     ) as op:
         if (earlier := op.replayed(TestRecord)) is not None:
             return earlier
         moment = as_utc(now or utcnow())
         taken = as_utc(sampled_at) if sampled_at is not None else moment
         tube = (tube_code or "").strip() or None
-        test_round = _open_round(session, round_id)
-        resident = session.get(Resident, resident_id)
-        if resident is None:
+        session.flush()  # the facts include what this session has changed and not written
+        facts = (
+            session.connection()
+            .execute(
+                _TAP_FACTS,
+                {"round_id": round_id, "resident_id": resident_id, "site_id": site_id},
+            )
+            .one()
+        )
+        if facts.start_at is None:
+            raise ValidationFailed({"round_id": "testing.error.round_not_found"})
+        if facts.closed_at is not None:
+            raise ValidationFailed({"round_id": "testing.error.round_closed"})
+        if facts.grid_id is None:
             raise ValidationFailed({"resident_id": "services.error.resident_not_found"})
-        if not _in_round(session, round_id, resident.grid_id):
+        if not facts.in_round:
             raise ValidationFailed({"resident_id": "testing.error.resident_not_in_round"})
-        require_grid(actor, resident.grid_id)
-        errors = _site_errors(session, round_id, site_id, door_to_door)
-        if resident.health_status != EXPECTED_STATUS and not allow_exempt:
+        grid_id = int(facts.grid_id)
+        require_grid(actor, grid_id)
+        errors = _site_errors(site_id, facts.site_round_id, round_id, door_to_door)
+        exempt = facts.health_status != EXPECTED_STATUS
+        if exempt and not allow_exempt:
             errors["resident_id"] = "testing.error.resident_exempt"
-        elif _already_sampled(session, round_id, resident_id):
+        elif facts.sampled:
             errors["resident_id"] = "testing.error.already_sampled"
-        if taken < test_round.start_at:
+        if taken < facts.start_at:
             errors["sampled_at"] = "testing.error.before_round_start"
         elif time_in_future(taken, moment):
             errors["sampled_at"] = "services.error.time_in_future"
@@ -314,33 +361,48 @@ def record_sample(
         record = TestRecord(
             round_id=round_id,
             resident_id=resident_id,
-            grid_id=resident.grid_id,
+            grid_id=grid_id,
             site_id=site_id,
             method=SamplingMethod.door_to_door if door_to_door else SamplingMethod.site,
             sampled_at=taken,
             tube_code=tube,
         )
-        session.add(record)
+        values = record.model_dump(exclude={"id"})
+        # From here on the tap writes (on SQLite: holding the write lock), its row first:
+        # the client token then names it as it is stored.
         try:
-            session.flush()
+            added = session.connection().execute(_ADD_RECORD, values)
         except IntegrityError:
-            # Another desk sampled the same resident a moment ago.
+            # Another desk sampled the same resident a moment ago, or this very tap, sent
+            # twice at once, did.
+            op.conflicted()
+            if (earlier := op.replayed(TestRecord)) is not None:
+                return earlier
             raise ValidationFailed({"resident_id": "testing.error.already_sampled"}) from None
-        counters.count_in(session, records=[row_id(record)])
+        record.id = inserted_id(added)
+        op.claim(record.id)
+        if (earlier := op.replayed(TestRecord)) is not None:
+            return earlier  # the same tap, sent twice at once: the other one wrote it
+        # The row is written: the record joins the session as if it had been read.
+        make_transient_to_detached(record)
+        session.add(record)
+        counters.count_in(session, records=[record.id])
         op.record(
             record,
             {
                 "round_id": round_id,
                 "resident_id": resident_id,
-                "grid_id": record.grid_id,
+                "grid_id": grid_id,
                 "site_id": site_id,
                 "method": record.method,
                 "sampled_at": taken,
                 "tube_code": tube,
-                "exempt": resident.health_status != EXPECTED_STATUS,
+                "exempt": exempt,
             },
         )
-        _follow_door_to_door_tasks(session, op, resident, round_id, moment)
+        _follow_door_to_door_tasks(
+            session, op, resident_id, int(facts.household_id), round_id, moment
+        )
     return record
 
 
@@ -580,29 +642,41 @@ def create_door_to_door_tasks(
     return len(tasks)
 
 
+_OPEN_DOOR_TO_DOOR_TASKS = select(col(Task.id)).where(
+    col(Task.resident_id) == bindparam("resident_id"),
+    col(Task.kind) == TaskKind.door_to_door_testing,
+    col(Task.status).in_(OPEN_TASK_STATUSES),
+)
+
+
 def _follow_door_to_door_tasks(
-    session: Session, op: Write, resident: Resident, round_id: int, moment: datetime
+    session: Session,
+    op: Write,
+    resident_id: int,
+    household_id: int,
+    round_id: int,
+    moment: datetime,
 ) -> None:
     """Inside a sample's write: the door-to-door task of the sampled resident follows.
 
     It closes itself when nobody expected at home in the household is left unsampled in
     the round; otherwise it names the next one still missing there.
     """
-    tasks = session.exec(
-        select(Task).where(
-            Task.resident_id == resident.id,
-            Task.kind == TaskKind.door_to_door_testing,
-            col(Task.status).in_(OPEN_TASK_STATUSES),
-        )
-    ).all()
-    if not tasks:
+    open_ids = (
+        session.connection()
+        .execute(_OPEN_DOOR_TO_DOOR_TASKS, {"resident_id": resident_id})
+        .scalars()
+        .all()
+    )
+    if not open_ids:
         return
+    tasks = session.exec(select(Task).where(col(Task.id).in_(open_ids))).all()
     sampled = select(col(TestRecord.resident_id)).where(col(TestRecord.round_id) == round_id)
     still_missing = session.exec(
         select(Resident.id)
         .where(
-            Resident.household_id == resident.household_id,
-            Resident.id != resident.id,
+            Resident.household_id == household_id,
+            Resident.id != resident_id,
             Resident.health_status == EXPECTED_STATUS,
             col(Resident.id).not_in(sampled),
         )
@@ -614,7 +688,7 @@ def _follow_door_to_door_tasks(
             session.add(task)
             op.record(
                 task,
-                {"resident_id": changed(resident.id, still_missing), "round_id": round_id},
+                {"resident_id": changed(resident_id, still_missing), "round_id": round_id},
                 entity="task",
                 action="update",
             )
