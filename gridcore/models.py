@@ -744,7 +744,11 @@ class TaskBase(SQLModel):
 class Task(TaskBase, table=True):
     """A piece of work for a grid worker."""
 
-    __table_args__ = (Index("ix_task_grid_status", "grid_id", "status"),)
+    # A sample closes its resident's open door-to-door task: found by resident, in the tap.
+    __table_args__ = (
+        Index("ix_task_grid_status", "grid_id", "status"),
+        Index("ix_task_resident", "resident_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     status: TaskStatus = Field(default=TaskStatus.open, sa_type=_code())
     created_at: datetime = Field(default_factory=utcnow)
