@@ -125,7 +125,9 @@ def sessions(shared_tiny_app: str) -> dict[tuple[str, str], AppTest]:
 def test_every_page_runs_for_every_role_in_both_languages(
     sessions: dict[tuple[str, str], AppTest], page: str, role: str, lang: str
 ) -> None:
-    at = sessions.pop((role, lang), None) or signed_in(role, lang)
+    at = sessions.pop((role, lang), None)
+    if at is None:
+        at = signed_in(role, lang)
     try:
         at.switch_page(page)
     except ValueError:
