@@ -80,9 +80,8 @@ def playwright() -> Iterator[Playwright]:
 
 
 @pytest.fixture(scope="session")
-def chromium(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's Chromium, headless: one per test process, whichever app its tests open (each
-    test has browser profiles of its own)."""
+def browser(playwright: Playwright, street_app: StreetApp) -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
     browser = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
     )
@@ -90,12 +89,6 @@ def chromium(playwright: Playwright) -> Iterator[Browser]:
     yield browser
     _BROWSERS.remove(browser)
     browser.close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium: Browser, street_app: StreetApp) -> Browser:
-    """Chromium, with the demo street's app running."""
-    return chromium
 
 
 # The browser of this test process, for pictures of a failed test's pages.

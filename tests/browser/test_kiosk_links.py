@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page
+from playwright.sync_api import Browser, Locator, Page, Playwright
 from sqlmodel import Session
 
 from gridcore import migrate
@@ -27,6 +27,8 @@ from gridcore.models import utcnow
 from gridcore.services.access import create_kiosk_link
 
 from .browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     DESKTOP,
     SCREENSHOTS,
     SECRET,
@@ -68,8 +70,12 @@ def tiny_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyApp]:
 
 
 @pytest.fixture(scope="module")
-def kiosk_driver(chromium: Browser, tiny_app: TinyApp) -> Driver:
-    return Driver(browser=chromium, app=tiny_app.app)
+def kiosk_driver(playwright: Playwright, tiny_app: TinyApp) -> Iterator[Driver]:
+    browser: Browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield Driver(browser=browser, app=tiny_app.app)
+    browser.close()
 
 
 def _new_link(app: StreetApp, hours: float, lifetime_s: float | None = None) -> tuple[int, str]:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PG_SERVER
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -41,6 +41,7 @@ from gridcore.queries import testing as tq
 from .browser_support import (
     ARTIFACTS,
     CHROMIUM,
+    CHROMIUM_ARGS,
     DESKTOP,
     RENDER_TIMEOUT_MS,
     ROOT,
@@ -212,6 +213,16 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
         admin.dispose()
 
 
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Chromium for this module alone (the suite's own browser comes with the demo street)."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
 def _context(browser: Browser, district: District, server: int) -> BrowserContext:
     """A browser profile that the proxy (if any) sends to server `server` (0 is A, 1 is B)."""
     context = browser.new_context(viewport=DESKTOP, locale="en-GB", timezone_id="Asia/Shanghai")
@@ -248,10 +259,10 @@ def _roll_call(district: District) -> str:
 
 
 def test_a_write_through_one_server_is_on_the_other_at_its_next_refresh(
-    chromium: Browser, district: District
+    browser: Browser, district: District
 ) -> None:
     path = _roll_call(district)
-    contexts = [_context(chromium, district, n) for n in (0, 1)]
+    contexts = [_context(browser, district, n) for n in (0, 1)]
     try:
         pages = [context.new_page() for context in contexts]
         # Every frame B's page sends its server asks for a run: once signed in, its refreshes.
@@ -307,13 +318,13 @@ def test_a_write_through_one_server_is_on_the_other_at_its_next_refresh(
 
 
 def test_without_a_gpu_the_map_is_drawn_light_and_a_click_opens_a_grid(
-    chromium: Browser, district: District
+    browser: Browser, district: District
 ) -> None:
     """Where the browser draws WebGL in software the app draws its maps as SVG by itself, in
     the same colours, and a click on a grid opens it."""
     with Session(district.engine) as s:
         codes = set(s.exec(select(Area.code).where(Area.level == AreaLevel.grid)).all())
-    context = _context(chromium, district, 0)
+    context = _context(browser, district, 0)
     try:
         page = context.new_page()
         errors: list[str] = []

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, Playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -26,6 +26,8 @@ from gridcore.services.access import set_password
 from gridcore.services.residents import register_resident
 
 from .browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     SCREENSHOTS,
@@ -45,17 +47,23 @@ SIGNIN = ".st-key-signin_username input"
 
 
 @pytest.fixture(scope="module")
-def session_driver(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Driver]:
+def session_driver(
+    playwright: Playwright, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Driver]:
     url = f"sqlite:///{tmp_path_factory.mktemp('sessions') / 'tiny.db'}"
     engine = make_engine(url)
     migrate.upgrade(engine)
     seed(engine=engine, scale="tiny")
+    browser: Browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
     with serve(
         url, log_name="streamlit-sessions.log", GRIDCORE_REFRESH_SECONDS=str(REFRESH_SECONDS)
     ) as base_url:
         yield Driver(
-            browser=chromium, app=StreetApp(base_url=base_url, engine=engine, secret=SECRET)
+            browser=browser, app=StreetApp(base_url=base_url, engine=engine, secret=SECRET)
         )
+    browser.close()
     engine.dispose()
 
 
