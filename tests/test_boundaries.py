@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,8 @@ def _imported_modules(tree: ast.AST) -> list[str]:
     return names
 
 
+# The product's files do not change during a run: each is parsed once per test process.
+@functools.cache
 def _parse(path: Path) -> ast.AST:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 

@@ -109,23 +109,36 @@ def test_pages_are_found() -> None:
     assert {"pages/testing.py", "pages/roll_call.py", "pages/sampling_desk.py"} <= set(PAGE_FILES)
 
 
+@pytest.fixture(scope="module")
+def sessions(shared_tiny_app: str) -> dict[tuple[str, str], AppTest]:
+    """One signed-in session per role and language, moved from page to page as a user does
+    (signing in again for every page would run the sign-in form and the landing page each
+    time); a session whose page failed is not used again."""
+    return {}
+
+
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize(
     ("page", "role"),
     [(p, r) for p in PAGE_FILES for r in ROLES if p not in ADMIN_PAGES or r == "admin"],
 )
 def test_every_page_runs_for_every_role_in_both_languages(
-    shared_tiny_app: str, page: str, role: str, lang: str
+    sessions: dict[tuple[str, str], AppTest], page: str, role: str, lang: str
 ) -> None:
-    at = signed_in(role, lang)
+    at = sessions.pop((role, lang), None)
+    if at is None:
+        at = signed_in(role, lang)
     try:
         at.switch_page(page)
     except ValueError:
         # Not in this role's navigation: only the administrator sees everything.
         assert role != "admin", f"{page} is not in the administrator's navigation"
+        sessions[role, lang] = at
         pytest.skip(f"{page} is not offered to {role}")
     at.run()
     no_exception(at, f"{page} as {role} in {lang}")
+    assert at.session_state["actor"].username == role, "the session is still signed in"
+    assert at.session_state["lang"] == lang, "the session keeps its language"
     assert len(at.title) >= 1, f"{page} has no title"
     if lang == "zh":
         assert CHINESE.search(at.title[0].value), at.title[0].value
@@ -139,6 +152,7 @@ def test_every_page_runs_for_every_role_in_both_languages(
         assert [label for label in _english_labels() if label in words] == [], page
         # A raw None anywhere, tables included (widget ids end in '-None': not shown).
         assert re.search(r"(?<![-\w])None\b", text) is None, f"a raw None on {page} in Chinese"
+    sessions[role, lang] = at
 
 
 def _words_on_screen(at: AppTest) -> str:

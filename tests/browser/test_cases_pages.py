@@ -28,18 +28,6 @@ T = TypeVar("T")
 EXCEPTION = '[data-testid="stException"]'
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 def _open(driver: Driver, page: Page, lang: str) -> None:
     """Open /cases signed out, sign in on the form it shows, and wait for the page."""
     page.goto(f"{driver.base_url}/cases?lang={lang}")

@@ -38,18 +38,6 @@ PHONE_AGENT = (
 )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 def _phone(driver: Driver, *, webgl: bool) -> BrowserContext:
     """A phone's browser profile; with `webgl` one standing in for a phone with a GPU."""
     context = driver.browser.new_context(

@@ -35,18 +35,6 @@ pytestmark = pytest.mark.browser
 EXCEPTION = '[data-testid="stException"]'
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 def _sign_in_at(driver: Driver, page: Page, path: str, username: str) -> None:
     """Open a deep link signed out and sign in on the form it shows."""
     page.goto(f"{driver.base_url}{path}")

@@ -34,18 +34,6 @@ EXCEPTION = '[data-testid="stException"]'
 SUCCESS = ".gc-note.success"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 def _movements(driver: Driver) -> int:
     with Session(driver.app.engine) as s:
         return int(s.exec(select(func.count()).select_from(StockMovement)).one())

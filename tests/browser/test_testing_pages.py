@@ -44,18 +44,6 @@ class Beat:
     round_id: int
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 def _beat(driver: Driver) -> Beat:
     with Session(driver.app.engine) as s:
         user = s.exec(select(User).where(User.username == "worker")).one()

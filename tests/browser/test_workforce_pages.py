@@ -27,18 +27,6 @@ APPLY = '[class*="st-key-wf_apply_"] button'
 SUCCESS = '[data-testid="stAlertContentSuccess"]'
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 def _open(driver: Driver, page: Page, lang: str) -> None:
     """Open /workforce signed out, sign in as the leader on the form it shows, wait for it."""
     page.goto(f"{driver.base_url}/workforce?lang={lang}")

@@ -31,18 +31,6 @@ FORM = '[data-testid="stForm"]'
 DATE = f'{FORM} [data-testid="stDateInput"] input'
 
 
-@pytest.fixture(scope="module", autouse=True)
-def served_once(driver: Driver) -> None:
-    """Spend a fresh server's first request (it ignores the page in the URL) on the front page."""
-    context = driver.new_context(PHONE)
-    try:
-        page = context.new_page()
-        page.goto(driver.base_url)
-        driver.wait_for_render(page)
-    finally:
-        context.close()
-
-
 @pytest.fixture(scope="module")
 def free_grids(driver: Driver) -> list[str]:
     """A grid with no order (or a precaution one) today; case addresses near some grids."""
