@@ -125,6 +125,9 @@ def test_demo_names_read_like_the_street(world: Engine) -> None:
     # System-made tasks carry a title in each language.
     titles = rows(world, "SELECT title, title_zh FROM task")
     assert all(_CJK.search(zh) and not _CJK.search(en) for en, zh in titles)
+    # What residents wrote is one text, in their language: Chinese, without English words.
+    described = [str(r[0]) for r in rows(world, "SELECT description FROM residentrequest")]
+    assert described and all(_CJK.search(d) and not re.search("[A-Za-z]", d) for d in described)
 
 
 # --------------------------------------------------------------------------- the map
