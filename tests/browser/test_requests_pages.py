@@ -15,6 +15,7 @@ from playwright.sync_api import Page
 from sqlmodel import Session, col, func, select
 
 from gridcore.access import SYSTEM
+from gridcore.config import day_bounds_utc, get_settings, local_today
 from gridcore.i18n import t
 from gridcore.models import (
     Depot,
@@ -126,8 +127,12 @@ def test_a_request_is_taken_assigned_and_delivered_from_a_depot(driver: Driver) 
 
 @pytest.fixture(scope="module")
 def worker_task(driver: Driver) -> int:
-    """A task due within the hour for the demo account "worker" (its grid, its worker), made
-    before any page of this module lists tasks (lists are cached for a few seconds)."""
+    """A task due within the hour, and before the local midnight (My tasks lists today's), for
+    the demo account "worker" (its grid, its worker), made before any page of this module
+    lists tasks (lists are cached for a few seconds)."""
+    now = utcnow()
+    midnight = day_bounds_utc(local_today(), get_settings().tz)[1]
+    due = min(now + timedelta(minutes=30), now + (midnight - now) / 2)
     with Session(driver.app.engine) as s:
         user = s.exec(select(User).where(User.username == "worker")).one()
         assert user.worker_id is not None, "the demo links the worker account to a worker"
@@ -135,7 +140,7 @@ def worker_task(driver: Driver) -> int:
         task = create_task(
             session=s,
             data={"grid_id": grid_id, "kind": "disinfection", "title": "Stairwell 3, floors 1-6",
-                  "due_at": utcnow() + timedelta(minutes=30),
+                  "due_at": due,
                   "assigned_worker_id": user.worker_id},
             actor=SYSTEM,
         )  # fmt: skip
