@@ -15,15 +15,27 @@ from gridcore.queries.data_version import data_version
 from gridcore.services.base import ValidationFailed, write
 
 
-def _add_worker(session: Session, *, name: str, token: str | None = None) -> Worker:
-    """A write as a service would do it: replay check, a row, one record."""
-    with write(session, actor=LEADER, entity="worker", action="create", client_token=token) as op:
+def _add_worker(
+    session: Session,
+    *,
+    name: str,
+    token: str | None = None,
+    late: bool = False,
+    claim: bool = True,
+) -> Worker:
+    """A write as a service would do it: replay check, a row, one record. With `late`, the
+    token is taken after the checks, as the row is written (unless `claim` is False)."""
+    with write(
+        session, actor=LEADER, entity="worker", action="create", client_token=token, claim_late=late
+    ) as op:
         if (earlier := op.replayed(Worker)) is not None:
             return earlier
         if not name:
             raise ValidationFailed({"name": "services.error.required"})
         worker = Worker(name=name, role=WorkerRole.grid_member, employment=Employment.full_time)
         session.add(worker)
+        if late and claim:
+            op.claim()
         op.record(worker, {"name": name})
     return worker
 
@@ -117,19 +129,7 @@ def test_the_same_form_sent_twice_at_once_writes_once(engine: Engine, session: S
 
 def _add_worker_late(session: Session, *, name: str, token: str, claim: bool = True) -> Worker:
     """The same write with the token taken after the checks, as the row is written."""
-    with write(
-        session, actor=LEADER, entity="worker", action="create", client_token=token, claim_late=True
-    ) as op:
-        if (earlier := op.replayed(Worker)) is not None:
-            return earlier
-        if not name:
-            raise ValidationFailed({"name": "services.error.required"})
-        worker = Worker(name=name, role=WorkerRole.grid_member, employment=Employment.full_time)
-        session.add(worker)
-        if claim:
-            op.claim()
-        op.record(worker, {"name": name})
-    return worker
+    return _add_worker(session, name=name, token=token, late=True, claim=claim)
 
 
 def test_a_token_taken_late_is_looked_up_first_and_points_at_the_row(session: Session) -> None:
