@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page
@@ -20,6 +21,7 @@ from gridcore.bench.server import CHROMIUM as CHROMIUM
 from gridcore.bench.server import CHROMIUM_ARGS as CHROMIUM_ARGS
 from gridcore.bench.server import IDLE, server_command
 from gridcore.bench.server import wait_healthy as wait_healthy
+from gridcore.config import day_bounds_utc, get_settings, local_today
 from gridcore.demo import DEMO_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,6 +47,18 @@ class StreetApp:
     base_url: str
     engine: Engine
     secret: str
+
+
+def clear_of_local_midnight(margin: timedelta = timedelta(minutes=3)) -> None:
+    """Wait out the local midnight if it falls within `margin` from now.
+
+    For a test that works out "today" before a page writes with the server's today: across the
+    midnight the two would differ by a day.
+    """
+    now = datetime.now(UTC)
+    midnight = day_bounds_utc(local_today(), get_settings().tz)[1]
+    if midnight - now < margin:
+        time.sleep((midnight - now).total_seconds() + 1)
 
 
 def free_port() -> int:

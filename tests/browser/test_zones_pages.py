@@ -22,7 +22,7 @@ from gridcore.i18n import t
 from gridcore.models import Area, AreaLevel, CaseAddress, ZoneOrder
 from gridcore.queries import zones as zq
 
-from .browser_support import DESKTOP, MAP_DRAWN, PHONE, SCREENSHOTS, Driver
+from .browser_support import DESKTOP, MAP_DRAWN, PHONE, SCREENSHOTS, Driver, clear_of_local_midnight
 
 pytestmark = pytest.mark.browser
 
@@ -132,6 +132,7 @@ def _switch_to_chinese(driver: Driver, page: Page) -> None:
 def test_issue_step_down_and_lift_an_order(driver: Driver, free_grids: list[str]) -> None:
     """One sign-in: issue and step down at 1920×1080, lift at 390×844, then the same in Chinese."""
     code = free_grids[0]
+    clear_of_local_midnight()  # the test's days are worked out before the page's writes
     today = local_today()
     context = driver.new_context(DESKTOP)
     started = time.perf_counter()
