@@ -8,7 +8,7 @@ from gridcore.access import Actor, offers_page
 from gridcore.config import ConfigError, get_settings
 from gridcore.i18n import enum_label, t
 from gridcore.models import UserRole
-from gridcore.ui import session
+from gridcore.ui import heap, session
 from gridcore.ui.theme import BASE_CSS, KIOSK_CSS, streamlit_texts_css
 
 PAGES: tuple[tuple[str, str, str], ...] = (
@@ -55,6 +55,7 @@ def _kiosk(lang: str) -> None:
         st.stop()
     page = st.Page("pages/kiosk.py", title=t("page.kiosk", lang), url_path="kiosk")
     st.navigation([page], position="hidden").run()
+    heap.settle_after("kiosk")
 
 
 def _sidebar(lang: str, actor: Actor | None) -> None:
@@ -123,6 +124,7 @@ def _route(lang: str) -> None:
             next(path for path, url, _ in PAGES if url == landing), query_params={"lang": lang}
         )
     page.run()
+    heap.settle_after(page.url_path)
 
 
 run()
