@@ -311,3 +311,75 @@ def test_a_fractional_balance_lets_an_idle_worker_take_one_task() -> None:
     assert [(m.task_id, m.to_worker_id, m.from_score_after) for m in moves] == [
         (7, 2, 2), (8, 3, 1)
     ]  # fmt: skip
+
+
+def _postings_by_the_rule(
+    needs: dict[tuple[int, str], int],
+    volunteers: list[workforce.Volunteer],
+    community_of: dict[int, int | None],
+) -> list[tuple[int, str, int | None, int | None]]:
+    """suggest_postings' rule, step by step over every volunteer at every short grid:
+    (grid, group, volunteer, from grid) per short grid, in order."""
+    needed = {k: workforce.volunteers_needed(service_group=k[1], need=n) for k, n in needs.items()}
+    serving = {v.worker_id: set(v.grid_ids) for v in volunteers}
+    group_of = {v.worker_id: v.service_group for v in volunteers}
+
+    def present(grid: int, group: str) -> int:
+        return sum(1 for w, grids in serving.items() if group_of[w] == group and grid in grids)
+
+    short = sorted(
+        ((k, needed[k] - present(*k)) for k in needed if needed[k] > present(*k)),
+        key=lambda item: (-item[1], item[0][0], item[0][1]),
+    )
+    spare_at_start = {k for k in {(g, v.service_group) for v in volunteers for g in v.grid_ids}
+                      if present(*k) > needed.get(k, 0)}  # fmt: skip
+    posted: set[int] = set()
+    found = []
+    for (grid, group), _ in short:
+        free = sorted(w for w, grids in serving.items()
+                      if group_of[w] == group and not grids and w not in posted)  # fmt: skip
+        choice: tuple[int, int] | None = None
+        if free:
+            posted.add(free[0])
+            found.append((grid, group, free[0], None))
+            continue
+        candidates = [
+            (0 if community_of.get(grid) is not None
+             and community_of.get(other) == community_of.get(grid) else 1, w, other)
+            for w, grids in serving.items() for other in grids
+            if group_of[w] == group and w not in posted and other != grid
+            and (other, group) in spare_at_start
+            and present(other, group) > needed.get((other, group), 0)
+        ]  # fmt: skip
+        if candidates:
+            _, w, other = min(candidates)
+            choice = (w, other)
+            posted.add(w)
+            serving[w].discard(other)
+        found.append((grid, group, *(choice or (None, None))))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_volunteer_postings_follow_the_rule_on_random_districts(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    groups = ["medical", "special_population_care", "psychological_counselling"]
+    grids = range(1, rng.randint(2, 30))
+    community_of: dict[int, int | None] = {g: rng.choice([100, 200, 300, None]) for g in grids}
+    needs = {(g, grp): rng.randint(1, 40) for g in grids for grp in groups if rng.random() < 0.5}
+
+    def served() -> frozenset[int]:
+        return frozenset(rng.sample(list(grids), k=min(rng.choice([0, 1, 1, 1, 2]), len(grids))))
+
+    volunteers = [
+        workforce.Volunteer(w, rng.choice(groups), served())
+        for w in rng.sample(range(1, 500), k=rng.randint(0, 80))
+    ]
+    postings = workforce.suggest_postings(
+        needs=needs, volunteers=volunteers, community_of=community_of
+    )
+    assert [(p.grid_id, p.service_group, p.volunteer_id, p.from_grid_id) for p in postings] == (
+        _postings_by_the_rule(needs, volunteers, community_of)
+    )

@@ -75,6 +75,10 @@ def test_worker_phones_are_masked_outside_the_readers_grids(
     assert phones["刘洋"] == "***"  # T-C1-G2 only
     kiosk = wq.worker_workload(session=tiny_session, now=tiny.now, today=tiny.anchor, actor=KIOSK)
     assert all(p == "***" for p in kiosk["phone"])
+    # Everything but the phones is everyone's load, rows in the same order.
+    every = wq.worker_workload(session=tiny_session, now=tiny.now, today=tiny.anchor, actor=SYSTEM)
+    assert frame.drop(columns="phone").equals(every.drop(columns="phone"))
+    assert list(every["phone"]) != list(frame["phone"])
 
 
 def test_staffing_ranks_the_understaffed_grids(tiny_session: Session) -> None:

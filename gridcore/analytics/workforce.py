@@ -3,6 +3,7 @@ suggestions (task reassignments, volunteer postings). Pure: no database here."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
@@ -397,16 +398,18 @@ def suggest_postings(
         if len(ids) > needed.get((other, other_group), 0):
             spare_grids.setdefault(other_group, {})[other] = ids
     moved: set[int] = set()
+    unposted = {group: iter(ids) for group, ids in free.items()}  # free ones, lowest id first
+    finders: dict[str, _SpareFinder] = {}
     postings: list[Posting] = []
     for (grid_id, group), shortfall in short:
         volunteer_id: int | None = None
         from_grid: int | None = None
-        spare = [w for w in free.get(group, []) if w not in moved]
-        if spare:
-            volunteer_id = spare[0]
-        else:
+        volunteer_id = next(unposted.get(group, iter(())), None)
+        if volunteer_id is None:
             spares = spare_grids.get(group, {})
-            found = _spare_volunteer(grid_id, spares, community_of, moved)
+            if group not in finders:
+                finders[group] = _SpareFinder(spares, community_of)
+            found = finders[group].take(grid_id, moved)
             if found is not None:
                 volunteer_id, from_grid = found
                 present[(from_grid, group)].remove(volunteer_id)
@@ -429,22 +432,47 @@ def suggest_postings(
     return postings
 
 
-def _spare_volunteer(
-    grid_id: int,
-    spares: Mapping[int, list[int]],
-    community_of: Mapping[int, int | None],
-    moved: set[int],
-) -> tuple[int, int] | None:
-    """(volunteer, their grid) from `spares` (the grids with more volunteers of the group
-    than they need, and those volunteers); or None."""
-    community = community_of.get(grid_id)
-    candidates: list[tuple[int, int, int]] = []
-    for other, ids in spares.items():
-        if other == grid_id:
-            continue
-        near = 0 if community is not None and community_of.get(other) == community else 1
-        candidates += [(near, w, other) for w in ids if w not in moved]
-    if not candidates:
+class _SpareFinder:
+    """The volunteer to post from grids with more volunteers of one group than they need:
+    the lowest id in a grid of the short grid's community, else the lowest id anywhere (then
+    the lowest grid id).
+
+    `spares` (grid → its volunteers of the group) shrinks as volunteers are posted; a pair
+    that can no longer be taken (its volunteer posted, or its grid no longer spare) never
+    can again, so each list is read past it once: a district's thousands of short grids
+    cost a pass over the spare volunteers, not one each.
+    """
+
+    def __init__(self, spares: Mapping[int, list[int]], community_of: Mapping[int, int | None]):
+        self._spares = spares
+        self._community_of = community_of
+        self._everywhere = sorted((w, grid) for grid, ids in spares.items() for w in ids)
+        self._by_community: dict[int | None, list[tuple[int, int]]] = {}
+        for w, grid in self._everywhere:
+            self._by_community.setdefault(community_of.get(grid), []).append((w, grid))
+        self._first: dict[int | None, int] = {}
+
+    def take(self, grid_id: int, moved: set[int]) -> tuple[int, int] | None:
+        """(volunteer, their grid) for `grid_id`, or None when no grid has one to spare."""
+        community = self._community_of.get(grid_id)
+        if community is not None:
+            near = self._lowest(community, self._by_community.get(community, []), grid_id, moved)
+            if near is not None:
+                return near
+        return self._lowest(None, self._everywhere, grid_id, moved)
+
+    def _lowest(
+        self, key: int | None, pairs: list[tuple[int, int]], grid_id: int, moved: set[int]
+    ) -> tuple[int, int] | None:
+        start = self._first.get(key, 0)
+        while start < len(pairs) and not self._open(pairs[start], moved):
+            start += 1
+        self._first[key] = start
+        for w, grid in itertools.islice(pairs, start, None):
+            if grid != grid_id and self._open((w, grid), moved):
+                return w, grid
         return None
-    _, worker_id, other = min(candidates)
-    return worker_id, other
+
+    def _open(self, pair: tuple[int, int], moved: set[int]) -> bool:
+        w, grid = pair
+        return w not in moved and w in self._spares.get(grid, ())

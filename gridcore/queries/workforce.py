@@ -172,6 +172,15 @@ def worker_workload(*, session: Session, now: datetime, today: date, actor: Acto
     Sorted busiest first (score, then overdue, then name). Phones are shown as
     access.personal decides for the worker's grids (masked outside the actor's scope).
     """
+    if actor != SYSTEM:
+        # Everyone's load is read once (shared with the page's other figures), then masked.
+        frame = shared(worker_workload, session=session, now=now, today=today, actor=SYSTEM)
+        grids = shared(worker_grids, session=session)
+        frame["phone"] = [
+            personal(phone, kind=PHONE, actor=actor, grid_id=_visible_grid(actor, grids.get(w, [])))
+            for w, phone in zip(frame["worker_id"].tolist(), frame["phone"].tolist(), strict=True)
+        ]
+        return frame
     day_start = day_bounds_utc(today, get_settings().tz)[0]
     open_task = col(Task.status).in_(OPEN_TASK_STATUSES)
     done_today = and_(col(Task.status) == TaskStatus.done, col(Task.done_at) >= day_start)
