@@ -1085,24 +1085,39 @@ def _nan_if_none(value: float | None) -> float:
 
 def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
     """Per grid: the latest round covering it that has started, whether it ended, and sampled."""
-    stmt = (
-        select_columns(
-            TestRoundArea.grid_id,
-            TestRound.id,
-            TestRound.name,
-            TestRound.start_at,
-            TestRound.deadline_at,
-            TestRound.closed_at,
-            TestRound.name_zh,
+    # The latest round per grid is picked in the database: one row per grid comes back, not
+    # one per round and grid (8 rounds over a district's 1,167 grids).
+    ranked = (
+        select(
+            col(TestRoundArea.grid_id).label("grid_id"),
+            col(TestRound.id).label("round_id"),
+            col(TestRound.name).label("name"),
+            col(TestRound.deadline_at).label("deadline_at"),
+            col(TestRound.closed_at).label("closed_at"),
+            col(TestRound.name_zh).label("name_zh"),
+            func.row_number()
+            .over(
+                partition_by=col(TestRoundArea.grid_id),
+                order_by=(col(TestRound.start_at).desc(), col(TestRound.id).desc()),
+            )
+            .label("rank"),
         )
         .join(TestRound, col(TestRound.id) == col(TestRoundArea.round_id))
         .where(TestRound.start_at <= now)
+        .subquery()
     )
+    stmt = select(
+        ranked.c.grid_id,
+        ranked.c.round_id,
+        ranked.c.name,
+        ranked.c.deadline_at,
+        ranked.c.closed_at,
+        ranked.c.name_zh,
+    ).where(ranked.c.rank == 1)
     latest: dict[int, tuple[Any, ...]] = {}
-    for grid_id, round_id, name, start_at, deadline_at, closed_at, name_zh in session.execute(stmt):
-        if grid_id not in latest or (start_at, round_id) > latest[grid_id][:2]:
-            ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
-            latest[grid_id] = (start_at, round_id, name, ended, name_zh)
+    for grid_id, round_id, name, deadline_at, closed_at, name_zh in session.execute(stmt):
+        ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
+        latest[grid_id] = (None, round_id, name, ended, name_zh)
     counted = shared(round_grid_results, session=session)
     sampled = {key: results[0] for key, (results, _) in counted.items()}
     return by_grid(
