@@ -990,6 +990,19 @@ class RoundGridCount(SQLModel, table=True):
     exempt: int = 0
 
 
+class RoundSiteHour(SQLModel, table=True):
+    """A round's samples in one hour at one site (site 0: door to door), kept with every
+    write (see RoundGridCount). `hour` is the hour's start in whole hours since 1970-01-01
+    UTC: a local clock hour wherever the zone's offset is whole hours. The testing page's
+    throughput per hour, its pace and its coverage 6, 12 and 24 hours into each round are
+    read from these rows instead of counting a round's samples by time."""
+
+    round_id: int = Field(foreign_key="testround.id", primary_key=True)
+    site_key: int = Field(primary_key=True)  # the site's id, or 0 for door to door
+    hour: int = Field(primary_key=True)
+    sampled: int = 0
+
+
 class GridCount(SQLModel, table=True):
     """A grid's residents, those at home, households and active full-time workers, kept
     with every write (see RoundGridCount)."""

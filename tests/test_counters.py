@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 from tiny_world import TinyWorld
 
 from gridcore.access import SYSTEM
+from gridcore.config import get_settings
 from gridcore.db import make_engine
+from gridcore.io.cells import local_text
 from gridcore.io.residents import export_residents, import_residents
 from gridcore.io.tabular import Table
 from gridcore.io.testing import export_test_results, import_test_results
@@ -23,11 +25,12 @@ from gridcore.models import (
     Household,
     MovementKind,
     Resident,
+    RoundSiteHour,
     SupplyItem,
     TestRecord,
     TestRoundArea,
 )
-from gridcore.queries.counters import counter_differences
+from gridcore.queries.counters import counter_differences, epoch_hour, hour_start
 from gridcore.services.counters import repair_counters
 from gridcore.services.residents import register_resident, update_resident
 from gridcore.services.stock import record_stock_movement
@@ -44,6 +47,16 @@ pytestmark = pytest.mark.both_backends  # upserts and locks read differently per
 
 def _no_difference(session: Session) -> None:
     assert counter_differences(session=session) == []
+
+
+def _hours(session: Session, round_id: int) -> dict[tuple[int, int], int]:
+    """(site or 0, hour) → samples, as the round's roundsitehour counters hold them."""
+    rows = session.exec(
+        select(RoundSiteHour.site_key, RoundSiteHour.hour, RoundSiteHour.sampled).where(
+            RoundSiteHour.round_id == round_id
+        )
+    ).all()
+    return {(site, hour): n for site, hour, n in rows if n}
 
 
 def _unsampled(session: Session, round_id: int, count: int) -> list[Resident]:
@@ -71,12 +84,15 @@ def test_sampling_results_undo_and_status_changes_keep_the_counters(
     round_id = tiny.round_ids["Round 2"]
     first, second, third = _unsampled(session, round_id, 3)
     now = tiny.now
+    hours = _hours(session, round_id)
     taken = [
         record_sample(session=session, resident_id=p.id, round_id=round_id, actor=LEADER,
                       door_to_door=True, sampled_at=now - timedelta(minutes=5), now=now)
         for p in (first, second, third)
     ]  # fmt: skip
     _no_difference(session)
+    door_to_door = (0, epoch_hour(now - timedelta(minutes=5)))
+    assert _hours(session, round_id) == {**hours, door_to_door: hours.get(door_to_door, 0) + 3}
     record_results_batch(session=session, actor=LEADER, record_ids=[taken[0].id], now=now)
     record_positive(session=session, record_id=taken[1].id, actor=LEADER, now=now)
     undo_sample(session=session, record_id=taken[2].id, actor=LEADER)
@@ -189,5 +205,24 @@ def test_the_command_says_no_difference_or_lists_them(tiny_url: str) -> None:
         session.commit()
     wrong = run_cli("verify-counters", url=tiny_url, GRIDCORE_LANGUAGE="zh")
     assert wrong.code == 1 and "在家" in wrong.out and "网格" in wrong.out, wrong
+    assert run_cli("verify-counters", "--repair", url=tiny_url).code == 0
+    # A round's samples in one hour: the round, the site (or door to door) and the hour.
+    with Session(make_engine(tiny_url)) as session:
+        site, hour = session.exec(
+            select(RoundSiteHour.site_key, RoundSiteHour.hour).order_by(
+                col(RoundSiteHour.site_key), col(RoundSiteHour.hour)
+            )
+        ).first() or (None, None)
+        assert site is not None and hour is not None
+        session.execute(
+            text(
+                "UPDATE roundsitehour SET sampled = sampled + 2 WHERE site_key = :s AND hour = :h"
+            ),
+            {"s": site, "h": hour},
+        )
+        session.commit()
+    wrong = run_cli("verify-counters", url=tiny_url, GRIDCORE_LANGUAGE="zh")
+    shown = local_text(hour_start(hour), get_settings().tz)
+    assert wrong.code == 1 and "上门采样" in wrong.out and f"{shown} 起一小时" in wrong.out, wrong
     assert run_cli("verify-counters", "--repair", url=tiny_url).code == 0
     assert run_cli("verify-counters", url=tiny_url).code == 0

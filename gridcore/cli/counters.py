@@ -11,16 +11,18 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from gridcore import migrate
 from gridcore.access import SYSTEM
 from gridcore.cli.common import CliError, table
 from gridcore.config import get_settings
 from gridcore.db import make_engine
-from gridcore.i18n import fmt_int, t
+from gridcore.i18n import fmt_int, pick_name, t
+from gridcore.io.cells import local_text
+from gridcore.models import TestSite
 from gridcore.queries.areas import grid_rows
-from gridcore.queries.counters import CounterDifference, counter_differences
+from gridcore.queries.counters import CounterDifference, counter_differences, hour_start
 from gridcore.queries.stock import item_list
 from gridcore.services.counters import repair_counters
 
@@ -44,6 +46,14 @@ def _where(difference: CounterDifference, names: dict[str, dict[int, str]], lang
     if difference.table == "roundgridcount":
         grid = names["grid"].get(key[1], str(key[1]))
         return t("cli.counters.round_grid", lang, round=key[0], grid=grid)
+    if difference.table == "roundsitehour":
+        site = (
+            names["site"].get(key[1], str(key[1]))
+            if key[1]
+            else t("cli.counters.door_to_door", lang)
+        )
+        hour = local_text(hour_start(key[2]), get_settings().tz)
+        return t("cli.counters.round_site_hour", lang, round=key[0], site=site, hour=hour)
     if difference.table == "stockbalance":
         item = names["item"].get(key[1], str(key[1]))
         return t("cli.counters.depot_item", lang, depot=key[0], item=item)
@@ -67,12 +77,14 @@ def difference_table(
     return table(header, rows)
 
 
-def _codes(session: Session) -> dict[str, dict[int, str]]:
-    """Grid and item codes by id, to say where a counter is."""
+def _codes(session: Session, lang: str) -> dict[str, dict[int, str]]:
+    """Grid and item codes and site names by id, to say where a counter is."""
     items = item_list(session=session)
+    sites = session.exec(select(TestSite.id, TestSite.name, TestSite.name_zh)).all()
     return {
         "grid": {int(g["grid_id"]): str(g["code"]) for g in grid_rows(session=session)},
         "item": dict(zip(items["item_id"].astype(int), items["code"].astype(str), strict=True)),
+        "site": {int(i or 0): pick_name(name, name_zh, lang) for i, name, name_zh in sites},
     }
 
 
@@ -87,7 +99,7 @@ def run_verify_counters(args: argparse.Namespace, lang: str) -> None:
             print(t("cli.counters.no_difference", lang))
             return
         print(t("cli.counters.differences", lang, count=fmt_int(len(differences), lang)))
-        print(difference_table(differences, _codes(session), lang))
+        print(difference_table(differences, _codes(session, lang), lang))
         if not args.repair:
             raise SystemExit(EXIT_DIFFERENCES)
         repair_counters(session=session, actor=SYSTEM)

@@ -1,18 +1,21 @@
 """The counters dashboards read instead of counting records, and their check against the records.
 
-Three tables hold them (gridcore.models): `roundgridcount` — a round's samples per grid by
-result, and those of residents exempt now —, `gridcount` — a grid's residents, those at
-home, households and active full-time workers — and `stockbalance`, stock per depot and
-item. gridcore.services.counters keeps them in the
-same transaction as every write of the records; `recount` here says what they should hold.
+Four tables hold them (gridcore.models): `roundgridcount` — a round's samples per grid by
+result, and those of residents exempt now —, `roundsitehour` — a round's samples per site
+and hour —, `gridcount` — a grid's residents, those at home, households and active
+full-time workers — and `stockbalance`, stock per depot and item.
+gridcore.services.counters keeps them in the same transaction as every write of the
+records; `recount` here says what they should hold.
 The recounts are plain SQL shared with the migration that made the tables and with the
 rebuild after a bulk load, so all three agree on what a counter means.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
@@ -24,6 +27,7 @@ ROUND_GRID_KEYS: tuple[str, ...] = ("round_id", "grid_id")
 ROUND_GRID_COLUMNS: tuple[str, ...] = (
     "sampled", "pending", "negative", "positive", "invalid", "exempt",
 )  # fmt: skip
+ROUND_SITE_HOUR_KEYS: tuple[str, ...] = ("round_id", "site_key", "hour")
 GRID_KEYS: tuple[str, ...] = ("grid_id",)
 GRID_COLUMNS: tuple[str, ...] = ("residents", "at_home", "households", "full_time_workers")
 
@@ -38,6 +42,11 @@ RECOUNT: dict[str, str] = {
         " SUM(CASE WHEN r.health_status <> 'at_home' THEN 1 ELSE 0 END)"
         " FROM testrecord t JOIN resident r ON r.id = t.resident_id"
         " GROUP BY t.round_id, t.grid_id"
+    ),
+    # Samples per round, site (0: door to door) and hour ({hour}: HOUR_SQL of sampled_at).
+    "roundsitehour": (
+        "SELECT t.round_id, COALESCE(t.site_id, 0), {hour}, COUNT(*) FROM testrecord t"
+        " GROUP BY t.round_id, COALESCE(t.site_id, 0), {hour}"
     ),
     # Correlated counts per grid: each reads one index (grid and status, grid, grid).
     "gridcount": (
@@ -58,11 +67,39 @@ RECOUNT: dict[str, str] = {
 }
 COUNTER_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "roundgridcount": (ROUND_GRID_KEYS, ROUND_GRID_COLUMNS),
+    "roundsitehour": (ROUND_SITE_HOUR_KEYS, ("sampled",)),
     "gridcount": (GRID_KEYS, GRID_COLUMNS),
     "stockbalance": (("depot_id", "item_id"), ("quantity", "movements")),
 }
 
+# A sample's hour as whole hours since 1970-01-01 UTC (timestamps are UTC text on SQLite).
+HOUR_SQL: dict[str, str] = {
+    "sqlite": "CAST(strftime('%s', {0}) AS INTEGER) / 3600",
+    "postgresql": "CAST(FLOOR(EXTRACT(EPOCH FROM {0}) / 3600) AS INTEGER)",
+}
+
 Figures = dict[tuple[int, ...], tuple[int, ...]]
+
+
+def dialect_of(connection: Connection | Session) -> str:
+    """'sqlite' or 'postgresql'."""
+    bind = connection.get_bind() if isinstance(connection, Session) else connection
+    return str(bind.dialect.name)
+
+
+def recount_sql(connection: Connection | Session, table: str) -> str:
+    """RECOUNT[table] in the connection's SQL."""
+    return RECOUNT[table].replace("{hour}", HOUR_SQL[dialect_of(connection)].format("t.sampled_at"))
+
+
+def epoch_hour(moment: datetime) -> int:
+    """An aware moment's hour as roundsitehour counts it (whole hours since 1970 UTC)."""
+    return math.floor(moment.timestamp() / 3600)
+
+
+def hour_start(hour: int) -> datetime:
+    """The UTC start of a roundsitehour hour."""
+    return datetime.fromtimestamp(hour * 3600, UTC)
 
 
 @dataclass(frozen=True)
@@ -89,7 +126,7 @@ def _figures(rows: Iterable[Iterable[object]], keys: int) -> Figures:
 def recount(connection: Connection | Session, table: str) -> Figures:
     """What the counter `table` should hold, counted from the records."""
     keys, _ = COUNTER_TABLES[table]
-    return _figures(connection.execute(text(RECOUNT[table])).all(), len(keys))
+    return _figures(connection.execute(text(recount_sql(connection, table))).all(), len(keys))
 
 
 def stored(connection: Connection | Session, table: str) -> Figures:

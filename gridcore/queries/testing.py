@@ -1103,7 +1103,7 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
             .label("rank"),
         )
         .join(TestRound, col(TestRound.id) == col(TestRoundArea.round_id))
-        .where(TestRound.start_at <= now)
+        .where(col(TestRound.start_at) <= now)
         .subquery()
     )
     stmt = select(
@@ -1113,7 +1113,7 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
         ranked.c.deadline_at,
         ranked.c.closed_at,
         ranked.c.name_zh,
-    ).where(ranked.c.rank == 1)
+    ).where(ranked.c["rank"] == 1)
     latest: dict[int, tuple[Any, ...]] = {}
     for grid_id, round_id, name, deadline_at, closed_at, name_zh in session.execute(stmt):
         ended = deadline_at <= now or (closed_at is not None and closed_at <= now)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, select, text
+from sqlalchemy import Table, bindparam, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -34,6 +34,7 @@ from gridcore.models import (
     HealthStatus,
     Resident,
     RoundGridCount,
+    RoundSiteHour,
     TestRecord,
     TestResult,
     Worker,
@@ -43,16 +44,18 @@ from gridcore.queries._sql import count_if
 from gridcore.queries.counters import (
     COUNTER_TABLES,
     GRID_COLUMNS,
-    RECOUNT,
+    HOUR_SQL,
     ROUND_GRID_COLUMNS,
-    ROUND_GRID_KEYS,
     counter_differences,
+    dialect_of,
+    recount_sql,
 )
 from gridcore.services.base import write
 
 _CHUNK = 900  # ids per IN (...) list, well below SQLite's limit on bound parameters
 _TABLES: dict[str, Table] = {
     "roundgridcount": RoundGridCount.__table__,  # type: ignore[attr-defined]
+    "roundsitehour": RoundSiteHour.__table__,  # type: ignore[attr-defined]
     "gridcount": GridCount.__table__,  # type: ignore[attr-defined]
 }
 RESULT_COLUMNS: tuple[str, ...] = ROUND_GRID_COLUMNS[:-1]
@@ -112,6 +115,18 @@ def _records_statement(by: str, columns: tuple[str, ...]) -> Any:
     )
 
 
+@cache
+def _hours_statement(dialect: str) -> Any:
+    """Samples (by id) counted per round, site (0: door to door) and hour: built once."""
+    site = func.coalesce(col(TestRecord.site_id), 0)
+    hour: ColumnElement[int] = literal_column(HOUR_SQL[dialect].format("testrecord.sampled_at"))
+    return (
+        select(col(TestRecord.round_id), site, hour, func.count())
+        .where(col(TestRecord.id).in_(bindparam("ids", expanding=True)))
+        .group_by(col(TestRecord.round_id), site, hour)
+    )
+
+
 def _tally_records(
     session: Session, tally: Tally, by: str, ids: list[int], columns: Sequence[str]
 ) -> None:
@@ -119,6 +134,9 @@ def _tally_records(
     for r in rows:
         counts = dict(zip(columns, r[2:], strict=True))
         _add(tally, "roundgridcount", (int(r[0]), int(r[1])), counts)
+    if by == "id":  # a sample's round, site and time (the hours follow an edit of those)
+        for r in session.execute(_hours_statement(dialect_of(session)), {"ids": ids}).all():
+            _add(tally, "roundsitehour", (int(r[0]), int(r[1]), int(r[2])), {"sampled": r[3]})
 
 
 def _tally_residents(session: Session, tally: Tally, ids: list[int]) -> None:
@@ -208,19 +226,23 @@ def add_to_counters(session: Session, change: Tally) -> None:
 
 
 @cache
-def _count_samples_in(dialect: str) -> Any:
-    """New samples (by id) counted per round and grid and added to the counters, in one
-    INSERT … SELECT … ON CONFLICT DO UPDATE (in key order, as add_to_counters does)."""
-    target = _TABLES["roundgridcount"]
-    tally = _records_statement("id", ROUND_GRID_COLUMNS).order_by(
-        col(TestRecord.round_id), col(TestRecord.grid_id)
-    )
+def _count_samples_in(dialect: str, table: str) -> Any:
+    """New samples (by id) counted per round and grid, or per round, site and hour, and
+    added to the counters in one INSERT … SELECT … ON CONFLICT DO UPDATE (in key order, as
+    add_to_counters does)."""
+    target = _TABLES[table]
+    keys, columns = COUNTER_TABLES[table]
+    if table == "roundgridcount":
+        tally = _records_statement("id", ROUND_GRID_COLUMNS)
+    else:
+        tally = _hours_statement(dialect)
+    tally = tally.order_by(*(c for c in tally.selected_columns[: len(keys)]))
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(target).from_select(
-        [*ROUND_GRID_KEYS, *ROUND_GRID_COLUMNS], tally
+        [*keys, *columns], tally
     )
     return stmt.on_conflict_do_update(
-        index_elements=list(ROUND_GRID_KEYS),
-        set_={name: target.c[name] + stmt.excluded[name] for name in ROUND_GRID_COLUMNS},
+        index_elements=list(keys),
+        set_={name: target.c[name] + stmt.excluded[name] for name in columns},
     )
 
 
@@ -254,7 +276,8 @@ def count_in(
         dialect = connection.dialect.name
         if dialect == "postgresql":
             connection.execute(_LOCK_SAMPLED_RESIDENTS, {"ids": chunks[0]}).all()
-        connection.execute(_count_samples_in(dialect), {"ids": chunks[0]})
+        connection.execute(_count_samples_in(dialect, "roundgridcount"), {"ids": chunks[0]})
+        connection.execute(_count_samples_in(dialect, "roundsitehour"), {"ids": chunks[0]})
         return
     if records:
         _lock(session, col(Resident.id), _record_residents(session, records), read=True)
@@ -312,14 +335,11 @@ def add_households(session: Session, per_grid: Mapping[int, int]) -> None:
 
 
 # The rows a rebuild writes: the recounts, and a balance's time (its last movement's).
-_REBUILD: dict[str, tuple[str, str]] = {
-    **{table: ("", RECOUNT[table]) for table in ("roundgridcount", "gridcount")},
-    "stockbalance": (
-        ", updated_at",
-        "SELECT depot_id, item_id, SUM(quantity), COUNT(*), MAX(created_at) FROM stockmovement"
-        " GROUP BY depot_id, item_id",
-    ),
-}
+_BALANCES = (
+    ", updated_at",
+    "SELECT depot_id, item_id, SUM(quantity), COUNT(*), MAX(created_at) FROM stockmovement"
+    " GROUP BY depot_id, item_id",
+)
 
 
 def rebuild_counters(
@@ -329,7 +349,9 @@ def rebuild_counters(
     to repair them. The migration that made the counter tables runs this too."""
     for table in tables:
         keys, columns = COUNTER_TABLES[table]
-        extra, recount = _REBUILD[table]
+        extra, recount = (
+            _BALANCES if table == "stockbalance" else ("", recount_sql(connection, table))
+        )
         connection.execute(text(f"DELETE FROM {table}"))
         names = ", ".join((*keys, *columns))
         connection.execute(text(f"INSERT INTO {table} ({names}{extra}) {recount}"))
