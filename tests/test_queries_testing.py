@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -240,6 +240,35 @@ def test_hourly_throughput_per_site_and_local_hour(session: Session, world: Test
     assert frame["hour"].iloc[0] == S  # 08:00 local is S
     assert frame["hourly_capacity"].tolist()[:3] == [100, 100, 80]
     assert pd.isna(frame["site_id"].iloc[-1]) and pd.isna(frame["hourly_capacity"].iloc[-1])
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        (None, None),
+        (S, None),  # on the hour
+        (S + timedelta(minutes=30), None),  # inside the first hour
+        (None, S + timedelta(hours=5, minutes=10)),
+        (S + timedelta(minutes=59), S + timedelta(hours=5, minutes=1)),
+        (S + timedelta(hours=5, minutes=5), S + timedelta(hours=5, minutes=50)),  # one hour
+        (S + timedelta(hours=5), S + timedelta(hours=5)),
+    ],
+)
+def test_hours_from_the_counters_are_the_samples_counted(
+    session: Session, world: TestingWorld, since: datetime | None, until: datetime | None
+) -> None:
+    """Whole hours come from the counters, part-hours at the bounds from the samples: the
+    same rows as counting every sample, whatever the bounds."""
+    record_sample(session=session, resident_id=world.pid("乙二"), round_id=_rid(world),
+                  door_to_door=True, sampled_at=S + timedelta(hours=5, minutes=30), actor=SYSTEM,
+                  now=NOW)  # fmt: skip
+    info = q.round_info(session=session, round_id=_rid(world))
+    assert info is not None
+    counted = q._counted_hourly_rows(session, info, since=since, until=until)
+    assert sorted(q._hourly_rows(session, info, since=since, until=until), key=str) == sorted(
+        counted, key=str
+    )
+    assert since is not None or until is not None or sum(n for _, _, n in counted) == 7  # 6 + 1
 
 
 def test_round_sites(session: Session, world: TestingWorld) -> None:

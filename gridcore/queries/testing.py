@@ -60,6 +60,7 @@ from gridcore.models import (
     HealthStatus,
     Household,
     Resident,
+    RoundSiteHour,
     SamplingMethod,
     Task,
     TaskKind,
@@ -82,7 +83,7 @@ from gridcore.queries._sql import (
     select_columns,
 )
 from gridcore.queries.areas import grid_rows, resident_counts
-from gridcore.queries.counters import grid_counts, round_grid_results
+from gridcore.queries.counters import epoch_hour, grid_counts, hour_start, round_grid_results
 from gridcore.queries.residents import search_condition, vulnerabilities_in_grid
 from gridcore.queries.shared import shared
 
@@ -433,10 +434,57 @@ def _bucket_start(session: Session, text: str, moment: datetime) -> datetime:
     return hour.replace(tzinfo=tz)
 
 
+HourRow = tuple[int | None, datetime, int]  # (site or None for door to door, local hour, samples)
+
+
 def _hourly_rows(
     session: Session, info: RoundInfo, since: datetime | None = None, until: datetime | None = None
-) -> list[tuple[int | None, datetime, int]]:
-    """(site or None for door to door, local hour, samples) of the round, within bounds."""
+) -> list[HourRow]:
+    """(site or None for door to door, local hour, samples) of the round, within bounds
+    (`since` included, `until` included).
+
+    Whole hours come from the round's counters per site and hour; only the part-hours at
+    the bounds are counted from the samples. In a zone whose offset is not whole hours a
+    local hour is no counter's hour: there every sample is counted.
+    """
+    if not _whole_hour_offset(info.start_at):
+        return _counted_hourly_rows(session, info, since=since, until=until)
+    first = None if since is None else math.ceil(since.timestamp() / 3600)  # first whole hour
+    last = None if until is None else epoch_hour(until)  # the hour `until` falls in
+    if first is not None and last is not None and first > last:  # within one hour
+        return _counted_hourly_rows(session, info, since=since, until=until)
+    tz = get_settings().tz
+    stmt = select(
+        col(RoundSiteHour.site_key), col(RoundSiteHour.hour), col(RoundSiteHour.sampled)
+    ).where(col(RoundSiteHour.round_id) == info.id, col(RoundSiteHour.sampled) > 0)
+    if first is not None:
+        stmt = stmt.where(col(RoundSiteHour.hour) >= first)
+    if last is not None:
+        stmt = stmt.where(col(RoundSiteHour.hour) < last)
+    found: dict[tuple[int | None, datetime], int] = {}
+    rows: list[HourRow] = [
+        (site or None, hour_start(hour).astimezone(tz), sampled)
+        for site, hour, sampled in session.execute(stmt).all()
+    ]
+    if first is not None and since is not None and since < hour_start(first):
+        rows += _counted_hourly_rows(session, info, since=since, before=hour_start(first))
+    if last is not None:
+        rows += _counted_hourly_rows(session, info, since=hour_start(last), until=until)
+    for site, hour, sampled in rows:
+        found[(site, hour)] = found.get((site, hour), 0) + sampled
+    return [(site, hour, n) for (site, hour), n in found.items()]
+
+
+def _counted_hourly_rows(
+    session: Session,
+    info: RoundInfo,
+    *,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    until: datetime | None = None,
+) -> list[HourRow]:
+    """_hourly_rows counted from the samples taken from `since`, before `before` and until
+    `until` (included)."""
     # Site and time only: the (round, site, time) index then answers without the table.
     bucket = _hour_bucket(session, info.start_at).label("hour")
     stmt = (
@@ -446,6 +494,8 @@ def _hourly_rows(
     )
     if since is not None:
         stmt = stmt.where(col(TestRecord.sampled_at) >= since)
+    if before is not None:
+        stmt = stmt.where(col(TestRecord.sampled_at) < before)
     if until is not None:
         stmt = stmt.where(col(TestRecord.sampled_at) <= until)
     return [
