@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from gridcore.access import SYSTEM
 from gridcore.config import get_settings
 from gridcore.demo.tiny import G1, G2, G3
+from gridcore.models import TestRecord
 from gridcore.queries import testing as q
 from gridcore.services.cases import update_case_status
 from gridcore.services.testing import close_round, open_round, record_sample
@@ -269,6 +270,30 @@ def test_hours_from_the_counters_are_the_samples_counted(
         counted, key=str
     )
     assert since is not None or until is not None or sum(n for _, _, n in counted) == 7  # 6 + 1
+
+
+@pytest.mark.parametrize("start", [S, S - timedelta(minutes=30), S + timedelta(minutes=59)])
+def test_samples_before_each_checkpoint_are_the_samples_counted(
+    session: Session, world: TestingWorld, start: datetime
+) -> None:
+    """Checkpoints on the hour and off it: counters for whole hours, samples for the part."""
+    rid = _rid(world)
+    # Three more samples, either side of the checkpoints (乙二, 丙一, 丙二 are not sampled).
+    for name, minutes in (("乙二", 5 * 60 + 20), ("丙一", 6 * 60 + 40), ("丙二", 12 * 60 + 10)):
+        record_sample(session=session, resident_id=world.pid(name), round_id=rid,
+                      door_to_door=True, sampled_at=S + timedelta(minutes=minutes),
+                      actor=SYSTEM, now=S + timedelta(days=1))  # fmt: skip
+    expected = tuple(
+        session.exec(
+            select(func.count()).where(
+                col(TestRecord.round_id) == rid,
+                col(TestRecord.sampled_at) < start + timedelta(hours=h),
+            )
+        ).one()
+        for h in q.CHECKPOINT_HOURS
+    )
+    assert q._samples_before_checkpoints(session, [(rid, start)]) == {rid: expected}
+    assert len(set(expected)) > 1  # the checkpoints see different numbers of samples
 
 
 def test_round_sites(session: Session, world: TestingWorld) -> None:

@@ -693,11 +693,11 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
     for (round_id, _grid), (results, _exempt) in counted.items():
         sampled[round_id] = sampled.get(round_id, 0) + results[0]
 
+    before = _samples_before_checkpoints(session, [(r[0], r[2]) for r in all_rounds])
+
     def totals(round_id: int, start_at: datetime) -> tuple[int, ...]:
         """The round's samples (its counters), and those taken before each checkpoint."""
-        late = [_samples(round_id, since=start_at + timedelta(hours=h)) for h in CHECKPOINT_HOURS]
-        total, after = sampled.get(round_id, 0), session.execute(select(*late)).one()
-        return (total, *(total - int(n) for n in after))
+        return (sampled.get(round_id, 0), *before.get(round_id, (0,) * len(CHECKPOINT_HOURS)))
 
     # Samples of now-exempt residents, all rounds at once: few rows, found by resident.
     limits = [
@@ -747,18 +747,69 @@ def coverage_over_rounds(*, session: Session, now: datetime | None = None) -> pd
     return pd.DataFrame(records, columns=ROUND_TREND_COLUMNS)
 
 
-def _samples(round_id: int, since: datetime | None = None) -> ColumnElement[int]:
-    """How many samples the round has (taken at or after `since`, if given), as a subquery.
+def _samples_before_checkpoints(
+    session: Session, rounds: list[tuple[int, datetime]]
+) -> dict[int, tuple[int, ...]]:
+    """Per round (id, start): the samples taken before each checkpoint (CHECKPOINT_HOURS
+    after its start).
 
-    Samples after a checkpoint are few, and the (round, site, time) index finds them by
-    seeking each site's range from `since` — far less than comparing every sample's time —
-    so the sites are named (every site: a sample never counts twice) and door to door
-    (no site) is counted apart.
+    Whole hours are summed from the counters per round, site and hour, all rounds in one
+    pass; the part of an hour before a checkpoint that is not on the hour is counted from
+    the samples (a range of the (round, site, time) index).
+    """
+    checkpoints = {r: [start + timedelta(hours=h) for h in CHECKPOINT_HOURS] for r, start in rounds}
+    if not checkpoints:
+        return {}
+    hour = col(RoundSiteHour.hour)
+    sums = [
+        func.sum(
+            case(
+                (hour < case({r: epoch_hour(c[i]) for r, c in checkpoints.items()},
+                             value=col(RoundSiteHour.round_id)), col(RoundSiteHour.sampled)),
+                else_=0,
+            )
+        )
+        for i in range(len(CHECKPOINT_HOURS))
+    ]  # fmt: skip
+    found = {
+        int(r[0]): [int(n or 0) for n in r[1:]]
+        for r in session.execute(
+            select(col(RoundSiteHour.round_id), *sums)
+            .where(col(RoundSiteHour.round_id).in_(list(checkpoints)))
+            .group_by(col(RoundSiteHour.round_id))
+        ).all()
+    }
+    parts = [
+        (r, i, hour_start(epoch_hour(c)), c)
+        for r, moments in checkpoints.items()
+        for i, c in enumerate(moments)
+        if hour_start(epoch_hour(c)) < c
+    ]
+    if parts:
+        counted = session.execute(
+            select(*(_samples(r, since=start, before=c) for r, _, start, c in parts))
+        ).one()
+        for (r, i, _, _), n in zip(parts, counted, strict=True):
+            found.setdefault(r, [0] * len(CHECKPOINT_HOURS))[i] += int(n or 0)
+    return {r: tuple(counts) for r, counts in found.items()}
+
+
+def _samples(
+    round_id: int, since: datetime | None = None, before: datetime | None = None
+) -> ColumnElement[int]:
+    """How many samples the round has (taken at or after `since` and before `before`, if
+    given), as a subquery.
+
+    The (round, site, time) index finds the samples of a time range by seeking each site's
+    range — far less than comparing every sample's time — so the sites are named (every
+    site: a sample never counts twice) and door to door (no site) is counted apart.
     """
     in_round = col(TestRecord.round_id) == round_id
     if since is None:
         return select(func.count()).where(in_round).scalar_subquery()
     late = col(TestRecord.sampled_at) >= since
+    if before is not None:
+        late = and_(late, col(TestRecord.sampled_at) < before)
     at_sites = select(func.count()).where(
         in_round, col(TestRecord.site_id).in_(select(col(TestSite.id))), late
     )
