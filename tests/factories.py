@@ -85,14 +85,14 @@ def counts(session: Session, *models: type[SQLModel]) -> dict[str, int]:
     return {m.__name__: count(session, m) for m in models}
 
 
-KEPT_PER_AREA = ("roundgridcount", "gridcount")
+KEPT_PER_AREA = ("roundgridcount", "roundsitehour", "gridcount")
 
 
 def table_counts(session: Session) -> dict[str, int]:
     """Row counts of every table, by table name; the audit of refused writes is not counted
     (a refusal writes nothing but that entry, which tests/test_permissions.py checks), nor
-    are the counters kept per round and grid and per grid (their rows follow the records;
-    tests/test_counters.py checks them)."""
+    are the counters kept per round and grid, per round, site and hour, and per grid (their
+    rows follow the records; tests/test_counters.py checks them)."""
     found = {
         table.name: int(session.execute(select(func.count()).select_from(table)).scalar_one())
         for table in SQLModel.metadata.sorted_tables
