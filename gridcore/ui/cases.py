@@ -43,6 +43,7 @@ from gridcore.services import cases as cs
 from gridcore.services.base import ValidationFailed
 from gridcore.ui import data, forms, views
 from gridcore.ui.charts import _layout, nice_axis
+from gridcore.ui.forms import each_once
 from gridcore.ui.theme import SERIES_HEX
 
 CASES_PAGE = "pages/cases.py"
@@ -397,30 +398,13 @@ def incidence_map(lang: str, f: Filters, *, height: int) -> None:
 
 
 def _labels(series: pd.Series, prefix: str, lang: str) -> pd.Series:
-    return _each_once(
+    return each_once(
         series, lambda v: enum_label(prefix, v, lang) if isinstance(v, str) and v else "—"
     )
 
 
 def _days(series: pd.Series, lang: str) -> pd.Series:
-    return _each_once(series, lambda d: fmt_date(d, lang) if isinstance(d, date) else "—")
-
-
-def _each_once(series: pd.Series, show: Callable[[Any], str]) -> pd.Series:
-    """`series` with each value shown by `show`, called once per distinct value (a board of
-    20,000 contacts holds a few hundred dates)."""
-    shown: dict[Any, str] = {}
-
-    def one(value: Any) -> str:
-        try:
-            return shown[value]
-        except KeyError:
-            shown[value] = text = show(value)
-            return text
-        except TypeError:  # not hashable
-            return show(value)
-
-    return series.map(one)
+    return each_once(series, lambda d: fmt_date(d, lang) if isinstance(d, date) else "—")
 
 
 def active_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:

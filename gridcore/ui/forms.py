@@ -230,6 +230,23 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def each_once(series: pd.Series, show: Callable[[Any], str]) -> pd.Series:
+    """`series` with each value shown by `show`, called once per distinct value (a board of
+    20,000 contacts holds a few hundred dates, 9,000 workers a dozen roles)."""
+    shown: dict[Any, str] = {}
+
+    def one(value: Any) -> str:
+        try:
+            return shown[value]
+        except KeyError:
+            shown[value] = text = show(value)
+            return text
+        except TypeError:  # not hashable
+            return show(value)
+
+    return series.map(one)
+
+
 # --------------------------------------------------------------------------- undo
 
 # How long a one-tap write can be undone (the house rule: at least a minute).

@@ -18,7 +18,7 @@ from gridcore.services.base import ValidationFailed
 from gridcore.ui import data
 from gridcore.ui.charts import _FONT as CHART_FONT
 from gridcore.ui.charts import nice_axis
-from gridcore.ui.forms import cell_text
+from gridcore.ui.forms import cell_text, each_once
 from gridcore.ui.theme import SEQUENTIAL_HEX, SERIES_HEX
 
 # Phone-first: headline figures two to a row, buttons big enough for a thumb.
@@ -48,18 +48,18 @@ def _label(prefix: str, value: Any, lang: str) -> str:
     return enum_label(prefix, text, lang) if text else "—"
 
 
+def _labels(prefix: str, values: pd.Series, lang: str) -> pd.Series:
+    return each_once(values, lambda v: _label(prefix, v, lang))
+
+
 def workers_table(load: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The workers and their workload, busiest first, with headers in `lang`."""
     return pd.DataFrame(
         {
             t("wf.col_name", lang): load["name"],
-            t("wf.col_role", lang): [_label("worker_role", v, lang) for v in load["role"]],
-            t("wf.col_employment", lang): [
-                _label("employment", v, lang) for v in load["employment"]
-            ],
-            t("wf.col_group", lang): [
-                _label("service_group", v, lang) for v in load["service_group"]
-            ],
+            t("wf.col_role", lang): _labels("worker_role", load["role"], lang),
+            t("wf.col_employment", lang): _labels("employment", load["employment"], lang),
+            t("wf.col_group", lang): _labels("service_group", load["service_group"], lang),
             t("wf.col_grids", lang): load["grid_codes"],
             t("wf.col_open", lang): load["open_tasks"],
             t("wf.col_overdue", lang): load["overdue_tasks"],
