@@ -350,3 +350,30 @@ def _plain(values) -> list:
 
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
     return list(values)
+
+
+def test_the_cover_table_shows_each_row_in_the_order_of_need() -> None:
+    from gridcore.ui import stock as sv
+
+    depots = pd.DataFrame(
+        {"depot_id": [1, 2], "name": ["East", "West"], "name_zh": ["东仓", "西仓"],
+         "level": ["grid", "grid"]}
+    )  # fmt: skip
+    items = pd.DataFrame(
+        {"item_id": [7], "name": ["Masks"], "name_zh": ["口罩"], "unit": ["box"],
+         "category": ["protective"]}
+    )  # fmt: skip
+    positions = pd.DataFrame(
+        {"depot_id": [1, 2, 1, 2], "item_id": [7, 7, 7, 7], "stock": [40, 3, 5, 90],
+         "min_stock": [20, 20, 20, 20], "issued_7d": [0, 0, 0, 0],
+         "daily_use": [2.0, 1.5, 1.5, float("nan")],
+         "days_of_cover": [20.0, 2.0, 3.3333, float("nan")],
+         "level": ["ok", "short", "short", "ok"]}
+    )  # fmt: skip
+    table = sv.cover_table(positions, sv.Names(depots, items, "zh"))
+    assert table.index.tolist() == [0, 1, 2, 3]
+    rows = table.values.tolist()
+    assert [r[0] for r in rows] == ["西仓", "东仓", "东仓", "西仓"]  # least cover first
+    assert [r[3] for r in rows] == [3, 5, 40, 90]
+    assert [r[-1] for r in rows] == ["2.0", "3.3", "20.0", "—"]
+    assert rows[0][2] == rows[1][2] != rows[2][2]  # the level's words, once per level

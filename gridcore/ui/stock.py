@@ -21,7 +21,7 @@ from gridcore.i18n import (
     has_key,
     t,
 )
-from gridcore.ui.forms import html_text
+from gridcore.ui.forms import each_once, html_text
 from gridcore.ui.maps import GridMap, LegendEntry, build_depot_map
 
 SUPPLIES_PAGE = "pages/supplies.py"
@@ -205,12 +205,19 @@ def cover_table(positions: pd.DataFrame, names: Names) -> pd.DataFrame:
         {
             t("stock.col_depot", lang): [names.depot(d) for d in ordered["depot_id"]],
             t("stock.col_item", lang): [names.item(i) for i in ordered["item_id"]],
-            t("stock.col_state", lang): [level_word(v, lang) for v in ordered["level"]],
+            # Labels and numbers shown once per distinct value (a district has 19,600 rows).
+            t("stock.col_state", lang): each_once(
+                ordered["level"], lambda v: level_word(v, lang)
+            ).tolist(),
             t("stock.col_stock", lang): ordered["stock"].astype(int).tolist(),
             t("stock.col_minimum", lang): ordered["min_stock"].astype(int).tolist(),
             t("stock.col_unit", lang): [names.unit(i) for i in ordered["item_id"]],
-            t("stock.col_daily_use", lang): [fmt_num(v, lang) for v in ordered["daily_use"]],
-            t("stock.col_cover", lang): [cover_text(v, lang) for v in ordered["days_of_cover"]],
+            t("stock.col_daily_use", lang): each_once(
+                ordered["daily_use"], lambda v: fmt_num(v, lang)
+            ).tolist(),
+            t("stock.col_cover", lang): each_once(
+                ordered["days_of_cover"], lambda v: cover_text(v, lang)
+            ).tolist(),
         }
     )
 
