@@ -39,11 +39,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
+from gridcore.io.bulk import insert_returning_ids
 from gridcore.io.cells import (
     Invalid,
     ignored,
@@ -83,6 +84,7 @@ from gridcore.models import (
     UserRole,
     utcnow,
 )
+from gridcore.queries._sql import dialect_name, id_in
 from gridcore.queries.testing import RoundInfo, RoundNotFound, round_infos, round_named
 from gridcore.services import counters
 from gridcore.services.checks import CLOCK_SKEW
@@ -624,11 +626,10 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         if plan.creates:
             # The new ids in any order (the counters only need which rows are new): in order,
             # SQLite would be sent one INSERT per row instead of a few hundred rows each.
-            added = session.execute(
-                insert(_RECORDS).returning(_RECORDS.c.id),
-                [_insert_values(s) for s in plan.creates],
-            ).scalars()
-            counters.count_in(session, records=list(added))
+            added = insert_returning_ids(
+                session, _RECORDS, [_insert_values(s) for s in plan.creates]
+            )
+            counters.count_in(session, records=added)
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for values in plan.updates:
             columns = tuple(sorted(k.removeprefix("new_") for k in values if k != "record_id"))
@@ -742,10 +743,11 @@ def _stored_records(
             _RECORDS.c.result,
             _RECORDS.c.result_at,
         ).where(
-            _RECORDS.c.resident_id.in_(resident_ids),
+            id_in(_RECORDS.c.resident_id, dialect_name(session)),
             _RECORDS.c.round_id.in_(sorted(round_ids)),
             _RECORDS.c.id < before_id,
-        )
+        ),
+        {"ids": resident_ids},
     ).all():
         yield (
             (r.round_id, r.resident_id),

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, literal_column, select, text
+from sqlalchemy import Table, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -40,7 +40,7 @@ from gridcore.models import (
     Worker,
     WorkerGrid,
 )
-from gridcore.queries._sql import count_if
+from gridcore.queries._sql import count_if, id_in
 from gridcore.queries.counters import (
     COUNTER_TABLES,
     GRID_COLUMNS,
@@ -100,7 +100,7 @@ _RECORD_COUNTS: dict[str, ColumnElement[int]] = {
 
 
 @cache
-def _records_statement(by: str, columns: tuple[str, ...]) -> Any:
+def _records_statement(by: str, columns: tuple[str, ...], dialect: str) -> Any:
     """Samples (by id, or by resident) counted per round and grid: built once per shape."""
     key = col(TestRecord.id) if by == "id" else col(TestRecord.resident_id)
     return (
@@ -110,7 +110,7 @@ def _records_statement(by: str, columns: tuple[str, ...]) -> Any:
             *(_RECORD_COUNTS[name] for name in columns),
         )
         .join(Resident, col(Resident.id) == col(TestRecord.resident_id))
-        .where(key.in_(bindparam("ids", expanding=True)))
+        .where(id_in(key, dialect))
         .group_by(col(TestRecord.round_id), col(TestRecord.grid_id))
     )
 
@@ -122,7 +122,7 @@ def _hours_statement(dialect: str) -> Any:
     hour: ColumnElement[int] = literal_column(HOUR_SQL[dialect].format("testrecord.sampled_at"))
     return (
         select(col(TestRecord.round_id), site, hour, func.count())
-        .where(col(TestRecord.id).in_(bindparam("ids", expanding=True)))
+        .where(id_in(col(TestRecord.id), dialect))
         .group_by(col(TestRecord.round_id), site, hour)
     )
 
@@ -130,12 +130,13 @@ def _hours_statement(dialect: str) -> Any:
 def _tally_records(
     session: Session, tally: Tally, by: str, ids: list[int], columns: Sequence[str]
 ) -> None:
-    rows = session.execute(_records_statement(by, tuple(columns)), {"ids": ids}).all()
+    dialect = dialect_of(session)
+    rows = session.execute(_records_statement(by, tuple(columns), dialect), {"ids": ids}).all()
     for r in rows:
         counts = dict(zip(columns, r[2:], strict=True))
         _add(tally, "roundgridcount", (int(r[0]), int(r[1])), counts)
     if by == "id":  # a sample's round, site and time (the hours follow an edit of those)
-        for r in session.execute(_hours_statement(dialect_of(session)), {"ids": ids}).all():
+        for r in session.execute(_hours_statement(dialect), {"ids": ids}).all():
             _add(tally, "roundsitehour", (int(r[0]), int(r[1]), int(r[2])), {"sampled": r[3]})
 
 
@@ -192,8 +193,9 @@ def _lock(session: Session, column: Any, ids: Sequence[int], *, read: bool = Fal
     """Lock the rows of `column`'s table with these ids until the transaction ends."""
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite: the transaction's first write takes the database's write lock
+    statement = select(column).where(id_in(column, "postgresql")).with_for_update(read=read)
     for chunk in _chunks(ids):
-        session.execute(select(column).where(column.in_(chunk)).with_for_update(read=read)).all()
+        session.execute(statement, {"ids": chunk}).all()
 
 
 # --------------------------------------------------------------------------- applying
@@ -233,7 +235,7 @@ def _count_samples_in(dialect: str, table: str) -> Any:
     target = _TABLES[table]
     keys, columns = COUNTER_TABLES[table]
     if table == "roundgridcount":
-        tally = _records_statement("id", ROUND_GRID_COLUMNS)
+        tally = _records_statement("id", ROUND_GRID_COLUMNS, dialect)
     else:
         tally = _hours_statement(dialect)
     tally = tally.order_by(*(c for c in tally.selected_columns[: len(keys)]))
@@ -251,9 +253,7 @@ _LOCK_SAMPLED_RESIDENTS = (
     select(col(Resident.id))
     .where(
         col(Resident.id).in_(
-            select(col(TestRecord.resident_id)).where(
-                col(TestRecord.id).in_(bindparam("ids", expanding=True))
-            )
+            select(col(TestRecord.resident_id)).where(id_in(col(TestRecord.id), "postgresql"))
         )
     )
     .with_for_update(read=True)
@@ -294,10 +294,11 @@ def count_out(session: Session, *, records: Sequence[int] = ()) -> None:
 
 def _record_residents(session: Session, records: Sequence[int]) -> list[int]:
     found: list[int] = []
+    statement = select(col(TestRecord.resident_id)).where(
+        id_in(col(TestRecord.id), dialect_of(session))
+    )
     for chunk in _chunks(records):
-        found += session.execute(
-            select(col(TestRecord.resident_id)).where(col(TestRecord.id).in_(chunk))
-        ).scalars()
+        found += session.execute(statement, {"ids": chunk}).scalars()
     return found
 
 
