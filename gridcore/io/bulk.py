@@ -31,19 +31,45 @@ def insert_returning_ids(
     """Insert `rows` (mappings of the same columns) into `table`; the new ids, in any order."""
     if not rows:
         return []
+    if session.get_bind().dialect.name != "postgresql":
+        added = session.execute(insert(table).returning(table.c.id), rows).scalars()
+        return [int(i) for i in added]
+    return _unnest(session, table, rows, returning=True)
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows` (mappings of the same columns) into `table`."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    _unnest(session, table, rows, returning=False)
+
+
+def _unnest(
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool
+) -> list[int]:
+    """PostgreSQL: the rows as one array per column, `rows_per_statement` rows at a time."""
     dialect = session.get_bind().dialect
-    if dialect.name != "postgresql":
-        return [
-            int(i) for i in session.execute(insert(table).returning(table.c.id), rows).scalars()
-        ]
     names = list(rows[0])
+    # Defaults kept in Python (not by the database) are the statement's to give, as
+    # SQLAlchemy's own INSERT gives them.
+    defaults = {
+        c.name: c.default.arg if c.default.is_scalar else c.default.arg(None)  # type: ignore[attr-defined]
+        for c in table.columns
+        if c.name not in names and c.default is not None and not c.primary_key
+    }
+    rows = [{**defaults, **row} for row in rows] if defaults else rows
+    names += list(defaults)
     columns = [table.c[name] for name in names]
     arrays = ", ".join(
         f"CAST(:{name} AS {column.type.compile(dialect=dialect)}[])"
         for name, column in zip(names, columns, strict=True)
     )
     statement = text(
-        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) RETURNING id"
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+        + (" RETURNING id" if returning else "")
     )
     processors = {c.name: c.type.bind_processor(dialect) for c in columns}
     ids: list[int] = []
@@ -54,5 +80,7 @@ def insert_returning_ids(
             process = processors[name]
             values = [_plain(row[name]) for row in chunk]
             params[name] = [process(v) for v in values] if process else values
-        ids += [int(i) for i in session.execute(statement, params).scalars()]
+        result = session.execute(statement, params)
+        if returning:
+            ids += [int(i) for i in result.scalars()]
     return ids

@@ -36,11 +36,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from gridcore.access import Actor, PermissionDenied
 from gridcore.config import get_settings
+from gridcore.io.bulk import insert_rows
 from gridcore.io.cells import (
     Invalid,
     ignored,
@@ -522,8 +523,7 @@ class StockMovementsImport(Importer[_Lookups, _Movement, None]):
                     "counterpart_depot_id": m.depot_id, "household_id": None,
                     "request_id": None,
                 })  # fmt: skip
-        if values:
-            session.execute(insert(_LEDGER), values)
+        insert_rows(session, _LEDGER, values)
         moved = {pair: (sum(changes), len(changes)) for pair, changes in lookups.changes.items()}
         add_to_balances(session, moved)
         return Written(details={"movements": len(values)})
