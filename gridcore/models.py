@@ -1004,11 +1004,12 @@ class RoundSiteHour(SQLModel, table=True):
 
 
 class GridCount(SQLModel, table=True):
-    """A grid's residents, those at home, households and active full-time workers, kept
-    with every write (see RoundGridCount)."""
+    """A grid's residents, those at home, households, active full-time workers and
+    residents with a vulnerability tag, kept with every write (see RoundGridCount)."""
 
     grid_id: int = Field(foreign_key="area.id", primary_key=True)
     residents: int = 0
     at_home: int = 0
     households: int = 0
     full_time_workers: int = 0
+    vulnerable: int = 0  # residents with at least one vulnerability tag

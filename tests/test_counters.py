@@ -21,10 +21,12 @@ from gridcore.io.testing import export_test_results, import_test_results
 from gridcore.models import (
     Building,
     Depot,
+    GridCount,
     HealthStatus,
     Household,
     MovementKind,
     Resident,
+    ResidentVulnerability,
     RoundSiteHour,
     SupplyItem,
     TestRecord,
@@ -129,6 +131,44 @@ def test_residents_households_and_workers_keep_the_counters(
     set_worker_grids(session=session, worker_id=worker.id, grid_ids=grids, actor=LEADER)
     set_worker_active(session=session, worker_id=worker.id, active=False, actor=LEADER)
     _no_difference(session)
+
+
+def _vulnerable(session: Session, grid_id: int) -> int:
+    held = session.exec(select(GridCount.vulnerable).where(GridCount.grid_id == grid_id)).first()
+    return int(held or 0)
+
+
+def test_a_residents_vulnerability_tags_move_the_grids_count(
+    session: Session, tiny: TinyWorld
+) -> None:
+    building = session.exec(select(Building).order_by(col(Building.id))).first()
+    assert building is not None
+    grid = building.grid_id
+    before = _vulnerable(session, grid)
+    resident = register_resident(
+        session=session,
+        data={"building_id": building.id, "unit": "99-902", "name": "独居老人",
+              "vulnerability": ["elderly_alone", "chronic_illness"]},
+        actor=LEADER,
+    )  # fmt: skip
+    assert _vulnerable(session, grid) == before + 1  # two tags, one resident
+    update_resident(session=session, resident_id=resident.id,
+                    changes={"vulnerability": []}, actor=LEADER)  # fmt: skip
+    assert _vulnerable(session, grid) == before
+    _no_difference(session)
+
+    # An import that only changes tags (nobody moves) moves the count too.
+    header, rows = export_residents(session=session, actor=SYSTEM)
+    tags = header.index("vulnerability")
+    untagged = [list(r) for r in rows if not r[tags]][:2]
+    for row in untagged:
+        row[tags] = "disabled"
+    report = import_residents(session=session, table=_table(header, untagged), actor=SYSTEM)
+    assert report.ok and report.updated == 2, report.frame()
+    _no_difference(session)
+    total = sum(int(n) for n in session.exec(select(GridCount.vulnerable)).all())
+    tagged = len(set(session.exec(select(ResidentVulnerability.resident_id)).all()))
+    assert total == tagged
 
 
 def _table(header: list[str], rows: list[list[object]]) -> Table:

@@ -127,6 +127,7 @@ EN: dict[str, str] = {
     "cli.counters.figure_at_home": "at home",
     "cli.counters.figure_households": "households",
     "cli.counters.figure_full_time_workers": "full-time workers",
+    "cli.counters.figure_vulnerable": "residents with a vulnerability tag",
     "cli.help.bench": (
         "measure page renders, dashboard queries, imports, desk writes and server memory "
         "on a seeded database"
@@ -287,6 +288,7 @@ ZH: dict[str, str] = {
     "cli.counters.figure_at_home": "在家",
     "cli.counters.figure_households": "户数",
     "cli.counters.figure_full_time_workers": "专职工作人员",
+    "cli.counters.figure_vulnerable": "重点人群居民",
     "cli.help.bench": "在已填充数据的数据库上测量页面渲染、看板查询、导入、采样台写入和服务器内存",
     "cli.help.bench_scale": "street 或 district：数据库为空时填充的演示数据规模",
     "cli.help.bench_database_url": "要测量的数据库（默认：当前配置的数据库）",

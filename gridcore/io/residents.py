@@ -548,6 +548,7 @@ def _write(
             per_grid[household["grid_id"]] = per_grid.get(household["grid_id"], 0) + 1
         counters.add_households(session, per_grid)
     new_tags: list[dict[str, Any]] = []
+    added_residents: list[int] = []
     if inserts:
         rows = [_defaults(p.values) for p in inserts]
         added_ids = session.execute(
@@ -562,11 +563,9 @@ def _write(
                 for p, values in zip(inserts, rows, strict=True)
             ],
         ).scalars()
-        added_residents: list[int] = []
         for resident_id, values in zip(added_ids, rows, strict=True):
             added_residents.append(resident_id)
             new_tags += _tag_rows(resident_id, values["vulnerability"])
-        counters.count_in(session, residents=added_residents)
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     retagged: list[int] = []
     for person, stored, changes in updates:
@@ -584,9 +583,10 @@ def _write(
         by_columns.setdefault(columns, []).append(
             {"resident_key": stored.id, **{f"new_{k}": v for k, v in values.items()}}
         )
-    # The counters follow the residents' grids and statuses (and their samples' exemption).
+    # The counters follow the residents' grids, statuses and tags (and their samples'
+    # exemption); the new residents are counted once their tags are written.
     moved = [values["resident_key"] for batch in by_columns.values() for values in batch]
-    with counters.following(session, residents=moved):
+    with counters.following(session, residents=sorted({*moved, *retagged})):
         for columns, batch in by_columns.items():
             session.execute(
                 update(_RESIDENTS)
@@ -594,12 +594,13 @@ def _write(
                 .values({name: bindparam(f"new_{name}") for name in columns}),
                 batch,
             )
-    for chunk in range(0, len(retagged), CHUNK):
-        session.execute(
-            delete(_TAGS).where(_TAGS.c.resident_id.in_(retagged[chunk : chunk + CHUNK]))
-        )
-    if new_tags:
-        session.execute(insert(_TAGS), new_tags)
+        for chunk in range(0, len(retagged), CHUNK):
+            session.execute(
+                delete(_TAGS).where(_TAGS.c.resident_id.in_(retagged[chunk : chunk + CHUNK]))
+            )
+        if new_tags:
+            session.execute(insert(_TAGS), new_tags)
+    counters.count_in(session, residents=added_residents)
     return len(missing)
 
 

@@ -2,12 +2,12 @@
 
 Four tables hold them (gridcore.models): `roundgridcount` — a round's samples per grid by
 result, and those of residents exempt now —, `roundsitehour` — a round's samples per site
-and hour —, `gridcount` — a grid's residents, those at home, households and active
-full-time workers — and `stockbalance`, stock per depot and item.
-gridcore.services.counters keeps them in the same transaction as every write of the
-records; `recount` here says what they should hold.
-The recounts are plain SQL shared with the migration that made the tables and with the
-rebuild after a bulk load, so all three agree on what a counter means.
+and hour —, `gridcount` — a grid's residents, those at home, households, active
+full-time workers and residents with a vulnerability tag — and `stockbalance`, stock per
+depot and item. gridcore.services.counters keeps them in the same transaction as every
+write of the records; `recount` here says what they should hold. The recounts are plain
+SQL shared with the migrations that made the tables and with the rebuild after a bulk
+load, so all three agree on what a counter means.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ ROUND_GRID_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 ROUND_SITE_HOUR_KEYS: tuple[str, ...] = ("round_id", "site_key", "hour")
 GRID_KEYS: tuple[str, ...] = ("grid_id",)
-GRID_COLUMNS: tuple[str, ...] = ("residents", "at_home", "households", "full_time_workers")
+GRID_COLUMNS: tuple[str, ...] = (
+    "residents", "at_home", "households", "full_time_workers", "vulnerable",
+)  # fmt: skip
 
 # What each counter table should hold, counted from the records (one row per key).
 RECOUNT: dict[str, str] = {
@@ -48,7 +50,8 @@ RECOUNT: dict[str, str] = {
         "SELECT t.round_id, COALESCE(t.site_id, 0), {hour}, COUNT(*) FROM testrecord t"
         " GROUP BY t.round_id, COALESCE(t.site_id, 0), {hour}"
     ),
-    # Correlated counts per grid: each reads one index (grid and status, grid, grid).
+    # Correlated counts per grid: each reads one index (grid and status, grid, grid; the
+    # vulnerable: the grid's residents, each looked up among the tagged).
     "gridcount": (
         "SELECT a.id,"
         " (SELECT COUNT(*) FROM resident r WHERE r.grid_id = a.id),"
@@ -56,7 +59,9 @@ RECOUNT: dict[str, str] = {
         "  AND r.health_status = 'at_home'),"
         " (SELECT COUNT(*) FROM household h WHERE h.grid_id = a.id),"
         " (SELECT COUNT(*) FROM workergrid g JOIN worker w ON w.id = g.worker_id"
-        "  WHERE g.grid_id = a.id AND w.employment = 'full_time' AND w.active)"
+        "  WHERE g.grid_id = a.id AND w.employment = 'full_time' AND w.active),"
+        " (SELECT COUNT(*) FROM resident r WHERE r.grid_id = a.id AND EXISTS"
+        "  (SELECT 1 FROM residentvulnerability v WHERE v.resident_id = r.id))"
         " FROM area a WHERE a.level = 'grid'"
     ),
     # Stock per depot and item: the ledger's sum (kept by gridcore.services.stock).
@@ -182,13 +187,15 @@ def round_grid_results(
 
 
 def grid_counts(*, session: Session, grid_id: int | None = None) -> dict[int, Mapping[str, int]]:
-    """grid → residents, at_home, households, full_time_workers (grids with a counter row)."""
+    """grid → residents, at_home, households, full_time_workers, vulnerable (grids with a
+    counter row)."""
     stmt = select(
         col(GridCount.grid_id),
         col(GridCount.residents),
         col(GridCount.at_home),
         col(GridCount.households),
         col(GridCount.full_time_workers),
+        col(GridCount.vulnerable),
     )
     if grid_id is not None:
         stmt = stmt.where(col(GridCount.grid_id) == grid_id)

@@ -27,9 +27,7 @@ from gridcore.models import (
     ContactStatus,
     Employment,
     RequestCategory,
-    Resident,
     ResidentRequest,
-    ResidentVulnerability,
     ServiceGroup,
     Task,
     TaskKind,
@@ -507,13 +505,9 @@ def volunteer_needs(*, session: Session) -> dict[tuple[int, str], int]:
         if n:
             needs[(int(grid_id), group)] = needs.get((int(grid_id), group), 0) + int(n)
 
-    vulnerable = session.execute(
-        select(col(Resident.grid_id), func.count(func.distinct(ResidentVulnerability.resident_id)))
-        .join(Resident, col(Resident.id) == col(ResidentVulnerability.resident_id))
-        .group_by(col(Resident.grid_id))
-    ).all()
-    for grid_id, n in vulnerable:
-        add(grid_id, ServiceGroup.special_population_care, n)
+    # Residents with a vulnerability tag: the grids' counters (gridcore.queries.counters).
+    for grid_id, counts in grid_counts(session=session).items():
+        add(grid_id, ServiceGroup.special_population_care, counts["vulnerable"])
     requests = session.execute(
         select(col(ResidentRequest.grid_id), col(ResidentRequest.category), func.count())
         .where(col(ResidentRequest.status).in_(OPEN_REQUEST_STATUSES))

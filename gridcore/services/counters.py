@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, func, literal_column, select, text
+from sqlalchemy import Table, exists, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -33,6 +33,7 @@ from gridcore.models import (
     GridCount,
     HealthStatus,
     Resident,
+    ResidentVulnerability,
     RoundGridCount,
     RoundSiteHour,
     TestRecord,
@@ -140,18 +141,24 @@ def _tally_records(
             _add(tally, "roundsitehour", (int(r[0]), int(r[1]), int(r[2])), {"sampled": r[3]})
 
 
+# A resident with at least one vulnerability tag.
+_TAGGED = exists().where(col(ResidentVulnerability.resident_id) == col(Resident.id))
+
+
 def _tally_residents(session: Session, tally: Tally, ids: list[int]) -> None:
     rows = session.execute(
         select(
             col(Resident.grid_id),
             func.count(),
             count_if(col(Resident.health_status) == HealthStatus.at_home),
+            count_if(_TAGGED),
         )
         .where(col(Resident.id).in_(ids))
         .group_by(col(Resident.grid_id))
     ).all()
-    for grid_id, residents, at_home in rows:
-        _add(tally, "gridcount", (int(grid_id),), {"residents": residents, "at_home": at_home})
+    for grid_id, residents, at_home, vulnerable in rows:
+        counts = {"residents": residents, "at_home": at_home, "vulnerable": vulnerable}
+        _add(tally, "gridcount", (int(grid_id),), counts)
 
 
 def _tally_workers(session: Session, tally: Tally, ids: list[int]) -> None:
@@ -311,7 +318,7 @@ def following(
     workers: Sequence[int] = (),
 ) -> Iterator[None]:
     """The counters follow what the block changes in these samples' results, these residents
-    (grid, status) and these workers (employment, active, grids)."""
+    (grid, status, vulnerability tags) and these workers (employment, active, grids)."""
     session.flush()
     _lock(session, col(TestRecord.id), records)
     _lock(session, col(Resident.id), residents)

@@ -178,8 +178,8 @@ def register_resident(
         )
         session.add(resident)
         session.flush()
-        counters.count_in(session, residents=[row_id(resident)])
         set_vulnerabilities(session, resident_id=row_id(resident), tags=resident_in.vulnerability)
+        counters.count_in(session, residents=[row_id(resident)])  # tags included
         changes: dict[str, Any] = {
             "household_id": household.id,
             "grid_id": household.grid_id,

@@ -45,7 +45,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["grid_id"], ["area.id"]),
         sa.PrimaryKeyConstraint("grid_id"),
     )
-    rebuild_counters(op.get_bind(), tables=("roundgridcount", "gridcount"))
+    rebuild_counters(op.get_bind(), tables=("roundgridcount",))
+    # The grid counters as this revision made them (0021 adds a column and counts again).
+    op.execute(
+        "INSERT INTO gridcount (grid_id, residents, at_home, households, full_time_workers)"
+        " SELECT a.id,"
+        " (SELECT COUNT(*) FROM resident r WHERE r.grid_id = a.id),"
+        " (SELECT COUNT(*) FROM resident r WHERE r.grid_id = a.id"
+        "  AND r.health_status = 'at_home'),"
+        " (SELECT COUNT(*) FROM household h WHERE h.grid_id = a.id),"
+        " (SELECT COUNT(*) FROM workergrid g JOIN worker w ON w.id = g.worker_id"
+        "  WHERE g.grid_id = a.id AND w.employment = 'full_time' AND w.active)"
+        " FROM area a WHERE a.level = 'grid'"
+    )
 
 
 def downgrade() -> None:
