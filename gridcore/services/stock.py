@@ -62,34 +62,14 @@ def lock_balance(session: Session, depot_id: int, item_id: int) -> int:
     yet gets a balance row of 0 first (a concurrent first movement of the same pair waits
     on it, or finds it).
     """
-    dialect = session.connection().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(_BALANCES)
-        .values(depot_id=depot_id, item_id=item_id, quantity=0, movements=0, updated_at=utcnow())
-        .on_conflict_do_nothing()
-    )
-    quantity = session.execute(
-        select(_BALANCES.c.quantity)
-        .where(_BALANCES.c.depot_id == depot_id, _BALANCES.c.item_id == item_id)
-        .with_for_update()
-    ).scalar_one()
-    return int(quantity)
+    return lock_balances(session, [(depot_id, item_id)])[(depot_id, item_id)]
 
 
 def add_to_balance(
     session: Session, depot_id: int, item_id: int, change: int, movements: int = 1
 ) -> None:
     """Add `movements` movements' signed `change` to their (locked) balance row."""
-    session.execute(
-        update(_BALANCES)
-        .where(_BALANCES.c.depot_id == depot_id, _BALANCES.c.item_id == item_id)
-        .values(
-            quantity=_BALANCES.c.quantity + change,
-            movements=_BALANCES.c.movements + movements,
-            updated_at=utcnow(),
-        )
-    )
+    add_to_balances(session, {(depot_id, item_id): (change, movements)})
 
 
 # Pairs per statement when many balances are locked or moved at once (an import): two bound
