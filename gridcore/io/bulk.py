@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Table, insert, text
 from sqlmodel import Session
 
+from gridcore.queries._sql import dialect_name
+
 _ROWS_PER_STATEMENT = 10_000
 
 
@@ -31,7 +33,7 @@ def insert_returning_ids(
     """Insert `rows` (mappings of the same columns) into `table`; the new ids, in any order."""
     if not rows:
         return []
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         added = session.execute(insert(table).returning(table.c.id), rows).scalars()
         return [int(i) for i in added]
     return _unnest(session, table, rows, returning=True)
@@ -41,7 +43,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """Insert `rows` (mappings of the same columns) into `table`."""
     if not rows:
         return
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         session.execute(insert(table), rows)
         return
     _unnest(session, table, rows, returning=False)
@@ -50,7 +52,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 def _unnest(
     session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool
 ) -> list[int]:
-    """PostgreSQL: the rows as one array per column, `rows_per_statement` rows at a time."""
+    """PostgreSQL: the rows as one array per column, _ROWS_PER_STATEMENT rows at a time."""
     dialect = session.get_bind().dialect
     names = list(rows[0])
     # Defaults kept in Python (not by the database) are the statement's to give, as

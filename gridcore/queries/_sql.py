@@ -8,14 +8,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, any_, bindparam, case, cast, func
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 from sqlmodel.sql.expression import Select
 
 
-def dialect_name(session: Session) -> str:
-    """'sqlite' or 'postgresql': the database behind `session`."""
-    return session.get_bind().dialect.name
+def dialect_name(session: Session | Connection) -> str:
+    """'sqlite' or 'postgresql': the database behind `session` (or a connection)."""
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return str(bind.dialect.name)
 
 
 def id_in(column: Any, dialect: str, name: str = "ids") -> ColumnElement[bool]:

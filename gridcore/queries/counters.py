@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from gridcore.models import GridCount, RoundGridCount
+from gridcore.queries._sql import dialect_name
 
 ROUND_GRID_KEYS: tuple[str, ...] = ("round_id", "grid_id")
 ROUND_GRID_COLUMNS: tuple[str, ...] = (
@@ -86,15 +87,11 @@ HOUR_SQL: dict[str, str] = {
 Figures = dict[tuple[int, ...], tuple[int, ...]]
 
 
-def dialect_of(connection: Connection | Session) -> str:
-    """'sqlite' or 'postgresql'."""
-    bind = connection.get_bind() if isinstance(connection, Session) else connection
-    return str(bind.dialect.name)
-
-
 def recount_sql(connection: Connection | Session, table: str) -> str:
     """RECOUNT[table] in the connection's SQL."""
-    return RECOUNT[table].replace("{hour}", HOUR_SQL[dialect_of(connection)].format("t.sampled_at"))
+    return RECOUNT[table].replace(
+        "{hour}", HOUR_SQL[dialect_name(connection)].format("t.sampled_at")
+    )
 
 
 def epoch_hour(moment: datetime) -> int:

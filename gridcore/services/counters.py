@@ -41,14 +41,13 @@ from gridcore.models import (
     Worker,
     WorkerGrid,
 )
-from gridcore.queries._sql import count_if, id_in
+from gridcore.queries._sql import count_if, dialect_name, id_in
 from gridcore.queries.counters import (
     COUNTER_TABLES,
     GRID_COLUMNS,
     HOUR_SQL,
     ROUND_GRID_COLUMNS,
     counter_differences,
-    dialect_of,
     recount_sql,
 )
 from gridcore.services.base import write
@@ -131,7 +130,7 @@ def _hours_statement(dialect: str) -> Any:
 def _tally_records(
     session: Session, tally: Tally, by: str, ids: list[int], columns: Sequence[str]
 ) -> None:
-    dialect = dialect_of(session)
+    dialect = dialect_name(session)
     rows = session.execute(_records_statement(by, tuple(columns), dialect), {"ids": ids}).all()
     for r in rows:
         counts = dict(zip(columns, r[2:], strict=True))
@@ -198,7 +197,7 @@ def _tally(
 
 def _lock(session: Session, column: Any, ids: Sequence[int], *, read: bool = False) -> None:
     """Lock the rows of `column`'s table with these ids until the transaction ends."""
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         return  # SQLite: the transaction's first write takes the database's write lock
     statement = select(column).where(id_in(column, "postgresql")).with_for_update(read=read)
     for chunk in _chunks(ids):
@@ -231,7 +230,7 @@ def add_to_counters(session: Session, change: Tally) -> None:
             if name == table and any(counts.values())
         ]
         if rows:
-            session.execute(_upsert(session.get_bind().dialect.name, table), rows)
+            session.execute(_upsert(dialect_name(session), table), rows)
 
 
 @cache
@@ -302,7 +301,7 @@ def count_out(session: Session, *, records: Sequence[int] = ()) -> None:
 def _record_residents(session: Session, records: Sequence[int]) -> list[int]:
     found: list[int] = []
     statement = select(col(TestRecord.resident_id)).where(
-        id_in(col(TestRecord.id), dialect_of(session))
+        id_in(col(TestRecord.id), dialect_name(session))
     )
     for chunk in _chunks(records):
         found += session.execute(statement, {"ids": chunk}).scalars()
