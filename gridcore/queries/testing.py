@@ -780,10 +780,10 @@ def _samples_before_checkpoints(
         ).all()
     }
     parts = [
-        (r, i, hour_start(epoch_hour(c)), c)
+        (r, i, start, c)
         for r, moments in checkpoints.items()
         for i, c in enumerate(moments)
-        if hour_start(epoch_hour(c)) < c
+        if (start := hour_start(epoch_hour(c))) < c
     ]
     if parts:
         counted = session.execute(
@@ -1215,16 +1215,17 @@ def latest_round_per_grid(*, session: Session, now: datetime) -> Counter:
         ranked.c.closed_at,
         ranked.c.name_zh,
     ).where(ranked.c["rank"] == 1)
-    latest: dict[int, tuple[Any, ...]] = {}
-    for grid_id, round_id, name, deadline_at, closed_at, name_zh in session.execute(stmt):
-        ended = deadline_at <= now or (closed_at is not None and closed_at <= now)
-        latest[grid_id] = (None, round_id, name, ended, name_zh)
     counted = shared(round_grid_results, session=session)
-    sampled = {key: results[0] for key, (results, _) in counted.items()}
     return by_grid(
         (
-            (g, r, Named(name, name_zh), ended, sampled.get((r, g), 0))
-            for g, (_, r, name, ended, name_zh) in latest.items()
+            (
+                g,
+                r,
+                Named(name, name_zh),
+                deadline_at <= now or (closed_at is not None and closed_at <= now),
+                counted[(r, g)][0][0] if (r, g) in counted else 0,
+            )
+            for g, r, name, deadline_at, closed_at, name_zh in session.execute(stmt)
         ),
         ["latest_round_id", "round_name", "round_ended", "sampled"],
     )
