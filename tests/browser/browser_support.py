@@ -49,6 +49,11 @@ class StreetApp:
     secret: str
 
 
+def next_local_midnight() -> datetime:
+    """The UTC instant at which today, in the deployment's time zone, ends."""
+    return day_bounds_utc(local_today(), get_settings().tz)[1]
+
+
 def clear_of_local_midnight(margin: timedelta = timedelta(minutes=3)) -> None:
     """Wait out the local midnight if it falls within `margin` from now.
 
@@ -56,7 +61,7 @@ def clear_of_local_midnight(margin: timedelta = timedelta(minutes=3)) -> None:
     midnight the two would differ by a day.
     """
     now = datetime.now(UTC)
-    midnight = day_bounds_utc(local_today(), get_settings().tz)[1]
+    midnight = next_local_midnight()
     if midnight - now < margin:
         time.sleep((midnight - now).total_seconds() + 1)
 

@@ -15,7 +15,6 @@ from playwright.sync_api import Page
 from sqlmodel import Session, col, func, select
 
 from gridcore.access import SYSTEM
-from gridcore.config import day_bounds_utc, get_settings, local_today
 from gridcore.i18n import t
 from gridcore.models import (
     Depot,
@@ -29,7 +28,7 @@ from gridcore.models import (
 )
 from gridcore.services.tasks import create_task
 
-from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver
+from .browser_support import DESKTOP, PHONE, SCREENSHOTS, Driver, next_local_midnight
 
 pytestmark = pytest.mark.browser
 
@@ -131,7 +130,7 @@ def worker_task(driver: Driver) -> int:
     the demo account "worker" (its grid, its worker), made before any page of this module
     lists tasks (lists are cached for a few seconds)."""
     now = utcnow()
-    midnight = day_bounds_utc(local_today(), get_settings().tz)[1]
+    midnight = next_local_midnight()
     due = min(now + timedelta(minutes=30), now + (midnight - now) / 2)
     with Session(driver.app.engine) as s:
         user = s.exec(select(User).where(User.username == "worker")).one()
