@@ -568,22 +568,42 @@ def test_two_writers_on_one_depot_and_item_lose_no_update(
     assert balances == ledger == {(depot.id, item.id): 30}
 
 
-@pytest.mark.both_backends  # multi-row insert, tuple IN and FOR UPDATE on both databases
+@pytest.mark.both_backends  # the pairs as arrays (PostgreSQL) or per depot (SQLite), FOR UPDATE
 @pytest.mark.counters_unchecked  # the balances move here without the ledger lines an import adds
+@pytest.mark.parametrize("depots_per_statement", [900, 2])
 def test_balances_locked_and_moved_together_are_those_locked_and_moved_one_by_one(
-    session: Session, world: World, item: SupplyItem
+    session: Session,
+    world: World,
+    item: SupplyItem,
+    depots_per_statement: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    depots = [make_depot(session, area=world.grids[i % 2], name=f"Depot {i}") for i in range(4)]
+    # SQLite reads the balances of a few depots per statement; 2 makes three statements here.
+    monkeypatch.setattr(stock_service, "_DEPOTS_PER_STATEMENT", depots_per_statement)
+    other = make_item(session, code="GLOVE", name="Gloves")
+    depots = [make_depot(session, area=world.grids[i % 2], name=f"Depot {i}") for i in range(5)]
     receive(session, depot=depots[0], item=item, quantity=40)
     receive(session, depot=depots[2], item=item, quantity=7)
+    # Balances of the same depots that are not asked for: neither returned nor moved.
+    receive(session, depot=depots[0], item=other, quantity=11)
+    receive(session, depot=depots[4], item=other, quantity=3)
     pairs = [(int(d.id or 0), int(item.id or 0)) for d in depots]
+    glove = (int(depots[4].id or 0), int(other.id or 0))
     # Pairs with and without a balance row, given unordered and twice.
-    held = stock_service.lock_balances(session, [pairs[3], *pairs, pairs[0]])
-    assert held == {pairs[0]: 40, pairs[1]: 0, pairs[2]: 7, pairs[3]: 0}
-    stock_service.add_to_balances(session, {pairs[0]: (-15, 2), pairs[1]: (9, 1)})
+    held = stock_service.lock_balances(session, [pairs[3], *pairs[:4], pairs[0], glove])
+    assert held == {pairs[0]: 40, pairs[1]: 0, pairs[2]: 7, pairs[3]: 0, glove: 3}
+    stock_service.add_to_balances(session, {pairs[0]: (-15, 2), pairs[1]: (9, 1), glove: (-3, 1)})
     session.commit()
     rows = {
         (b.depot_id, b.item_id): (b.quantity, b.movements)
         for b in session.exec(select(StockBalance)).all()
     }
-    assert rows == {pairs[0]: (25, 3), pairs[1]: (9, 1), pairs[2]: (7, 1), pairs[3]: (0, 0)}
+    assert rows == {
+        pairs[0]: (25, 3),
+        pairs[1]: (9, 1),
+        pairs[2]: (7, 1),
+        pairs[3]: (0, 0),
+        (int(depots[0].id or 0), int(other.id or 0)): (11, 1),
+        glove: (0, 2),
+    }
+    assert stock_service.lock_balances(session, []) == {}

@@ -18,8 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import bindparam, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, select
 
@@ -72,42 +71,75 @@ def add_to_balance(
     add_to_balances(session, {(depot_id, item_id): (change, movements)})
 
 
-# Pairs per statement when many balances are locked or moved at once (an import): two bound
-# parameters each, well below SQLite's limit.
-_PAIRS_PER_STATEMENT = 900
+# Depots per statement when SQLite reads many balances at once: one bound parameter each,
+# well below SQLite's limit.
+_DEPOTS_PER_STATEMENT = 900
+
+# A balance row of 0 for a pair that has none yet (executemany: one compiled statement
+# however many pairs; a pair that has its row is left alone).
+_NEW_BALANCE = (
+    sqlite_insert(_BALANCES)
+    .values(
+        depot_id=bindparam("b_depot"), item_id=bindparam("b_item"), quantity=0, movements=0,
+        updated_at=bindparam("b_at"),
+    )
+    .on_conflict_do_nothing()
+)  # fmt: skip
+
+# PostgreSQL takes the pairs as two arrays: a statement of three parameters for any number.
+_PAIRS = "unnest(CAST(:depots AS INTEGER[]), CAST(:items AS INTEGER[]))"
+_NEW_BALANCES_PG = text(
+    "INSERT INTO stockbalance (depot_id, item_id, quantity, movements, updated_at) "
+    f"SELECT d, i, 0, 0, :at FROM {_PAIRS} AS w(d, i) ON CONFLICT DO NOTHING"
+)
+_LOCK_BALANCES_PG = text(
+    "SELECT depot_id, item_id, quantity FROM stockbalance "
+    f"WHERE (depot_id, item_id) IN (SELECT * FROM {_PAIRS}) "
+    "ORDER BY depot_id, item_id FOR UPDATE"
+)
+_ADD_TO_BALANCES_PG = text(
+    "UPDATE stockbalance AS b SET quantity = b.quantity + c.change, "
+    "movements = b.movements + c.n, updated_at = :at "
+    "FROM unnest(CAST(:depots AS INTEGER[]), CAST(:items AS INTEGER[]), "
+    "CAST(:changes AS INTEGER[]), CAST(:counts AS INTEGER[])) AS c(d, i, change, n) "
+    "WHERE b.depot_id = c.d AND b.item_id = c.i"
+)
 
 
 def lock_balances(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """`lock_balance` for many (depot, item) pairs at once: their stock, each row locked.
 
-    Missing balance rows are made in one statement, and the rows are locked in (depot, item)
-    order, a few hundred per statement — the order every writer locks them in.
+    Missing balance rows are made first, then the rows are read — locked in (depot, item)
+    order on PostgreSQL, the order every writer locks them in; on SQLite the first write
+    took the database's write lock. A few statements however many pairs: an import of
+    10,000 movements locks every depot and item it touches in two (PostgreSQL) or a dozen
+    (SQLite), each compiled once.
     """
     wanted = sorted(set(pairs))
-    dialect = session.connection().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    if not wanted:
+        return {}
+    moment = utcnow()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        arrays = {"depots": [d for d, _ in wanted], "items": [i for _, i in wanted]}
+        connection.execute(_NEW_BALANCES_PG, {**arrays, "at": moment})
+        rows = connection.execute(_LOCK_BALANCES_PG, arrays).all()
+        return {(int(d), int(i)): int(q) for d, i, q in rows}
+    connection.execute(
+        _NEW_BALANCE, [{"b_depot": d, "b_item": i, "b_at": moment} for d, i in wanted]
+    )
+    # Every balance of the depots asked for (a depot has one per item, 25 in the demo),
+    # then the pairs asked for among them: a bound parameter per depot, not per pair.
+    asked = set(wanted)
+    depots = sorted({d for d, _ in wanted})
     stock: dict[tuple[int, int], int] = {}
-    for start in range(0, len(wanted), _PAIRS_PER_STATEMENT):
-        chunk = wanted[start : start + _PAIRS_PER_STATEMENT]
-        moment = utcnow()
-        session.execute(
-            insert(_BALANCES)
-            .values(
-                [
-                    {"depot_id": d, "item_id": i, "quantity": 0, "movements": 0,
-                     "updated_at": moment}
-                    for d, i in chunk
-                ]
+    for start in range(0, len(depots), _DEPOTS_PER_STATEMENT):
+        rows = connection.execute(
+            select(_BALANCES.c.depot_id, _BALANCES.c.item_id, _BALANCES.c.quantity).where(
+                _BALANCES.c.depot_id.in_(depots[start : start + _DEPOTS_PER_STATEMENT])
             )
-            .on_conflict_do_nothing()
-        )  # fmt: skip
-        rows = session.execute(
-            select(_BALANCES.c.depot_id, _BALANCES.c.item_id, _BALANCES.c.quantity)
-            .where(tuple_(_BALANCES.c.depot_id, _BALANCES.c.item_id).in_(chunk))
-            .order_by(_BALANCES.c.depot_id, _BALANCES.c.item_id)
-            .with_for_update()
         ).all()
-        stock.update({(int(d), int(i)): int(q) for d, i, q in rows})
+        stock.update({(int(d), int(i)): int(q) for d, i, q in rows if (d, i) in asked})
     return stock
 
 
@@ -128,11 +160,25 @@ def add_to_balances(session: Session, changes: Mapping[tuple[int, int], tuple[in
     if not changes:
         return
     moment = utcnow()
-    session.connection().execute(
+    moves = sorted(changes.items())
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            _ADD_TO_BALANCES_PG,
+            {
+                "depots": [d for (d, _), _ in moves],
+                "items": [i for (_, i), _ in moves],
+                "changes": [change for _, (change, _) in moves],
+                "counts": [n for _, (_, n) in moves],
+                "at": moment,
+            },
+        )
+        return
+    connection.execute(
         _ADD_TO_BALANCES,
         [
             {"b_depot": d, "b_item": i, "b_change": change, "b_movements": n, "b_at": moment}
-            for (d, i), (change, n) in sorted(changes.items())
+            for (d, i), (change, n) in moves
         ],
     )
 
