@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from gridcore.io.bulk import insert_returning_ids, insert_rows
@@ -43,3 +44,32 @@ def test_rows_without_ids_are_written_as_given(session: Session) -> None:
     before = len(session.exec(select(StockMovement.id)).all())
     insert_rows(session, StockMovement.__table__, [])  # type: ignore[attr-defined]
     assert len(session.exec(select(StockMovement.id)).all()) == before
+
+
+def test_text_comes_back_exactly_as_given_and_none_stays_empty(session: Session) -> None:
+    # What a line-based transfer (COPY on PostgreSQL) must escape: tabs, line breaks,
+    # backslashes, its own empty-value marker, and an empty text that is not NULL.
+    awkward = ["a\tb", "line\nbreak\r\n", "back\\slash", "\\N", "", "引号\"'", None]
+    rows = [
+        {"code": f"TXT-{n}", "name": f"T{n}", "name_zh": text, "level": "grid"}
+        for n, text in enumerate(awkward)
+    ]
+    ids = insert_returning_ids(session, _AREAS, rows)
+    stored = dict(session.exec(select(Area.id, Area.name_zh).where(col(Area.id).in_(ids))).all())
+    assert [stored[i] for i in ids] == awkward  # the ids in the rows' order
+
+
+def test_a_duplicate_raises_the_databases_integrity_error_and_writes_nothing(
+    session: Session,
+) -> None:
+    insert_rows(session, _AREAS, [{"code": "DUP", "name": "Once", "level": "grid"}])
+    session.commit()
+    with pytest.raises(IntegrityError):
+        insert_returning_ids(
+            session, _AREAS,
+            [{"code": "NEW", "name": "New", "level": "grid"},
+             {"code": "DUP", "name": "Twice", "level": "grid"}],
+        )  # fmt: skip
+    session.rollback()
+    codes = session.exec(select(Area.code).where(col(Area.code).in_(["DUP", "NEW"]))).all()
+    assert codes == ["DUP"]

@@ -340,13 +340,11 @@ class TestResultsImport(Importer[_Lookups, _Sample, _Update]):
         self.first_row.expect(self._keys(rows, all_rounds))
         residents: dict[int, tuple[int, str]] = {}
         stored: dict[tuple[int, int], _Stored] = {}
+        by_id = select(
+            _RESIDENTS.c.id, _RESIDENTS.c.grid_id, _RESIDENTS.c.id_suffix, _RESIDENTS.c.phone
+        ).where(id_in(_RESIDENTS.c.id, dialect_name(session)))
         for chunk in in_chunks(sorted(set(rows.column("resident_id")) - {None})):
-            for rid, grid_id, suffix, phone in session.execute(
-                select(
-                    _RESIDENTS.c.id, _RESIDENTS.c.grid_id, _RESIDENTS.c.id_suffix,
-                    _RESIDENTS.c.phone,
-                ).where(_RESIDENTS.c.id.in_(chunk))
-            ).all():  # fmt: skip
+            for rid, grid_id, suffix, phone in session.execute(by_id, {"ids": chunk}).all():
                 residents[rid] = (grid_id, resident_check(suffix, phone))
             if round_ids:
                 stored.update(_stored_records(session, chunk, round_ids, fixed.first_new_id))
