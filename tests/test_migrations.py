@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from sqlmodel import Session, SQLModel
 from gridcore import bootstrap, migrate
 from gridcore.db import make_engine
 from gridcore.models import RESIDENT_SEARCH, RESIDENT_SEARCH_TRIGGERS, RESIDENT_TRIGRAM_INDEXES
+from gridcore.queries.counters import counter_differences, epoch_hour, grid_counts
 
 pytestmark = pytest.mark.both_backends  # migrations: the dialect matters
 
@@ -102,6 +104,59 @@ def test_vulnerabilities_move_to_rows_of_their_own_with_their_data(tmp_path: Pat
         assert "vulnerability" not in columns
         with engine.connect() as connection:
             assert _differences(connection) == []
+    finally:
+        engine.dispose()
+
+
+def test_the_counters_are_filled_from_the_records_of_an_older_database(tmp_path: Path) -> None:
+    """Upgrading a database of 0015 (before any counter) with samples, residents, tags and
+    workers: the counters each revision made and filled (in its own SQL) are those
+    verify-counters counts from the records at head."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        migrate.upgrade(engine, "0015")
+        with engine.begin() as connection:
+            for sql in (
+                "INSERT INTO area (id, code, name, level, households) VALUES"
+                " (1, 'G1', 'G', 'grid', 2), (2, 'G2', 'H', 'grid', 0)",
+                "INSERT INTO building (id, code, name, grid_id, lng, lat)"
+                " VALUES (1, 'B1', 'B', 1, 121.4, 31.2)",
+                "INSERT INTO household (id, building_id, grid_id, unit)"
+                " VALUES (1, 1, 1, '1-101'), (2, 1, 1, '1-102')",
+                "INSERT INTO resident (id, household_id, name, health_status, grid_id,"
+                " building_id) VALUES (1, 1, '王芳', 'at_home', 1, 1),"
+                " (2, 1, '李四', 'at_home', 1, 1), (3, 2, '张三', 'hospitalised', 1, 1)",
+                "INSERT INTO residentvulnerability (resident_id, tag)"
+                " VALUES (1, 'elderly_alone'), (1, 'chronic_illness'), (3, 'infant')",
+                "INSERT INTO worker (id, name, role, employment, active) VALUES"
+                " (1, '赵敏', 'grid_member', 'full_time', 1),"
+                " (2, '钱伟', 'volunteer', 'volunteer', 1)",
+                "INSERT INTO workergrid (worker_id, grid_id) VALUES (1, 1), (2, 1)",
+                "INSERT INTO testround (id, name, start_at, deadline_at)"
+                " VALUES (1, 'R1', '2026-11-30 00:00:00', '2026-12-01 00:00:00')",
+                "INSERT INTO testroundarea (round_id, grid_id) VALUES (1, 1)",
+                "INSERT INTO testsite (id, round_id, name, hourly_capacity, desks)"
+                " VALUES (1, 1, 'Hall', 300, 1)",
+                "INSERT INTO testrecord (round_id, resident_id, grid_id, site_id, method,"
+                " sampled_at, result) VALUES"
+                " (1, 1, 1, 1, 'site', '2026-11-30 01:10:00', 'negative'),"
+                " (1, 2, 1, 1, 'site', '2026-11-30 01:50:00', 'positive'),"
+                " (1, 3, 1, NULL, 'door_to_door', '2026-11-30 03:05:00', 'pending')",
+            ):
+                connection.exec_driver_sql(sql)
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            assert counter_differences(session=session) == []
+            grids = grid_counts(session=session)
+            hours = session.execute(
+                text("SELECT site_key, hour, sampled FROM roundsitehour ORDER BY site_key, hour")
+            ).all()
+        assert grids[1] == {
+            "residents": 3, "at_home": 2, "households": 2, "full_time_workers": 1,
+            "vulnerable": 2,
+        }  # fmt: skip
+        first = epoch_hour(datetime(2026, 11, 30, 1, tzinfo=UTC))
+        assert [tuple(h) for h in hours] == [(0, first + 2, 1), (1, first, 2)]
     finally:
         engine.dispose()
 

@@ -8,15 +8,13 @@ Dashboards read a round's samples per grid by result (and those of residents exe
 and a grid's residents, those at home, households and active full-time workers, from rows
 of their own, kept in the same transaction as every write of the records — so a page's
 cost follows the number of areas on screen, not the number of records. They are filled
-from the records here, by the same SQL as `verify-counters` checks them with.
+from the records here, in this revision's own SQL (what `verify-counters` checked then).
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
-from gridcore.services.counters import rebuild_counters
 
 revision: str = "0016"
 down_revision: str | Sequence[str] | None = "0015"
@@ -45,8 +43,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["grid_id"], ["area.id"]),
         sa.PrimaryKeyConstraint("grid_id"),
     )
-    rebuild_counters(op.get_bind(), tables=("roundgridcount",))
-    # The grid counters as this revision made them (0021 adds a column and counts again).
+    # The counters as this revision made them, in its own SQL: a later revision that adds a
+    # column counts again (the shared recount would write columns that do not exist yet).
+    op.execute(
+        "INSERT INTO roundgridcount (round_id, grid_id, sampled, pending, negative, positive,"
+        " invalid, exempt)"
+        " SELECT t.round_id, t.grid_id, COUNT(*),"
+        " SUM(CASE WHEN t.result = 'pending' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.result = 'negative' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.result = 'positive' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN t.result = 'invalid' THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN r.health_status <> 'at_home' THEN 1 ELSE 0 END)"
+        " FROM testrecord t JOIN resident r ON r.id = t.resident_id"
+        " GROUP BY t.round_id, t.grid_id"
+    )
+    # The grid counters likewise (0021 adds a column and counts again).
     op.execute(
         "INSERT INTO gridcount (grid_id, residents, at_home, households, full_time_workers)"
         " SELECT a.id,"
