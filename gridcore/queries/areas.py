@@ -20,6 +20,7 @@ from gridcore.models import (
 )
 from gridcore.queries._sql import select_columns
 from gridcore.queries.counters import grid_counts
+from gridcore.queries.shared import shared
 
 GRID_COLUMNS: list[str] = [
     "grid_id", "code", "name", "name_zh", "community_id", "community_code", "community_name",
@@ -66,7 +67,7 @@ def household_counts(*, session: Session, grid_id: int | None = None) -> dict[in
     """Households per grid (only grids that have households), from the grids' counters."""
     return {
         g: counts["households"]
-        for g, counts in grid_counts(session=session, grid_id=grid_id).items()
+        for g, counts in shared(grid_counts, session=session, grid_id=grid_id).items()
         if counts["households"]
     }
 
@@ -75,7 +76,7 @@ def resident_counts(*, session: Session, grid_id: int | None = None) -> dict[int
     """Residents, and those at home (expected at a testing round), per grid (the counters)."""
     return {
         g: (counts["residents"], counts["at_home"])
-        for g, counts in grid_counts(session=session, grid_id=grid_id).items()
+        for g, counts in shared(grid_counts, session=session, grid_id=grid_id).items()
         if counts["residents"]
     }
 

@@ -301,7 +301,7 @@ def current_round_id(*, session: Session, now: datetime | None = None) -> int | 
 
 def _at_home(session: Session) -> dict[int, int]:
     """Residents at home (expected at a round) per grid, from the grids' counters."""
-    return {g: counts["at_home"] for g, counts in grid_counts(session=session).items()}
+    return {g: counts["at_home"] for g, counts in shared(grid_counts, session=session).items()}
 
 
 def _grid_progress(session: Session, info: RoundInfo) -> dict[int, Progress]:

@@ -105,7 +105,7 @@ def fulltime_workers(*, session: Session) -> Counter:
     """Per grid: active full-time workers assigned to it (the grids' counters)."""
     return {
         g: {"full_time_workers": counts["full_time_workers"]}
-        for g, counts in grid_counts(session=session).items()
+        for g, counts in shared(grid_counts, session=session).items()
         if counts["full_time_workers"]
     }
 
@@ -506,7 +506,7 @@ def volunteer_needs(*, session: Session) -> dict[tuple[int, str], int]:
             needs[(int(grid_id), group)] = needs.get((int(grid_id), group), 0) + int(n)
 
     # Residents with a vulnerability tag: the grids' counters (gridcore.queries.counters).
-    for grid_id, counts in grid_counts(session=session).items():
+    for grid_id, counts in shared(grid_counts, session=session).items():
         add(grid_id, ServiceGroup.special_population_care, counts["vulnerable"])
     requests = session.execute(
         select(col(ResidentRequest.grid_id), col(ResidentRequest.category), func.count())
