@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from gridcore.analytics import stock as supplies
@@ -17,6 +18,24 @@ def test_below_minimum_is_strictly_under() -> None:
     assert supplies.below_minimum(stock=18, minimum=20)
     assert not supplies.below_minimum(stock=20, minimum=20)
     assert not supplies.below_minimum(stock=0, minimum=0)
+
+
+def test_the_column_rules_are_the_one_pair_rules() -> None:
+    depot = pd.Series([20, 0, None, None, 5])
+    item = pd.Series([10, 10, 10, 0, 7])
+    stock = pd.Series([18, 0, 9, 0, 5])
+    minimums = supplies.minimum_stocks(depot_minimums=depot, item_minimums=item)
+    assert list(minimums) == [20, 0, 10, 0, 5]
+    assert str(minimums.dtype) == "int64"
+    assert list(minimums) == [
+        supplies.minimum_stock(depot_minimum=None if pd.isna(d) else int(d), item_minimum=i)
+        for d, i in zip(depot, item, strict=True)
+    ]
+    below = supplies.below_minimums(stock=stock, minimums=minimums)
+    assert list(below) == [True, False, True, False, False]
+    assert list(below) == [
+        supplies.below_minimum(stock=s, minimum=m) for s, m in zip(stock, minimums, strict=True)
+    ]
 
 
 def test_days_of_cover_at_the_average_daily_issue_of_seven_days() -> None:

@@ -5,13 +5,18 @@ Depot 1 is the street's, 2 the grid's; items 1 MASK, 2 KIT, 3 RICE (insertion or
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlmodel import Session
 
+from gridcore.analytics.stock import below_minimum, minimum_stock
+from gridcore.models import DepotMinimum, MovementKind, StockMovement, utcnow
 from gridcore.queries import stock
+from gridcore.services.counters import rebuild_counters
+from tests.factories import make_depot, make_item, make_street_with_grids
 
 if TYPE_CHECKING:
     from tiny_world import TinyWorld
@@ -82,3 +87,56 @@ def test_movement_history_filtered_and_paged_in_sql(tiny: TinyWorld, tiny_sessio
     assert sorted(today.rows["quantity"]) == [-10, -8]
     until = stock.movement_history(session=tiny_session, until=tiny.now - timedelta(days=10))
     assert list(until.rows["quantity"]) == [500]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_stock_levels_follow_the_rule_pair_by_pair_on_a_random_ledger(
+    session: Session, seed: int
+) -> None:
+    """Random depots, items, minimums and ledger lines: each listed pair, its stock, its
+    minimum and whether it is below, now and as at a moment, are those the one-pair rules
+    (analytics' minimum_stock and below_minimum) give from the ledger itself."""
+    rng = random.Random(seed)
+    world = make_street_with_grids(session, grids=2, buildings_per_grid=1, prefix=f"R{seed}")
+    items = [make_item(session, code=f"I{n}", name=f"Item {n}", min_stock=rng.randint(0, 30))
+             for n in range(4)]  # fmt: skip
+    depots = [make_depot(session, area=world.grids[n % 2], name=f"Depot {n}") for n in range(5)]
+    now = utcnow()
+    pairs = [(int(d.id or 0), int(i.id or 0)) for d in depots for i in items]
+    depot_min = {pair: rng.randint(0, 40) for pair in rng.sample(pairs, 7)}
+    session.add_all(
+        DepotMinimum(depot_id=d, item_id=i, min_stock=m) for (d, i), m in depot_min.items()
+    )
+    ledger = [
+        (pair, rng.randint(-20, 60), now - timedelta(hours=rng.randint(0, 72)))
+        for pair in rng.sample(pairs, 12)
+        for _ in range(rng.randint(1, 4))
+    ]
+    session.add_all(
+        StockMovement(depot_id=d, item_id=i, kind=MovementKind.adjustment, quantity=q,
+                      occurred_at=at, note="random")
+        for (d, i), q, at in ledger
+    )  # fmt: skip
+    session.flush()
+    rebuild_counters(session.connection(), tables=("stockbalance",))
+    session.commit()
+    item_min = {int(i.id or 0): i.min_stock for i in items}
+    moment = now - timedelta(hours=36)
+    for at, levels in zip(
+        [None, moment], stock.stock_levels_at(session=session, moments=[None, moment]), strict=True
+    ):
+        held: dict[tuple[int, int], int] = {}
+        for pair, quantity, when in ledger:
+            if at is None or when < at:
+                held[pair] = held.get(pair, 0) + quantity
+        expected = []
+        for pair in sorted(held.keys() | depot_min.keys()):
+            level = held.get(pair, 0)
+            minimum = minimum_stock(
+                depot_minimum=depot_min.get(pair), item_minimum=item_min[pair[1]]
+            )
+            expected.append((*pair, level, minimum, below_minimum(stock=level, minimum=minimum)))
+        got = [tuple(r) for r in levels.itertuples(index=False)]
+        assert got == expected
+        assert [str(t) for t in levels.dtypes] == ["int64", "int64", "int64", "int64", "bool"]
+        assert levels.equals(stock.stock_levels(session=session, at=at))

@@ -1,7 +1,8 @@
 """Supply figures: minimum stock, shortages, daily use, days of cover, transfers and purchases.
 
 Pure functions over plain numbers (no database): the queries hand in each depot's stock
-of an item, its minimum and what it issued in the last `CONSUMPTION_DAYS` days.
+of an item, its minimum and what it issued in the last `CONSUMPTION_DAYS` days (or, for
+the minimums of every depot and item at once, columns of them).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+
+import pandas as pd
 
 from gridcore.policy import TRANSFER_GIVER_COVER_DAYS
 
@@ -28,6 +31,17 @@ def minimum_stock(*, depot_minimum: int | None, item_minimum: int) -> int:
 def below_minimum(*, stock: int, minimum: int) -> bool:
     """Whether stock has fallen under its minimum (a minimum of 0 is never breached)."""
     return stock < minimum
+
+
+def minimum_stocks(*, depot_minimums: pd.Series, item_minimums: pd.Series) -> pd.Series:
+    """`minimum_stock` for many pairs at once: each depot's own minimum where it has one
+    (not missing), else the item's default."""
+    return depot_minimums.fillna(item_minimums).astype("int64")
+
+
+def below_minimums(*, stock: pd.Series, minimums: pd.Series) -> pd.Series:
+    """`below_minimum` for many pairs at once."""
+    return stock < minimums
 
 
 def average_daily_use(*, issued: int, days: int = CONSUMPTION_DAYS) -> float:
