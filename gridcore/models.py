@@ -745,9 +745,12 @@ class Task(TaskBase, table=True):
     """A piece of work for a grid worker."""
 
     # A sample closes its resident's open door-to-door task: found by resident, in the tap.
+    # Every worker's open, overdue and done-today tasks are read from the open and the
+    # recently done ones only (status, done_at), without the task rows themselves.
     __table_args__ = (
         Index("ix_task_grid_status", "grid_id", "status"),
         Index("ix_task_resident", "resident_id"),
+        Index("ix_task_status_done", "status", "done_at", "assigned_worker_id", "due_at"),
     )
     id: int | None = Field(default=None, primary_key=True)
     status: TaskStatus = Field(default=TaskStatus.open, sa_type=_code())
