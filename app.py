@@ -33,19 +33,30 @@ LANDING: dict[str, str] = {UserRole.grid_worker: "my-tasks"}
 
 
 def _pages(lang: str, role: str | None) -> list[st.Page]:
+    """Every page at its own address, and the app's root address, which opens the role's
+    landing page there (so `/overview` is the overview's address for every role, and
+    Streamlit never answers a page's own address with its English "Page not found")."""
     landing = LANDING.get(role or "", "overview")
     # A page not offered to the role is declared hidden: its address then shows the page's
     # own refusal, in the reader's language, instead of Streamlit's "Page not found".
-    return [
+    pages = [
         st.Page(
             path,
             title=t(key, lang),
             url_path=url,
-            default=(url == landing),
             visibility="visible" if offers_page(role, url) else "hidden",
         )  # fmt: skip
         for path, url, key in PAGES
     ]
+    first = next(page for page in pages if page.url_path == landing)
+
+    def home() -> None:
+        # A page change clears the URL and the sidebar's choices: the language goes along.
+        st.session_state.pop("_lang_from_url", None)
+        st.switch_page(first, query_params={"lang": lang})
+
+    root = st.Page(home, title=first.title, url_path="home", default=True, visibility="hidden")
+    return [root, *pages]
 
 
 def _kiosk(lang: str) -> None:
@@ -111,18 +122,9 @@ def _route(lang: str) -> None:
     page = st.navigation(pages, position="sidebar" if actor else "hidden", expanded=True)
     _sidebar(lang, actor)
     if actor is None:
-        # The run after signing in still holds the signed-out front page: land instead.
-        st.session_state["_land"] = True
         session.sign_in_form(lang)
         return
     session.hand_over_cookie()
-    landing = LANDING.get(actor.role, "overview")
-    if st.session_state.pop("_land", False) and page.url_path == "overview" != landing:
-        # A page change clears the URL and the sidebar's choices: the language goes along.
-        st.session_state.pop("_lang_from_url", None)
-        st.switch_page(
-            next(path for path, url, _ in PAGES if url == landing), query_params={"lang": lang}
-        )
     page.run()
     heap.settle_after(page.url_path)
 

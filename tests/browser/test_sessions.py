@@ -181,3 +181,34 @@ def test_markdown_in_a_name_is_shown_as_typed_and_fetches_nothing(session_driver
         assert outside == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("username", "landing", "other"),
+    [("leader", "overview", "my-tasks"), ("worker", "my-tasks", "overview")],
+)
+def test_every_page_opens_at_its_own_address_and_the_root_at_the_landing_page(
+    session_driver: Driver, username: str, landing: str, other: str
+) -> None:
+    """A link to the landing page by its own address (a bookmark, a link from a colleague of
+    another role) opens it, with no "Page not found" (Streamlit's own, in English); the root
+    address lands on the role's page and shows its address."""
+    context = session_driver.new_context(DESKTOP, "zh")
+    page = context.new_page()
+    try:
+        session_driver.sign_in(page, lang="zh", username=username)
+        page.wait_for_url(f"**/{landing}?lang=zh")
+        _wait_for_cookie(page)
+        for path in (landing, other, ""):
+            page.goto(f"{session_driver.base_url}/{path}?lang=zh")
+            session_driver.wait_for_render(page)
+            page.locator(NAV).first.wait_for(state="attached")
+            page.wait_for_url(f"**/{path or landing}?lang=zh")
+            title = {"overview": "page.overview", "my-tasks": "page.my_tasks"}[path or landing]
+            page.get_by_role("heading", name=t(title, "zh")).first.wait_for()
+            current = page.locator(f'{NAV}[aria-current="page"]')
+            assert current.count() == 1 and current.inner_text().strip() == t(title, "zh")
+            body = page.inner_text("body")
+            assert "Page not found" not in body and "does not seem to exist" not in body
+    finally:
+        context.close()
