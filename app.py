@@ -124,7 +124,10 @@ def _route(lang: str) -> None:
     if actor is None:
         session.sign_in_form(lang)
         return
-    session.hand_over_cookie()
+    if page.url_path:
+        # The root only opens the landing page: the session cookie is handed over there, on a
+        # run whose page stays on screen long enough for the browser to exchange it.
+        session.hand_over_cookie()
     page.run()
     heap.settle_after(page.url_path)
 

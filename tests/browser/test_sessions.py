@@ -167,6 +167,7 @@ def test_markdown_in_a_name_is_shown_as_typed_and_fetches_nothing(session_driver
     )
     try:
         session_driver.sign_in(page, lang="en", username="worker")
+        _wait_for_cookie(page)  # the next address is a new session: it needs the cookie
         page.goto(f"{session_driver.base_url}/roll-call?lang=en")
         session_driver.wait_for_render(page)
         buttons = page.locator('[data-testid="stButton"] button')
