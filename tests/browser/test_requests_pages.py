@@ -138,7 +138,7 @@ def worker_task(driver: Driver) -> int:
         grid_id = s.exec(select(UserGrid.grid_id).where(UserGrid.user_id == user.id)).one()
         task = create_task(
             session=s,
-            data={"grid_id": grid_id, "kind": "disinfection", "title": "Stairwell 3, floors 1-6",
+            data={"grid_id": grid_id, "kind": "disinfection", "title": "3号楼楼道 1-6层",
                   "due_at": due,
                   "assigned_worker_id": user.worker_id},
             actor=SYSTEM,
